@@ -1,0 +1,72 @@
+import path from "node:path";
+import { z } from "zod";
+
+// Every environment variable Vigil reads, validated once. .env.example
+// documents the same list; keep the two in step.
+
+const booleanFlag = z
+  .enum(["true", "false", "1", "0", "yes", "no", ""])
+  .optional()
+  .transform((value) => value === "true" || value === "1" || value === "yes");
+
+const positiveInt = (fallback: number) =>
+  z.coerce.number().int().positive().default(fallback);
+
+const envSchema = z.object({
+  NODE_ENV: z
+    .enum(["development", "production", "test"])
+    .default("development"),
+  DATABASE_URL: z
+    .string()
+    .url()
+    .refine((url) => /^postgres(ql)?:\/\//.test(url), {
+      message: "must start with postgres:// or postgresql://",
+    })
+    .optional(),
+  VIGIL_DATA_DIR: z.string().min(1).default(".vigil"),
+  VIGIL_EMBEDDED_PG_PORT: positiveInt(5544),
+  PORT: positiveInt(3000),
+  HOSTNAME: z.string().min(1).default("127.0.0.1"),
+  NEXTAUTH_URL: z.string().url().optional(),
+  NEXTAUTH_SECRET: z.string().min(32).optional(),
+  VIGIL_ADMIN_EMAIL: z.string().email().optional(),
+  VIGIL_ADMIN_PASSWORD: z.string().min(12).optional(),
+  VIGIL_DEMO: booleanFlag,
+  VIGIL_DEMO_SPEED: positiveInt(60),
+  LOG_LEVEL: z
+    .enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"])
+    .default("info"),
+  VIGIL_WORKER_CONCURRENCY: positiveInt(2),
+  VIGIL_MIN_TRAINING_POINTS: positiveInt(500),
+  VIGIL_INGEST_MAX_BODY_BYTES: positiveInt(5 * 1024 * 1024),
+  VIGIL_INGEST_MAX_POINTS: positiveInt(100_000),
+  VIGIL_INGEST_MAX_AGE_DAYS: positiveInt(365),
+  VIGIL_INGEST_MAX_FUTURE_MINUTES: positiveInt(10),
+  VIGIL_CHROMIUM_PATH: z.string().optional(),
+});
+
+export type Config = z.infer<typeof envSchema> & { dataDir: string };
+
+export class ConfigError extends Error {}
+
+/** Parses an environment into a Config, naming every invalid variable. */
+export function parseConfig(env: NodeJS.ProcessEnv): Config {
+  const result = envSchema.safeParse(env);
+  if (!result.success) {
+    const problems = result.error.issues.map(
+      (issue) => `${issue.path.join(".")}: ${issue.message}`,
+    );
+    throw new ConfigError(
+      `Invalid environment configuration:\n  ${problems.join("\n  ")}`,
+    );
+  }
+  return { ...result.data, dataDir: path.resolve(result.data.VIGIL_DATA_DIR) };
+}
+
+let cached: Config | undefined;
+
+/** Returns the validated configuration of this process, parsed on first use. */
+export function getConfig(): Config {
+  cached ??= parseConfig(process.env);
+  return cached;
+}
