@@ -7,6 +7,7 @@ import pg from "pg";
 
 import { startEmbeddedPostgres } from "@/lib/embedded-postgres";
 import { migrate } from "@/lib/migrate";
+import { installQueueSchema } from "@/lib/queue";
 
 // A fresh, migrated database for one test run, on the first server found:
 // DATABASE_URL's server, else PostgreSQL on 127.0.0.1:5432, else an embedded
@@ -68,6 +69,7 @@ export async function createTestDatabase(
 
   const url = withDatabase(adminUrl, name);
   await migrate(url);
+  await installQueueSchema(url);
 
   return {
     url,
@@ -93,9 +95,11 @@ export async function truncateAll(url: string): Promise<void> {
       `SELECT tablename FROM pg_tables
        WHERE schemaname = 'public' AND tablename <> '_prisma_migrations'`,
     );
-    if (rows.length === 0) return;
-    const tables = rows.map((row) => `"${row.tablename}"`).join(", ");
-    await client.query(`TRUNCATE ${tables} RESTART IDENTITY CASCADE`);
+    if (rows.length > 0) {
+      const tables = rows.map((row) => `"${row.tablename}"`).join(", ");
+      await client.query(`TRUNCATE ${tables} RESTART IDENTITY CASCADE`);
+    }
+    await client.query("DELETE FROM graphile_worker._private_jobs");
   } finally {
     await client.end();
   }
