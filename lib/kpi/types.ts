@@ -1,0 +1,32 @@
+// Types shared by the KPI queries (lib/kpi) and the pages that show them.
+
+export type KpiName =
+  | "uptime"
+  | "mttr"
+  | "incidentFrequency"
+  | "deploymentFrequency"
+  | "errorRate";
+
+export type KpiRange = {
+  from: Date;
+  to: Date;
+  /** Limit to these services; undefined means every service. */
+  serviceIds?: number[];
+};
+
+/**
+ * One KPI over one range. value is null when the range has no data for it,
+ * and reason then says why in words the UI can show.
+ */
+export type KpiValue = {
+  value: number | null;
+  /** "ratio" (0..1), "seconds", "per_week" or "per_day". */
+  unit: "ratio" | "seconds" | "per_week" | "per_day";
+  /** Number of observations behind the value: incidents, deployments or requests. */
+  sampleSize: number;
+  reason?: string;
+};
+
+export type KpiSet = Record<KpiName, KpiValue>;
+
+export type KpiTrendBucket = { start: Date; end: Date; kpis: KpiSet };

@@ -1,0 +1,47 @@
+import { z } from "zod";
+
+import { hashPassword, MIN_PASSWORD_LENGTH } from "@/lib/auth/password";
+import { getPrisma } from "@/lib/db";
+import { Role } from "@/lib/generated/prisma/enums";
+import { logger } from "@/lib/logger";
+
+export const newUserSchema = z.object({
+  email: z.string().email().transform((email) => email.toLowerCase()),
+  name: z.string().trim().min(1).max(200),
+  password: z
+    .string()
+    .min(MIN_PASSWORD_LENGTH, {
+      message: `must be at least ${MIN_PASSWORD_LENGTH} characters`,
+    })
+    .max(200),
+  role: z.enum([Role.admin, Role.responder, Role.viewer]),
+});
+
+export type NewUser = z.input<typeof newUserSchema>;
+
+/**
+ * Creates a user, or updates the name, password and role of the user with
+ * that email. Returns the user's id and whether it was created.
+ */
+export async function upsertUser(
+  input: NewUser,
+): Promise<{ id: number; created: boolean }> {
+  const user = newUserSchema.parse(input);
+  const passwordHash = await hashPassword(user.password);
+  const prisma = getPrisma();
+  const existing = await prisma.user.findUnique({
+    where: { email: user.email },
+    select: { id: true },
+  });
+  const saved = await prisma.user.upsert({
+    where: { email: user.email },
+    create: { email: user.email, name: user.name, passwordHash, role: user.role },
+    update: { name: user.name, passwordHash, role: user.role },
+    select: { id: true },
+  });
+  logger.info(
+    { userId: saved.id, role: user.role, created: !existing },
+    existing ? "updated user" : "created user",
+  );
+  return { id: saved.id, created: !existing };
+}
