@@ -1,0 +1,138 @@
+import { randomUUID } from "node:crypto";
+
+import type { NextAuthOptions } from "next-auth";
+import CredentialsProvider from "next-auth/providers/credentials";
+import { z } from "zod";
+
+import { hashPassword, verifyPassword } from "@/lib/auth/password";
+import { getConfig } from "@/lib/config";
+import { getPrisma } from "@/lib/db";
+import type { Role } from "@/lib/generated/prisma/enums";
+import { logger } from "@/lib/logger";
+
+// next-auth 4 with one credentials provider. Sessions are JWTs in an
+// encrypted cookie that carry the user's id, name, email and role; server
+// code still re-reads the user from the database on each request
+// (lib/auth/session.ts), so a role change or a deleted user takes effect
+// without waiting for the token to expire.
+
+declare module "next-auth" {
+  interface User {
+    role: Role;
+  }
+  interface Session {
+    user: { id: number; name: string; email: string; role: Role };
+  }
+}
+
+declare module "next-auth/jwt" {
+  interface JWT {
+    userId?: number;
+    role?: Role;
+  }
+}
+
+const SESSION_MAX_AGE_SECONDS = 12 * 60 * 60;
+
+const credentialsSchema = z.object({
+  email: z
+    .string()
+    .trim()
+    .min(1)
+    .max(320)
+    .transform((email) => email.toLowerCase()),
+  password: z.string().min(1).max(200),
+});
+
+let unknownUserHash: Promise<string> | undefined;
+
+/**
+ * Compares the password against a throwaway hash so that a login with an
+ * unknown email takes as long as one with a wrong password, which keeps
+ * response times from revealing which emails have accounts.
+ */
+async function spendPasswordCheck(password: string): Promise<void> {
+  unknownUserHash ??= hashPassword(randomUUID());
+  await verifyPassword(password, await unknownUserHash);
+}
+
+async function authorize(
+  credentials: Record<string, string> | undefined,
+): Promise<{ id: string; name: string; email: string; role: Role } | null> {
+  const parsed = credentialsSchema.safeParse(credentials ?? {});
+  if (!parsed.success) {
+    logger.warn({ reason: "missing email or password" }, "login failed");
+    return null;
+  }
+  const { email, password } = parsed.data;
+
+  const user = await getPrisma().user.findUnique({
+    where: { email },
+    select: { id: true, name: true, email: true, role: true, passwordHash: true },
+  });
+  if (!user) {
+    await spendPasswordCheck(password);
+    logger.warn({ email, reason: "unknown email" }, "login failed");
+    return null;
+  }
+
+  if (!(await verifyPassword(password, user.passwordHash))) {
+    logger.warn(
+      { email, userId: user.id, reason: "wrong password" },
+      "login failed",
+    );
+    return null;
+  }
+
+  logger.info({ userId: user.id, role: user.role }, "login succeeded");
+  return { id: String(user.id), name: user.name, email: user.email, role: user.role };
+}
+
+export const authOptions: NextAuthOptions = {
+  secret: getConfig().NEXTAUTH_SECRET,
+  session: { strategy: "jwt", maxAge: SESSION_MAX_AGE_SECONDS },
+  pages: { signIn: "/login", error: "/login" },
+  providers: [
+    CredentialsProvider({
+      name: "Email and password",
+      credentials: {
+        email: { label: "Email", type: "email" },
+        password: { label: "Password", type: "password" },
+      },
+      authorize,
+    }),
+  ],
+  callbacks: {
+    jwt({ token, user }) {
+      // `user` is only present on the sign-in request.
+      if (user) {
+        token.userId = Number(user.id);
+        token.role = user.role;
+      }
+      return token;
+    },
+    session({ session, token }) {
+      session.user = {
+        id: token.userId ?? 0,
+        name: token.name ?? "",
+        email: token.email ?? "",
+        role: token.role ?? "viewer",
+      };
+      return session;
+    },
+  },
+  events: {
+    signOut({ token }) {
+      logger.info({ userId: token?.userId }, "signed out");
+    },
+  },
+  logger: {
+    error(code, metadata) {
+      logger.error({ code, err: metadata }, "next-auth error");
+    },
+    warn(code) {
+      logger.warn({ code }, "next-auth warning");
+    },
+    debug() {},
+  },
+};
