@@ -1,0 +1,87 @@
+import type { KpiName, KpiValue } from "@/lib/kpi/types";
+
+// The one place where Vigil's KPIs are defined. Every KPI is computed in SQL
+// (lib/kpi/queries.ts) over a half-open range [from, to) and, when given,
+// only over the selected services. Where a KPI has no data it is null with
+// a reason, never 0.
+
+export type KpiDefinition = {
+  name: KpiName;
+  label: string;
+  unit: KpiValue["unit"];
+  /** Precise definition, for the README and the UI's help text. */
+  definition: string;
+  /** When the value is null instead of a number. */
+  nullWhen: string;
+};
+
+export const KPI_DEFINITIONS: Record<KpiName, KpiDefinition> = {
+  uptime: {
+    name: "uptime",
+    label: "Uptime",
+    unit: "ratio",
+    definition:
+      "For each selected service: 1 - (length of the union of the intervals " +
+      "during which a service-impacting incident of that service was open, " +
+      "clipped to the range) / (length of the range). The KPI is the mean " +
+      "over the selected services. An incident is open from opened_at until " +
+      "resolved_at, or until the end of the range while unresolved. " +
+      "Overlapping incidents count once.",
+    nullWhen: "no services are selected or none exist",
+  },
+  mttr: {
+    name: "mttr",
+    label: "MTTR",
+    unit: "seconds",
+    definition:
+      "Mean of (resolved_at - opened_at) in seconds over the incidents of " +
+      "the selected services whose resolved_at lies in the range, " +
+      "service-impacting or not.",
+    nullWhen:
+      "no services are selected or none exist, or no incident was resolved " +
+      "in the range",
+  },
+  incidentFrequency: {
+    name: "incidentFrequency",
+    label: "Incident frequency",
+    unit: "per_week",
+    definition:
+      "Incidents of the selected services with opened_at in the range, " +
+      "divided by the length of the range in weeks. 0 is a real value: " +
+      "services exist and no incident opened.",
+    nullWhen: "no services are selected or none exist",
+  },
+  deploymentFrequency: {
+    name: "deploymentFrequency",
+    label: "Deployment frequency",
+    unit: "per_day",
+    definition:
+      "Deployments of the selected services with deployed_at in the range, " +
+      "any status, divided by the length of the range in days. 0 is a real " +
+      "value: services exist and none deployed.",
+    nullWhen: "no services are selected or none exist",
+  },
+  errorRate: {
+    name: "errorRate",
+    label: "Error rate",
+    unit: "ratio",
+    definition:
+      "Over the selected services that name both an error metric and a " +
+      "request metric: the sum of the values of every point in the range " +
+      "of the series named by the error metric, divided by the same sum " +
+      "for the request metric. Both metrics are per-interval counts, so " +
+      "summing their points gives totals for the range.",
+    nullWhen:
+      "no services are selected or none exist, no selected service names " +
+      "both metrics, or the request sum in the range is 0 or less",
+  },
+};
+
+/** Reasons shown in place of a value. */
+export const KPI_NULL_REASONS = {
+  noServices: "no services in this selection",
+  noResolvedIncident: "no incident resolved in this range",
+  noErrorRateMetrics:
+    "no selected service defines a request metric and an error metric",
+  noRequests: "no requests recorded in this range",
+} as const;

@@ -1,0 +1,54 @@
+import { getPool } from "@/lib/db";
+import { splitRange } from "@/lib/kpi/buckets";
+import {
+  queryDeploymentFrequency,
+  queryErrorRate,
+  queryIncidentFrequency,
+  queryMttr,
+  queryUptime,
+} from "@/lib/kpi/queries";
+import type { KpiRange, KpiSet, KpiTrendBucket } from "@/lib/kpi/types";
+
+export { KPI_DEFINITIONS, KPI_NULL_REASONS } from "@/lib/kpi/definitions";
+export { MAX_KPI_BUCKETS } from "@/lib/kpi/buckets";
+export type * from "@/lib/kpi/types";
+
+/**
+ * Computes every KPI for each of `buckets` equal parts of the range, with
+ * one SQL query per KPI. Throws a RangeError for an empty or invalid range
+ * or a bucket count outside 1..MAX_KPI_BUCKETS.
+ */
+export async function getKpiTrend(
+  range: KpiRange,
+  buckets: number,
+): Promise<KpiTrendBucket[]> {
+  const parts = splitRange(range, buckets);
+  const pool = getPool();
+  const ids = range.serviceIds;
+  const [uptime, mttr, incidentFrequency, deploymentFrequency, errorRate] =
+    await Promise.all([
+      queryUptime(pool, parts, ids),
+      queryMttr(pool, parts, ids),
+      queryIncidentFrequency(pool, parts, ids),
+      queryDeploymentFrequency(pool, parts, ids),
+      queryErrorRate(pool, parts, ids),
+    ]);
+
+  return parts.map((part, i) => ({
+    start: part.start,
+    end: part.end,
+    kpis: {
+      uptime: uptime[i]!,
+      mttr: mttr[i]!,
+      incidentFrequency: incidentFrequency[i]!,
+      deploymentFrequency: deploymentFrequency[i]!,
+      errorRate: errorRate[i]!,
+    },
+  }));
+}
+
+/** Computes every KPI over the whole range; see KPI_DEFINITIONS. */
+export async function getKpis(range: KpiRange): Promise<KpiSet> {
+  const [whole] = await getKpiTrend(range, 1);
+  return whole!.kpis;
+}

@@ -1,0 +1,276 @@
+import type pg from "pg";
+
+import type { KpiBucket } from "@/lib/kpi/buckets";
+import { KPI_NULL_REASONS } from "@/lib/kpi/definitions";
+import type { KpiValue } from "@/lib/kpi/types";
+
+// One SQL query per KPI computes it for every bucket at once. Each query
+// starts from the same two CTEs: the buckets as rows (idx from 1, half-open
+// [start_at, end_at), length in seconds) and the selected service ids.
+// KPI_DEFINITIONS in lib/kpi/definitions.ts states what each query computes.
+
+type Queryable = Pick<pg.Pool, "query">;
+
+const COMMON_CTES = `
+  bucket AS (
+    SELECT b.idx, b.start_at, b.end_at,
+           extract(epoch FROM b.end_at - b.start_at)::float8 AS seconds
+    FROM unnest($1::timestamptz[], $2::timestamptz[])
+      WITH ORDINALITY AS b(start_at, end_at, idx)
+  ),
+  selected AS (
+    SELECT id FROM service
+    WHERE $3::int[] IS NULL OR id = ANY($3::int[])
+  )`;
+
+function bucketParams(buckets: KpiBucket[], serviceIds?: number[]): unknown[] {
+  return [
+    buckets.map((bucket) => bucket.start.toISOString()),
+    buckets.map((bucket) => bucket.end.toISOString()),
+    serviceIds ?? null,
+  ];
+}
+
+function noServices(unit: KpiValue["unit"]): KpiValue {
+  return {
+    value: null,
+    unit,
+    sampleSize: 0,
+    reason: KPI_NULL_REASONS.noServices,
+  };
+}
+
+/**
+ * Uptime per bucket. Incident intervals are clipped to the bucket and
+ * merged per service with range_agg, so overlaps count once.
+ */
+export async function queryUptime(
+  db: Queryable,
+  buckets: KpiBucket[],
+  serviceIds?: number[],
+): Promise<KpiValue[]> {
+  const { rows } = await db.query<{
+    services: string;
+    uptime: number | null;
+    incidents: string;
+  }>(
+    `WITH ${COMMON_CTES},
+     open_span AS (
+       SELECT b.idx, i.service_id,
+              tstzrange(greatest(i.opened_at, b.start_at),
+                        least(coalesce(i.resolved_at, b.end_at), b.end_at))
+                AS span
+       FROM bucket b
+       JOIN incident i
+         ON i.opened_at < b.end_at
+        AND (i.resolved_at IS NULL OR i.resolved_at > b.start_at)
+       WHERE i.service_impacting
+         AND (i.resolved_at IS NULL OR i.resolved_at >= i.opened_at)
+         AND i.service_id IN (SELECT id FROM selected)
+     ),
+     downtime AS (
+       SELECT o.idx, o.service_id, count(*) AS incidents,
+              (SELECT coalesce(sum(extract(epoch FROM upper(r) - lower(r))), 0)
+               FROM unnest(range_agg(o.span)) AS r)::float8 AS seconds
+       FROM open_span o
+       GROUP BY o.idx, o.service_id
+     )
+     SELECT count(s.id) AS services,
+            avg(1 - coalesce(d.seconds, 0) / b.seconds) AS uptime,
+            coalesce(sum(d.incidents), 0) AS incidents
+     FROM bucket b
+     LEFT JOIN selected s ON true
+     LEFT JOIN downtime d ON d.idx = b.idx AND d.service_id = s.id
+     GROUP BY b.idx
+     ORDER BY b.idx`,
+    bucketParams(buckets, serviceIds),
+  );
+  return rows.map((row) =>
+    Number(row.services) === 0
+      ? noServices("ratio")
+      : { value: row.uptime, unit: "ratio", sampleSize: Number(row.incidents) },
+  );
+}
+
+/** Mean time to resolve per bucket, over incidents resolved in it. */
+export async function queryMttr(
+  db: Queryable,
+  buckets: KpiBucket[],
+  serviceIds?: number[],
+): Promise<KpiValue[]> {
+  const { rows } = await db.query<{
+    services: string;
+    mttr: number | null;
+    resolved: string;
+  }>(
+    `WITH ${COMMON_CTES}
+     SELECT (SELECT count(*) FROM selected) AS services,
+            avg(extract(epoch FROM i.resolved_at - i.opened_at))::float8
+              AS mttr,
+            count(i.id) AS resolved
+     FROM bucket b
+     LEFT JOIN incident i
+       ON i.resolved_at >= b.start_at AND i.resolved_at < b.end_at
+      AND i.service_id IN (SELECT id FROM selected)
+     GROUP BY b.idx
+     ORDER BY b.idx`,
+    bucketParams(buckets, serviceIds),
+  );
+  return rows.map((row) => {
+    if (Number(row.services) === 0) return noServices("seconds");
+    const resolved = Number(row.resolved);
+    if (resolved === 0) {
+      return {
+        value: null,
+        unit: "seconds",
+        sampleSize: 0,
+        reason: KPI_NULL_REASONS.noResolvedIncident,
+      };
+    }
+    return { value: row.mttr, unit: "seconds", sampleSize: resolved };
+  });
+}
+
+/** Incidents opened per week, per bucket. */
+export async function queryIncidentFrequency(
+  db: Queryable,
+  buckets: KpiBucket[],
+  serviceIds?: number[],
+): Promise<KpiValue[]> {
+  const { rows } = await db.query<{
+    services: string;
+    incidents: string;
+    per_week: number;
+  }>(
+    `WITH ${COMMON_CTES}
+     SELECT (SELECT count(*) FROM selected) AS services,
+            count(i.id) AS incidents,
+            count(i.id) / (b.seconds / 604800.0) AS per_week
+     FROM bucket b
+     LEFT JOIN incident i
+       ON i.opened_at >= b.start_at AND i.opened_at < b.end_at
+      AND i.service_id IN (SELECT id FROM selected)
+     GROUP BY b.idx, b.seconds
+     ORDER BY b.idx`,
+    bucketParams(buckets, serviceIds),
+  );
+  return rows.map((row) =>
+    Number(row.services) === 0
+      ? noServices("per_week")
+      : {
+          value: row.per_week,
+          unit: "per_week",
+          sampleSize: Number(row.incidents),
+        },
+  );
+}
+
+/** Deployments per day, per bucket. */
+export async function queryDeploymentFrequency(
+  db: Queryable,
+  buckets: KpiBucket[],
+  serviceIds?: number[],
+): Promise<KpiValue[]> {
+  const { rows } = await db.query<{
+    services: string;
+    deployments: string;
+    per_day: number;
+  }>(
+    `WITH ${COMMON_CTES}
+     SELECT (SELECT count(*) FROM selected) AS services,
+            count(d.id) AS deployments,
+            count(d.id) / (b.seconds / 86400.0) AS per_day
+     FROM bucket b
+     LEFT JOIN deployment d
+       ON d.deployed_at >= b.start_at AND d.deployed_at < b.end_at
+      AND d.service_id IN (SELECT id FROM selected)
+     GROUP BY b.idx, b.seconds
+     ORDER BY b.idx`,
+    bucketParams(buckets, serviceIds),
+  );
+  return rows.map((row) =>
+    Number(row.services) === 0
+      ? noServices("per_day")
+      : {
+          value: row.per_day,
+          unit: "per_day",
+          sampleSize: Number(row.deployments),
+        },
+  );
+}
+
+/**
+ * Error rate per bucket: errors / requests, summed over the series that the
+ * selected services name as their error and request metrics.
+ */
+export async function queryErrorRate(
+  db: Queryable,
+  buckets: KpiBucket[],
+  serviceIds?: number[],
+): Promise<KpiValue[]> {
+  const { rows } = await db.query<{
+    services: string;
+    counter_services: string;
+    requests: number;
+    errors: number;
+  }>(
+    `WITH ${COMMON_CTES},
+     counter_service AS (
+       SELECT s.id, s.request_metric, s.error_metric
+       FROM service s
+       WHERE s.id IN (SELECT id FROM selected)
+         AND s.request_metric IS NOT NULL AND s.error_metric IS NOT NULL
+     ),
+     counter_series AS (
+       SELECT ms.id,
+              ms.name = c.request_metric AS is_request,
+              ms.name = c.error_metric AS is_error
+       FROM counter_service c
+       JOIN metric_series ms
+         ON ms.service_id = c.id
+        AND ms.name IN (c.request_metric, c.error_metric)
+     ),
+     total AS (
+       SELECT b.idx,
+              sum(p.value) FILTER (WHERE cs.is_request) AS requests,
+              sum(p.value) FILTER (WHERE cs.is_error) AS errors
+       FROM bucket b
+       CROSS JOIN counter_series cs
+       JOIN data_point p
+         ON p.series_id = cs.id AND p.ts >= b.start_at AND p.ts < b.end_at
+       GROUP BY b.idx
+     )
+     SELECT (SELECT count(*) FROM selected) AS services,
+            (SELECT count(*) FROM counter_service) AS counter_services,
+            coalesce(t.requests, 0)::float8 AS requests,
+            coalesce(t.errors, 0)::float8 AS errors
+     FROM bucket b
+     LEFT JOIN total t ON t.idx = b.idx
+     ORDER BY b.idx`,
+    bucketParams(buckets, serviceIds),
+  );
+  return rows.map((row): KpiValue => {
+    if (Number(row.services) === 0) return noServices("ratio");
+    if (Number(row.counter_services) === 0) {
+      return {
+        value: null,
+        unit: "ratio",
+        sampleSize: 0,
+        reason: KPI_NULL_REASONS.noErrorRateMetrics,
+      };
+    }
+    if (!(row.requests > 0)) {
+      return {
+        value: null,
+        unit: "ratio",
+        sampleSize: 0,
+        reason: KPI_NULL_REASONS.noRequests,
+      };
+    }
+    return {
+      value: row.errors / row.requests,
+      unit: "ratio",
+      sampleSize: Math.round(row.requests),
+    };
+  });
+}
