@@ -1,0 +1,92 @@
+import { ApiClient } from "@/lib/demo/api-client";
+import { DEMO_SERVICES } from "@/lib/demo/catalog";
+import type { DeploymentPayload } from "@/lib/demo/tracks";
+import { getPrisma } from "@/lib/db";
+import type { Logger } from "@/lib/logger";
+import { upsertRunbooks } from "@/lib/runbooks/library";
+
+// Setup the demo needs before it sends telemetry: its own admin-scope API
+// token, the runbook library and the demo services with their request and
+// error counters.
+
+/** Name of the API tokens the demo creates; earlier ones are revoked. */
+export const DEMO_TOKEN_NAME = "demo replay";
+
+export type DemoSession = {
+  client: ApiClient;
+  close: () => Promise<void>;
+};
+
+type TokenFunctions = {
+  createToken: (input: {
+    name: string;
+    scope: "ingest" | "admin";
+  }) => Promise<{ token: string; id: number }>;
+  revokeToken: (id: number) => Promise<unknown>;
+};
+
+export async function startDemoSession(
+  options: {
+    baseUrl: string;
+    signal: AbortSignal;
+    logger: Logger;
+  } & TokenFunctions,
+): Promise<DemoSession> {
+  const log = options.logger;
+
+  // The plain token lives only in this process; each run replaces the last.
+  const stale = await getPrisma().apiToken.findMany({
+    where: { name: DEMO_TOKEN_NAME, revokedAt: null },
+    select: { id: true },
+  });
+  for (const { id } of stale) await options.revokeToken(id);
+  if (stale.length > 0) {
+    log.info({ revoked: stale.length }, "revoked demo tokens of earlier runs");
+  }
+  const { token, id: tokenId } = await options.createToken({
+    name: DEMO_TOKEN_NAME,
+    scope: "admin",
+  });
+  log.info({ tokenId }, "created demo API token");
+
+  const client = new ApiClient({
+    baseUrl: options.baseUrl,
+    token,
+    logger: log,
+    signal: options.signal,
+  });
+
+  await upsertRunbooks();
+  for (const service of DEMO_SERVICES) {
+    await client.send("PUT", `/api/v1/services/${service.slug}`, {
+      name: service.name,
+      description: service.description,
+      requestMetric: service.requestMetric ?? null,
+      errorMetric: service.errorMetric ?? null,
+    });
+  }
+  log.info({ services: DEMO_SERVICES.length }, "configured demo services");
+
+  return {
+    client,
+    close: async () => {
+      await options.revokeToken(tokenId);
+      log.info({ tokenId }, "revoked demo API token");
+    },
+  };
+}
+
+/** Posts the deployments with from < time <= to in one request. */
+export async function sendDeployments(
+  client: ApiClient,
+  deployments: readonly { time: number; payload: DeploymentPayload }[],
+  from: number,
+  to: number,
+): Promise<number> {
+  const due = deployments
+    .filter((deployment) => deployment.time > from && deployment.time <= to)
+    .map((deployment) => deployment.payload);
+  if (due.length === 0) return 0;
+  await client.send("POST", "/api/v1/deployments", { deployments: due });
+  return due.length;
+}
