@@ -1,0 +1,312 @@
+import type { Severity } from "@/lib/generated/prisma/enums";
+import { addIncidentEvent, type Queryable } from "@/lib/incidents/events";
+import { logger as rootLogger, type Logger } from "@/lib/logger";
+import { suggestRunbooks } from "@/lib/runbooks/match";
+
+// Turns anomaly scores into episodes, and episodes into incidents.
+//
+// An episode starts at the first point whose score is above 1 and ends once
+// EPISODE_QUIET_POINTS consecutive points score 1 or less. Each episode
+// opens one detector incident, keyed by series and onset time. A series has
+// at most one open detector incident (partial unique index
+// incident_open_detector_series_key), so an episode that starts while one is
+// open is added to it as an "anomaly" event instead.
+
+/** Points at or below score 1 that close an episode: one hour of 5-minute
+ * data, so a short dip inside one disturbance does not split it in two. */
+export const EPISODE_QUIET_POINTS = 12;
+
+export type ScoredPoint = {
+  ts: Date;
+  value: number;
+  score: number;
+  expectedLow: number | null;
+  expectedHigh: number | null;
+};
+
+/** Episode progress at the end of the points scored so far. */
+export type EpisodeState = {
+  active: boolean;
+  /** Consecutive points at or below score 1 since the last anomalous one. */
+  quietRun: number;
+};
+
+export type Episode = {
+  /** True when the episode began before these points. */
+  continuesPrevious: boolean;
+  onset: ScoredPoint;
+  peak: ScoredPoint;
+};
+
+export const IDLE_STATE: EpisodeState = { active: false, quietRun: 0 };
+
+/**
+ * Rebuilds the state from the newest scores, newest first. Only the first
+ * EPISODE_QUIET_POINTS of them matter.
+ */
+export function episodeStateFromRecent(
+  newestFirst: ReadonlyArray<{ isAnomaly: boolean }>,
+): EpisodeState {
+  const recent = newestFirst.slice(0, EPISODE_QUIET_POINTS);
+  const lastAnomaly = recent.findIndex((point) => point.isAnomaly);
+  if (lastAnomaly === -1) return IDLE_STATE;
+  return { active: true, quietRun: lastAnomaly };
+}
+
+/**
+ * Finds the episodes among points in time order, given the state before
+ * them. An episode carried over from earlier points is reported only when it
+ * has anomalous points here, with its peak among them.
+ */
+export function findEpisodes(
+  points: readonly ScoredPoint[],
+  before: EpisodeState,
+): { episodes: Episode[]; state: EpisodeState } {
+  const episodes: Episode[] = [];
+  let state = { ...before };
+  let current: Episode | undefined;
+
+  for (const point of points) {
+    const anomalous = point.score > 1;
+    if (anomalous) {
+      if (!state.active) {
+        current = { continuesPrevious: false, onset: point, peak: point };
+        episodes.push(current);
+      } else if (!current) {
+        current = { continuesPrevious: true, onset: point, peak: point };
+        episodes.push(current);
+      } else if (point.score > current.peak.score) {
+        current.peak = point;
+      }
+      state = { active: true, quietRun: 0 };
+      continue;
+    }
+
+    if (!state.active) continue;
+    state = { active: true, quietRun: state.quietRun + 1 };
+    if (state.quietRun >= EPISODE_QUIET_POINTS) {
+      state = { ...IDLE_STATE };
+      current = undefined;
+    }
+  }
+  return { episodes, state };
+}
+
+/** Maps the peak anomaly score of an episode to a severity. */
+export function severityForScore(peakScore: number): Severity {
+  if (peakScore >= 4) return "sev1";
+  if (peakScore >= 2.5) return "sev2";
+  if (peakScore >= 1.5) return "sev3";
+  return "sev4";
+}
+
+export type SeriesContext = {
+  seriesId: number;
+  serviceId: number;
+  serviceSlug: string;
+  serviceName: string;
+  metricName: string;
+  labels: Record<string, unknown>;
+};
+
+export type EpisodeOutcome =
+  | { outcome: "opened"; incidentId: number }
+  | { outcome: "joined"; incidentId: number }
+  | { outcome: "duplicate"; incidentId: number }
+  | { outcome: "ignored" };
+
+const ACTOR = { actorType: "worker", actorName: "anomaly detector" } as const;
+const OPEN_INCIDENT_INDEX = "incident_open_detector_series_key";
+
+/** Formats a value with up to four significant digits. */
+export function formatValue(value: number | null): string {
+  if (value === null || !Number.isFinite(value)) return "n/a";
+  return Number(value.toPrecision(4)).toString();
+}
+
+function describePoint(point: ScoredPoint): Record<string, unknown> {
+  return {
+    ts: point.ts.toISOString(),
+    value: point.value,
+    score: point.score,
+    expectedLow: point.expectedLow,
+    expectedHigh: point.expectedHigh,
+  };
+}
+
+function observedVersusExpected(point: ScoredPoint): string {
+  return (
+    `observed ${formatValue(point.value)} where ` +
+    `${formatValue(point.expectedLow)} to ${formatValue(point.expectedHigh)} ` +
+    `was expected (anomaly score ${point.score.toFixed(2)}, ` +
+    `${point.ts.toISOString()})`
+  );
+}
+
+export function dedupKeyFor(seriesId: number, onset: Date): string {
+  return `detector:${seriesId}:${onset.getTime()}`;
+}
+
+type OpenIncidentRow = { id: number; peak_score: number | null };
+
+async function findOpenIncident(
+  db: Queryable,
+  seriesId: number,
+): Promise<OpenIncidentRow | undefined> {
+  const { rows } = await db.query<OpenIncidentRow>(
+    `SELECT id, peak_score FROM incident
+      WHERE series_id = $1 AND source = 'detector' AND status <> 'resolved'
+      FOR UPDATE`,
+    [seriesId],
+  );
+  return rows[0];
+}
+
+/** Raises the peak score, and with it the severity, of an incident. */
+async function raisePeak(
+  db: Queryable,
+  incidentId: number,
+  peakScore: number,
+): Promise<void> {
+  await db.query(
+    `UPDATE incident
+        SET peak_score = GREATEST(COALESCE(peak_score, 0), $2),
+            severity = LEAST(severity, $3::"Severity")
+      WHERE id = $1`,
+    [incidentId, peakScore, severityForScore(peakScore)],
+  );
+}
+
+async function joinIncident(
+  db: Queryable,
+  incidentId: number,
+  series: SeriesContext,
+  episode: Episode,
+  logger: Logger,
+): Promise<EpisodeOutcome> {
+  await raisePeak(db, incidentId, episode.peak.score);
+  await addIncidentEvent(db, {
+    incidentId,
+    kind: "anomaly",
+    ...ACTOR,
+    message: `Another anomaly episode in ${series.metricName}: ${observedVersusExpected(episode.peak)}`,
+    data: {
+      dedupKey: dedupKeyFor(series.seriesId, episode.onset.ts),
+      onset: describePoint(episode.onset),
+      peak: describePoint(episode.peak),
+    },
+  });
+  logger.info(
+    { incidentId, seriesId: series.seriesId, onset: episode.onset.ts },
+    "anomaly episode joined the open incident",
+  );
+  return { outcome: "joined", incidentId };
+}
+
+function isOpenIncidentConflict(error: unknown): boolean {
+  const pgError = error as { code?: string; constraint?: string };
+  return pgError.code === "23505" && pgError.constraint === OPEN_INCIDENT_INDEX;
+}
+
+/**
+ * Opens an incident for an episode, or adds the episode to the series' open
+ * detector incident. Must run inside a transaction, because it uses a
+ * savepoint to recover when a concurrent worker opens an incident for the
+ * same series first.
+ */
+export async function recordEpisode(
+  db: Queryable,
+  series: SeriesContext,
+  episode: Episode,
+  logger: Logger = rootLogger,
+): Promise<EpisodeOutcome> {
+  if (episode.continuesPrevious) {
+    const open = await findOpenIncident(db, series.seriesId);
+    if (!open) return { outcome: "ignored" };
+    await raisePeak(db, open.id, episode.peak.score);
+    return { outcome: "joined", incidentId: open.id };
+  }
+
+  const open = await findOpenIncident(db, series.seriesId);
+  if (open) return joinIncident(db, open.id, series, episode, logger);
+
+  const dedupKey = dedupKeyFor(series.seriesId, episode.onset.ts);
+  const title = `Anomaly in ${series.metricName} on ${series.serviceName}`;
+  const summary = `${series.metricName} on ${series.serviceName}: ${observedVersusExpected(episode.peak)}.`;
+
+  await db.query("SAVEPOINT open_detector_incident");
+  let insertedId: number | undefined;
+  try {
+    const { rows } = await db.query<{ id: number }>(
+      `INSERT INTO incident
+         (service_id, series_id, title, status, severity, source, dedup_key,
+          summary, peak_score, opened_at)
+       VALUES ($1, $2, $3, 'triggered', $4, 'detector', $5, $6, $7, $8)
+       ON CONFLICT (dedup_key) DO NOTHING
+       RETURNING id`,
+      [
+        series.serviceId,
+        series.seriesId,
+        title,
+        severityForScore(episode.peak.score),
+        dedupKey,
+        summary,
+        episode.peak.score,
+        episode.onset.ts,
+      ],
+    );
+    insertedId = rows[0]?.id;
+    await db.query("RELEASE SAVEPOINT open_detector_incident");
+  } catch (error) {
+    await db.query("ROLLBACK TO SAVEPOINT open_detector_incident");
+    if (!isOpenIncidentConflict(error)) throw error;
+
+    // Another worker committed an open incident for this series after our
+    // check: this episode joins it.
+    const winner = await findOpenIncident(db, series.seriesId);
+    if (!winner) throw error;
+    logger.info(
+      { incidentId: winner.id, seriesId: series.seriesId },
+      "concurrent worker opened the incident first, joining it",
+    );
+    return joinIncident(db, winner.id, series, episode, logger);
+  }
+
+  if (insertedId === undefined) {
+    const { rows } = await db.query<{ id: number }>(
+      "SELECT id FROM incident WHERE dedup_key = $1",
+      [dedupKey],
+    );
+    return { outcome: "duplicate", incidentId: rows[0]!.id };
+  }
+
+  await addIncidentEvent(db, {
+    incidentId: insertedId,
+    kind: "opened",
+    ...ACTOR,
+    message: `Opened: ${series.metricName} turned anomalous, ${observedVersusExpected(episode.onset)}`,
+    data: {
+      dedupKey,
+      onset: describePoint(episode.onset),
+      peak: describePoint(episode.peak),
+      score: episode.onset.score,
+      expectedRange: [episode.onset.expectedLow, episode.onset.expectedHigh],
+    },
+  });
+  const runbooks = await suggestRunbooks(db, insertedId, {
+    serviceSlug: series.serviceSlug,
+    metricName: series.metricName,
+    labels: series.labels,
+  });
+  logger.info(
+    {
+      incidentId: insertedId,
+      seriesId: series.seriesId,
+      onset: episode.onset.ts,
+      peakScore: episode.peak.score,
+      runbooks: runbooks.map((match) => match.slug),
+    },
+    "detector incident opened",
+  );
+  return { outcome: "opened", incidentId: insertedId };
+}

@@ -1,0 +1,53 @@
+import type pg from "pg";
+
+import type { ActorType } from "@/lib/generated/prisma/enums";
+
+// Incident timeline events written with plain SQL, so that the worker can add
+// them inside the pg transaction that opens or updates the incident.
+
+export type Queryable = Pick<pg.ClientBase, "query">;
+
+export type IncidentEventKind =
+  | "opened"
+  | "anomaly"
+  | "runbooks_suggested"
+  | "acknowledged"
+  | "resolved";
+
+export type NewIncidentEvent = {
+  incidentId: number;
+  kind: IncidentEventKind;
+  actorType: ActorType;
+  actorId?: number | null;
+  actorName: string;
+  message: string;
+  data?: Record<string, unknown>;
+  /** Defaults to the database clock at insert time. */
+  createdAt?: Date;
+};
+
+/** Inserts one timeline event and returns its id. */
+export async function addIncidentEvent(
+  db: Queryable,
+  event: NewIncidentEvent,
+): Promise<number> {
+  const { rows } = await db.query<{ id: number }>(
+    `INSERT INTO incident_event
+       (incident_id, kind, actor_type, actor_id, actor_name, message, data,
+        created_at)
+     VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb,
+             COALESCE($8::timestamptz, clock_timestamp()))
+     RETURNING id`,
+    [
+      event.incidentId,
+      event.kind,
+      event.actorType,
+      event.actorId ?? null,
+      event.actorName,
+      event.message,
+      JSON.stringify(event.data ?? {}),
+      event.createdAt ?? null,
+    ],
+  );
+  return rows[0]!.id;
+}

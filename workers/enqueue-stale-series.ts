@@ -1,0 +1,35 @@
+import type pg from "pg";
+
+import { enqueueSeriesScoring } from "@/lib/queue";
+
+// Backstop for lost or failed score-series jobs: finds series with points
+// newer than scored_until, or never scored, and enqueues them again. The job
+// key in enqueueSeriesScoring makes this a no-op for series already queued.
+
+export const TASK_ENQUEUE_STALE_SERIES = "enqueue-stale-series";
+
+/** Enqueues every series with unscored points and returns their ids. */
+export async function enqueueStaleSeries(
+  db: Pick<pg.ClientBase, "query">,
+  minTrainingPoints: number,
+): Promise<number[]> {
+  // A series without a model is only worth a job once it has enough points
+  // to train on. OFFSET stops the scan at that count instead of counting all.
+  const { rows } = await db.query<{ id: number }>(
+    `SELECT s.id FROM metric_series s
+      WHERE s.last_point_at IS NOT NULL
+        AND (s.scored_until IS NULL OR s.last_point_at > s.scored_until)
+        AND (
+          EXISTS (SELECT 1 FROM model_version m
+                   WHERE m.series_id = s.id AND m.status = 'active')
+          OR EXISTS (SELECT 1 FROM data_point p
+                      WHERE p.series_id = s.id
+                      OFFSET $1 - 1 LIMIT 1)
+        )
+      ORDER BY s.id`,
+    [minTrainingPoints],
+  );
+  const ids = rows.map((row) => row.id);
+  await enqueueSeriesScoring(db, ids, { delaySeconds: 0 });
+  return ids;
+}

@@ -1,0 +1,129 @@
+import { Logger as GraphileLogger, run, type Runner } from "graphile-worker";
+import { z } from "zod";
+
+import { getConfig } from "@/lib/config";
+import { closeDb } from "@/lib/db";
+import { initBackend } from "@/lib/detector/backend";
+import { logger } from "@/lib/logger";
+import { TASK_SCORE_SERIES } from "@/lib/queue";
+import {
+  enqueueStaleSeries,
+  TASK_ENQUEUE_STALE_SERIES,
+} from "@/workers/enqueue-stale-series";
+import { runScoreSeries } from "@/workers/score-series";
+
+// The worker process: graphile-worker pulling jobs from PostgreSQL, so
+// several worker processes can share one queue.
+
+export type WorkerHandle = {
+  /** Stops taking jobs, waits for running ones, then closes the pools. */
+  stop: () => Promise<void>;
+  /** Settles when the runner stops. */
+  promise: Promise<void>;
+};
+
+export type WorkerOptions = {
+  connectionString?: string;
+  concurrency?: number;
+  pollIntervalMs?: number;
+};
+
+const scoreSeriesPayload = z.object({
+  seriesId: z.number().int().positive(),
+});
+
+const workerLog = logger.child({ component: "worker" });
+
+/** Routes graphile-worker's own log lines to pino, with its scope as fields. */
+const graphileLogger = new GraphileLogger((scope) => {
+  const child = workerLog.child({
+    jobId: scope.jobId,
+    task: scope.taskIdentifier,
+    workerId: scope.workerId,
+  });
+  return (level, message, meta) => {
+    const fields = meta ?? {};
+    if (level === "error") child.error(fields, message);
+    else if (level === "warning") child.warn(fields, message);
+    else if (level === "info") child.info(fields, message);
+    else child.debug(fields, message);
+  };
+});
+
+/** Starts the job runner and returns a handle to stop it. */
+export async function runWorker(
+  options: WorkerOptions = {},
+): Promise<WorkerHandle> {
+  const config = getConfig();
+  const connectionString =
+    options.connectionString ?? config.DATABASE_URL ?? process.env.DATABASE_URL;
+  if (!connectionString) {
+    throw new Error(
+      "DATABASE_URL is not set: the worker needs the database that holds the job queue",
+    );
+  }
+  const concurrency = options.concurrency ?? config.VIGIL_WORKER_CONCURRENCY;
+  const backend = await initBackend();
+
+  const runner: Runner = await run({
+    connectionString,
+    concurrency,
+    noHandleSignals: true,
+    pollInterval: options.pollIntervalMs ?? 2000,
+    logger: graphileLogger,
+    crontab: `* * * * * ${TASK_ENQUEUE_STALE_SERIES}`,
+    taskList: {
+      [TASK_SCORE_SERIES]: async (payload, helpers) => {
+        const parsed = scoreSeriesPayload.safeParse(payload);
+        const log = workerLog.child({
+          jobId: helpers.job.id,
+          task: helpers.job.task_identifier,
+          seriesId: parsed.success ? parsed.data.seriesId : undefined,
+          attempt: helpers.job.attempts,
+        });
+        if (!parsed.success) {
+          log.error({ payload }, "invalid score-series payload, expected {seriesId}");
+          throw new Error(
+            `invalid score-series payload: seriesId must be a positive integer`,
+          );
+        }
+        try {
+          await helpers.withPgClient((client) =>
+            runScoreSeries(client, parsed.data.seriesId, log),
+          );
+        } catch (error) {
+          log.error({ err: error }, "score-series failed, the job will retry");
+          throw error;
+        }
+      },
+      [TASK_ENQUEUE_STALE_SERIES]: async (_payload, helpers) => {
+        const log = workerLog.child({
+          jobId: helpers.job.id,
+          task: helpers.job.task_identifier,
+        });
+        const ids = await helpers.withPgClient((client) =>
+          enqueueStaleSeries(client, config.VIGIL_MIN_TRAINING_POINTS),
+        );
+        if (ids.length > 0) {
+          log.info({ seriesIds: ids }, "enqueued series with unscored points");
+        }
+      },
+    },
+  });
+  workerLog.info({ concurrency, backend }, "worker started");
+
+  let stopping: Promise<void> | undefined;
+  const stop = () => {
+    stopping ??= (async () => {
+      workerLog.info("worker stopping: finishing running jobs");
+      try {
+        await runner.stop();
+      } finally {
+        await closeDb();
+      }
+      workerLog.info("worker stopped");
+    })();
+    return stopping;
+  };
+  return { stop, promise: runner.promise };
+}
