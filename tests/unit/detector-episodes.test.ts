@@ -1,0 +1,157 @@
+import { describe, expect, it } from "vitest";
+
+import {
+  dedupKeyFor,
+  EPISODE_QUIET_POINTS,
+  episodeStateFromRecent,
+  findEpisodes,
+  formatValue,
+  IDLE_STATE,
+  severityForScore,
+  type ScoredPoint,
+} from "@/lib/incidents/detector";
+
+// Episode detection over score sequences: onset at the first score above 1,
+// end after EPISODE_QUIET_POINTS points at or below 1.
+
+const START = Date.parse("2026-01-01T00:00:00Z");
+
+function points(scores: number[]): ScoredPoint[] {
+  return scores.map((score, index) => ({
+    ts: new Date(START + index * 300_000),
+    value: index,
+    score,
+    expectedLow: 0,
+    expectedHigh: 1,
+  }));
+}
+
+const quiet = (count: number) => Array.from({ length: count }, () => 0.2);
+
+describe("findEpisodes", () => {
+  it("finds nothing below the threshold", () => {
+    const result = findEpisodes(points([0.1, 0.5, 1, 0.9]), IDLE_STATE);
+
+    expect(result.episodes).toEqual([]);
+    expect(result.state).toEqual(IDLE_STATE);
+  });
+
+  it("starts at the first score above 1", () => {
+    const result = findEpisodes(points([0.3, 1.4, 2.5, 1.1, 0.2]), IDLE_STATE);
+
+    expect(result.episodes).toHaveLength(1);
+    expect(result.episodes[0]!.onset.value).toBe(1);
+    expect(result.episodes[0]!.peak.value).toBe(2);
+    expect(result.episodes[0]!.continuesPrevious).toBe(false);
+    expect(result.state).toEqual({ active: true, quietRun: 1 });
+  });
+
+  it("keeps one episode across a short dip", () => {
+    const scores = [2, ...quiet(EPISODE_QUIET_POINTS - 1), 3, ...quiet(2)];
+
+    const result = findEpisodes(points(scores), IDLE_STATE);
+
+    expect(result.episodes).toHaveLength(1);
+    expect(result.episodes[0]!.peak.score).toBe(3);
+  });
+
+  it("splits episodes after enough quiet points", () => {
+    const scores = [2, ...quiet(EPISODE_QUIET_POINTS), 1.5];
+
+    const result = findEpisodes(points(scores), IDLE_STATE);
+
+    expect(result.episodes).toHaveLength(2);
+    expect(result.episodes[1]!.onset.value).toBe(EPISODE_QUIET_POINTS + 1);
+  });
+
+  it("continues an episode from earlier points", () => {
+    const before = { active: true, quietRun: 3 };
+
+    const result = findEpisodes(points([0.5, 1.7, 0.4]), before);
+
+    expect(result.episodes).toHaveLength(1);
+    expect(result.episodes[0]!.continuesPrevious).toBe(true);
+    expect(result.episodes[0]!.peak.score).toBe(1.7);
+  });
+
+  it("ends a carried episode without reporting it", () => {
+    const before = { active: true, quietRun: EPISODE_QUIET_POINTS - 2 };
+
+    const result = findEpisodes(points([0.5, 0.5, 1.2]), before);
+
+    expect(result.episodes).toHaveLength(1);
+    expect(result.episodes[0]!.continuesPrevious).toBe(false);
+    expect(result.episodes[0]!.onset.value).toBe(2);
+  });
+
+  it("gives the same episodes in one pass or in chunks", () => {
+    const scores = [0.1, 2, 0.3, ...quiet(15), 1.3, 1.8, ...quiet(5), 4, 0.1];
+    const whole = findEpisodes(points(scores), IDLE_STATE);
+
+    const all = points(scores);
+    const head = findEpisodes(all.slice(0, 10), IDLE_STATE);
+    const tail = findEpisodes(all.slice(10), head.state);
+    const chunked = [...head.episodes, ...tail.episodes];
+
+    expect(chunked.filter((episode) => !episode.continuesPrevious)).toEqual(
+      whole.episodes,
+    );
+    expect(tail.state).toEqual(whole.state);
+  });
+});
+
+describe("episodeStateFromRecent", () => {
+  it("is idle with no anomalous point", () => {
+    const recent = Array.from({ length: 20 }, () => ({ isAnomaly: false }));
+
+    expect(episodeStateFromRecent(recent)).toEqual(IDLE_STATE);
+    expect(episodeStateFromRecent([])).toEqual(IDLE_STATE);
+  });
+
+  it("counts quiet points since the last anomaly", () => {
+    const recent = [false, false, true, false].map((isAnomaly) => ({
+      isAnomaly,
+    }));
+
+    expect(episodeStateFromRecent(recent)).toEqual({
+      active: true,
+      quietRun: 2,
+    });
+  });
+
+  it("is idle once the quiet run is complete", () => {
+    const recent = [
+      ...Array.from({ length: EPISODE_QUIET_POINTS }, () => ({
+        isAnomaly: false,
+      })),
+      { isAnomaly: true },
+    ];
+
+    expect(episodeStateFromRecent(recent)).toEqual(IDLE_STATE);
+  });
+});
+
+describe("incident helpers", () => {
+  it.each([
+    [1.01, "sev4"],
+    [1.5, "sev3"],
+    [2.5, "sev2"],
+    [4, "sev1"],
+    [40, "sev1"],
+  ] as const)("maps peak score %d to %s", (score, severity) => {
+    expect(severityForScore(score)).toBe(severity);
+  });
+
+  it("formats values with four significant digits", () => {
+    expect(formatValue(12345678)).toBe("12350000");
+    expect(formatValue(0.000123456)).toBe("0.0001235");
+    expect(formatValue(null)).toBe("n/a");
+    expect(formatValue(Number.POSITIVE_INFINITY)).toBe("n/a");
+  });
+
+  it("builds the dedup key from series and onset", () => {
+    const onset = new Date("2026-02-03T04:05:00Z");
+
+    expect(dedupKeyFor(42, onset)).toBe(`detector:42:${onset.getTime()}`);
+  });
+});
