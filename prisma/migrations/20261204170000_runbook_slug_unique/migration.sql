@@ -1,0 +1,2 @@
+-- CreateIndex
+CREATE UNIQUE INDEX "runbook_slug_key" ON "runbook"("slug");
