@@ -9,7 +9,8 @@ import { logger } from "@/lib/logger";
 // API tokens are "vgl_" followed by 32 random bytes in base64url (43
 // characters). Only the SHA-256 of a token is stored. A lookup by that hash
 // through the unique index compares hashes, not tokens, so response timing
-// tells an attacker nothing about how much of a guessed token was right.
+// can reveal at most how much of a hash matched, which does not help an
+// attacker guess a token.
 
 export const API_TOKEN_PREFIX = "vgl_";
 const TOKEN_PATTERN = /^vgl_[A-Za-z0-9_-]{43}$/;

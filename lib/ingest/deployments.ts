@@ -162,8 +162,8 @@ export async function ingestDeployments(
       serviceIds.set(slug, service.id);
     }
 
-    // Row by row: at most 1000 deployments, and each insert needs its own
-    // "created or existing" answer for the response.
+    // Row by row, because each deployment needs its own "created or
+    // existing" result for the response, and a batch has at most 1000.
     const stored: StoredDeployment[] = [];
     for (const item of items) {
       const serviceId = serviceIds.get(item.service)!;

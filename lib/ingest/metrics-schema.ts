@@ -17,7 +17,7 @@ import {
 //   { "service": "checkout",
 //     "series": [ { "name": "http_requests", "labels": { "route": "/pay" },
 //                   "points": [ ["2026-12-04T10:00:00Z", 12.5],
-//                               [1764842400000, 13] ] } ] }
+//                               [1796378460000, 13] ] } ] }
 // A point is [timestamp, value]. Unknown fields are rejected so that a typo
 // such as "point" fails loudly instead of being ignored.
 

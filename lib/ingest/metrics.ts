@@ -43,8 +43,9 @@ async function upsertSeries(
   series: ParsedSeries[],
 ): Promise<number[]> {
   // Series are sorted by (name, labels_key), so two batches that share
-  // series lock their rows in the same order and cannot deadlock. The row
-  // lock also serialises concurrent writers of one series until commit.
+  // series lock those rows in the same order and do not deadlock on them.
+  // The row lock also serialises concurrent writers of one series until
+  // commit, which keeps the points insert below free of lock cycles.
   // labels and labels_key both receive the canonical JSON of the label set.
   const { rows } = await db.query<{ id: number; ordinal: string }>(
     `WITH input AS (

@@ -22,7 +22,7 @@ export const MAX_LABELS = 32;
 /** PostgreSQL text cannot contain NUL, so strings with it are rejected early. */
 const NO_NUL = (text: string) => !text.includes("\u0000");
 
-/** A string of min..max characters without NUL characters. */
+/** Returns a schema for a string of min..max characters without NUL. */
 export function text(min: number, max: number) {
   return z
     .string()
@@ -90,12 +90,6 @@ export function timestampSchema(limits: TimestampLimits) {
     return z.NEVER;
   });
 }
-
-/** JSON number that is finite; JSON.parse turns 1e999 into Infinity. */
-export const finiteNumberSchema = z.number({
-  error: (issue) =>
-    `must be a finite number, got ${describeValue(issue.input)}`,
-});
 
 /** Canonical JSON of a label set: keys sorted, so equal sets give one key. */
 export function canonicalLabelsKey(labels: Record<string, string>): string {

@@ -13,9 +13,9 @@ import {
 import { withTransaction } from "@/lib/ingest/transaction";
 import type { Logger } from "@/lib/logger";
 
-// Services as the API sees them: resolution of the service named in an
-// ingest request (shared by the metrics and deployments endpoints), and the
-// create-or-update and list operations of /api/v1/services.
+// Services in the API: resolution of the service named in an ingest request
+// (shared by the metrics and deployments endpoints), and the create-or-update
+// and list operations of /api/v1/services.
 
 type Queryable = Pick<pg.ClientBase, "query">;
 
@@ -60,7 +60,7 @@ export async function resolveServiceForWrite(
 
   // A concurrent request may create the same service first. ON CONFLICT
   // then waits for it to commit and inserts nothing, and the next SELECT
-  // (a new snapshot under READ COMMITTED) sees its row.
+  // (a new snapshot under READ COMMITTED) returns its row.
   const inserted = await db.query<{ id: number }>(
     `INSERT INTO service (slug, name) VALUES ($1, $1)
      ON CONFLICT (slug) DO NOTHING RETURNING id`,
@@ -130,9 +130,9 @@ const UPDATABLE_COLUMNS = {
 
 /**
  * Creates the service with this slug or updates the fields present in the
- * body; a field sent as null is cleared and an absent field is kept. A new
- * service's name defaults to its slug. Throws ApiError on an invalid slug
- * or body (400) or a token bound to another service (403).
+ * body. A field sent as null is cleared and an absent field is kept. A new
+ * service's name defaults to its slug. Throws a 400 ApiError on an invalid
+ * slug or body and a 403 for a token bound to another service.
  */
 export async function putService(
   slug: unknown,

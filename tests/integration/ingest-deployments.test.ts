@@ -146,7 +146,7 @@ describe("POST /api/v1/deployments", () => {
     expect(await counts()).toEqual({ services: "2", deployments: "3" });
   });
 
-  it("answers 200 for a batch of retries", async () => {
+  it("responds 200 to a batch of retries", async () => {
     await send({ deployments: [deployment({ id: "a" })] });
 
     const { response, json } = await send({

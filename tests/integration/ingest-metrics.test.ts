@@ -631,7 +631,7 @@ describe("POST /api/v1/metrics rejects", () => {
     expect(await counts()).toEqual(before);
   });
 
-  it("answers 401 with a Bearer challenge", async () => {
+  it("responds 401 with a Bearer challenge", async () => {
     const { response } = await send(validBatch(), {}, null);
 
     expect(response.headers.get("www-authenticate")).toBe(
