@@ -2,6 +2,7 @@ import type { Config } from "@/lib/config";
 import { createApiToken } from "@/lib/auth/api-token";
 import { closeDb, getPrisma } from "@/lib/db";
 import { Role, TokenScope } from "@/lib/generated/prisma/enums";
+import { upsertRunbooks } from "@/lib/runbooks/library";
 import { newUserSchema, upsertUser } from "@/lib/users";
 
 import {
@@ -39,6 +40,13 @@ export async function migrateCommand(config: Config): Promise<void> {
         : "No pending migrations.",
     );
     print("The job queue schema is up to date.");
+
+    // Deployments that run `next start` directly (Docker) never run
+    // `vigil start`, so migrate also installs the shipped runbook library.
+    const runbooks = await upsertRunbooks();
+    print(
+      `Runbook library: ${runbooks.created} created, ${runbooks.updated} updated.`,
+    );
   });
 }
 

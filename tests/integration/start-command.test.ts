@@ -99,6 +99,8 @@ describe("vigil migrate", () => {
         "SELECT 1 FROM pg_namespace WHERE nspname = 'graphile_worker'",
       );
       expect(queue).toHaveLength(1);
+      const { rows: runbooks } = await client.query("SELECT slug FROM runbook");
+      expect(runbooks.length).toBeGreaterThanOrEqual(6);
     } finally {
       await client.end();
     }
@@ -106,6 +108,7 @@ describe("vigil migrate", () => {
     const second = await runCli(["migrate"], { DATABASE_URL: url });
     expect(second.code).toBe(0);
     expect(second.stdout).toContain("No pending migrations.");
+    expect(second.stdout).toMatch(/Runbook library: 0 created, \d+ updated\./);
   });
 });
 
