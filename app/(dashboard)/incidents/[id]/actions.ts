@@ -1,0 +1,116 @@
+"use server";
+
+import { revalidatePath } from "next/cache";
+import { z } from "zod";
+
+import { ForbiddenError, requireUser } from "@/lib/auth/session";
+import {
+  acknowledgeIncident,
+  resolveIncident,
+  type IncidentAction,
+} from "@/lib/incidents/actions";
+import type { IncidentStatus } from "@/lib/generated/prisma/enums";
+
+// Server actions behind the Acknowledge and Resolve buttons. The role check
+// happens here on the server, so a viewer who replays the request directly
+// is rejected just like one who clicks.
+
+export type IncidentActionResponse =
+  | {
+      ok: true;
+      action: IncidentAction;
+      /** "unchanged" means someone else got there first; by and at say who and when. */
+      outcome: "applied" | "unchanged";
+      status: IncidentStatus;
+      by: string | null;
+      at: string | null;
+    }
+  | {
+      ok: false;
+      error: {
+        code: "invalid_input" | "forbidden" | "not_found";
+        message: string;
+        field?: string;
+      };
+    };
+
+const incidentIdSchema = z.number().int().positive();
+
+async function runIncidentAction(
+  action: IncidentAction,
+  incidentId: unknown,
+): Promise<IncidentActionResponse> {
+  const parsed = incidentIdSchema.safeParse(incidentId);
+  if (!parsed.success) {
+    return {
+      ok: false,
+      error: {
+        code: "invalid_input",
+        message: "incidentId must be a positive integer",
+        field: "incidentId",
+      },
+    };
+  }
+  const id = parsed.data;
+
+  let user;
+  try {
+    user = await requireUser("responder");
+  } catch (error) {
+    if (!(error instanceof ForbiddenError)) throw error;
+    return {
+      ok: false,
+      error: {
+        code: "forbidden",
+        message: `Your role (${error.user.role}) cannot ${action} incidents; it needs the responder or admin role.`,
+      },
+    };
+  }
+
+  const result =
+    action === "acknowledge"
+      ? await acknowledgeIncident(id, user)
+      : await resolveIncident(id, user);
+
+  if (result.outcome === "not_found") {
+    return {
+      ok: false,
+      error: { code: "not_found", message: `Incident ${id} does not exist.`, field: "incidentId" },
+    };
+  }
+
+  revalidatePath(`/incidents/${id}`);
+  revalidatePath("/incidents");
+  revalidatePath("/");
+
+  if (result.outcome === "applied") {
+    return {
+      ok: true,
+      action,
+      outcome: "applied",
+      status: action === "acknowledge" ? "acknowledged" : "resolved",
+      by: user.name,
+      at: result.at.toISOString(),
+    };
+  }
+  return {
+    ok: true,
+    action,
+    outcome: "unchanged",
+    status: result.status,
+    by: result.by,
+    at: result.at?.toISOString() ?? null,
+  };
+}
+
+export async function acknowledgeIncidentAction(
+  incidentId: number,
+): Promise<IncidentActionResponse> {
+  return runIncidentAction("acknowledge", incidentId);
+}
+
+export async function resolveIncidentAction(
+  incidentId: number,
+): Promise<IncidentActionResponse> {
+  return runIncidentAction("resolve", incidentId);
+}

@@ -1,0 +1,183 @@
+import { RiArrowLeftSLine } from "@remixicon/react";
+import { Badge, Card } from "@tremor/react";
+import type { Metadata } from "next";
+import Link from "next/link";
+import { notFound } from "next/navigation";
+
+import { formatAgo, formatDuration, formatLabels } from "@/components/format";
+import { IncidentActions } from "@/components/incident-actions";
+import { SeverityBadge, StatusBadge } from "@/components/incident-badges";
+import { IncidentExplanation } from "@/components/incident-explanation";
+import { IncidentTimeline } from "@/components/incident-timeline";
+import { LocalTime } from "@/components/local-time";
+import { RunbookList } from "@/components/runbook-list";
+import { SeriesChart } from "@/components/series-chart";
+import { hasRole, requireUser } from "@/lib/auth/session";
+import { getIncidentDetail, getOnsetTelemetry } from "@/lib/incidents/queries";
+
+type Props = { params: Promise<{ id: string }> };
+
+function parseId(raw: string): number | null {
+  return /^[1-9][0-9]{0,9}$/.test(raw) ? Number(raw) : null;
+}
+
+export async function generateMetadata({ params }: Props): Promise<Metadata> {
+  const { id } = await params;
+  return { title: `Incident #${id}` };
+}
+
+export default async function IncidentPage({ params }: Props) {
+  const user = await requireUser();
+  const id = parseId((await params).id);
+  const incident = id ? await getIncidentDetail(id) : null;
+  if (!incident) notFound();
+
+  const now = new Date();
+  const telemetry = incident.series
+    ? await getOnsetTelemetry(incident.series.id, incident.openedAt, incident.resolvedAt, now)
+    : null;
+  const end = incident.resolvedAt ?? now;
+  const labels = incident.series ? formatLabels(incident.series.labels) : "";
+  // The worker, or a user deleted since, leaves no user on the incident row;
+  // the timeline event still names the actor.
+  const actorOf = (kind: string) =>
+    incident.events.findLast((event) => event.kind === kind)?.actorName ?? "unknown";
+  const acknowledgedBy = incident.acknowledgedBy?.name ?? actorOf("acknowledged");
+  const resolvedBy = incident.resolvedBy?.name ?? actorOf("resolved");
+
+  return (
+    <>
+      <Link
+        href="/incidents"
+        className="mb-3 inline-flex items-center text-sm text-slate-500 hover:text-slate-900"
+      >
+        <RiArrowLeftSLine className="size-4" aria-hidden />
+        Incidents
+      </Link>
+
+      <div className="mb-6 flex flex-wrap items-start justify-between gap-4">
+        <div className="min-w-0">
+          <div className="mb-2 flex flex-wrap items-center gap-2">
+            <StatusBadge status={incident.status} />
+            <SeverityBadge severity={incident.severity} />
+            <Badge color="slate" size="xs">
+              {incident.source}
+            </Badge>
+            <span className="text-sm text-slate-400">#{incident.id}</span>
+          </div>
+          <h1 className="text-xl font-semibold tracking-tight text-slate-900">{incident.title}</h1>
+          <p className="mt-1 text-sm text-slate-500">
+            <Link
+              href={`/services/${incident.service.slug}`}
+              className="font-medium text-indigo-600 hover:text-indigo-800"
+            >
+              {incident.service.name}
+            </Link>
+            {incident.series && (
+              <>
+                {" · "}
+                <span className="font-mono text-xs">{incident.series.name}</span>
+                {labels && <span className="text-xs text-slate-400"> {`{${labels}}`}</span>}
+              </>
+            )}
+          </p>
+        </div>
+        <IncidentActions
+          incidentId={incident.id}
+          status={incident.status}
+          canAct={hasRole(user.role, "responder")}
+        />
+      </div>
+
+      <Card className="mb-4 p-0">
+        <dl className="grid grid-cols-2 divide-slate-200 md:grid-cols-4 md:divide-x">
+          <div className="p-4">
+            <dt className="text-xs font-medium uppercase tracking-wide text-slate-500">Opened</dt>
+            <dd className="mt-1 text-sm text-slate-900">
+              <LocalTime value={incident.openedAt} />
+              <span className="block text-xs text-slate-400">{formatAgo(incident.openedAt, now)}</span>
+            </dd>
+          </div>
+          <div className="p-4" data-testid="acknowledged-info">
+            <dt className="text-xs font-medium uppercase tracking-wide text-slate-500">
+              Acknowledged
+            </dt>
+            <dd className="mt-1 text-sm text-slate-900">
+              {incident.acknowledgedAt ? (
+                <>
+                  <LocalTime value={incident.acknowledgedAt} />
+                  <span className="block text-xs text-slate-500">
+                    by {acknowledgedBy}
+                  </span>
+                </>
+              ) : (
+                <span className="text-slate-400">Not yet</span>
+              )}
+            </dd>
+          </div>
+          <div className="p-4" data-testid="resolved-info">
+            <dt className="text-xs font-medium uppercase tracking-wide text-slate-500">Resolved</dt>
+            <dd className="mt-1 text-sm text-slate-900">
+              {incident.resolvedAt ? (
+                <>
+                  <LocalTime value={incident.resolvedAt} />
+                  <span className="block text-xs text-slate-500">
+                    by {resolvedBy}
+                  </span>
+                </>
+              ) : (
+                <span className="text-slate-400">Not yet</span>
+              )}
+            </dd>
+          </div>
+          <div className="p-4">
+            <dt className="text-xs font-medium uppercase tracking-wide text-slate-500">
+              {incident.resolvedAt ? "Time to resolve" : "Open for"}
+            </dt>
+            <dd className="mt-1 text-sm tabular-nums text-slate-900">
+              {formatDuration(end.getTime() - incident.openedAt.getTime())}
+            </dd>
+          </div>
+        </dl>
+      </Card>
+
+      <div className="grid grid-cols-1 gap-4 lg:grid-cols-3">
+        <div className="space-y-4 lg:col-span-2">
+          <Card className="p-4">
+            <h2 className="text-sm font-medium text-slate-900">Telemetry around the onset</h2>
+            <p className="mb-3 text-xs text-slate-500">
+              {telemetry ? (
+                <>
+                  <LocalTime value={telemetry.from} /> to <LocalTime value={telemetry.to} />;
+                  red segments touch anomalous points, grey lines bound the expected range.
+                </>
+              ) : (
+                "This incident is not tied to a metric series."
+              )}
+            </p>
+            {telemetry && <SeriesChart points={telemetry.points} />}
+          </Card>
+
+          <Card className="p-4">
+            <h2 className="mb-3 text-sm font-medium text-slate-900">Why this incident opened</h2>
+            <IncidentExplanation
+              summary={incident.summary}
+              seriesName={incident.series?.name ?? null}
+              peak={telemetry?.peak ?? null}
+            />
+          </Card>
+
+          <Card className="p-4">
+            <h2 className="mb-3 text-sm font-medium text-slate-900">Suggested runbooks</h2>
+            <RunbookList suggestions={incident.runbooks} />
+          </Card>
+        </div>
+
+        <Card className="h-fit p-4">
+          <h2 className="mb-4 text-sm font-medium text-slate-900">Timeline</h2>
+          <IncidentTimeline events={incident.events} now={now} />
+        </Card>
+      </div>
+    </>
+  );
+}

@@ -1,0 +1,96 @@
+// Number, duration and time formatting shared by the dashboard components.
+// Everything here is pure, so it runs the same on the server and in the browser.
+
+const SECOND_MS = 1000;
+const MINUTE_MS = 60 * SECOND_MS;
+const HOUR_MS = 60 * MINUTE_MS;
+const DAY_MS = 24 * HOUR_MS;
+
+/** Formats a duration as its two largest units, e.g. "2 h 05 min" or "3 d 4 h". */
+export function formatDuration(ms: number): string {
+  const value = Math.max(0, Math.round(ms));
+  if (value < MINUTE_MS) return `${Math.round(value / SECOND_MS)} s`;
+  if (value < HOUR_MS) {
+    const minutes = Math.floor(value / MINUTE_MS);
+    const seconds = Math.round((value % MINUTE_MS) / SECOND_MS);
+    return seconds > 0 && minutes < 10 ? `${minutes} min ${seconds} s` : `${minutes} min`;
+  }
+  if (value < DAY_MS) {
+    const hours = Math.floor(value / HOUR_MS);
+    const minutes = Math.round((value % HOUR_MS) / MINUTE_MS);
+    return minutes > 0 ? `${hours} h ${String(minutes).padStart(2, "0")} min` : `${hours} h`;
+  }
+  const days = Math.floor(value / DAY_MS);
+  const hours = Math.round((value % DAY_MS) / HOUR_MS);
+  return hours > 0 ? `${days} d ${hours} h` : `${days} d`;
+}
+
+/** Formats how long ago `date` was, relative to `now`, e.g. "5 min ago". */
+export function formatAgo(date: Date, now: Date = new Date()): string {
+  const ms = now.getTime() - date.getTime();
+  if (ms < 45 * SECOND_MS) return "just now";
+  if (ms < HOUR_MS) return `${Math.round(ms / MINUTE_MS)} min ago`;
+  if (ms < DAY_MS) return `${Math.round(ms / HOUR_MS)} h ago`;
+  return `${Math.round(ms / DAY_MS)} d ago`;
+}
+
+/** Formats a 0..1 ratio as a percentage with up to `digits` decimals. */
+export function formatPercent(ratio: number, digits = 2): string {
+  return `${(ratio * 100).toLocaleString("en-US", {
+    maximumFractionDigits: digits,
+    minimumFractionDigits: 0,
+  })} %`;
+}
+
+/** Formats a measurement with about four significant digits, e.g. 1,234 or 0.0123. */
+export function formatNumber(value: number): string {
+  const magnitude = Math.abs(value);
+  if (magnitude !== 0 && (magnitude >= 1e7 || magnitude < 1e-3)) {
+    return value.toExponential(2);
+  }
+  const digits = magnitude >= 100 ? 0 : magnitude >= 10 ? 1 : magnitude >= 1 ? 2 : 4;
+  return value.toLocaleString("en-US", { maximumFractionDigits: digits });
+}
+
+/** Formats a rate with one or two decimals, e.g. "3.5". */
+export function formatRate(value: number): string {
+  return value.toLocaleString("en-US", {
+    maximumFractionDigits: value < 10 ? 2 : 1,
+  });
+}
+
+const dateTimeFormat = new Intl.DateTimeFormat("en-GB", {
+  day: "numeric",
+  month: "short",
+  hour: "2-digit",
+  minute: "2-digit",
+  hourCycle: "h23",
+});
+
+const dateTimeWithYearFormat = new Intl.DateTimeFormat("en-GB", {
+  day: "numeric",
+  month: "short",
+  year: "numeric",
+  hour: "2-digit",
+  minute: "2-digit",
+  second: "2-digit",
+  hourCycle: "h23",
+});
+
+/** Formats a time as "4 Dec, 15:32" in the runtime's time zone. */
+export function formatDateTime(date: Date | number): string {
+  return dateTimeFormat.format(date);
+}
+
+/** Formats a time with year and seconds, for tooltips and titles. */
+export function formatFullDateTime(date: Date | number): string {
+  return dateTimeWithYearFormat.format(date);
+}
+
+/** Formats a series' labels as "key=value, key=value"; empty for no labels. */
+export function formatLabels(labels: unknown): string {
+  if (!labels || typeof labels !== "object") return "";
+  return Object.entries(labels as Record<string, unknown>)
+    .map(([key, value]) => `${key}=${String(value)}`)
+    .join(", ");
+}

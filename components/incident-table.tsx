@@ -1,0 +1,88 @@
+import {
+  Table,
+  TableBody,
+  TableCell,
+  TableHead,
+  TableHeaderCell,
+  TableRow,
+} from "@tremor/react";
+import Link from "next/link";
+
+import { formatAgo, formatDuration } from "@/components/format";
+import { SeverityBadge, StatusBadge } from "@/components/incident-badges";
+import { LocalTime } from "@/components/local-time";
+import type { IncidentListItem } from "@/lib/incidents/queries";
+
+type IncidentRow = Pick<
+  IncidentListItem,
+  "id" | "title" | "status" | "severity" | "openedAt" | "resolvedAt"
+> & { service?: IncidentListItem["service"] };
+
+export function IncidentTable({
+  incidents,
+  now,
+  showService = true,
+}: {
+  incidents: IncidentRow[];
+  now: Date;
+  showService?: boolean;
+}) {
+  return (
+    <Table data-testid="incident-table">
+      <TableHead>
+        <TableRow>
+          <TableHeaderCell>Status</TableHeaderCell>
+          <TableHeaderCell>Severity</TableHeaderCell>
+          <TableHeaderCell>Title</TableHeaderCell>
+          {showService && <TableHeaderCell>Service</TableHeaderCell>}
+          <TableHeaderCell>Opened</TableHeaderCell>
+          <TableHeaderCell className="text-right">Duration</TableHeaderCell>
+        </TableRow>
+      </TableHead>
+      <TableBody>
+        {incidents.map((incident) => {
+          const end = incident.resolvedAt ?? now;
+          const duration = formatDuration(end.getTime() - incident.openedAt.getTime());
+          return (
+            <TableRow key={incident.id} className="hover:bg-slate-50">
+              <TableCell>
+                <StatusBadge status={incident.status} />
+              </TableCell>
+              <TableCell>
+                <SeverityBadge severity={incident.severity} />
+              </TableCell>
+              <TableCell className="max-w-md whitespace-normal">
+                <Link
+                  href={`/incidents/${incident.id}`}
+                  className="font-medium text-slate-900 hover:text-indigo-600"
+                >
+                  {incident.title}
+                </Link>
+                <span className="ml-2 text-xs text-slate-400">#{incident.id}</span>
+              </TableCell>
+              {showService && incident.service && (
+                <TableCell>
+                  <Link
+                    href={`/services/${incident.service.slug}`}
+                    className="text-slate-600 hover:text-indigo-600"
+                  >
+                    {incident.service.name}
+                  </Link>
+                </TableCell>
+              )}
+              <TableCell>
+                <div className="text-slate-700">
+                  <LocalTime value={incident.openedAt} />
+                </div>
+                <div className="text-xs text-slate-400">{formatAgo(incident.openedAt, now)}</div>
+              </TableCell>
+              <TableCell className="text-right tabular-nums text-slate-700">
+                {incident.resolvedAt ? duration : <span title="still open">{duration} so far</span>}
+              </TableCell>
+            </TableRow>
+          );
+        })}
+      </TableBody>
+    </Table>
+  );
+}

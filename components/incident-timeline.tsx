@@ -1,0 +1,74 @@
+import {
+  RiAlarmWarningLine,
+  RiCheckDoubleLine,
+  RiCheckLine,
+  RiRobot2Line,
+  RiStickyNoteLine,
+  RiUserLine,
+  type RemixiconComponentType,
+} from "@remixicon/react";
+
+import { formatAgo } from "@/components/format";
+import { LocalTime } from "@/components/local-time";
+import type { IncidentDetail } from "@/lib/incidents/queries";
+
+const KIND_STYLE: Record<string, { icon: RemixiconComponentType; tone: string }> = {
+  opened: { icon: RiAlarmWarningLine, tone: "bg-rose-100 text-rose-600" },
+  acknowledged: { icon: RiCheckLine, tone: "bg-amber-100 text-amber-600" },
+  resolved: { icon: RiCheckDoubleLine, tone: "bg-emerald-100 text-emerald-600" },
+};
+
+function styleFor(event: IncidentDetail["events"][number]) {
+  const known = KIND_STYLE[event.kind];
+  if (known) return known;
+  if (event.actorType === "user") return { icon: RiUserLine, tone: "bg-slate-100 text-slate-600" };
+  if (event.actorType === "worker") return { icon: RiRobot2Line, tone: "bg-indigo-100 text-indigo-600" };
+  return { icon: RiStickyNoteLine, tone: "bg-slate-100 text-slate-600" };
+}
+
+/** The incident's events, oldest first: who did what, and when. */
+export function IncidentTimeline({
+  events,
+  now,
+}: {
+  events: IncidentDetail["events"];
+  now: Date;
+}) {
+  if (events.length === 0) {
+    return <p className="text-sm text-slate-500">No events recorded for this incident.</p>;
+  }
+  return (
+    <ol className="relative space-y-5" data-testid="incident-timeline">
+      {events.map((event, index) => {
+        const { icon: Icon, tone } = styleFor(event);
+        return (
+          <li key={event.id} className="relative flex gap-3">
+            {index < events.length - 1 && (
+              <span
+                className="absolute left-3.5 top-8 -bottom-5 w-px bg-slate-200"
+                aria-hidden
+              />
+            )}
+            <span
+              className={`relative flex size-7 shrink-0 items-center justify-center rounded-full ${tone}`}
+            >
+              <Icon className="size-4" aria-hidden />
+            </span>
+            <div className="min-w-0 flex-1">
+              <p className="text-sm text-slate-900">
+                <span className="font-medium">{event.actorName}</span>
+                <span className="ml-1.5 text-xs text-slate-400">
+                  {event.actorType === "user" ? "" : event.actorType}
+                </span>
+              </p>
+              <p className="text-sm text-slate-600">{event.message}</p>
+              <p className="mt-0.5 text-xs text-slate-400">
+                <LocalTime value={event.createdAt} /> · {formatAgo(event.createdAt, now)}
+              </p>
+            </div>
+          </li>
+        );
+      })}
+    </ol>
+  );
+}

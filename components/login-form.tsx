@@ -1,0 +1,85 @@
+"use client";
+
+import { Button, Callout, TextInput } from "@tremor/react";
+import { signIn } from "next-auth/react";
+import { useRouter } from "next/navigation";
+import { useState, type FormEvent } from "react";
+
+/** Only same-origin paths are followed after login, never another site. */
+function safeCallbackPath(callbackUrl: string | undefined): string {
+  if (!callbackUrl || !callbackUrl.startsWith("/") || callbackUrl.startsWith("//")) {
+    return "/";
+  }
+  return callbackUrl;
+}
+
+export function LoginForm({ callbackUrl }: { callbackUrl?: string }) {
+  const router = useRouter();
+  const [error, setError] = useState<string | null>(null);
+  const [pending, setPending] = useState(false);
+
+  async function onSubmit(event: FormEvent<HTMLFormElement>) {
+    event.preventDefault();
+    const form = new FormData(event.currentTarget);
+    setPending(true);
+    setError(null);
+
+    const result = await signIn("credentials", {
+      email: String(form.get("email") ?? ""),
+      password: String(form.get("password") ?? ""),
+      redirect: false,
+    });
+
+    if (!result || result.error) {
+      setPending(false);
+      setError(
+        result?.error === "CredentialsSignin"
+          ? "Invalid email or password."
+          : "Sign-in failed: the server did not respond as expected. Try again, and check the server log if it persists.",
+      );
+      return;
+    }
+    router.replace(safeCallbackPath(callbackUrl));
+    router.refresh();
+  }
+
+  return (
+    <form onSubmit={onSubmit} className="space-y-5" noValidate>
+      {error && (
+        <Callout title="Sign-in failed" color="rose" role="alert">
+          {error}
+        </Callout>
+      )}
+      <div className="space-y-1.5">
+        <label htmlFor="email" className="text-sm font-medium text-slate-700">
+          Email
+        </label>
+        <TextInput
+          id="email"
+          name="email"
+          type="email"
+          autoComplete="username"
+          placeholder="you@example.com"
+          required
+          autoFocus
+        />
+      </div>
+      <div className="space-y-1.5">
+        <label htmlFor="password" className="text-sm font-medium text-slate-700">
+          Password
+        </label>
+        <TextInput
+          id="password"
+          name="password"
+          type="password"
+          autoComplete="current-password"
+          placeholder="Your password"
+          required
+        />
+      </div>
+      <Button type="submit" className="w-full" loading={pending} disabled={pending}>
+        Sign in
+      </Button>
+    </form>
+  );
+}

@@ -1,0 +1,32 @@
+import Link from "next/link";
+
+/** A row of links that looks like a segmented control; the current one is highlighted. */
+export function SegmentedLinks({
+  label,
+  options,
+}: {
+  label: string;
+  options: { key: string; label: string; href: string; active: boolean }[];
+}) {
+  return (
+    <nav
+      aria-label={label}
+      className="inline-flex rounded-md border border-slate-200 bg-white p-0.5 shadow-sm"
+    >
+      {options.map((option) => (
+        <Link
+          key={option.key}
+          href={option.href}
+          aria-current={option.active ? "true" : undefined}
+          className={
+            option.active
+              ? "rounded px-3 py-1 text-sm font-medium text-white bg-slate-900"
+              : "rounded px-3 py-1 text-sm font-medium text-slate-600 hover:bg-slate-100 hover:text-slate-900"
+          }
+        >
+          {option.label}
+        </Link>
+      ))}
+    </nav>
+  );
+}
