@@ -11,7 +11,13 @@ import type { KpiRange, KpiSet, KpiTrendBucket } from "@/lib/kpi/types";
 
 export { KPI_DEFINITIONS, KPI_NULL_REASONS } from "@/lib/kpi/definitions";
 export { MAX_KPI_BUCKETS } from "@/lib/kpi/buckets";
-export type * from "@/lib/kpi/types";
+export type {
+  KpiName,
+  KpiRange,
+  KpiSet,
+  KpiTrendBucket,
+  KpiValue,
+} from "@/lib/kpi/types";
 
 /**
  * Computes every KPI for each of `buckets` equal parts of the range, with
