@@ -36,17 +36,23 @@ const workerLog = logger.child({ component: "worker" });
 
 /** Routes graphile-worker's own log lines to pino, with its scope as fields. */
 const graphileLogger = new GraphileLogger((scope) => {
-  const child = workerLog.child({
+  const scopeFields = {
     jobId: scope.jobId,
     task: scope.taskIdentifier,
     workerId: scope.workerId,
-  });
+  };
   return (level, message, meta) => {
-    const fields = meta ?? {};
-    if (level === "error") child.error(fields, message);
-    else if (level === "warning") child.warn(fields, message);
-    else if (level === "info") child.info(fields, message);
-    else child.debug(fields, message);
+    const { job, ...rest } = (meta ?? {}) as {
+      job?: { id: string; task_identifier: string; attempts: number };
+    };
+    // graphile-worker attaches the whole job row; its ids are enough.
+    const fields = job
+      ? { ...scopeFields, ...rest, jobId: job.id, task: job.task_identifier }
+      : { ...scopeFields, ...rest };
+    if (level === "error") workerLog.error(fields, message);
+    else if (level === "warning") workerLog.warn(fields, message);
+    else if (level === "info") workerLog.info(fields, message);
+    else workerLog.debug(fields, message);
   };
 });
 
@@ -59,7 +65,7 @@ export async function runWorker(
     options.connectionString ?? config.DATABASE_URL ?? process.env.DATABASE_URL;
   if (!connectionString) {
     throw new Error(
-      "DATABASE_URL is not set: the worker needs the database that holds the job queue",
+      "DATABASE_URL is not set: the worker needs the database that contains the job queue",
     );
   }
   const concurrency = options.concurrency ?? config.VIGIL_WORKER_CONCURRENCY;

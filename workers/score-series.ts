@@ -17,15 +17,19 @@ import {
   type StoredModel,
 } from "@/lib/detector/model-store";
 import {
-  episodeStateFromRecent,
   findEpisodes,
-  IDLE_STATE,
   recordEpisode,
   type EpisodeState,
-  type ScoredPoint,
   type SeriesContext,
 } from "@/lib/incidents/detector";
 import type { Logger } from "@/lib/logger";
+import {
+  insertScores,
+  loadEpisodeState,
+  loadNewestPoints,
+  loadPointsAfter,
+  loadSeries,
+} from "@/workers/series-queries";
 
 // The score-series job: train a model for the series if it has none and
 // enough history, score every point after scored_until, record episodes as
@@ -49,65 +53,6 @@ export type ScoreSeriesResult = {
   opened: number[];
   joined: number[];
 };
-
-type SeriesRow = {
-  id: number;
-  service_id: number;
-  name: string;
-  labels: Record<string, unknown>;
-  scored_until: Date | null;
-  service_slug: string;
-  service_name: string;
-};
-
-type PointRow = { ts: Date; value: number };
-
-async function loadSeries(
-  db: pg.ClientBase,
-  seriesId: number,
-): Promise<SeriesRow | undefined> {
-  const { rows } = await db.query<SeriesRow>(
-    `SELECT s.id, s.service_id, s.name, s.labels, s.scored_until,
-            sv.slug AS service_slug, sv.name AS service_name
-       FROM metric_series s JOIN service sv ON sv.id = s.service_id
-      WHERE s.id = $1`,
-    [seriesId],
-  );
-  return rows[0];
-}
-
-/** Loads the newest `limit` points of a series, oldest first. */
-async function loadNewestPoints(
-  db: pg.ClientBase,
-  seriesId: number,
-  limit: number,
-  atOrBefore: Date | null = null,
-): Promise<PointRow[]> {
-  const { rows } = await db.query<PointRow>(
-    `SELECT ts, value FROM (
-       SELECT ts, value FROM data_point
-        WHERE series_id = $1 AND ($3::timestamptz IS NULL OR ts <= $3)
-        ORDER BY ts DESC LIMIT $2
-     ) newest ORDER BY ts`,
-    [seriesId, limit, atOrBefore],
-  );
-  return rows;
-}
-
-async function loadPointsAfter(
-  db: pg.ClientBase,
-  seriesId: number,
-  after: Date | null,
-  limit: number,
-): Promise<PointRow[]> {
-  const { rows } = await db.query<PointRow>(
-    `SELECT ts, value FROM data_point
-      WHERE series_id = $1 AND ($2::timestamptz IS NULL OR ts > $2)
-      ORDER BY ts LIMIT $3`,
-    [seriesId, after, limit],
-  );
-  return rows;
-}
 
 async function trainAndStore(
   db: pg.ClientBase,
@@ -148,53 +93,6 @@ async function trainAndStore(
   return { ...stored, record };
 }
 
-async function insertScores(
-  db: pg.ClientBase,
-  seriesId: number,
-  modelVersionId: number,
-  points: ReadonlyArray<ScoredPoint & { error: number; isAnomaly: boolean }>,
-): Promise<void> {
-  const finiteOrNull = (value: number | null) =>
-    value !== null && Number.isFinite(value) ? value : null;
-  await db.query(
-    `INSERT INTO anomaly_score
-       (series_id, ts, model_version_id, error, score, is_anomaly,
-        expected_low, expected_high)
-     SELECT $1, p.ts, $2, p.error, p.score, p.is_anomaly, p.low, p.high
-       FROM unnest($3::timestamptz[], $4::float8[], $5::float8[],
-                   $6::boolean[], $7::float8[], $8::float8[])
-            AS p(ts, error, score, is_anomaly, low, high)
-     ON CONFLICT (series_id, ts) DO NOTHING`,
-    [
-      seriesId,
-      modelVersionId,
-      points.map((point) => point.ts),
-      points.map((point) => point.error),
-      points.map((point) => point.score),
-      points.map((point) => point.isAnomaly),
-      points.map((point) => finiteOrNull(point.expectedLow)),
-      points.map((point) => finiteOrNull(point.expectedHigh)),
-    ],
-  );
-}
-
-async function loadEpisodeState(
-  db: pg.ClientBase,
-  seriesId: number,
-  scoredUntil: Date | null,
-): Promise<EpisodeState> {
-  if (!scoredUntil) return IDLE_STATE;
-  const { rows } = await db.query<{ is_anomaly: boolean }>(
-    `SELECT is_anomaly FROM anomaly_score
-      WHERE series_id = $1 AND ts <= $2
-      ORDER BY ts DESC LIMIT 64`,
-    [seriesId, scoredUntil],
-  );
-  return episodeStateFromRecent(
-    rows.map((row) => ({ isAnomaly: row.is_anomaly })),
-  );
-}
-
 /** Scores one chunk of points after `cursor` and records its episodes. */
 async function scoreChunk(
   db: pg.ClientBase,
@@ -205,6 +103,7 @@ async function scoreChunk(
   state: EpisodeState,
   result: ScoreSeriesResult,
   log: Logger,
+  chunkPoints: number,
 ): Promise<{ cursor: Date | null; state: EpisodeState; done: boolean }> {
   const contextSize = firstScoredIndex(model.params);
   const context = cursor
@@ -214,7 +113,7 @@ async function scoreChunk(
     db,
     series.seriesId,
     cursor,
-    SCORING_CHUNK_POINTS,
+    chunkPoints,
   );
   if (fresh.length === 0) return { cursor, state, done: true };
 
@@ -241,7 +140,7 @@ async function scoreChunk(
   return {
     cursor: fresh.at(-1)!.ts,
     state: found.state,
-    done: fresh.length < SCORING_CHUNK_POINTS,
+    done: fresh.length < chunkPoints,
   };
 }
 
@@ -249,6 +148,7 @@ async function scoreInTransaction(
   db: pg.ClientBase,
   seriesId: number,
   log: Logger,
+  chunkPoints: number,
 ): Promise<ScoreSeriesResult> {
   const result: ScoreSeriesResult = {
     status: "scored",
@@ -296,6 +196,7 @@ async function scoreInTransaction(
         state,
         result,
         log,
+        chunkPoints,
       );
       cursor = step.cursor;
       state = step.state;
@@ -323,12 +224,14 @@ export async function runScoreSeries(
   db: pg.ClientBase,
   seriesId: number,
   log: Logger,
+  options: { chunkPoints?: number } = {},
 ): Promise<ScoreSeriesResult> {
+  const chunkPoints = options.chunkPoints ?? SCORING_CHUNK_POINTS;
   const started = performance.now();
   await db.query("BEGIN");
   let result: ScoreSeriesResult;
   try {
-    result = await scoreInTransaction(db, seriesId, log);
+    result = await scoreInTransaction(db, seriesId, log, chunkPoints);
     await db.query("COMMIT");
   } catch (error) {
     await db.query("ROLLBACK").catch((rollbackError: unknown) => {

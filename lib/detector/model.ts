@@ -8,49 +8,32 @@ import {
   quantile,
   type Normalization,
 } from "@/lib/detector/normalize";
+import {
+  buildNetwork,
+  forecast,
+  serializeNetwork,
+  spanErrors,
+} from "@/lib/detector/network";
+import {
+  DEFAULT_PARAMS,
+  firstScoredIndex,
+  MODEL_KIND,
+  type ModelParams,
+} from "@/lib/detector/params";
 import { packWindows, range, seededShuffle } from "@/lib/detector/windows";
+
+export {
+  DEFAULT_PARAMS,
+  firstScoredIndex,
+  MODEL_KIND,
+  type ModelParams,
+} from "@/lib/detector/params";
 
 // A small dense forecaster per series. It reads the `windowSize` normalised
 // values before t and predicts the value at t. The anomaly error at t is the
-// root mean square of the last `errorSpan` forecast residuals, so the score
+// root mean square of the last `errorSpan` forecast residuals. So the score
 // of a point depends only on that point and earlier ones (strictly online),
 // and a lone noisy point counts less than a run of surprising ones.
-
-export const MODEL_KIND = "dense-forecaster";
-
-export type ModelParams = {
-  windowSize: number;
-  errorSpan: number;
-  hiddenUnits: [number, number];
-  epochs: number;
-  batchSize: number;
-  learningRate: number;
-  seed: number;
-  /** Quantile of the training errors that the threshold starts from. */
-  thresholdQuantile: number;
-  /** Factor applied to that quantile. */
-  thresholdMargin: number;
-  /** Newest points used for training when the history is longer. */
-  maxTrainingPoints: number;
-};
-
-// Chosen on the 17 NAB AWS CloudWatch files (training on each whole file,
-// episodes closed after 12 quiet points): 9 of 30 labelled windows get an
-// episode, with 4 episodes outside windows after NAB's probation period.
-// Margin 1.25 hit 10 windows with 12 false episodes, errorSpan 3 hit 10 with
-// 20, so these defaults favour few false alarms.
-export const DEFAULT_PARAMS: ModelParams = {
-  windowSize: 24,
-  errorSpan: 6,
-  hiddenUnits: [32, 16],
-  epochs: 25,
-  batchSize: 64,
-  learningRate: 0.003,
-  seed: 20261204,
-  thresholdQuantile: 0.99,
-  thresholdMargin: 1.5,
-  maxTrainingPoints: 8064,
-};
 
 export type TrainingMetrics = {
   finalLoss: number;
@@ -95,111 +78,11 @@ export type PointScore = {
   expectedHigh: number;
 };
 
-/** Index of the first point that gets a score: the model needs a full
- * window plus the error span before it. */
-export function firstScoredIndex(params: ModelParams): number {
-  return params.windowSize + params.errorSpan - 1;
-}
-
-function buildNetwork(params: ModelParams): tf.LayersModel {
-  const initializer = (offset: number) =>
-    tf.initializers.glorotUniform({ seed: params.seed + offset });
-  const model = tf.sequential();
-  model.add(
-    tf.layers.dense({
-      inputShape: [params.windowSize],
-      units: params.hiddenUnits[0],
-      activation: "relu",
-      kernelInitializer: initializer(1),
-    }),
-  );
-  model.add(
-    tf.layers.dense({
-      units: params.hiddenUnits[1],
-      activation: "relu",
-      kernelInitializer: initializer(2),
-    }),
-  );
-  model.add(
-    tf.layers.dense({ units: 1, kernelInitializer: initializer(3) }),
-  );
-  model.compile({
-    optimizer: tf.train.adam(params.learningRate),
-    loss: "meanSquaredError",
-  });
-  return model;
-}
 
 function toUnits(values: readonly number[], norm: Normalization) {
   return Float32Array.from(values, (value) => normalizeValue(value, norm));
 }
 
-/** Forecasts the points at `targets` (each >= windowSize), in batches. */
-function forecast(
-  network: tf.LayersModel,
-  units: Float32Array,
-  windowSize: number,
-  targets: readonly number[],
-): Float32Array {
-  const result = new Float32Array(targets.length);
-  const batch = 2048;
-  for (let offset = 0; offset < targets.length; offset += batch) {
-    const ends = targets
-      .slice(offset, offset + batch)
-      .map((target) => target - 1);
-    const packed = packWindows(units, windowSize, ends);
-    const predicted = tf.tidy(() => {
-      const input = tf.tensor2d(packed, [ends.length, windowSize]);
-      return (network.predict(input) as tf.Tensor).dataSync();
-    });
-    result.set(predicted, offset);
-  }
-  return result;
-}
-
-/** RMS of the residuals in the span ending at each index of `residuals`;
- * the first errorSpan - 1 entries have no full span and are NaN. */
-function spanErrors(residuals: Float32Array, span: number): number[] {
-  const errors: number[] = [];
-  for (let index = 0; index < residuals.length; index += 1) {
-    if (index < span - 1) {
-      errors.push(Number.NaN);
-      continue;
-    }
-    let sum = 0;
-    for (let back = 0; back < span; back += 1) {
-      sum += residuals[index - back]! ** 2;
-    }
-    errors.push(Math.sqrt(sum / span));
-  }
-  return errors;
-}
-
-async function serialize(network: tf.LayersModel) {
-  let saved: tfio.ModelArtifacts | undefined;
-  await network.save(
-    tf.io.withSaveHandler(async (artifacts) => {
-      saved = artifacts;
-      return {
-        modelArtifactsInfo: {
-          dateSaved: new Date(),
-          modelTopologyType: "JSON",
-        },
-      };
-    }),
-  );
-  if (!saved?.modelTopology || !saved.weightSpecs || !saved.weightData) {
-    throw new Error("model serialisation returned no topology or weights");
-  }
-  const weightData = Array.isArray(saved.weightData)
-    ? tf.io.concatenateArrayBuffers(saved.weightData)
-    : saved.weightData;
-  return {
-    topology: saved.modelTopology as object,
-    weightSpecs: saved.weightSpecs,
-    weights: new Uint8Array(weightData.slice(0)),
-  };
-}
 
 /**
  * Trains a model on a series' values in time order. Training is
@@ -271,7 +154,7 @@ export async function trainModel(
       `training diverged: final loss ${finalLoss}, threshold ${threshold}`,
     );
   }
-  const serialized = await serialize(network);
+  const serialized = await serializeNetwork(network);
   network.dispose();
   const trainingMs = Math.round(performance.now() - started);
 
@@ -326,10 +209,10 @@ export async function loadModel(record: ModelRecord): Promise<LoadedModel> {
 }
 
 /**
- * Scores values[startIndex..] given the whole series from its start (the
- * earlier values supply the windows). Points before firstScoredIndex() get
- * no score, so the result may be shorter than values.length - startIndex;
- * the returned `index` is the position in `values`.
+ * Scores values[startIndex..], reading earlier values for the windows.
+ * Points before firstScoredIndex() get no score, so the result may be
+ * shorter than values.length - startIndex. Each `index` is a position in
+ * `values`.
  */
 export function scoreSeries(
   model: LoadedModel,

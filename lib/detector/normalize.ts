@@ -1,7 +1,7 @@
 // Robust normalisation of a series for the detector. CloudWatch-style
 // metrics are spiky, so the centre and scale are the median and the scaled
-// median absolute deviation (MAD) instead of mean and standard deviation, and
-// values far from the centre are compressed with a scaled asinh so that one
+// median absolute deviation (MAD) instead of mean and standard deviation.
+// Values far from the centre are compressed with a scaled asinh, so that one
 // huge spike cannot dominate training.
 
 export type Normalization = {

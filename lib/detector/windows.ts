@@ -1,5 +1,5 @@
 // Sliding windows over a normalised series, packed row by row into one
-// Float32Array so that a batch becomes one tensor without copies.
+// Float32Array so that a batch becomes one tensor in a single call.
 
 /**
  * Packs the windows of `size` values that end at each index in `ends`

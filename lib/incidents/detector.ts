@@ -182,7 +182,7 @@ async function joinIncident(
   incidentId: number,
   series: SeriesContext,
   episode: Episode,
-  logger: Logger,
+  log: Logger,
 ): Promise<EpisodeOutcome> {
   await raisePeak(db, incidentId, episode.peak.score);
   await addIncidentEvent(db, {
@@ -196,8 +196,8 @@ async function joinIncident(
       peak: describePoint(episode.peak),
     },
   });
-  logger.info(
-    { incidentId, seriesId: series.seriesId, onset: episode.onset.ts },
+  log.info(
+    { incidentId, onset: episode.onset.ts },
     "anomaly episode joined the open incident",
   );
   return { outcome: "joined", incidentId };
@@ -212,14 +212,15 @@ function isOpenIncidentConflict(error: unknown): boolean {
  * Opens an incident for an episode, or adds the episode to the series' open
  * detector incident. Must run inside a transaction, because it uses a
  * savepoint to recover when a concurrent worker opens an incident for the
- * same series first.
+ * same series first. A given `logger` must already carry the series id.
  */
 export async function recordEpisode(
   db: Queryable,
   series: SeriesContext,
   episode: Episode,
-  logger: Logger = rootLogger,
+  logger?: Logger,
 ): Promise<EpisodeOutcome> {
+  const log = logger ?? rootLogger.child({ seriesId: series.seriesId });
   if (episode.continuesPrevious) {
     const open = await findOpenIncident(db, series.seriesId);
     if (!open) return { outcome: "ignored" };
@@ -228,11 +229,13 @@ export async function recordEpisode(
   }
 
   const open = await findOpenIncident(db, series.seriesId);
-  if (open) return joinIncident(db, open.id, series, episode, logger);
+  if (open) return joinIncident(db, open.id, series, episode, log);
 
   const dedupKey = dedupKeyFor(series.seriesId, episode.onset.ts);
   const title = `Anomaly in ${series.metricName} on ${series.serviceName}`;
-  const summary = `${series.metricName} on ${series.serviceName}: ${observedVersusExpected(episode.peak)}.`;
+  // The onset, not the peak: later points of the episode may raise the peak
+  // after this row is written, and the summary must not go stale.
+  const summary = `${series.metricName} on ${series.serviceName} turned anomalous: ${observedVersusExpected(episode.onset)}.`;
 
   await db.query("SAVEPOINT open_detector_incident");
   let insertedId: number | undefined;
@@ -265,11 +268,11 @@ export async function recordEpisode(
     // check: this episode joins it.
     const winner = await findOpenIncident(db, series.seriesId);
     if (!winner) throw error;
-    logger.info(
-      { incidentId: winner.id, seriesId: series.seriesId },
+    log.info(
+      { incidentId: winner.id },
       "concurrent worker opened the incident first, joining it",
     );
-    return joinIncident(db, winner.id, series, episode, logger);
+    return joinIncident(db, winner.id, series, episode, log);
   }
 
   if (insertedId === undefined) {
@@ -298,10 +301,9 @@ export async function recordEpisode(
     metricName: series.metricName,
     labels: series.labels,
   });
-  logger.info(
+  log.info(
     {
       incidentId: insertedId,
-      seriesId: series.seriesId,
       onset: episode.onset.ts,
       peakScore: episode.peak.score,
       runbooks: runbooks.map((match) => match.slug),

@@ -289,6 +289,44 @@ describe("score-series job", () => {
     expect(await count("SELECT count(*) FROM incident")).toBeLessThanOrEqual(1);
   });
 
+  it("scores in chunks like in one pass", async () => {
+    const seriesId = await seedSeries(series.points);
+    const whole = await runScoreSeries(db, seriesId, log);
+    const readState = async () => ({
+      scores: (
+        await db.query(
+          `SELECT ts, error, score, is_anomaly, expected_low, expected_high
+             FROM anomaly_score ORDER BY ts`,
+        )
+      ).rows,
+      incidents: (
+        await db.query(
+          "SELECT opened_at, peak_score, severity, summary FROM incident",
+        )
+      ).rows,
+      events: (
+        await db.query(
+          "SELECT kind, message FROM incident_event ORDER BY created_at, id",
+        )
+      ).rows,
+    });
+    const expected = await readState();
+
+    await truncateAll(process.env.DATABASE_URL!);
+    const chunkedId = await seedSeries(series.points);
+    const chunked = await runScoreSeries(db, chunkedId, log, {
+      chunkPoints: 700,
+    });
+
+    expect(chunked.scoredPoints).toBe(whole.scoredPoints);
+    expect(chunked.opened).toHaveLength(whole.opened.length);
+    expect(chunked.joined).toHaveLength(whole.joined.length);
+    const actual = await readState();
+    expect(actual.scores).toEqual(expected.scores);
+    expect(actual.incidents).toEqual(expected.incidents);
+    expect(actual.events).toEqual(expected.events);
+  });
+
   it("waits for enough history", async () => {
     const seriesId = await seedSeries(series.points.slice(0, 100));
 
