@@ -1,6 +1,7 @@
 import type pg from "pg";
 
 import {
+  EPISODE_QUIET_POINTS,
   episodeStateFromRecent,
   IDLE_STATE,
   type EpisodeState,
@@ -111,8 +112,8 @@ export async function loadEpisodeState(
   const { rows } = await db.query<{ is_anomaly: boolean }>(
     `SELECT is_anomaly FROM anomaly_score
       WHERE series_id = $1 AND ts <= $2
-      ORDER BY ts DESC LIMIT 64`,
-    [seriesId, scoredUntil],
+      ORDER BY ts DESC LIMIT $3`,
+    [seriesId, scoredUntil, EPISODE_QUIET_POINTS],
   );
   return episodeStateFromRecent(
     rows.map((row) => ({ isAnomaly: row.is_anomaly })),
