@@ -11,8 +11,8 @@ import {
 import { CliError, print, printError } from "./cli/output";
 import { startCommand } from "./cli/start";
 
-// Vigil's command line: `npm start` runs `start`; `npm run vigil -- <command>`
-// runs any command.
+// Vigil's command line. `npm start` runs `start`, and
+// `npm run vigil -- <command>` runs any command.
 
 const USAGE = `Usage: npm run vigil -- <command> [options]
 
@@ -54,7 +54,12 @@ function loadDotEnv(): void {
 
 async function main(argv: string[]): Promise<void> {
   const [command, ...rest] = argv;
-  if (!command || command === "help" || command === "--help" || command === "-h") {
+  if (
+    !command ||
+    command === "help" ||
+    command === "--help" ||
+    command === "-h"
+  ) {
     print(USAGE);
     return;
   }

@@ -2,7 +2,7 @@ import type { Logger } from "@/lib/logger";
 
 // A small JSON client for Vigil's own HTTP API, used by the demo replay.
 // Network errors, 429 and 5xx responses are retried with exponential
-// backoff; other errors are raised at once, because resending the same
+// backoff. Other errors are raised at once, because resending the same
 // body cannot fix them.
 
 export class ApiRequestError extends Error {

@@ -26,7 +26,7 @@ export function buildMetricsBodies(
     throw new Error(`maxPoints must be a positive integer, got ${maxPoints}`);
   }
 
-  // Flatten to (series, point) pairs and sort by time; the sort is stable,
+  // Flatten to (series, point) pairs and sort by time. The sort is stable,
   // so duplicate timestamps within one series keep their file order.
   const flat: { seriesIndex: number; point: [number, number] }[] = [];
   series.forEach((entry, seriesIndex) => {

@@ -65,7 +65,8 @@ export const DEMO_SERVICES: DemoService[] = [
   {
     slug: "edge-gateway",
     name: "Edge gateway",
-    description: "Reverse proxies and an auto scaling group in front of the shop.",
+    description:
+      "Reverse proxies and an auto scaling group in front of the shop.",
     referenceFile: `${AWS}/ec2_network_in_5abac7.csv`,
   },
 ];
@@ -145,7 +146,7 @@ export const DEMO_SERIES: DemoSeries[] = [
     file: `${AWS}/ec2_disk_write_bytes_1ef3de.csv`,
   },
   {
-    // NAB does not name this metric; its values (0 to 46) read as percent CPU.
+    // NAB does not name this metric. Its values (0 to 46) read as percent CPU.
     service: "edge-gateway",
     name: "asg_cpu_utilization",
     labels: { auto_scaling_group: "edge-asg" },

@@ -2,7 +2,7 @@ import { readFile } from "node:fs/promises";
 import path from "node:path";
 
 // Readers for the Numenta Anomaly Benchmark (NAB) files in data/nab. NAB
-// timestamps carry no time zone; the demo treats them as UTC.
+// timestamps carry no time zone, so the demo treats them as UTC.
 
 export const NAB_DIR = path.resolve(process.cwd(), "data/nab");
 

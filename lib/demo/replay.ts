@@ -27,7 +27,7 @@ import { buildDeployments, loadDemoTracks } from "@/lib/demo/tracks";
 import { logger as rootLogger } from "@/lib/logger";
 
 // The demo replay: sends NAB telemetry and demo deployments through Vigil's
-// own HTTP API. The first part of every series is backfilled at once; the
+// own HTTP API. The first part of every series is backfilled at once. The
 // rest streams at `speed` times real time, with the position saved after
 // every step so that a restart continues where the last run stopped.
 
@@ -38,7 +38,7 @@ export type DemoReplayOptions = {
   databaseUrl: string;
   // 60 sends one 5-minute step every 5 seconds.
   speed: number;
-  // Points per request; the demo never sends more than 5,000.
+  // Maximum points per request, capped at 5,000.
   maxPointsPerRequest?: number;
   nabDir?: string;
   now?: () => number;
@@ -100,7 +100,9 @@ async function runReplay(
     state = undefined;
   }
 
-  const anchor = state ? Date.parse(state.anchor) : Math.floor(now() / 1000) * 1000;
+  const anchor = state
+    ? Date.parse(state.anchor)
+    : Math.floor(now() / 1000) * 1000;
   const { tracks, rowCounts, shifts } = await loadDemoTracks(
     anchor,
     options.nabDir,
@@ -214,7 +216,12 @@ async function backfill(
     await client.send("POST", "/api/v1/metrics", body);
     points += countPoints(body);
     log.info(
-      { service: body.service, request: index + 1, requests: bodies.length, points },
+      {
+        service: body.service,
+        request: index + 1,
+        requests: bodies.length,
+        points,
+      },
       "demo backfill progress",
     );
   }
@@ -266,14 +273,22 @@ async function stream(context: StreamContext): Promise<DemoState> {
       const from = clockAt(cutoff, state.position);
       const to = clockAt(cutoff, target);
       await sendDeployments(context.client, context.deployments, from, to);
-      for (const body of bodiesBetween(context.tracks, from, to, context.maxPoints)) {
+      for (const body of bodiesBetween(
+        context.tracks,
+        from,
+        to,
+        context.maxPoints,
+      )) {
         await context.client.send("POST", "/api/v1/metrics", body);
         pointsSent += countPoints(body);
       }
       state.position = target;
       await saveState(context.dataDir, state, context.now);
 
-      if (context.now() - lastLog >= PROGRESS_LOG_INTERVAL_MS || target === state.streamSteps) {
+      if (
+        context.now() - lastLog >= PROGRESS_LOG_INTERVAL_MS ||
+        target === state.streamSteps
+      ) {
         lastLog = context.now();
         log.info(
           {

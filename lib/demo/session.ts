@@ -9,7 +9,7 @@ import { upsertRunbooks } from "@/lib/runbooks/library";
 // token, the runbook library and the demo services with their request and
 // error counters.
 
-/** Name of the API tokens the demo creates; earlier ones are revoked. */
+/** Name of the API tokens the demo creates. Each run revokes earlier ones. */
 export const DEMO_TOKEN_NAME = "demo replay";
 
 export type DemoSession = {
@@ -34,7 +34,7 @@ export async function startDemoSession(
 ): Promise<DemoSession> {
   const log = options.logger;
 
-  // The plain token lives only in this process; each run replaces the last.
+  // The plain token lives only in this process, and each run replaces the last.
   const stale = await getPrisma().apiToken.findMany({
     where: { name: DEMO_TOKEN_NAME, revokedAt: null },
     select: { id: true },

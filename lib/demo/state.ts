@@ -11,7 +11,7 @@ export const DEMO_STATE_FILE = "demo-state.json";
 
 const demoStateSchema = z.object({
   version: z.literal(1),
-  // host:port/database the replay wrote to; another database starts afresh.
+  // host:port/database the replay wrote to. Another database starts afresh.
   database: z.string(),
   anchor: z.iso.datetime(),
   cutoff: z.iso.datetime(),
@@ -34,7 +34,7 @@ export function demoStatePath(dataDir: string): string {
   return path.join(dataDir, DEMO_STATE_FILE);
 }
 
-/** Reads the state file; returns undefined when there is none. */
+/** Reads the state file, or returns undefined when there is none. */
 export async function readDemoState(
   dataDir: string,
 ): Promise<DemoState | undefined> {

@@ -2,7 +2,7 @@ import type { DemoSeries } from "@/lib/demo/catalog";
 
 // Time shift and stream clock of the demo replay. Each NAB file is shifted
 // so that its last point lands on the anchor (the time of the first demo
-// run). Points up to the cutoff are backfilled at once; after it, one
+// run). Points up to the cutoff are backfilled at once. After it, one
 // shared clock advances in 5-minute steps, so all series stream together.
 
 /** Interval of the NAB files and of one stream step. */
@@ -56,7 +56,10 @@ export function clockAt(cutoff: number, position: number): number {
 }
 
 /** Returns the first index whose timestamp is greater than `time`. */
-export function indexAfter(timestamps: readonly number[], time: number): number {
+export function indexAfter(
+  timestamps: readonly number[],
+  time: number,
+): number {
   let low = 0;
   let high = timestamps.length;
   while (low < high) {

@@ -14,11 +14,7 @@ import {
   readNabSeries,
   type NabSeries,
 } from "@/lib/demo/nab";
-import {
-  shiftFor,
-  shiftTimestamps,
-  type DemoTrack,
-} from "@/lib/demo/timeline";
+import { shiftFor, shiftTimestamps, type DemoTrack } from "@/lib/demo/timeline";
 
 // Turns the catalog and the NAB files into shifted tracks and deployment
 // payloads for one anchor time.

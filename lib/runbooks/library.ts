@@ -22,9 +22,7 @@ const frontMatterSchema = z.object({
     .regex(slugPattern, { message: "must be lower-case words joined by -" }),
   title: z.string().trim().min(1).max(200),
   services: z
-    .array(
-      z.string().regex(slugPattern, { message: "must be a service slug" }),
-    )
+    .array(z.string().regex(slugPattern, { message: "must be a service slug" }))
     .default([]),
   metricPattern: z.string().trim().min(1).nullable().default(null),
   labels: z.record(z.string(), z.string()).default({}),
@@ -38,7 +36,7 @@ export class RunbookFormatError extends Error {}
 
 const FRONT_MATTER = /^---\r?\n([\s\S]*?)\r?\n---\r?\n?([\s\S]*)$/;
 
-/** Parses one runbook file; `file` names it in error messages. */
+/** Parses one runbook file. `file` names it in error messages. */
 export function parseRunbook(text: string, file: string): LibraryRunbook {
   const match = FRONT_MATTER.exec(text);
   if (!match) {
@@ -67,7 +65,8 @@ export function parseRunbook(text: string, file: string): LibraryRunbook {
   }
 
   const body = match[2]!.trim();
-  if (!body) throw new RunbookFormatError(`${file}: the Markdown body is empty`);
+  if (!body)
+    throw new RunbookFormatError(`${file}: the Markdown body is empty`);
   return { ...result.data, body };
 }
 

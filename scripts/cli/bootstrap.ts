@@ -36,7 +36,7 @@ export async function ensureNextAuthSecret(config: Config): Promise<string> {
 
 export type AdminLogin = {
   email: string;
-  // Where the password comes from, for the start banner; never the password.
+  // Source of the password for the start banner, never the password itself.
   passwordSource: string;
 };
 
@@ -66,7 +66,9 @@ export async function ensureFirstAdmin(config: Config): Promise<AdminLogin> {
 
   const userCount = await prisma.user.count();
   if (userCount === 0) {
-    const email = (config.VIGIL_ADMIN_EMAIL ?? DEFAULT_ADMIN_EMAIL).toLowerCase();
+    const email = (
+      config.VIGIL_ADMIN_EMAIL ?? DEFAULT_ADMIN_EMAIL
+    ).toLowerCase();
     const password = randomBytes(18).toString("base64url");
     await mkdir(config.dataDir, { recursive: true });
     await writeFile(passwordFile, `${password}\n`, { mode: 0o600 });

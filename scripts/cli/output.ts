@@ -1,5 +1,5 @@
 // Plain lines for the person at the terminal. Structured events go to the
-// pino logger; these are the few lines a user needs to read.
+// pino logger, and these are the few lines a user needs to read.
 
 export function print(line = ""): void {
   process.stdout.write(`${line}\n`);

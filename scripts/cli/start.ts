@@ -48,7 +48,6 @@ export async function startCommand(
   config: Config,
   options: { demo: boolean },
 ): Promise<void> {
-  const started = performance.now();
   const phases: Record<string, number> = {};
   const root = process.cwd();
   const log = logger.child({ component: "start" });
@@ -124,7 +123,8 @@ export async function startCommand(
     await upsertRunbooks();
     if (shuttingDown) return;
 
-    const nextauthUrl = config.NEXTAUTH_URL ?? `http://localhost:${config.PORT}`;
+    const nextauthUrl =
+      config.NEXTAUTH_URL ?? `http://localhost:${config.PORT}`;
     const childEnv: NodeJS.ProcessEnv = {
       ...process.env,
       DATABASE_URL: database.url,
@@ -132,6 +132,8 @@ export async function startCommand(
       NEXTAUTH_URL: nextauthUrl,
       PORT: String(config.PORT),
       HOSTNAME: config.HOSTNAME,
+      // Next.js otherwise sends anonymous usage data to Vercel.
+      NEXT_TELEMETRY_DISABLED: "1",
     };
     const webEnv: NodeJS.ProcessEnv = {
       ...childEnv,
@@ -143,8 +145,10 @@ export async function startCommand(
     const hash = await sourceHash(root);
     const reason = await buildReason(root, hash);
     if (reason) {
-      print(`Building the web app (${reason}); the first build takes a few minutes.`);
-      await buildNextApp(root, hash, webEnv, (child) => {
+      print(
+        `Building the web app because ${reason}. The first build takes longest.`,
+      );
+      await buildNextApp(root, webEnv, (child) => {
         build = child;
       });
     }
@@ -154,7 +158,14 @@ export async function startCommand(
     mark = performance.now();
     supervisor.start({
       name: "web",
-      args: [NEXT_BIN, "start", "-p", String(config.PORT), "-H", config.HOSTNAME],
+      args: [
+        NEXT_BIN,
+        "start",
+        "-p",
+        String(config.PORT),
+        "-H",
+        config.HOSTNAME,
+      ],
       env: webEnv,
       cwd: root,
     });
@@ -171,11 +182,14 @@ export async function startCommand(
       () => shuttingDown || !supervisor.isRunning("web"),
     );
     phases.web = performance.now() - mark;
-    const total = performance.now() - started;
+    // From the start of this node process, so module loading counts too.
+    const total = process.uptime() * 1000;
 
     print("");
     print(`Vigil is running at http://localhost:${config.PORT}`);
-    print(`  Log in as ${admin.email} with the password from ${admin.passwordSource}.`);
+    print(
+      `  Log in as ${admin.email} with the password from ${admin.passwordSource}.`,
+    );
     print(
       `  Started in ${seconds(total)} (database ${seconds(phases.database)}, migrations ${seconds(phases.migrations)}, ` +
         `build ${reason ? seconds(phases.build) : "not needed"}, web server ${seconds(phases.web)}).`,
@@ -197,11 +211,14 @@ export async function startCommand(
     print("  Press Ctrl-C to stop.");
   } catch (error) {
     if (shuttingDown) return;
-    if (error instanceof CliError) printError(error.message);
-    else {
+    if (error instanceof CliError) {
+      printError(error.message);
+    } else {
       log.error({ err: error }, "start failed");
       printError(`Start failed: ${(error as Error).message}`);
     }
+    // Nothing to stop when the database could not be resolved.
+    if (!database) process.exit(1);
     await shutdown(1);
   }
 }

@@ -3,9 +3,11 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { logger } from "@/lib/logger";
 
 // Runs the web server and the worker as child processes. Each child leads
-// its own process group, so that a stop reaches the processes it starts
-// (tsx runs the worker in a second node process) and so that the terminal's
-// Ctrl-C reaches only the start command, which then stops them in order.
+// its own process group, so that a stop also reaches the processes it
+// starts (tsx runs the worker in a second node process). The terminal's
+// Ctrl-C then reaches the start command, which stops them in order, but
+// not the children. It does reach the embedded PostgreSQL, which shares the
+// start command's process group.
 
 export type ChildSpec = {
   name: string;
@@ -100,7 +102,7 @@ export class Supervisor {
     }
   }
 
-  /** Kills every child group at once; for a forced exit. */
+  /** Kills every child group at once, for a forced exit. */
   killAll(): void {
     this.stopping = true;
     for (const entry of this.children) {
@@ -117,7 +119,10 @@ function signalGroup(entry: Managed, signal: NodeJS.Signals): void {
   } catch (error) {
     // ESRCH: the group is already gone.
     if ((error as NodeJS.ErrnoException).code !== "ESRCH") {
-      logger.warn({ err: error, child: entry.name, pid }, "could not signal child");
+      logger.warn(
+        { err: error, child: entry.name, pid },
+        "could not signal child",
+      );
     }
   }
 }
@@ -144,5 +149,5 @@ export async function waitForHttp(
       await new Promise((resolve) => setTimeout(resolve, 250));
     }
   }
-  throw new Error(`${url} did not answer within ${timeoutMs / 1000} s`);
+  throw new Error(`${url} did not respond within ${timeoutMs / 1000} s`);
 }

@@ -3,20 +3,17 @@ import http from "node:http";
 import os from "node:os";
 import path from "node:path";
 
-import {
-  afterAll,
-  beforeAll,
-  beforeEach,
-  describe,
-  expect,
-  it,
-} from "vitest";
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 
 import { POST as postDeployments } from "@/app/api/v1/deployments/route";
 import { POST as postMetrics } from "@/app/api/v1/metrics/route";
 import { PUT as putService } from "@/app/api/v1/services/[slug]/route";
 import { closeDb, getPool } from "@/lib/db";
-import { DEMO_DEPLOYMENTS, DEMO_SERIES, DEMO_SERVICES } from "@/lib/demo/catalog";
+import {
+  DEMO_DEPLOYMENTS,
+  DEMO_SERIES,
+  DEMO_SERVICES,
+} from "@/lib/demo/catalog";
 import { readNabSeries } from "@/lib/demo/nab";
 import { startDemoReplay } from "@/lib/demo/replay";
 import { DEMO_TOKEN_NAME } from "@/lib/demo/session";
@@ -38,7 +35,10 @@ type RouteHandler = (
   context?: { params?: Promise<Record<string, string>> },
 ) => Promise<Response>;
 
-function route(method: string, pathname: string) {
+function route(
+  method: string,
+  pathname: string,
+): { handler: RouteHandler; params: Record<string, string> } | undefined {
   if (method === "POST" && pathname === "/api/v1/metrics") {
     return { handler: postMetrics as RouteHandler, params: {} };
   }
@@ -85,7 +85,9 @@ beforeAll(async () => {
       outgoing.writeHead(500).end(String(error));
     });
   });
-  await new Promise<void>((resolve) => server.listen(PORT, "127.0.0.1", resolve));
+  await new Promise<void>((resolve) =>
+    server.listen(PORT, "127.0.0.1", resolve),
+  );
 });
 
 afterAll(async () => {
@@ -182,7 +184,9 @@ describe("demo replay", () => {
       expect(row.deployed_at.getTime()).toBeLessThanOrEqual(anchor);
     }
 
-    const { rows: runbooks } = await getPool().query("SELECT slug FROM runbook");
+    const { rows: runbooks } = await getPool().query(
+      "SELECT slug FROM runbook",
+    );
     expect(runbooks).toHaveLength((await loadRunbookLibrary()).length);
 
     const { rows: tokens } = await getPool().query<{ revoked_at: Date | null }>(

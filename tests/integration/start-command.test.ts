@@ -85,7 +85,9 @@ describe("vigil migrate", () => {
     const client = new pg.Client({ connectionString: url });
     await client.connect();
     try {
-      const { rows: migrations } = await client.query<{ migration_name: string }>(
+      const { rows: migrations } = await client.query<{
+        migration_name: string;
+      }>(
         `SELECT migration_name FROM "_prisma_migrations"
          WHERE finished_at IS NOT NULL ORDER BY migration_name`,
       );
@@ -160,9 +162,10 @@ describe("vigil create-token", () => {
       "checkout-api",
     ]);
     expect(result.code).toBe(0);
-    const { rows } = await getPool().query<{ scope: string; service_id: number }>(
-      "SELECT scope, service_id FROM api_token",
-    );
+    const { rows } = await getPool().query<{
+      scope: string;
+      service_id: number;
+    }>("SELECT scope, service_id FROM api_token");
     expect(rows).toEqual([{ scope: "admin", service_id: services[0]!.id }]);
   });
 
@@ -175,15 +178,25 @@ describe("vigil create-token", () => {
       "no-such-service",
     ]);
     expect(result.code).toBe(1);
-    expect(result.stderr).toContain('--service: no service with slug "no-such-service"');
+    expect(result.stderr).toContain(
+      '--service: no service with slug "no-such-service"',
+    );
     const { rows } = await getPool().query("SELECT id FROM api_token");
     expect(rows).toHaveLength(0);
   });
 
   it("rejects an unknown scope", async () => {
-    const result = await runCli(["create-token", "--name", "x", "--scope", "root"]);
+    const result = await runCli([
+      "create-token",
+      "--name",
+      "x",
+      "--scope",
+      "root",
+    ]);
     expect(result.code).toBe(1);
-    expect(result.stderr).toContain('--scope must be ingest or admin, got "root"');
+    expect(result.stderr).toContain(
+      '--scope must be ingest or admin, got "root"',
+    );
   });
 
   it("requires --name", async () => {
@@ -209,7 +222,9 @@ describe("vigil create-admin", () => {
       name: string;
       role: string;
       password_hash: string;
-    }>("SELECT name, role, password_hash FROM user_account WHERE email = 'ops@example.com'");
+    }>(
+      "SELECT name, role, password_hash FROM user_account WHERE email = 'ops@example.com'",
+    );
     expect(rows).toHaveLength(1);
     expect(rows[0]!.name).toBe("Ops Lead");
     expect(rows[0]!.role).toBe("admin");
@@ -221,7 +236,9 @@ describe("vigil create-admin", () => {
       VIGIL_ADMIN_PASSWORD: undefined,
     });
     expect(result.code).toBe(1);
-    expect(result.stderr).toContain("No password given: set VIGIL_ADMIN_PASSWORD");
+    expect(result.stderr).toContain(
+      "No password given: set VIGIL_ADMIN_PASSWORD",
+    );
   });
 });
 

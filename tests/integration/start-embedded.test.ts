@@ -37,7 +37,11 @@ afterEach(async () => {
 });
 
 function runCli(args: string[], env: Record<string, string>) {
-  const childEnv: NodeJS.ProcessEnv = { ...process.env, LOG_LEVEL: "warn", ...env };
+  const childEnv: NodeJS.ProcessEnv = {
+    ...process.env,
+    LOG_LEVEL: "warn",
+    ...env,
+  };
   delete childEnv.DATABASE_URL;
   return new Promise<{ code: number; stdout: string; stderr: string }>(
     (resolve) => {
@@ -68,7 +72,14 @@ function fakePostgres(): ChildProcess {
 
 async function writePidFile(pid: number, port: number) {
   await mkdir(path.join(dataDir, "pg"), { recursive: true });
-  const lines = [String(pid), path.join(dataDir, "pg"), "0", String(port), "", ""];
+  const lines = [
+    String(pid),
+    path.join(dataDir, "pg"),
+    "0",
+    String(port),
+    "",
+    "",
+  ];
   await writeFile(path.join(dataDir, "pg/postmaster.pid"), lines.join("\n"));
 }
 
@@ -107,7 +118,8 @@ describe("resolveDatabase with a running cluster", () => {
     await new Promise((resolve) => setTimeout(resolve, 200));
     await writePidFile(child.pid!, 5599);
     await writeFile(path.join(dataDir, "pg-password"), "p@ss word\n");
-    const config = parseConfig({ VIGIL_DATA_DIR: dataDir });
+    const environment: Record<string, string> = { VIGIL_DATA_DIR: dataDir };
+    const config = parseConfig(environment as NodeJS.ProcessEnv);
 
     await expect(resolveDatabase(config, { command: "start" })).rejects.toThrow(
       `An embedded PostgreSQL from an earlier run is still running on ${path.join(dataDir, "pg")} (pid ${child.pid}, port 5599).`,

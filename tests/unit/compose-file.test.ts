@@ -48,7 +48,9 @@ describe("docker-compose.yml", () => {
   it("runs PostgreSQL 16 with a volume and a healthcheck", () => {
     const postgres = services.postgres!;
     expect(postgres.image).toBe("postgres:16");
-    expect(postgres.volumes?.[0]).toMatch(/^postgres-data:\/var\/lib\/postgresql\/data$/);
+    expect(postgres.volumes?.[0]).toMatch(
+      /^postgres-data:\/var\/lib\/postgresql\/data$/,
+    );
     expect(compose.volumes).toHaveProperty("postgres-data");
     expect(JSON.stringify(postgres.healthcheck?.test)).toContain("pg_isready");
   });
@@ -56,10 +58,14 @@ describe("docker-compose.yml", () => {
   it("gives web and worker the database and the secret", () => {
     for (const name of ["web", "worker"]) {
       const environment = services[name]!.environment ?? {};
-      expect(environment.DATABASE_URL, name).toMatch(/^postgresql:\/\/vigil:.*@postgres:5432\/vigil$/);
+      expect(environment.DATABASE_URL, name).toMatch(
+        /^postgresql:\/\/vigil:.*@postgres:5432\/vigil$/,
+      );
       expect(environment.NEXTAUTH_SECRET, name).toContain("${NEXTAUTH_SECRET");
       expect(services[name]!.env_file, name).toBe(".env");
-      expect(services[name]!.depends_on?.postgres?.condition, name).toBe("service_healthy");
+      expect(services[name]!.depends_on?.postgres?.condition, name).toBe(
+        "service_healthy",
+      );
     }
   });
 
@@ -67,7 +73,9 @@ describe("docker-compose.yml", () => {
     const web = services.web!;
     expect(web.environment?.HOSTNAME).toBe("0.0.0.0");
     const command = commandText(web);
-    expect(command.indexOf("npm run vigil -- migrate")).toBeGreaterThanOrEqual(0);
+    expect(command.indexOf("npm run vigil -- migrate")).toBeGreaterThanOrEqual(
+      0,
+    );
     expect(command.indexOf("next start")).toBeGreaterThan(
       command.indexOf("npm run vigil -- migrate"),
     );
@@ -82,7 +90,8 @@ describe("docker-compose.yml", () => {
     const documented = documentedVariables();
     const passed = new Set<string>();
     for (const service of Object.values(services)) {
-      for (const name of Object.keys(service.environment ?? {})) passed.add(name);
+      for (const name of Object.keys(service.environment ?? {}))
+        passed.add(name);
     }
     for (const match of composeText.matchAll(/\$\{([A-Z][A-Z0-9_]*)/g)) {
       passed.add(match[1]!);
@@ -92,7 +101,9 @@ describe("docker-compose.yml", () => {
 
     expect(passed.size).toBeGreaterThan(0);
     for (const name of passed) {
-      expect(documented.has(name), `${name} missing from .env.example`).toBe(true);
+      expect(documented.has(name), `${name} missing from .env.example`).toBe(
+        true,
+      );
     }
   });
 });

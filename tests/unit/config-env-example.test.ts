@@ -24,7 +24,9 @@ describe(".env.example", () => {
     expect(names.length).toBeGreaterThan(15);
     const documented = documentedVariables();
     for (const name of names) {
-      expect(documented.has(name), `${name} missing from .env.example`).toBe(true);
+      expect(documented.has(name), `${name} missing from .env.example`).toBe(
+        true,
+      );
     }
   });
 });

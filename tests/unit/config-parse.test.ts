@@ -4,9 +4,17 @@ import { describe, expect, it } from "vitest";
 
 import { ConfigError, parseConfig } from "@/lib/config";
 
-function configError(env: NodeJS.ProcessEnv): string {
+/**
+ * Returns the values typed as an environment. Next.js's types mark NODE_ENV
+ * as required, but parseConfig gives it a default.
+ */
+function env(values: Record<string, string>): NodeJS.ProcessEnv {
+  return values as NodeJS.ProcessEnv;
+}
+
+function configError(values: Record<string, string>): string {
   try {
-    parseConfig(env);
+    parseConfig(env(values));
   } catch (error) {
     expect(error).toBeInstanceOf(ConfigError);
     return (error as Error).message;
@@ -16,7 +24,7 @@ function configError(env: NodeJS.ProcessEnv): string {
 
 describe("parseConfig", () => {
   it("applies defaults to an empty environment", () => {
-    const config = parseConfig({});
+    const config = parseConfig(env({}));
     expect(config.PORT).toBe(3000);
     expect(config.HOSTNAME).toBe("127.0.0.1");
     expect(config.VIGIL_EMBEDDED_PG_PORT).toBe(5544);
@@ -29,12 +37,14 @@ describe("parseConfig", () => {
   });
 
   it("coerces numbers and flags", () => {
-    const config = parseConfig({
-      PORT: "3161",
-      VIGIL_DEMO: "true",
-      VIGIL_DEMO_SPEED: "600",
-      VIGIL_DATA_DIR: "/tmp/vigil-data",
-    });
+    const config = parseConfig(
+      env({
+        PORT: "3161",
+        VIGIL_DEMO: "true",
+        VIGIL_DEMO_SPEED: "600",
+        VIGIL_DATA_DIR: "/tmp/vigil-data",
+      }),
+    );
     expect(config.PORT).toBe(3161);
     expect(config.VIGIL_DEMO).toBe(true);
     expect(config.VIGIL_DEMO_SPEED).toBe(600);

@@ -18,8 +18,14 @@ function series(name: string, times: number[]): SeriesPoints {
 describe("buildMetricsBodies", () => {
   it("never exceeds the point limit", () => {
     const input = [
-      series("a", Array.from({ length: 12_000 }, (_, i) => i)),
-      series("b", Array.from({ length: 7_000 }, (_, i) => i * 2)),
+      series(
+        "a",
+        Array.from({ length: 12_000 }, (_, i) => i),
+      ),
+      series(
+        "b",
+        Array.from({ length: 7_000 }, (_, i) => i * 2),
+      ),
     ];
     const bodies = buildMetricsBodies("svc", input);
     expect(bodies).toHaveLength(4);
@@ -57,7 +63,16 @@ describe("buildMetricsBodies", () => {
 
   it("keeps duplicate timestamps in file order", () => {
     const input: SeriesPoints[] = [
-      { name: "a", labels: {}, points: [[1, 10], [2, 20], [2, 21], [3, 30]] },
+      {
+        name: "a",
+        labels: {},
+        points: [
+          [1, 10],
+          [2, 20],
+          [2, 21],
+          [3, 30],
+        ],
+      },
     ];
     const [body] = buildMetricsBodies("svc", input, 10);
     expect(body!.series[0]!.points).toEqual([

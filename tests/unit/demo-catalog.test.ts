@@ -103,7 +103,9 @@ describe("demo catalog", () => {
     const first = deployments.find(
       (entry) => entry.payload.id === "demo-checkout-api-2.14.0",
     )!;
-    expect(first.time).toBe(parseNabTimestamp("2014-04-10 15:00:00") + 1_000_000);
+    expect(first.time).toBe(
+      parseNabTimestamp("2014-04-10 15:00:00") + 1_000_000,
+    );
     expect(first.payload.deployedAt).toBe(new Date(first.time).toISOString());
     expect(first.payload.commitSha).toMatch(/^[0-9a-f]{40}$/);
     expect(anchor).toBeGreaterThan(first.time);

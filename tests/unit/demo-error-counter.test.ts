@@ -65,8 +65,16 @@ describe("deriveErrorCounts on the ELB request count", () => {
   it("gives the same counts on every run", async () => {
     const requests = await readNabSeries(ERROR_COUNTER_SOURCE);
     const windows = (await readAnomalyWindows()).get(ERROR_COUNTER_SOURCE)!;
-    const first = deriveErrorCounts(requests.timestamps, requests.values, windows);
-    const second = deriveErrorCounts(requests.timestamps, requests.values, windows);
+    const first = deriveErrorCounts(
+      requests.timestamps,
+      requests.values,
+      windows,
+    );
+    const second = deriveErrorCounts(
+      requests.timestamps,
+      requests.values,
+      windows,
+    );
     expect(second).toEqual(first);
   });
 

@@ -29,7 +29,11 @@ function globMatches(pattern: string, name: string): boolean {
   const source = pattern
     .split("")
     .map((char) =>
-      char === "*" ? ".*" : char === "?" ? "." : char.replace(/[.+^${}()|[\]\\]/g, "\\$&"),
+      char === "*"
+        ? ".*"
+        : char === "?"
+          ? "."
+          : char.replace(/[.+^${}()|[\]\\]/g, "\\$&"),
     )
     .join("");
   return new RegExp(`^${source}$`).test(name);
