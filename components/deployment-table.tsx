@@ -12,6 +12,11 @@ import { formatAgo } from "@/components/format";
 import { LocalTime } from "@/components/local-time";
 import type { ServiceDetail } from "@/lib/services/queries";
 
+const STATUS_COLORS: Record<string, string> = {
+  success: "emerald",
+  failed: "rose",
+};
+
 export function DeploymentTable({
   deployments,
   now,
@@ -20,7 +25,11 @@ export function DeploymentTable({
   now: Date;
 }) {
   if (deployments.length === 0) {
-    return <p className="px-2 py-6 text-sm text-slate-500">No deployments recorded.</p>;
+    return (
+      <p className="px-2 py-6 text-sm text-slate-500">
+        No deployments recorded.
+      </p>
+    );
   }
   return (
     <Table data-testid="deployment-table">
@@ -36,21 +45,27 @@ export function DeploymentTable({
         {deployments.map((deployment) => (
           <TableRow key={deployment.id}>
             <TableCell className="whitespace-normal">
-              <span className="font-mono text-sm text-slate-900">{deployment.version}</span>
+              <span className="font-mono text-sm text-slate-900">
+                {deployment.version}
+              </span>
               {deployment.commitSha && (
                 <span className="ml-2 font-mono text-xs text-slate-400">
                   {deployment.commitSha.slice(0, 7)}
                 </span>
               )}
               {deployment.description && (
-                <p className="text-xs text-slate-500">{deployment.description}</p>
+                <p className="text-xs text-slate-500">
+                  {deployment.description}
+                </p>
               )}
             </TableCell>
-            <TableCell className="text-slate-600">{deployment.environment}</TableCell>
+            <TableCell className="text-slate-600">
+              {deployment.environment}
+            </TableCell>
             <TableCell>
               <Badge
                 size="xs"
-                color={deployment.status === "success" ? "emerald" : deployment.status === "failed" ? "rose" : "slate"}
+                color={STATUS_COLORS[deployment.status] ?? "slate"}
               >
                 {deployment.status}
               </Badge>
@@ -59,7 +74,9 @@ export function DeploymentTable({
               <div className="text-slate-700">
                 <LocalTime value={deployment.deployedAt} />
               </div>
-              <div className="text-xs text-slate-400">{formatAgo(deployment.deployedAt, now)}</div>
+              <div className="text-xs text-slate-400">
+                {formatAgo(deployment.deployedAt, now)}
+              </div>
             </TableCell>
           </TableRow>
         ))}

@@ -13,7 +13,9 @@ export function EmptyState({
     <div className="flex flex-col items-center justify-center rounded-lg border border-dashed border-slate-300 bg-white px-6 py-10 text-center">
       {icon && <div className="mb-3 text-slate-400">{icon}</div>}
       <p className="text-sm font-medium text-slate-900">{title}</p>
-      {children && <div className="mt-1 max-w-md text-sm text-slate-500">{children}</div>}
+      {children && (
+        <div className="mt-1 max-w-md text-sm text-slate-500">{children}</div>
+      )}
     </div>
   );
 }

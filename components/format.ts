@@ -13,12 +13,16 @@ export function formatDuration(ms: number): string {
   if (value < HOUR_MS) {
     const minutes = Math.floor(value / MINUTE_MS);
     const seconds = Math.round((value % MINUTE_MS) / SECOND_MS);
-    return seconds > 0 && minutes < 10 ? `${minutes} min ${seconds} s` : `${minutes} min`;
+    return seconds > 0 && minutes < 10
+      ? `${minutes} min ${seconds} s`
+      : `${minutes} min`;
   }
   if (value < DAY_MS) {
     const hours = Math.floor(value / HOUR_MS);
     const minutes = Math.round((value % HOUR_MS) / MINUTE_MS);
-    return minutes > 0 ? `${hours} h ${String(minutes).padStart(2, "0")} min` : `${hours} h`;
+    return minutes > 0
+      ? `${hours} h ${String(minutes).padStart(2, "0")} min`
+      : `${hours} h`;
   }
   const days = Math.floor(value / DAY_MS);
   const hours = Math.round((value % DAY_MS) / HOUR_MS);
@@ -42,14 +46,34 @@ export function formatPercent(ratio: number, digits = 2): string {
   })} %`;
 }
 
+function fractionDigitsFor(magnitude: number): number {
+  if (magnitude >= 100) return 0;
+  if (magnitude >= 10) return 1;
+  if (magnitude >= 1) return 2;
+  return 4;
+}
+
 /** Formats a measurement with about four significant digits, e.g. 1,234 or 0.0123. */
 export function formatNumber(value: number): string {
   const magnitude = Math.abs(value);
   if (magnitude !== 0 && (magnitude >= 1e7 || magnitude < 1e-3)) {
     return value.toExponential(2);
   }
-  const digits = magnitude >= 100 ? 0 : magnitude >= 10 ? 1 : magnitude >= 1 ? 2 : 4;
-  return value.toLocaleString("en-US", { maximumFractionDigits: digits });
+  return value.toLocaleString("en-US", {
+    maximumFractionDigits: fractionDigitsFor(magnitude),
+  });
+}
+
+const compactFormat = new Intl.NumberFormat("en-US", {
+  notation: "compact",
+  maximumFractionDigits: 1,
+});
+
+/** Formats a number in at most about five characters, e.g. "450K" or "1.2M", for chart axes. */
+export function formatCompact(value: number): string {
+  return Math.abs(value) < 1 && value !== 0
+    ? formatNumber(value)
+    : compactFormat.format(value);
 }
 
 /** Formats a rate with one or two decimals, e.g. "3.5". */

@@ -26,18 +26,24 @@ function describe(response: ActionOutcome): {
   text?: string;
 } {
   if (!response.ok) {
-    return { color: "rose", title: "Not changed", text: response.error.message };
+    return {
+      color: "rose",
+      title: "Not changed",
+      text: response.error.message,
+    };
   }
   const verb = response.status === "acknowledged" ? "acknowledged" : "resolved";
   if (response.outcome === "applied") {
     return { color: "emerald", title: `Incident ${verb}` };
   }
-  const who = response.by ?? "someone else";
-  const when = response.at ? ` at ${formatDateTime(new Date(response.at))}` : "";
+  const actor = response.by ?? "someone else";
+  const when = response.at
+    ? ` at ${formatDateTime(new Date(response.at))}`
+    : "";
   return {
     color: "amber",
     title: `Already ${verb}`,
-    text: `${who} ${verb} this incident${when}, so nothing was changed.`,
+    text: `${actor} ${verb} this incident${when}, so nothing was changed.`,
   };
 }
 
@@ -76,7 +82,8 @@ export function IncidentActions({
         ok: false,
         error: {
           code: "request_failed",
-          message: "The server did not complete the request. Reload the page and try again.",
+          message:
+            "The server did not complete the request. Reload the page and try again.",
         },
       });
     } finally {

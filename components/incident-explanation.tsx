@@ -47,10 +47,11 @@ export function IncidentExplanation({
             </div>
           </dl>
           <p className="text-xs text-slate-500">
-            Most anomalous point of {seriesName ?? "the series"} since the onset, at{" "}
-            <LocalTime value={peak.ts} />
-            {direction ? `: ${direction} the expected range` : ""}. A score above 1
-            means the model&apos;s error at that point exceeded its threshold.
+            Highest-scoring point of {seriesName ?? "the series"} since the
+            onset, at <LocalTime value={peak.ts} />
+            {direction ? `: ${direction} the expected range` : ""}. A score
+            above 1 means the model&apos;s error at that point exceeded its
+            threshold.
           </p>
         </>
       ) : (

@@ -42,7 +42,9 @@ export function IncidentTable({
       <TableBody>
         {incidents.map((incident) => {
           const end = incident.resolvedAt ?? now;
-          const duration = formatDuration(end.getTime() - incident.openedAt.getTime());
+          const duration = formatDuration(
+            end.getTime() - incident.openedAt.getTime(),
+          );
           return (
             <TableRow key={incident.id} className="hover:bg-slate-50">
               <TableCell>
@@ -58,7 +60,9 @@ export function IncidentTable({
                 >
                   {incident.title}
                 </Link>
-                <span className="ml-2 text-xs text-slate-400">#{incident.id}</span>
+                <span className="ml-2 text-xs text-slate-400">
+                  #{incident.id}
+                </span>
               </TableCell>
               {showService && incident.service && (
                 <TableCell>
@@ -74,10 +78,16 @@ export function IncidentTable({
                 <div className="text-slate-700">
                   <LocalTime value={incident.openedAt} />
                 </div>
-                <div className="text-xs text-slate-400">{formatAgo(incident.openedAt, now)}</div>
+                <div className="text-xs text-slate-400">
+                  {formatAgo(incident.openedAt, now)}
+                </div>
               </TableCell>
               <TableCell className="text-right tabular-nums text-slate-700">
-                {incident.resolvedAt ? duration : <span title="still open">{duration} so far</span>}
+                {incident.resolvedAt ? (
+                  duration
+                ) : (
+                  <span title="still open">{duration} so far</span>
+                )}
               </TableCell>
             </TableRow>
           );

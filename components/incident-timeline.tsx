@@ -12,21 +12,29 @@ import { formatAgo } from "@/components/format";
 import { LocalTime } from "@/components/local-time";
 import type { IncidentDetail } from "@/lib/incidents/queries";
 
-const KIND_STYLE: Record<string, { icon: RemixiconComponentType; tone: string }> = {
+const KIND_STYLE: Record<
+  string,
+  { icon: RemixiconComponentType; tone: string }
+> = {
   opened: { icon: RiAlarmWarningLine, tone: "bg-rose-100 text-rose-600" },
   acknowledged: { icon: RiCheckLine, tone: "bg-amber-100 text-amber-600" },
-  resolved: { icon: RiCheckDoubleLine, tone: "bg-emerald-100 text-emerald-600" },
+  resolved: {
+    icon: RiCheckDoubleLine,
+    tone: "bg-emerald-100 text-emerald-600",
+  },
 };
 
 function styleFor(event: IncidentDetail["events"][number]) {
   const known = KIND_STYLE[event.kind];
   if (known) return known;
-  if (event.actorType === "user") return { icon: RiUserLine, tone: "bg-slate-100 text-slate-600" };
-  if (event.actorType === "worker") return { icon: RiRobot2Line, tone: "bg-indigo-100 text-indigo-600" };
+  if (event.actorType === "user")
+    return { icon: RiUserLine, tone: "bg-slate-100 text-slate-600" };
+  if (event.actorType === "worker")
+    return { icon: RiRobot2Line, tone: "bg-indigo-100 text-indigo-600" };
   return { icon: RiStickyNoteLine, tone: "bg-slate-100 text-slate-600" };
 }
 
-/** The incident's events, oldest first: who did what, and when. */
+/** Lists the incident's events, oldest first, with the actor and the time of each. */
 export function IncidentTimeline({
   events,
   now,
@@ -35,7 +43,11 @@ export function IncidentTimeline({
   now: Date;
 }) {
   if (events.length === 0) {
-    return <p className="text-sm text-slate-500">No events recorded for this incident.</p>;
+    return (
+      <p className="text-sm text-slate-500">
+        No events recorded for this incident.
+      </p>
+    );
   }
   return (
     <ol className="relative space-y-5" data-testid="incident-timeline">
@@ -63,7 +75,8 @@ export function IncidentTimeline({
               </p>
               <p className="text-sm text-slate-600">{event.message}</p>
               <p className="mt-0.5 text-xs text-slate-400">
-                <LocalTime value={event.createdAt} /> · {formatAgo(event.createdAt, now)}
+                <LocalTime value={event.createdAt} /> ·{" "}
+                {formatAgo(event.createdAt, now)}
               </p>
             </div>
           </li>

@@ -8,14 +8,22 @@ import {
   formatPercent,
   formatRate,
 } from "@/components/format";
-import { KpiSparkChart, type KpiTrendPoint } from "@/components/kpi-spark-chart";
-import { KPI_DEFINITIONS, type KpiName, type KpiTrendBucket, type KpiValue } from "@/lib/kpi";
+import {
+  KpiSparkChart,
+  type KpiTrendPoint,
+} from "@/components/kpi-spark-chart";
+import {
+  KPI_DEFINITIONS,
+  type KpiName,
+  type KpiTrendBucket,
+  type KpiValue,
+} from "@/lib/kpi";
 
 type KpiPresentation = {
   title: string;
   color: string;
   format: (value: number) => string;
-  /** What sampleSize counts, e.g. "resolved incidents". */
+  /** Plural noun for the observations in sampleSize, such as "resolved incidents". */
   sampleLabel: string;
   chart: "area" | "bar";
 };
@@ -93,18 +101,31 @@ export function KpiCard({
       data-testid={`kpi-${name}`}
     >
       <div className="flex items-center justify-between gap-2">
-        <h3 className="text-sm font-medium text-slate-600">{presentation.title}</h3>
-        <span title={KPI_DEFINITIONS[name].definition} className="text-slate-400">
-          <RiInformationLine className="size-4" aria-label="How this is computed" />
+        <h3 className="text-sm font-medium text-slate-600">
+          {presentation.title}
+        </h3>
+        <span
+          title={KPI_DEFINITIONS[name].definition}
+          className="text-slate-400"
+        >
+          <RiInformationLine
+            className="size-4"
+            aria-label="How this is computed"
+          />
         </span>
       </div>
 
       {kpi.value === null ? (
         <div>
-          <p className="text-2xl font-semibold text-slate-400" data-testid="kpi-value">
+          <p
+            className="text-2xl font-semibold text-slate-400"
+            data-testid="kpi-value"
+          >
             No data
           </p>
-          <p className="mt-1 text-xs text-slate-500">{kpi.reason ?? "nothing recorded in this range"}</p>
+          <p className="mt-1 text-xs text-slate-500">
+            {kpi.reason ?? "nothing recorded in this range"}
+          </p>
         </div>
       ) : (
         <div>
@@ -120,7 +141,11 @@ export function KpiCard({
         </div>
       )}
 
-      <KpiSparkChart data={trendPoints} color={presentation.color} variant={presentation.chart} />
+      <KpiSparkChart
+        data={trendPoints}
+        color={presentation.color}
+        variant={presentation.chart}
+      />
 
       <Link
         href={href}

@@ -5,8 +5,8 @@ import { SparkAreaChart, SparkBarChart } from "@tremor/react";
 export type KpiTrendPoint = { start: number; value: number | null };
 
 /**
- * The small trend chart of a KPI card. Buckets without data stay empty
- * instead of dropping to 0; counts and sparse values read better as bars.
+ * Draws a KPI card's trend as bars or an area. Buckets without data stay
+ * empty instead of dropping to 0. Bars suit counts and sparse values.
  */
 export function KpiSparkChart({
   data,

@@ -20,7 +20,9 @@ const utcFormat = new Intl.DateTimeFormat("en-GB", {
  */
 export function LocalTime({ value }: { value: Date | string }) {
   const iso = typeof value === "string" ? value : value.toISOString();
-  const [local, setLocal] = useState<{ short: string; full: string } | null>(null);
+  const [local, setLocal] = useState<{ short: string; full: string } | null>(
+    null,
+  );
 
   useEffect(() => {
     const date = new Date(iso);

@@ -7,7 +7,11 @@ import { useState, type FormEvent } from "react";
 
 /** Only same-origin paths are followed after login, never another site. */
 function safeCallbackPath(callbackUrl: string | undefined): string {
-  if (!callbackUrl || !callbackUrl.startsWith("/") || callbackUrl.startsWith("//")) {
+  if (
+    !callbackUrl ||
+    !callbackUrl.startsWith("/") ||
+    callbackUrl.startsWith("//")
+  ) {
     return "/";
   }
   return callbackUrl;
@@ -65,7 +69,10 @@ export function LoginForm({ callbackUrl }: { callbackUrl?: string }) {
         />
       </div>
       <div className="space-y-1.5">
-        <label htmlFor="password" className="text-sm font-medium text-slate-700">
+        <label
+          htmlFor="password"
+          className="text-sm font-medium text-slate-700"
+        >
           Password
         </label>
         <TextInput
@@ -77,7 +84,12 @@ export function LoginForm({ callbackUrl }: { callbackUrl?: string }) {
           required
         />
       </div>
-      <Button type="submit" className="w-full" loading={pending} disabled={pending}>
+      <Button
+        type="submit"
+        className="w-full"
+        loading={pending}
+        disabled={pending}
+      >
         Sign in
       </Button>
     </form>

@@ -29,14 +29,19 @@ export function ModelVersionInfo({ model }: { model: ModelVersion | null }) {
         <dt className="text-slate-500">Model</dt>
         <dd className="font-medium text-slate-900">
           v{model.version}{" "}
-          <span className={`rounded px-1 py-0.5 font-normal ${STATUS_TONE[model.status]}`}>
+          <span
+            className={`rounded px-1 py-0.5 font-normal ${STATUS_TONE[model.status]}`}
+          >
             {model.status}
           </span>
         </dd>
       </div>
       <div>
         <dt className="text-slate-500">Trained</dt>
-        <dd className="font-medium text-slate-900" title={`${model.pointCount} points, ${formatDuration(model.trainingMs)}`}>
+        <dd
+          className="font-medium text-slate-900"
+          title={`${model.pointCount} points, ${formatDuration(model.trainingMs)}`}
+        >
           <LocalTime value={model.createdAt} />
         </dd>
       </div>
@@ -48,7 +53,9 @@ export function ModelVersionInfo({ model }: { model: ModelVersion | null }) {
       </div>
       <div>
         <dt className="text-slate-500">Threshold</dt>
-        <dd className="font-medium tabular-nums text-slate-900">{formatNumber(model.threshold)}</dd>
+        <dd className="font-medium tabular-nums text-slate-900">
+          {formatNumber(model.threshold)}
+        </dd>
       </div>
     </dl>
   );

@@ -9,7 +9,11 @@ import type { IncidentDetail } from "@/lib/incidents/queries";
  * react-markdown, which ignores raw HTML and drops javascript: links, so a
  * runbook cannot inject script into the page.
  */
-export function RunbookList({ suggestions }: { suggestions: IncidentDetail["runbooks"] }) {
+export function RunbookList({
+  suggestions,
+}: {
+  suggestions: IncidentDetail["runbooks"];
+}) {
   if (suggestions.length === 0) {
     return (
       <p className="text-sm text-slate-500">
@@ -23,7 +27,10 @@ export function RunbookList({ suggestions }: { suggestions: IncidentDetail["runb
         <li key={suggestion.runbookId} className="py-3 first:pt-0 last:pb-0">
           <details open={index === 0} className="group">
             <summary className="flex cursor-pointer list-none items-start gap-3">
-              <RiBookOpenLine className="mt-0.5 size-4 shrink-0 text-indigo-500" aria-hidden />
+              <RiBookOpenLine
+                className="mt-0.5 size-4 shrink-0 text-indigo-500"
+                aria-hidden
+              />
               <div className="min-w-0 flex-1">
                 <p className="text-sm font-medium text-slate-900 group-open:text-indigo-700">
                   {suggestion.runbook.title}
@@ -38,7 +45,9 @@ export function RunbookList({ suggestions }: { suggestions: IncidentDetail["runb
               </span>
             </summary>
             <div className="markdown mt-3 rounded-md border border-slate-200 bg-slate-50 px-4 py-2">
-              <Markdown remarkPlugins={[remarkGfm]}>{suggestion.runbook.body}</Markdown>
+              <Markdown remarkPlugins={[remarkGfm]}>
+                {suggestion.runbook.body}
+              </Markdown>
             </div>
           </details>
         </li>

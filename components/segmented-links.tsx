@@ -1,6 +1,6 @@
 import Link from "next/link";
 
-/** A row of links that looks like a segmented control; the current one is highlighted. */
+/** Renders links as a segmented control and highlights the active one. */
 export function SegmentedLinks({
   label,
   options,

@@ -2,7 +2,12 @@
 
 import { LineChart, type CustomTooltipProps } from "@tremor/react";
 
-import { formatDateTime, formatFullDateTime, formatNumber } from "@/components/format";
+import {
+  formatCompact,
+  formatDateTime,
+  formatFullDateTime,
+  formatNumber,
+} from "@/components/format";
 import type { SeriesChartPoint } from "@/lib/services/queries";
 
 const VALUE = "Value";
@@ -23,9 +28,9 @@ type ValueRow = {
 
 /**
  * Builds the chart rows. Tremor's LineChart cannot style single points, so
- * anomalies are drawn as a second, red line that carries the value only at
- * anomalous points and at their direct neighbours: it retraces the value
- * line on every segment that touches an anomalous point.
+ * anomalies are drawn as a second, red line. That line carries the value
+ * only at anomalous points and their direct neighbours, so it retraces the
+ * value line on every segment that touches an anomalous point.
  */
 function toValueRows(points: SeriesChartPoint[]): ValueRow[] {
   return points.map((point, index) => {
@@ -50,9 +55,14 @@ function PointTooltip({ active, payload }: CustomTooltipProps) {
   const { point } = row;
   return (
     <div className="rounded-md border border-slate-200 bg-white px-3 py-2 text-xs shadow-md">
-      <p className="font-medium text-slate-900">{formatFullDateTime(point.ts)}</p>
+      <p className="font-medium text-slate-900">
+        {formatFullDateTime(point.ts)}
+      </p>
       <p className="mt-1 text-slate-700">
-        Value <span className="font-medium tabular-nums">{formatNumber(point.value)}</span>
+        Value{" "}
+        <span className="font-medium tabular-nums">
+          {formatNumber(point.value)}
+        </span>
         {point.pointCount > 1 && (
           <span className="text-slate-400">
             {" "}
@@ -63,11 +73,16 @@ function PointTooltip({ active, payload }: CustomTooltipProps) {
       </p>
       {point.expectedLow !== null && point.expectedHigh !== null && (
         <p className="text-slate-500">
-          Expected {formatNumber(point.expectedLow)} to {formatNumber(point.expectedHigh)}
+          Expected {formatNumber(point.expectedLow)} to{" "}
+          {formatNumber(point.expectedHigh)}
         </p>
       )}
       {point.score !== null && (
-        <p className={point.isAnomaly ? "font-medium text-rose-600" : "text-slate-500"}>
+        <p
+          className={
+            point.isAnomaly ? "font-medium text-rose-600" : "text-slate-500"
+          }
+        >
           Score {point.score.toFixed(2)}
           {point.isAnomaly ? ", anomalous" : ""}
         </p>
@@ -121,11 +136,11 @@ export function SeriesChart({
         index="time"
         categories={lines.map((line) => line.category)}
         colors={lines.map((line) => line.color)}
-        valueFormatter={formatNumber}
+        valueFormatter={formatCompact}
         customTooltip={PointTooltip}
         connectNulls={false}
         autoMinValue
-        yAxisWidth={56}
+        yAxisWidth={48}
         className={height}
       />
       {showScore && hasScores && (
@@ -134,17 +149,17 @@ export function SeriesChart({
           index="time"
           categories={[SCORE, THRESHOLD]}
           colors={["violet", "rose"]}
-          valueFormatter={formatNumber}
+          valueFormatter={formatCompact}
           connectNulls={false}
           showLegend
-          yAxisWidth={56}
+          yAxisWidth={48}
           className="mt-2 h-28"
         />
       )}
       {showScore && !hasScores && (
         <p className="mt-2 text-xs text-slate-500">
-          No anomaly scores yet: the worker scores points once a model is trained
-          for this series.
+          No anomaly scores yet: the worker scores points once a model is
+          trained for this series.
         </p>
       )}
     </div>

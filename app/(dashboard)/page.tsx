@@ -36,7 +36,9 @@ export default async function OverviewPage({
   const params = await searchParams;
   const rangeKey = parseRange(params);
   const services = await listServices();
-  const service = services.find((item) => item.slug === firstParam(params.service));
+  const service = services.find(
+    (item) => item.slug === firstParam(params.service),
+  );
   const serviceIds = service ? [service.id] : undefined;
 
   const now = new Date();
@@ -113,11 +115,15 @@ export default async function OverviewPage({
       <section className="mt-6 grid grid-cols-1 gap-4 lg:grid-cols-4">
         <Card className="h-fit p-4 lg:col-span-1" data-testid="open-incidents">
           <h2 className="text-sm font-medium text-slate-600">Open incidents</h2>
-          <p className="mt-2 text-3xl font-semibold tabular-nums text-slate-900">{open.total}</p>
+          <p className="mt-2 text-3xl font-semibold tabular-nums text-slate-900">
+            {open.total}
+          </p>
           <dl className="mt-4 space-y-2 text-sm">
             <div className="flex justify-between">
               <dt className="text-slate-500">Triggered</dt>
-              <dd className="font-medium tabular-nums text-rose-600">{open.triggered}</dd>
+              <dd className="font-medium tabular-nums text-rose-600">
+                {open.triggered}
+              </dd>
             </div>
             <div className="flex justify-between">
               <dt className="text-slate-500">Acknowledged</dt>
@@ -131,9 +137,15 @@ export default async function OverviewPage({
           </h3>
           <ul className="mt-2 space-y-1.5 text-sm">
             {(service ? [service] : services).map((item) => (
-              <li key={item.id} className="flex items-center justify-between gap-2">
+              <li
+                key={item.id}
+                className="flex items-center justify-between gap-2"
+              >
                 <Link
-                  href={buildHref("/incidents", { status: "open", service: item.slug })}
+                  href={buildHref("/incidents", {
+                    status: "open",
+                    service: item.slug,
+                  })}
                   className="truncate text-slate-700 hover:text-indigo-600"
                 >
                   {item.name}
@@ -152,7 +164,9 @@ export default async function OverviewPage({
 
         <Card className="p-0 lg:col-span-3">
           <div className="flex items-center justify-between border-b border-slate-200 px-4 py-3">
-            <h2 className="text-sm font-medium text-slate-900">Latest incidents</h2>
+            <h2 className="text-sm font-medium text-slate-900">
+              Latest incidents
+            </h2>
             <Link
               href={buildHref("/incidents", { service: service?.slug })}
               className="text-xs font-medium text-indigo-600 hover:text-indigo-800"
@@ -166,8 +180,8 @@ export default async function OverviewPage({
                 title="No incidents yet"
                 icon={<RiAlarmWarningLine className="size-6" aria-hidden />}
               >
-                Incidents appear here when the detector finds anomalous telemetry
-                or an alert opens one.
+                Incidents appear here when the detector finds anomalous
+                telemetry or an alert opens one.
               </EmptyState>
             </div>
           ) : (

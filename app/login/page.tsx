@@ -27,7 +27,9 @@ export default async function LoginPage({
             Incidents, anomalies and KPIs of your services.
           </p>
           <LoginForm
-            callbackUrl={typeof callbackUrl === "string" ? callbackUrl : undefined}
+            callbackUrl={
+              typeof callbackUrl === "string" ? callbackUrl : undefined
+            }
           />
         </div>
         <p className="mt-6 text-center text-xs text-slate-500">

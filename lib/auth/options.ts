@@ -68,7 +68,13 @@ async function authorize(
 
   const user = await getPrisma().user.findUnique({
     where: { email },
-    select: { id: true, name: true, email: true, role: true, passwordHash: true },
+    select: {
+      id: true,
+      name: true,
+      email: true,
+      role: true,
+      passwordHash: true,
+    },
   });
   if (!user) {
     await spendPasswordCheck(password);
@@ -85,7 +91,12 @@ async function authorize(
   }
 
   logger.info({ userId: user.id, role: user.role }, "login succeeded");
-  return { id: String(user.id), name: user.name, email: user.email, role: user.role };
+  return {
+    id: String(user.id),
+    name: user.name,
+    email: user.email,
+    role: user.role,
+  };
 }
 
 export const authOptions: NextAuthOptions = {

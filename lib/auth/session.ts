@@ -9,7 +9,12 @@ import { logger } from "@/lib/logger";
 
 // Session helpers for server components, layouts and server actions.
 
-export type SessionUser = { id: number; name: string; email: string; role: Role };
+export type SessionUser = {
+  id: number;
+  name: string;
+  email: string;
+  role: Role;
+};
 
 const ROLE_RANK: Record<Role, number> = { viewer: 0, responder: 1, admin: 2 };
 
@@ -55,7 +60,9 @@ export const getSessionUser = cache(async (): Promise<SessionUser | null> => {
  * Returns the signed-in user. Redirects to /login when nobody is signed in,
  * and throws ForbiddenError when the user's role is below `minRole`.
  */
-export async function requireUser(minRole: Role = "viewer"): Promise<SessionUser> {
+export async function requireUser(
+  minRole: Role = "viewer",
+): Promise<SessionUser> {
   const user = await getSessionUser();
   if (!user) redirect("/login");
 

@@ -32,7 +32,11 @@ type ActionSpec = {
   action: IncidentAction;
   eventKind: "acknowledged" | "resolved";
   fromStatuses: IncidentStatus[];
-  update: (tx: Transaction, incidentId: number, actor: IncidentActor) => Promise<{ at: Date }[]>;
+  update: (
+    tx: Transaction,
+    incidentId: number,
+    actor: IncidentActor,
+  ) => Promise<{ at: Date }[]>;
 };
 
 const ACKNOWLEDGE: ActionSpec = {
@@ -83,9 +87,15 @@ async function runAction(
   actor: IncidentActor,
 ): Promise<IncidentActionResult> {
   if (!Number.isSafeInteger(incidentId) || incidentId <= 0) {
-    throw new RangeError(`incidentId must be a positive integer, got ${incidentId}`);
+    throw new RangeError(
+      `incidentId must be a positive integer, got ${incidentId}`,
+    );
   }
-  const log = logger.child({ incidentId, userId: actor.id, action: spec.action });
+  const log = logger.child({
+    incidentId,
+    userId: actor.id,
+    action: spec.action,
+  });
 
   const result = await getPrisma().$transaction(async (tx) => {
     const [updated] = await spec.update(tx, incidentId, actor);
@@ -101,7 +111,12 @@ async function runAction(
           data: { fromStatuses: spec.fromStatuses },
         },
       });
-      return { outcome: "applied" as const, action: spec.action, incidentId, at: updated.at };
+      return {
+        outcome: "applied" as const,
+        action: spec.action,
+        incidentId,
+        at: updated.at,
+      };
     }
     return describeCurrentState(tx, spec, incidentId);
   });

@@ -20,7 +20,9 @@ export type IncidentFilters = {
 
 export const INCIDENT_LIST_LIMIT = 200;
 
-function statusCondition(status?: IncidentStatusFilter): Prisma.IncidentWhereInput {
+function statusCondition(
+  status?: IncidentStatusFilter,
+): Prisma.IncidentWhereInput {
   if (!status) return {};
   if (status === "open") return { status: { in: OPEN_STATUSES } };
   return { status };
@@ -50,9 +52,15 @@ export function listIncidents(filters: IncidentFilters = {}) {
   });
 }
 
-export type IncidentListItem = Awaited<ReturnType<typeof listIncidents>>[number];
+export type IncidentListItem = Awaited<
+  ReturnType<typeof listIncidents>
+>[number];
 
-export type OpenIncidentCounts = { total: number; triggered: number; acknowledged: number };
+export type OpenIncidentCounts = {
+  total: number;
+  triggered: number;
+  acknowledged: number;
+};
 
 /** Counts triggered and acknowledged incidents, optionally of some services only. */
 export async function countOpenIncidents(
@@ -90,14 +98,18 @@ export function getIncidentDetail(id: number) {
       runbooks: {
         orderBy: { score: "desc" },
         include: {
-          runbook: { select: { id: true, slug: true, title: true, body: true } },
+          runbook: {
+            select: { id: true, slug: true, title: true, body: true },
+          },
         },
       },
     },
   });
 }
 
-export type IncidentDetail = NonNullable<Awaited<ReturnType<typeof getIncidentDetail>>>;
+export type IncidentDetail = NonNullable<
+  Awaited<ReturnType<typeof getIncidentDetail>>
+>;
 
 const HOUR_MS = 60 * 60 * 1000;
 /** Context shown on either side of the onset in the incident's telemetry chart. */
@@ -115,14 +127,18 @@ export type OnsetTelemetry = {
   from: Date;
   to: Date;
   points: SeriesChartPoint[];
-  /** The most anomalous scored point from the onset on; null when none was scored. */
+  /**
+   * Scored point with the maximum anomaly score between the onset and the
+   * resolution, or now while open; null when none was scored.
+   */
   peak: OnsetPeak | null;
 };
 
 /**
  * Returns the incident's series from a few hours before its onset to a few
- * hours after (or until now, if sooner), and the most anomalous point since
- * the onset for the observed-versus-expected explanation.
+ * hours after (or until now, if sooner), and the point with the maximum
+ * anomaly score between the onset and the resolution (or now) for the
+ * observed-versus-expected explanation.
  */
 export async function getOnsetTelemetry(
   seriesId: number,
@@ -149,10 +165,10 @@ export async function getOnsetTelemetry(
     `SELECT s.ts, p.value AS observed, s.expected_low, s.expected_high, s.score
        FROM anomaly_score s
        JOIN data_point p ON p.series_id = s.series_id AND p.ts = s.ts
-      WHERE s.series_id = $1 AND s.ts >= $2 AND s.ts < $3
+      WHERE s.series_id = $1 AND s.ts >= $2 AND s.ts <= $3
       ORDER BY s.score DESC, s.ts ASC
       LIMIT 1`,
-    [seriesId, onset, endedAt ?? to],
+    [seriesId, onset, endedAt ?? now],
   );
   const row = rows[0];
   const peak = row

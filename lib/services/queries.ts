@@ -130,7 +130,8 @@ export async function listServices(): Promise<ServiceSummary[]> {
       description: service.description,
       seriesCount: service.series.length,
       openIncidentCount: service.incidents.length,
-      lastPointAt: lastPoints.length > 0 ? new Date(Math.max(...lastPoints)) : null,
+      lastPointAt:
+        lastPoints.length > 0 ? new Date(Math.max(...lastPoints)) : null,
       lastDeployment: service.deployments[0] ?? null,
     };
   });
@@ -215,4 +216,6 @@ export async function getServiceDetail(slug: string) {
   });
 }
 
-export type ServiceDetail = NonNullable<Awaited<ReturnType<typeof getServiceDetail>>>;
+export type ServiceDetail = NonNullable<
+  Awaited<ReturnType<typeof getServiceDetail>>
+>;

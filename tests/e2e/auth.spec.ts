@@ -10,7 +10,9 @@ test("signed-out visit redirects to login", async ({ page }) => {
 test("wrong password shows an error", async ({ page, state }) => {
   await page.goto("/login");
   await page.getByLabel("Email").fill(state.users.admin.email);
-  await page.getByLabel("Password", { exact: true }).fill(`${state.users.admin.password}-wrong`);
+  await page
+    .getByLabel("Password", { exact: true })
+    .fill(`${state.users.admin.password}-wrong`);
   await page.getByRole("button", { name: "Sign in" }).click();
 
   const error = page.getByRole("alert").filter({ hasText: "Sign-in failed" });

@@ -1,6 +1,12 @@
 import { expect, login, test } from "./support/fixtures";
 
-const KPI_NAMES = ["uptime", "mttr", "incidentFrequency", "deploymentFrequency", "errorRate"];
+const KPI_NAMES = [
+  "uptime",
+  "mttr",
+  "incidentFrequency",
+  "deploymentFrequency",
+  "errorRate",
+];
 
 test("acknowledge and resolve an incident", async ({ page, state, db }) => {
   const admin = state.users.admin;
@@ -14,25 +20,41 @@ test("acknowledge and resolve an incident", async ({ page, state, db }) => {
     await expect(value).toHaveText(/\d/);
   }
 
-  await page.getByRole("link", { name: "Checkout p99 latency above expected range" }).click();
+  await page
+    .getByRole("link", { name: "Checkout p99 latency above expected range" })
+    .click();
   await expect(page).toHaveURL(new RegExp(`/incidents/${incidentId}$`));
-  await expect(page.getByTestId("incident-status").first()).toHaveText("Triggered");
+  await expect(page.getByTestId("incident-status").first()).toHaveText(
+    "Triggered",
+  );
 
   await page.getByRole("button", { name: "Acknowledge" }).click();
-  await expect(page.getByTestId("incident-status").first()).toHaveText("Acknowledged");
-  await expect(page.getByRole("button", { name: "Acknowledge" })).toHaveCount(0);
+  await expect(page.getByTestId("incident-status").first()).toHaveText(
+    "Acknowledged",
+  );
+  await expect(page.getByRole("button", { name: "Acknowledge" })).toHaveCount(
+    0,
+  );
 
   await page.reload();
-  await expect(page.getByTestId("incident-status").first()).toHaveText("Acknowledged");
-  await expect(page.getByTestId("acknowledged-info")).toContainText(`by ${admin.name}`);
+  await expect(page.getByTestId("incident-status").first()).toHaveText(
+    "Acknowledged",
+  );
+  await expect(page.getByTestId("acknowledged-info")).toContainText(
+    `by ${admin.name}`,
+  );
   await expect(page.getByTestId("incident-timeline")).toContainText(
     `${admin.name} acknowledged the incident`,
   );
 
   await page.getByRole("button", { name: "Resolve" }).click();
-  await expect(page.getByTestId("incident-status").first()).toHaveText("Resolved");
+  await expect(page.getByTestId("incident-status").first()).toHaveText(
+    "Resolved",
+  );
   await page.reload();
-  await expect(page.getByTestId("resolved-info")).toContainText(`by ${admin.name}`);
+  await expect(page.getByTestId("resolved-info")).toContainText(
+    `by ${admin.name}`,
+  );
   await expect(page.getByRole("button", { name: "Resolve" })).toHaveCount(0);
 
   const { rows } = await db.query<{ kind: string; actor_name: string }>(
@@ -60,12 +82,16 @@ test("second acknowledger sees who won", async ({ browser, state, db }) => {
   await secondPage.goto(`/incidents/${incidentId}`);
 
   await first.getByRole("button", { name: "Acknowledge" }).click();
-  await expect(first.getByTestId("incident-status").first()).toHaveText("Acknowledged");
+  await expect(first.getByTestId("incident-status").first()).toHaveText(
+    "Acknowledged",
+  );
 
   await secondPage.getByRole("button", { name: "Acknowledge" }).click();
   const result = secondPage.getByTestId("incident-action-result");
   await expect(result).toContainText("Already acknowledged");
-  await expect(result).toContainText(`${state.users.admin.name} acknowledged this incident at`);
+  await expect(result).toContainText(
+    `${state.users.admin.name} acknowledged this incident at`,
+  );
 
   const { rows } = await db.query(
     `SELECT actor_name FROM incident_event WHERE incident_id = $1 AND kind = 'acknowledged'`,

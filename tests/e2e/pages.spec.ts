@@ -30,13 +30,21 @@ test("every page renders", async ({ page, state }) => {
   await shoot("incidents");
 
   await page.goto("/incidents?status=resolved");
-  await expect(page.getByTestId("incident-table")).not.toContainText("Triggered");
-  await expect(page.getByTestId("incident-table")).toContainText("Search latency spike");
+  await expect(page.getByTestId("incident-table")).not.toContainText(
+    "Triggered",
+  );
+  await expect(page.getByTestId("incident-table")).toContainText(
+    "Search latency spike",
+  );
 
   await page.goto(`/incidents/${state.incidents.latency}`);
   await expect(page.getByTestId("series-chart")).toBeVisible();
-  await expect(page.getByTestId("runbook-list")).toContainText("High latency on an HTTP service");
-  await expect(page.getByTestId("incident-explanation")).toContainText("Observed");
+  await expect(page.getByTestId("runbook-list")).toContainText(
+    "High latency on an HTTP service",
+  );
+  await expect(page.getByTestId("incident-explanation")).toContainText(
+    "Observed",
+  );
   await page.waitForLoadState("networkidle");
   await shoot("incident");
 

@@ -7,7 +7,9 @@ test("viewer sees no incident actions", async ({ page, state }) => {
   await page.goto(`/incidents/${state.incidents.viewerTarget}`);
 
   await expect(page.getByTestId("read-only-note")).toBeVisible();
-  await expect(page.getByRole("button", { name: "Acknowledge" })).toHaveCount(0);
+  await expect(page.getByRole("button", { name: "Acknowledge" })).toHaveCount(
+    0,
+  );
   await expect(page.getByRole("button", { name: "Resolve" })).toHaveCount(0);
 });
 
@@ -23,7 +25,10 @@ test("server action rejects a viewer", async ({ browser, state, db }) => {
   await adminPage.goto(url);
   let captured: Request | undefined;
   await adminPage.route(`**/incidents/${incidentId}`, async (route) => {
-    if (route.request().method() === "POST" && route.request().headers()["next-action"]) {
+    if (
+      route.request().method() === "POST" &&
+      route.request().headers()["next-action"]
+    ) {
       captured = route.request();
       await route.abort();
     } else {
@@ -42,7 +47,8 @@ test("server action rejects a viewer", async ({ browser, state, db }) => {
   const response = await viewerPage.request.post(url, {
     headers: {
       "next-action": actionHeaders["next-action"]!,
-      "content-type": actionHeaders["content-type"] ?? "text/plain;charset=UTF-8",
+      "content-type":
+        actionHeaders["content-type"] ?? "text/plain;charset=UTF-8",
       accept: "text/x-component",
     },
     data: body,

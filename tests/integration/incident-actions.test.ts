@@ -21,11 +21,21 @@ beforeEach(async () => {
   const prisma = getPrisma();
   // These users never log in, so a placeholder stands in for the bcrypt hash.
   alice = await prisma.user.create({
-    data: { email: "alice@example.test", name: "Alice", passwordHash: "-", role: "responder" },
+    data: {
+      email: "alice@example.test",
+      name: "Alice",
+      passwordHash: "-",
+      role: "responder",
+    },
     select: { id: true, name: true },
   });
   bob = await prisma.user.create({
-    data: { email: "bob@example.test", name: "Bob", passwordHash: "-", role: "admin" },
+    data: {
+      email: "bob@example.test",
+      name: "Bob",
+      passwordHash: "-",
+      role: "admin",
+    },
     select: { id: true, name: true },
   });
   ({ id: serviceId } = await prisma.service.create({
@@ -75,7 +85,9 @@ async function withIncidentLocked<T>(
   await locker.connect();
   try {
     await locker.query("BEGIN");
-    await locker.query("SELECT id FROM incident WHERE id = $1 FOR UPDATE", [incidentId]);
+    await locker.query("SELECT id FROM incident WHERE id = $1 FOR UPDATE", [
+      incidentId,
+    ]);
     const running = start();
     await waitForLockWaiters(locker, 2);
     await locker.query("COMMIT");
@@ -97,7 +109,9 @@ async function waitForLockWaiters(client: pg.Client, count: number) {
     if ((rows[0]?.waiting ?? 0) >= count) return;
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
-  throw new Error(`timed out waiting for ${count} transactions to block on the row lock`);
+  throw new Error(
+    `timed out waiting for ${count} transactions to block on the row lock`,
+  );
 }
 
 describe("acknowledgeIncident", () => {
@@ -145,18 +159,26 @@ describe("acknowledgeIncident", () => {
     const id = await createIncident();
 
     const results = await withIncidentLocked(id, () =>
-      Promise.all([acknowledgeIncident(id, alice), acknowledgeIncident(id, bob)]),
+      Promise.all([
+        acknowledgeIncident(id, alice),
+        acknowledgeIncident(id, bob),
+      ]),
     );
 
     const applied = results.filter((result) => result.outcome === "applied");
-    const unchanged = results.filter((result) => result.outcome === "unchanged");
+    const unchanged = results.filter(
+      (result) => result.outcome === "unchanged",
+    );
     expect(applied).toHaveLength(1);
     expect(unchanged).toHaveLength(1);
 
     const incident = await loadIncident(id);
     const winner = incident.acknowledgedById === alice.id ? alice : bob;
     expect([alice.id, bob.id]).toContain(incident.acknowledgedById);
-    expect(unchanged[0]).toMatchObject({ by: winner.name, status: "acknowledged" });
+    expect(unchanged[0]).toMatchObject({
+      by: winner.name,
+      status: "acknowledged",
+    });
 
     const events = await loadEvents(id);
     expect(events).toHaveLength(1);
@@ -169,7 +191,11 @@ describe("acknowledgeIncident", () => {
 
     const result = await acknowledgeIncident(id, alice);
 
-    expect(result).toMatchObject({ outcome: "unchanged", status: "resolved", by: "Bob" });
+    expect(result).toMatchObject({
+      outcome: "unchanged",
+      status: "resolved",
+      by: "Bob",
+    });
     const incident = await loadIncident(id);
     expect(incident.status).toBe("resolved");
     expect(incident.acknowledgedAt).toBeNull();
@@ -179,7 +205,11 @@ describe("acknowledgeIncident", () => {
   it("reports an unknown incident", async () => {
     const result = await acknowledgeIncident(999_999, alice);
 
-    expect(result).toEqual({ outcome: "not_found", action: "acknowledge", incidentId: 999_999 });
+    expect(result).toEqual({
+      outcome: "not_found",
+      action: "acknowledge",
+      incidentId: 999_999,
+    });
     expect(await getPrisma().incidentEvent.count()).toBe(0);
   });
 
@@ -191,7 +221,9 @@ describe("acknowledgeIncident", () => {
   it("writes nothing when the actor does not exist", async () => {
     const id = await createIncident();
 
-    await expect(acknowledgeIncident(id, { id: 424_242, name: "Ghost" })).rejects.toThrow();
+    await expect(
+      acknowledgeIncident(id, { id: 424_242, name: "Ghost" }),
+    ).rejects.toThrow();
 
     const incident = await loadIncident(id);
     expect(incident.status).toBe("triggered");
@@ -214,7 +246,10 @@ describe("resolveIncident", () => {
     expect(incident.resolvedAt).toBeInstanceOf(Date);
     expect(incident.acknowledgedById).toBe(alice.id);
     const events = await loadEvents(id);
-    expect(events.map((event) => event.kind)).toEqual(["acknowledged", "resolved"]);
+    expect(events.map((event) => event.kind)).toEqual([
+      "acknowledged",
+      "resolved",
+    ]);
     expect(events[1]?.actorId).toBe(bob.id);
     expect(events[1]?.actorName).toBe("Bob");
   });
@@ -280,9 +315,15 @@ describe("resolveIncident", () => {
       Promise.all([resolveIncident(id, alice), resolveIncident(id, bob)]),
     );
 
-    expect(results.filter((result) => result.outcome === "applied")).toHaveLength(1);
-    expect(results.filter((result) => result.outcome === "unchanged")).toHaveLength(1);
-    const resolvedEvents = (await loadEvents(id)).filter((event) => event.kind === "resolved");
+    expect(
+      results.filter((result) => result.outcome === "applied"),
+    ).toHaveLength(1);
+    expect(
+      results.filter((result) => result.outcome === "unchanged"),
+    ).toHaveLength(1);
+    const resolvedEvents = (await loadEvents(id)).filter(
+      (event) => event.kind === "resolved",
+    );
     expect(resolvedEvents).toHaveLength(1);
   });
 });

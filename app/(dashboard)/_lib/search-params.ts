@@ -12,10 +12,30 @@ const DAY_MS = 24 * HOUR_MS;
  * 3-daily for 90 d.
  */
 export const RANGE_PRESETS = {
-  "24h": { label: "24 h", description: "last 24 hours", ms: DAY_MS, trendBuckets: 24 },
-  "7d": { label: "7 d", description: "last 7 days", ms: 7 * DAY_MS, trendBuckets: 28 },
-  "30d": { label: "30 d", description: "last 30 days", ms: 30 * DAY_MS, trendBuckets: 30 },
-  "90d": { label: "90 d", description: "last 90 days", ms: 90 * DAY_MS, trendBuckets: 30 },
+  "24h": {
+    label: "24 h",
+    description: "last 24 hours",
+    ms: DAY_MS,
+    trendBuckets: 24,
+  },
+  "7d": {
+    label: "7 d",
+    description: "last 7 days",
+    ms: 7 * DAY_MS,
+    trendBuckets: 28,
+  },
+  "30d": {
+    label: "30 d",
+    description: "last 30 days",
+    ms: 30 * DAY_MS,
+    trendBuckets: 30,
+  },
+  "90d": {
+    label: "90 d",
+    description: "last 90 days",
+    ms: 90 * DAY_MS,
+    trendBuckets: 30,
+  },
 } as const;
 
 export type RangeKey = keyof typeof RANGE_PRESETS;
@@ -25,7 +45,9 @@ export const RANGE_KEYS = Object.keys(RANGE_PRESETS) as RangeKey[];
 export const DEFAULT_RANGE: RangeKey = "7d";
 
 /** Returns the first value of a search parameter that may repeat. */
-export function firstParam(value: string | string[] | undefined): string | undefined {
+export function firstParam(
+  value: string | string[] | undefined,
+): string | undefined {
   return Array.isArray(value) ? value[0] : value;
 }
 

@@ -49,9 +49,13 @@ export default async function IncidentsPage({
   const params = await searchParams;
   const status = parseStatus(firstParam(params.status));
   const rangeParam = firstParam(params.range);
-  const rangeKey: RangeKey | undefined = isRangeKey(rangeParam) ? rangeParam : undefined;
+  const rangeKey: RangeKey | undefined = isRangeKey(rangeParam)
+    ? rangeParam
+    : undefined;
   const services = await listServiceOptions();
-  const service = services.find((item) => item.slug === firstParam(params.service));
+  const service = services.find(
+    (item) => item.slug === firstParam(params.service),
+  );
 
   const now = new Date();
   const incidents = await listIncidents({
@@ -76,9 +80,13 @@ export default async function IncidentsPage({
             {incidents.length === INCIDENT_LIST_LIMIT
               ? `The newest ${INCIDENT_LIST_LIMIT} incidents`
               : `${incidents.length} incident${incidents.length === 1 ? "" : "s"}`}
-            {rangeKey ? ` opened in the ${RANGE_PRESETS[rangeKey].description}` : ""}
+            {rangeKey
+              ? ` opened in the ${RANGE_PRESETS[rangeKey].description}`
+              : ""}
             {service ? ` of ${service.name}` : ""}
-            {incidents.length === INCIDENT_LIST_LIMIT ? "; narrow the filters to see older ones" : ", newest first"}
+            {incidents.length === INCIDENT_LIST_LIMIT
+              ? "; narrow the filters to see older ones"
+              : ", newest first"}
           </>
         }
         actions={<AutoRefresh />}
@@ -119,7 +127,9 @@ export default async function IncidentsPage({
 
       {incidents.length === 0 ? (
         <EmptyState
-          title={filtered ? "No incidents match these filters" : "No incidents yet"}
+          title={
+            filtered ? "No incidents match these filters" : "No incidents yet"
+          }
           icon={<RiAlarmWarningLine className="size-6" aria-hidden />}
         >
           {filtered

@@ -23,21 +23,30 @@ export default async function ServicesPage() {
         description="Every service that sends telemetry or deployments to Vigil."
       />
       {services.length === 0 ? (
-        <EmptyState title="No services yet" icon={<RiServerLine className="size-6" aria-hidden />}>
-          A service appears here with the first metrics or deployment sent for it
-          through the ingest API.
+        <EmptyState
+          title="No services yet"
+          icon={<RiServerLine className="size-6" aria-hidden />}
+        >
+          A service appears here with the first metrics or deployment sent for
+          it through the ingest API.
         </EmptyState>
       ) : (
         <div className="grid grid-cols-1 gap-4 md:grid-cols-2 xl:grid-cols-3">
           {services.map((service) => (
-            <Link key={service.id} href={`/services/${service.slug}`} className="group">
+            <Link
+              key={service.id}
+              href={`/services/${service.slug}`}
+              className="group"
+            >
               <Card className="h-full p-4 transition group-hover:ring-indigo-300">
                 <div className="flex items-start justify-between gap-3">
                   <div className="min-w-0">
                     <h2 className="truncate text-sm font-semibold text-slate-900 group-hover:text-indigo-700">
                       {service.name}
                     </h2>
-                    <p className="font-mono text-xs text-slate-400">{service.slug}</p>
+                    <p className="font-mono text-xs text-slate-400">
+                      {service.slug}
+                    </p>
                   </div>
                   {service.openIncidentCount > 0 ? (
                     <span className="rounded-full bg-rose-50 px-2 py-0.5 text-xs font-medium text-rose-700">
@@ -50,7 +59,9 @@ export default async function ServicesPage() {
                   )}
                 </div>
                 {service.description && (
-                  <p className="mt-2 line-clamp-2 text-sm text-slate-600">{service.description}</p>
+                  <p className="mt-2 line-clamp-2 text-sm text-slate-600">
+                    {service.description}
+                  </p>
                 )}
                 <dl className="mt-4 grid grid-cols-3 gap-2 text-xs">
                   <div>
@@ -62,7 +73,9 @@ export default async function ServicesPage() {
                   <div>
                     <dt className="text-slate-500">Last point</dt>
                     <dd className="mt-0.5 font-medium text-slate-900">
-                      {service.lastPointAt ? formatAgo(service.lastPointAt, now) : "none"}
+                      {service.lastPointAt
+                        ? formatAgo(service.lastPointAt, now)
+                        : "none"}
                     </dd>
                   </div>
                   <div>

@@ -7,7 +7,12 @@ import { closeDb } from "@/lib/db";
 import { upsertUser } from "@/lib/users";
 import { createTestDatabase } from "@/tests/support/database";
 
-import { findFreePort, startProcess, stopProcess, waitForHttp } from "./processes";
+import {
+  findFreePort,
+  startProcess,
+  stopProcess,
+  waitForHttp,
+} from "./processes";
 import { seedE2eData } from "./seed";
 import { STATE_ENV, type E2eState, type E2eUser } from "./state";
 
@@ -46,12 +51,26 @@ export default async function globalSetup(): Promise<void> {
   try {
     process.env.DATABASE_URL = database.url;
     const users = {
-      admin: { email: "admin@vigil.test", name: "Ada Admin", password: randomPassword() },
-      responder: { email: "responder@vigil.test", name: "Rui Responder", password: randomPassword() },
-      viewer: { email: "viewer@vigil.test", name: "Vera Viewer", password: randomPassword() },
+      admin: {
+        email: "admin@vigil.test",
+        name: "Ada Admin",
+        password: randomPassword(),
+      },
+      responder: {
+        email: "responder@vigil.test",
+        name: "Rui Responder",
+        password: randomPassword(),
+      },
+      viewer: {
+        email: "viewer@vigil.test",
+        name: "Vera Viewer",
+        password: randomPassword(),
+      },
     } satisfies Record<string, E2eUser>;
     const adminId = (await upsertUser({ ...users.admin, role: "admin" })).id;
-    const responderId = (await upsertUser({ ...users.responder, role: "responder" })).id;
+    const responderId = (
+      await upsertUser({ ...users.responder, role: "responder" })
+    ).id;
     await upsertUser({ ...users.viewer, role: "viewer" });
 
     const incidents = await seedE2eData(new Date(), {
@@ -99,9 +118,17 @@ export default async function globalSetup(): Promise<void> {
 
     await waitForHttp(`${baseUrl}/login`, SERVER_START_TIMEOUT_MS, server);
 
-    const state: E2eState = { baseUrl, databaseUrl: database.url, users, incidents, logDir };
+    const state: E2eState = {
+      baseUrl,
+      databaseUrl: database.url,
+      users,
+      incidents,
+      logDir,
+    };
     process.env[STATE_ENV] = JSON.stringify(state);
-    process.stdout.write(`Vigil e2e: ${baseUrl}, server and worker logs in ${logDir}\n`);
+    process.stdout.write(
+      `Vigil e2e: ${baseUrl}, server and worker logs in ${logDir}\n`,
+    );
   } catch (error) {
     for (const pid of runtime.pids) await stopProcess(pid);
     await database.drop();

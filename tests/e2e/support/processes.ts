@@ -5,7 +5,10 @@ import net from "node:net";
 // Child processes of the browser-test run: the Next.js server and the worker.
 
 /** Returns the first port in [first, last] that 127.0.0.1 can bind. */
-export async function findFreePort(first: number, last: number): Promise<number> {
+export async function findFreePort(
+  first: number,
+  last: number,
+): Promise<number> {
   for (let port = first; port <= last; port += 1) {
     const free = await new Promise<boolean>((resolve) => {
       const server = net.createServer();
@@ -29,7 +32,11 @@ export function startProcess(
   logFile: string,
 ): ChildProcess {
   const log = createWriteStream(logFile);
-  const child = spawn(command, args, { env, detached: true, stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn(command, args, {
+    env,
+    detached: true,
+    stdio: ["ignore", "pipe", "pipe"],
+  });
   child.stdout?.pipe(log);
   child.stderr?.pipe(log);
   return child;
@@ -45,7 +52,10 @@ function isAlive(pid: number): boolean {
 }
 
 /** Sends SIGTERM to the process group `pid`, then SIGKILL if it is still there after `graceMs`. */
-export async function stopProcess(pid: number, graceMs = 10_000): Promise<void> {
+export async function stopProcess(
+  pid: number,
+  graceMs = 10_000,
+): Promise<void> {
   if (!isAlive(pid)) return;
   process.kill(-pid, "SIGTERM");
   const deadline = Date.now() + graceMs;
@@ -55,7 +65,7 @@ export async function stopProcess(pid: number, graceMs = 10_000): Promise<void> 
   if (isAlive(pid)) process.kill(-pid, "SIGKILL");
 }
 
-/** Polls `url` until it answers with a status below 500, or throws after `timeoutMs`. */
+/** Polls `url` until it responds with a status below 500, or throws after `timeoutMs`. */
 export async function waitForHttp(
   url: string,
   timeoutMs: number,
@@ -64,7 +74,9 @@ export async function waitForHttp(
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     if (child.exitCode !== null) {
-      throw new Error(`the server exited with code ${child.exitCode} before answering ${url}`);
+      throw new Error(
+        `the server exited with code ${child.exitCode} before answering ${url}`,
+      );
     }
     try {
       const response = await fetch(url, { redirect: "manual" });

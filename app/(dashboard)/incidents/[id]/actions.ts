@@ -19,7 +19,10 @@ export type IncidentActionResponse =
   | {
       ok: true;
       action: IncidentAction;
-      /** "unchanged" means someone else got there first; by and at say who and when. */
+      /**
+       * "unchanged" means another user changed the incident first, and by and
+       * at name that user and the time.
+       */
       outcome: "applied" | "unchanged";
       status: IncidentStatus;
       by: string | null;
@@ -75,7 +78,11 @@ async function runIncidentAction(
   if (result.outcome === "not_found") {
     return {
       ok: false,
-      error: { code: "not_found", message: `Incident ${id} does not exist.`, field: "incidentId" },
+      error: {
+        code: "not_found",
+        message: `Incident ${id} does not exist.`,
+        field: "incidentId",
+      },
     };
   }
 

@@ -34,15 +34,22 @@ export default async function IncidentPage({ params }: Props) {
 
   const now = new Date();
   const telemetry = incident.series
-    ? await getOnsetTelemetry(incident.series.id, incident.openedAt, incident.resolvedAt, now)
+    ? await getOnsetTelemetry(
+        incident.series.id,
+        incident.openedAt,
+        incident.resolvedAt,
+        now,
+      )
     : null;
   const end = incident.resolvedAt ?? now;
   const labels = incident.series ? formatLabels(incident.series.labels) : "";
   // The worker, or a user deleted since, leaves no user on the incident row;
   // the timeline event still names the actor.
   const actorOf = (kind: string) =>
-    incident.events.findLast((event) => event.kind === kind)?.actorName ?? "unknown";
-  const acknowledgedBy = incident.acknowledgedBy?.name ?? actorOf("acknowledged");
+    incident.events.findLast((event) => event.kind === kind)?.actorName ??
+    "unknown";
+  const acknowledgedBy =
+    incident.acknowledgedBy?.name ?? actorOf("acknowledged");
   const resolvedBy = incident.resolvedBy?.name ?? actorOf("resolved");
 
   return (
@@ -65,7 +72,9 @@ export default async function IncidentPage({ params }: Props) {
             </Badge>
             <span className="text-sm text-slate-400">#{incident.id}</span>
           </div>
-          <h1 className="text-xl font-semibold tracking-tight text-slate-900">{incident.title}</h1>
+          <h1 className="text-xl font-semibold tracking-tight text-slate-900">
+            {incident.title}
+          </h1>
           <p className="mt-1 text-sm text-slate-500">
             <Link
               href={`/services/${incident.service.slug}`}
@@ -76,8 +85,15 @@ export default async function IncidentPage({ params }: Props) {
             {incident.series && (
               <>
                 {" · "}
-                <span className="font-mono text-xs">{incident.series.name}</span>
-                {labels && <span className="text-xs text-slate-400"> {`{${labels}}`}</span>}
+                <span className="font-mono text-xs">
+                  {incident.series.name}
+                </span>
+                {labels && (
+                  <span className="text-xs text-slate-400">
+                    {" "}
+                    {`{${labels}}`}
+                  </span>
+                )}
               </>
             )}
           </p>
@@ -92,10 +108,14 @@ export default async function IncidentPage({ params }: Props) {
       <Card className="mb-4 p-0">
         <dl className="grid grid-cols-2 divide-slate-200 md:grid-cols-4 md:divide-x">
           <div className="p-4">
-            <dt className="text-xs font-medium uppercase tracking-wide text-slate-500">Opened</dt>
+            <dt className="text-xs font-medium uppercase tracking-wide text-slate-500">
+              Opened
+            </dt>
             <dd className="mt-1 text-sm text-slate-900">
               <LocalTime value={incident.openedAt} />
-              <span className="block text-xs text-slate-400">{formatAgo(incident.openedAt, now)}</span>
+              <span className="block text-xs text-slate-400">
+                {formatAgo(incident.openedAt, now)}
+              </span>
             </dd>
           </div>
           <div className="p-4" data-testid="acknowledged-info">
@@ -116,7 +136,9 @@ export default async function IncidentPage({ params }: Props) {
             </dd>
           </div>
           <div className="p-4" data-testid="resolved-info">
-            <dt className="text-xs font-medium uppercase tracking-wide text-slate-500">Resolved</dt>
+            <dt className="text-xs font-medium uppercase tracking-wide text-slate-500">
+              Resolved
+            </dt>
             <dd className="mt-1 text-sm text-slate-900">
               {incident.resolvedAt ? (
                 <>
@@ -144,12 +166,15 @@ export default async function IncidentPage({ params }: Props) {
       <div className="grid grid-cols-1 gap-4 lg:grid-cols-3">
         <div className="space-y-4 lg:col-span-2">
           <Card className="p-4">
-            <h2 className="text-sm font-medium text-slate-900">Telemetry around the onset</h2>
+            <h2 className="text-sm font-medium text-slate-900">
+              Telemetry around the onset
+            </h2>
             <p className="mb-3 text-xs text-slate-500">
               {telemetry ? (
                 <>
-                  <LocalTime value={telemetry.from} /> to <LocalTime value={telemetry.to} />;
-                  red segments touch anomalous points, grey lines bound the expected range.
+                  <LocalTime value={telemetry.from} /> to{" "}
+                  <LocalTime value={telemetry.to} />; red segments touch
+                  anomalous points, grey lines bound the expected range.
                 </>
               ) : (
                 "This incident is not tied to a metric series."
@@ -159,7 +184,9 @@ export default async function IncidentPage({ params }: Props) {
           </Card>
 
           <Card className="p-4">
-            <h2 className="mb-3 text-sm font-medium text-slate-900">Why this incident opened</h2>
+            <h2 className="mb-3 text-sm font-medium text-slate-900">
+              Why this incident opened
+            </h2>
             <IncidentExplanation
               summary={incident.summary}
               seriesName={incident.series?.name ?? null}
@@ -168,7 +195,9 @@ export default async function IncidentPage({ params }: Props) {
           </Card>
 
           <Card className="p-4">
-            <h2 className="mb-3 text-sm font-medium text-slate-900">Suggested runbooks</h2>
+            <h2 className="mb-3 text-sm font-medium text-slate-900">
+              Suggested runbooks
+            </h2>
             <RunbookList suggestions={incident.runbooks} />
           </Card>
         </div>

@@ -57,7 +57,10 @@ export default async function ServicePage({ params, searchParams }: Props) {
       </Link>
       <PageHeader
         title={service.name}
-        description={service.description ?? `Telemetry of ${service.slug}, ${RANGE_PRESETS[rangeKey].description}`}
+        description={
+          service.description ??
+          `Telemetry of ${service.slug}, ${RANGE_PRESETS[rangeKey].description}`
+        }
         actions={
           <SegmentedLinks
             label="Time range"
@@ -77,7 +80,8 @@ export default async function ServicePage({ params, searchParams }: Props) {
             title="No metric series yet"
             icon={<RiLineChartLine className="size-6" aria-hidden />}
           >
-            Series appear when metrics for this service arrive through the ingest API.
+            Series appear when metrics for this service arrive through the
+            ingest API.
           </EmptyState>
         )}
         {service.series.map((series, index) => {
@@ -100,7 +104,9 @@ export default async function ServicePage({ params, searchParams }: Props) {
                       </span>
                     )}
                   </h2>
-                  {labels && <p className="font-mono text-xs text-slate-400">{`{${labels}}`}</p>}
+                  {labels && (
+                    <p className="font-mono text-xs text-slate-400">{`{${labels}}`}</p>
+                  )}
                 </div>
                 <ModelVersionInfo model={series.modelVersions[0] ?? null} />
               </div>
@@ -113,7 +119,9 @@ export default async function ServicePage({ params, searchParams }: Props) {
       <div className="mt-6 space-y-4">
         <Card className="p-0">
           <div className="flex items-center justify-between border-b border-slate-200 px-4 py-3">
-            <h2 className="text-sm font-medium text-slate-900">Recent incidents</h2>
+            <h2 className="text-sm font-medium text-slate-900">
+              Recent incidents
+            </h2>
             <Link
               href={buildHref("/incidents", { service: service.slug })}
               className="text-xs font-medium text-indigo-600 hover:text-indigo-800"
@@ -122,10 +130,16 @@ export default async function ServicePage({ params, searchParams }: Props) {
             </Link>
           </div>
           {service.incidents.length === 0 ? (
-            <p className="px-4 py-6 text-sm text-slate-500">No incidents for this service.</p>
+            <p className="px-4 py-6 text-sm text-slate-500">
+              No incidents for this service.
+            </p>
           ) : (
             <div className="px-2">
-              <IncidentTable incidents={service.incidents} now={now} showService={false} />
+              <IncidentTable
+                incidents={service.incidents}
+                now={now}
+                showService={false}
+              />
             </div>
           )}
         </Card>
