@@ -8,7 +8,10 @@ import { DAY_MS, HISTORY_MS, HOUR_MS } from "./seed-time";
 
 export type SeededSeries = { latency: number; queue: number };
 
-/** Inserts 5-minute points from now - 8 days to now; `expression` uses e, the epoch seconds. */
+/**
+ * Inserts 5-minute points from now - 8 days to now. The SQL `expression`
+ * computes each value and can use e, the point's epoch seconds.
+ */
 async function insertPoints(seriesId: number, now: Date, expression: string) {
   await getPool().query(
     `INSERT INTO data_point (series_id, ts, value)
