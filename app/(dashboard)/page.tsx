@@ -132,34 +132,38 @@ export default async function OverviewPage({
               </dd>
             </div>
           </dl>
-          <h3 className="mt-5 border-t border-slate-100 pt-4 text-xs font-medium uppercase tracking-wide text-slate-500">
-            By service
-          </h3>
-          <ul className="mt-2 space-y-1.5 text-sm">
-            {(service ? [service] : services).map((item) => (
-              <li
-                key={item.id}
-                className="flex items-center justify-between gap-2"
-              >
-                <Link
-                  href={buildHref("/incidents", {
-                    status: "open",
-                    service: item.slug,
-                  })}
-                  className="truncate text-slate-700 hover:text-indigo-600"
-                >
-                  {item.name}
-                </Link>
-                {item.openIncidentCount > 0 ? (
-                  <span className="rounded-full bg-rose-50 px-2 text-xs font-medium tabular-nums text-rose-700">
-                    {item.openIncidentCount} open
-                  </span>
-                ) : (
-                  <span className="text-xs text-emerald-600">healthy</span>
-                )}
-              </li>
-            ))}
-          </ul>
+          {services.length > 0 && (
+            <>
+              <h3 className="mt-5 border-t border-slate-100 pt-4 text-xs font-medium uppercase tracking-wide text-slate-500">
+                By service
+              </h3>
+              <ul className="mt-2 space-y-1.5 text-sm">
+                {(service ? [service] : services).map((item) => (
+                  <li
+                    key={item.id}
+                    className="flex items-center justify-between gap-2"
+                  >
+                    <Link
+                      href={buildHref("/incidents", {
+                        status: "open",
+                        service: item.slug,
+                      })}
+                      className="truncate text-slate-700 hover:text-indigo-600"
+                    >
+                      {item.name}
+                    </Link>
+                    {item.openIncidentCount > 0 ? (
+                      <span className="rounded-full bg-rose-50 px-2 text-xs font-medium tabular-nums text-rose-700">
+                        {item.openIncidentCount} open
+                      </span>
+                    ) : (
+                      <span className="text-xs text-emerald-600">healthy</span>
+                    )}
+                  </li>
+                ))}
+              </ul>
+            </>
+          )}
         </Card>
 
         <Card className="p-0 lg:col-span-3">
