@@ -27,6 +27,7 @@ const TSX_CLI = require.resolve("tsx/cli");
 
 const CHILD_STOP_TIMEOUT_MS = 15_000;
 const WEB_READY_TIMEOUT_MS = 120_000;
+const DUPLICATE_SIGNAL_WINDOW_MS = 1_000;
 
 /** Returns the URL the start process itself uses to reach the web server. */
 export function localWebUrl(hostname: string, port: number): string {
@@ -87,13 +88,18 @@ export async function startCommand(
     process.exit(exitCode);
   }
 
+  let firstSignalAt = 0;
   function onSignal(signal: NodeJS.Signals) {
     if (shuttingDown) {
+      // One Ctrl-C under `npm start` arrives several times within
+      // milliseconds: from the terminal, and relayed by npm and tsx.
+      if (Date.now() - firstSignalAt < DUPLICATE_SIGNAL_WINDOW_MS) return;
       // A second Ctrl-C skips the orderly stop.
       printError(`Received ${signal} again; killing child processes.`);
       supervisor.killAll();
       process.exit(1);
     }
+    firstSignalAt = Date.now();
     log.info({ signal }, "received signal; stopping Vigil");
     void shutdown(0);
   }
