@@ -70,8 +70,13 @@ export async function startDemoSession(
   return {
     client,
     close: async () => {
-      await options.revokeToken(tokenId);
-      log.info({ tokenId }, "revoked demo API token");
+      try {
+        await options.revokeToken(tokenId);
+        log.info({ tokenId }, "revoked demo API token");
+      } catch (error) {
+        // The database may already be stopping. The next run revokes it.
+        log.warn({ err: error, tokenId }, "could not revoke demo API token");
+      }
     },
   };
 }

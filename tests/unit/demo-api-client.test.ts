@@ -10,7 +10,7 @@ import {
 } from "@/lib/demo/api-client";
 import { logger } from "@/lib/logger";
 
-// A local HTTP server on 127.0.0.1 that answers with a scripted sequence of
+// A local HTTP server on 127.0.0.1 that responds with a scripted sequence of
 // statuses, to check the client's retry rules.
 
 const PORT = 3171;
