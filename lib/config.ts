@@ -9,6 +9,14 @@ const booleanFlag = z
   .optional()
   .transform((value) => value === "true" || value === "1" || value === "yes");
 
+/** Like booleanFlag, but true when the variable is unset or empty. */
+const booleanFlagDefaultTrue = z
+  .enum(["true", "false", "1", "0", "yes", "no", ""])
+  .optional()
+  .transform(
+    (value) => !(value === "false" || value === "0" || value === "no"),
+  );
+
 const positiveInt = (fallback: number) =>
   z.coerce.number().int().positive().default(fallback);
 
@@ -38,6 +46,7 @@ const envSchema = z.object({
     .default("info"),
   VIGIL_WORKER_CONCURRENCY: positiveInt(2),
   VIGIL_MIN_TRAINING_POINTS: positiveInt(500),
+  VIGIL_AUTO_RESOLVE: booleanFlagDefaultTrue,
   VIGIL_INGEST_MAX_BODY_BYTES: positiveInt(5 * 1024 * 1024),
   VIGIL_INGEST_MAX_POINTS: positiveInt(100_000),
   VIGIL_INGEST_MAX_AGE_DAYS: positiveInt(365),

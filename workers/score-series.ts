@@ -22,6 +22,7 @@ import {
   type EpisodeState,
   type SeriesContext,
 } from "@/lib/incidents/detector";
+import { recordRecovery } from "@/lib/incidents/recovery";
 import type { Logger } from "@/lib/logger";
 import {
   insertScores,
@@ -33,7 +34,7 @@ import {
 
 // The score-series job: train a model for the series if it has none and
 // enough history, score every point after scored_until, record episodes as
-// incidents and advance scored_until. Everything happens in one transaction,
+// incidents, resolve them when the series recovers, and advance scored_until. Everything happens in one transaction,
 // so a crash or a failed attempt leaves no partial work and a retry redoes
 // it without duplicates.
 
@@ -52,7 +53,20 @@ export type ScoreSeriesResult = {
   scoredPoints: number;
   opened: number[];
   joined: number[];
+  /** Incidents resolved because their series recovered. */
+  resolved: number[];
+  /** Incidents left open with a "recovered" event. */
+  recovered: number[];
 };
+
+export type ScoreSeriesOptions = {
+  /** Points scored per round trip, SCORING_CHUNK_POINTS by default. */
+  chunkPoints?: number;
+  /** Resolve triggered incidents on recovery, VIGIL_AUTO_RESOLVE by default. */
+  autoResolve?: boolean;
+};
+
+type ChunkSettings = Required<ScoreSeriesOptions>;
 
 async function trainAndStore(
   db: pg.ClientBase,
@@ -103,18 +117,13 @@ async function scoreChunk(
   state: EpisodeState,
   result: ScoreSeriesResult,
   log: Logger,
-  chunkPoints: number,
+  { chunkPoints, autoResolve }: ChunkSettings,
 ): Promise<{ cursor: Date | null; state: EpisodeState; done: boolean }> {
   const contextSize = firstScoredIndex(model.params);
   const context = cursor
     ? await loadNewestPoints(db, series.seriesId, contextSize, cursor)
     : [];
-  const fresh = await loadPointsAfter(
-    db,
-    series.seriesId,
-    cursor,
-    chunkPoints,
-  );
+  const fresh = await loadPointsAfter(db, series.seriesId, cursor, chunkPoints);
   if (fresh.length === 0) return { cursor, state, done: true };
 
   const points = [...context, ...fresh];
@@ -131,11 +140,30 @@ async function scoreChunk(
   await insertScores(db, series.seriesId, modelVersionId, scored);
   result.scoredPoints += scored.length;
 
+  // In time order, so that an episode that ends before the next one starts
+  // resolves its incident and the next episode opens a new one.
   const found = findEpisodes(scored, state);
-  for (const episode of found.episodes) {
-    const outcome = await recordEpisode(db, series, episode, log);
-    if (outcome.outcome === "opened") result.opened.push(outcome.incidentId);
-    if (outcome.outcome === "joined") result.joined.push(outcome.incidentId);
+  for (const event of found.events) {
+    if (event.kind === "episode") {
+      const outcome = await recordEpisode(db, series, event.episode, log);
+      if (outcome.outcome === "opened") result.opened.push(outcome.incidentId);
+      if (outcome.outcome === "joined") result.joined.push(outcome.incidentId);
+      continue;
+    }
+
+    const outcome = await recordRecovery(
+      db,
+      series,
+      event.point,
+      { autoResolve },
+      log,
+    );
+    if (outcome.outcome === "resolved") {
+      result.resolved.push(outcome.incidentId);
+    }
+    if (outcome.outcome === "recovered") {
+      result.recovered.push(outcome.incidentId);
+    }
   }
   return {
     cursor: fresh.at(-1)!.ts,
@@ -148,7 +176,7 @@ async function scoreInTransaction(
   db: pg.ClientBase,
   seriesId: number,
   log: Logger,
-  chunkPoints: number,
+  settings: ChunkSettings,
 ): Promise<ScoreSeriesResult> {
   const result: ScoreSeriesResult = {
     status: "scored",
@@ -157,6 +185,8 @@ async function scoreInTransaction(
     scoredPoints: 0,
     opened: [],
     joined: [],
+    resolved: [],
+    recovered: [],
   };
   await db.query("SELECT pg_advisory_xact_lock($1, $2)", [
     SERIES_LOCK_CLASS,
@@ -196,7 +226,7 @@ async function scoreInTransaction(
         state,
         result,
         log,
-        chunkPoints,
+        settings,
       );
       cursor = step.cursor;
       state = step.state;
@@ -224,14 +254,17 @@ export async function runScoreSeries(
   db: pg.ClientBase,
   seriesId: number,
   log: Logger,
-  options: { chunkPoints?: number } = {},
+  options: ScoreSeriesOptions = {},
 ): Promise<ScoreSeriesResult> {
-  const chunkPoints = options.chunkPoints ?? SCORING_CHUNK_POINTS;
+  const settings: ChunkSettings = {
+    chunkPoints: options.chunkPoints ?? SCORING_CHUNK_POINTS,
+    autoResolve: options.autoResolve ?? getConfig().VIGIL_AUTO_RESOLVE,
+  };
   const started = performance.now();
   await db.query("BEGIN");
   let result: ScoreSeriesResult;
   try {
-    result = await scoreInTransaction(db, seriesId, log, chunkPoints);
+    result = await scoreInTransaction(db, seriesId, log, settings);
     await db.query("COMMIT");
   } catch (error) {
     await db.query("ROLLBACK").catch((rollbackError: unknown) => {
@@ -248,6 +281,8 @@ export async function runScoreSeries(
       scoredPoints: result.scoredPoints,
       openedIncidentIds: result.opened,
       joinedIncidentIds: result.joined,
+      resolvedIncidentIds: result.resolved,
+      recoveredIncidentIds: result.recovered,
       durationMs: Math.round(performance.now() - started),
     },
     "series scored",

@@ -1,104 +1,23 @@
-import type { Severity } from "@/lib/generated/prisma/enums";
 import { addIncidentEvent, type Queryable } from "@/lib/incidents/events";
+import {
+  dedupKeyFor,
+  formatValue,
+  severityForScore,
+  type Episode,
+  type ScoredPoint,
+} from "@/lib/incidents/episodes";
 import { logger as rootLogger, type Logger } from "@/lib/logger";
 import { suggestRunbooks } from "@/lib/runbooks/match";
 
-// Turns anomaly scores into episodes, and episodes into incidents.
+export * from "@/lib/incidents/episodes";
+
+// Turns episodes into incidents.
 //
-// An episode starts at the first point whose score is above 1 and ends once
-// EPISODE_QUIET_POINTS consecutive points score 1 or less. Each episode
-// opens one detector incident, keyed by series and onset time. A series has
-// at most one open detector incident (partial unique index
+// Each episode opens one detector incident, keyed by series and onset time.
+// A series has at most one open detector incident (partial unique index
 // incident_open_detector_series_key), so an episode that starts while one is
-// open is added to it as an "anomaly" event instead.
-
-/** Points at or below score 1 that close an episode: one hour of 5-minute
- * data, so a short dip inside one disturbance does not split it in two. */
-export const EPISODE_QUIET_POINTS = 12;
-
-export type ScoredPoint = {
-  ts: Date;
-  value: number;
-  score: number;
-  expectedLow: number | null;
-  expectedHigh: number | null;
-};
-
-/** Episode progress at the end of the points scored so far. */
-export type EpisodeState = {
-  active: boolean;
-  /** Consecutive points at or below score 1 since the last anomalous one. */
-  quietRun: number;
-};
-
-export type Episode = {
-  /** True when the episode began before these points. */
-  continuesPrevious: boolean;
-  onset: ScoredPoint;
-  peak: ScoredPoint;
-};
-
-export const IDLE_STATE: EpisodeState = { active: false, quietRun: 0 };
-
-/**
- * Rebuilds the state from the newest scores, newest first. Only the first
- * EPISODE_QUIET_POINTS of them matter.
- */
-export function episodeStateFromRecent(
-  newestFirst: ReadonlyArray<{ isAnomaly: boolean }>,
-): EpisodeState {
-  const recent = newestFirst.slice(0, EPISODE_QUIET_POINTS);
-  const lastAnomaly = recent.findIndex((point) => point.isAnomaly);
-  if (lastAnomaly === -1) return IDLE_STATE;
-  return { active: true, quietRun: lastAnomaly };
-}
-
-/**
- * Finds the episodes among points in time order, given the state before
- * them. An episode carried over from earlier points is reported only when it
- * has anomalous points here, with its peak among them.
- */
-export function findEpisodes(
-  points: readonly ScoredPoint[],
-  before: EpisodeState,
-): { episodes: Episode[]; state: EpisodeState } {
-  const episodes: Episode[] = [];
-  let state = { ...before };
-  let current: Episode | undefined;
-
-  for (const point of points) {
-    const anomalous = point.score > 1;
-    if (anomalous) {
-      if (!state.active) {
-        current = { continuesPrevious: false, onset: point, peak: point };
-        episodes.push(current);
-      } else if (!current) {
-        current = { continuesPrevious: true, onset: point, peak: point };
-        episodes.push(current);
-      } else if (point.score > current.peak.score) {
-        current.peak = point;
-      }
-      state = { active: true, quietRun: 0 };
-      continue;
-    }
-
-    if (!state.active) continue;
-    state = { active: true, quietRun: state.quietRun + 1 };
-    if (state.quietRun >= EPISODE_QUIET_POINTS) {
-      state = { ...IDLE_STATE };
-      current = undefined;
-    }
-  }
-  return { episodes, state };
-}
-
-/** Maps the peak anomaly score of an episode to a severity. */
-export function severityForScore(peakScore: number): Severity {
-  if (peakScore >= 4) return "sev1";
-  if (peakScore >= 2.5) return "sev2";
-  if (peakScore >= 1.5) return "sev3";
-  return "sev4";
-}
+// open is added to it as an "anomaly" event instead. lib/incidents/recovery.ts
+// handles the end of an episode.
 
 export type SeriesContext = {
   seriesId: number;
@@ -115,16 +34,13 @@ export type EpisodeOutcome =
   | { outcome: "duplicate"; incidentId: number }
   | { outcome: "ignored" };
 
-const ACTOR = { actorType: "worker", actorName: "anomaly detector" } as const;
+export const DETECTOR_ACTOR = {
+  actorType: "worker",
+  actorName: "anomaly detector",
+} as const;
 const OPEN_INCIDENT_INDEX = "incident_open_detector_series_key";
 
-/** Formats a value with up to four significant digits. */
-export function formatValue(value: number | null): string {
-  if (value === null || !Number.isFinite(value)) return "n/a";
-  return Number(value.toPrecision(4)).toString();
-}
-
-function describePoint(point: ScoredPoint): Record<string, unknown> {
+export function describePoint(point: ScoredPoint): Record<string, unknown> {
   return {
     ts: point.ts.toISOString(),
     value: point.value,
@@ -143,18 +59,19 @@ function observedVersusExpected(point: ScoredPoint): string {
   );
 }
 
-export function dedupKeyFor(seriesId: number, onset: Date): string {
-  return `detector:${seriesId}:${onset.getTime()}`;
-}
+export type OpenIncidentRow = {
+  id: number;
+  status: "triggered" | "acknowledged";
+  peak_score: number | null;
+};
 
-type OpenIncidentRow = { id: number; peak_score: number | null };
-
-async function findOpenIncident(
+/** Locks and returns the series' open detector incident, if any. */
+export async function findOpenIncident(
   db: Queryable,
   seriesId: number,
 ): Promise<OpenIncidentRow | undefined> {
   const { rows } = await db.query<OpenIncidentRow>(
-    `SELECT id, peak_score FROM incident
+    `SELECT id, status, peak_score FROM incident
       WHERE series_id = $1 AND source = 'detector' AND status <> 'resolved'
       FOR UPDATE`,
     [seriesId],
@@ -188,7 +105,7 @@ async function joinIncident(
   await addIncidentEvent(db, {
     incidentId,
     kind: "anomaly",
-    ...ACTOR,
+    ...DETECTOR_ACTOR,
     message: `Another anomaly episode in ${series.metricName}: ${observedVersusExpected(episode.peak)}`,
     data: {
       dedupKey: dedupKeyFor(series.seriesId, episode.onset.ts),
@@ -286,7 +203,7 @@ export async function recordEpisode(
   await addIncidentEvent(db, {
     incidentId: insertedId,
     kind: "opened",
-    ...ACTOR,
+    ...DETECTOR_ACTOR,
     message: `Opened: ${series.metricName} turned anomalous, ${observedVersusExpected(episode.onset)}`,
     data: {
       dedupKey,

@@ -10,7 +10,9 @@ import { runScoreSeries } from "@/workers/score-series";
 
 // The score-series job against the real database, on a NAB AWS CloudWatch
 // series whose labelled anomaly window the detector finds: EC2 CPU of
-// instance 825cc2, 4,032 points at 5-minute steps, one window.
+// instance 825cc2, 4,032 points at 5-minute steps, one window. Every anomaly
+// episode in this history ends, so each one opens an incident that the job
+// resolves when the series recovers.
 
 const NAB_FILE = "realAWSCloudwatch/ec2_cpu_utilization_825cc2.csv";
 const STEP_MS = 5 * 60 * 1000;
@@ -29,7 +31,11 @@ async function insertPoints(seriesId: number, points: NabSeries["points"]) {
     `INSERT INTO data_point (series_id, ts, value)
      SELECT $1, p.ts, p.value
        FROM unnest($2::timestamptz[], $3::float8[]) AS p(ts, value)`,
-    [seriesId, points.map((point) => point.ts), points.map((point) => point.value)],
+    [
+      seriesId,
+      points.map((point) => point.ts),
+      points.map((point) => point.value),
+    ],
   );
   await db.query(
     `UPDATE metric_series SET last_point_at = (
@@ -104,7 +110,8 @@ describe("score-series job", () => {
 
     expect(result.status).toBe("scored");
     expect(result.trained).toBe(true);
-    expect(result.opened).toHaveLength(1);
+    expect(result.opened.length).toBeGreaterThanOrEqual(1);
+    expect(result.resolved).toEqual(result.opened);
 
     const models = await db.query(
       `SELECT version, status, kind, backend, code_version, point_count,
@@ -132,10 +139,9 @@ describe("score-series job", () => {
     const scored = series.points.length - firstScoredIndex(DEFAULT_PARAMS);
     expect(result.scoredPoints).toBe(scored);
     expect(
-      await count(
-        "SELECT count(*) FROM anomaly_score WHERE series_id = $1",
-        [seriesId],
-      ),
+      await count("SELECT count(*) FROM anomaly_score WHERE series_id = $1", [
+        seriesId,
+      ]),
     ).toBe(scored);
     const scoredUntil = await db.query(
       "SELECT scored_until FROM metric_series WHERE id = $1",
@@ -145,13 +151,16 @@ describe("score-series job", () => {
 
     const incidents = await db.query(
       `SELECT id, title, status, source, severity, opened_at, peak_score,
-              summary, dedup_key, series_id
-         FROM incident`,
+              summary, dedup_key, series_id, resolved_at
+         FROM incident ORDER BY opened_at`,
     );
-    expect(incidents.rows).toHaveLength(1);
+    expect(incidents.rows).toHaveLength(result.opened.length);
     const incident = incidents.rows[0];
     expect(incident.title).toBe("Anomaly in ec2_cpu_utilization on Checkout");
-    expect(incident.status).toBe("triggered");
+    expect(incident.status).toBe("resolved");
+    expect(incident.resolved_at.getTime()).toBeGreaterThan(
+      incident.opened_at.getTime(),
+    );
     expect(incident.source).toBe("detector");
     expect(incident.series_id).toBe(seriesId);
     expect(incident.peak_score).toBeGreaterThan(1);
@@ -163,7 +172,9 @@ describe("score-series job", () => {
     const window = series.windows[0]!;
     const windowLength = window.end.getTime() - window.start.getTime();
     const openedAt = incident.opened_at.getTime();
-    expect(openedAt).toBeGreaterThanOrEqual(window.start.getTime() - windowLength);
+    expect(openedAt).toBeGreaterThanOrEqual(
+      window.start.getTime() - windowLength,
+    );
     expect(openedAt).toBeLessThanOrEqual(window.end.getTime() + windowLength);
 
     const runbooks = await db.query(
@@ -188,11 +199,17 @@ describe("score-series job", () => {
     );
     const kinds = events.rows.map((row) => row.kind);
     expect(kinds.slice(0, 2)).toEqual(["opened", "runbooks_suggested"]);
-    expect(kinds.slice(2).every((kind) => kind === "anomaly")).toBe(true);
+    expect(kinds.slice(2, -1).every((kind) => kind === "anomaly")).toBe(true);
+    expect(kinds.at(-1)).toBe("resolved");
     expect(events.rows[0].actor_type).toBe("worker");
     expect(events.rows[0].data.onset.ts).toBe(incident.opened_at.toISOString());
     expect(events.rows[0].data.expectedRange).toHaveLength(2);
-    expect(result.joined).toHaveLength(kinds.length - 2);
+    expect(events.rows.at(-1).data.recoveredAt).toBe(
+      incident.resolved_at.toISOString(),
+    );
+    expect(result.joined).toHaveLength(
+      await count("SELECT count(*) FROM incident_event WHERE kind = 'anomaly'"),
+    );
   });
 
   it("creates nothing new on a second run", async () => {
@@ -222,7 +239,7 @@ describe("score-series job", () => {
     expect(await countRows()).toEqual(before);
   });
 
-  it("opens one incident when two runs race", async () => {
+  it("opens each incident once when two runs race", async () => {
     const seriesId = await seedSeries(series.points);
     const first = await connect();
     const second = await connect();
@@ -232,19 +249,26 @@ describe("score-series job", () => {
         runScoreSeries(second, seriesId, log),
       ]);
 
+      // The series lock makes the later run wait and then find every
+      // point scored.
       const opened = results.flatMap((result) => result.opened);
-      expect(opened).toHaveLength(1);
+      expect(opened.length).toBeGreaterThanOrEqual(1);
+      expect(results.filter((result) => result.opened.length > 0)).toHaveLength(
+        1,
+      );
       expect(results.filter((result) => result.trained)).toHaveLength(1);
+      expect(await count("SELECT count(*) FROM incident")).toBe(opened.length);
+      expect(
+        await count(
+          "SELECT count(*) FROM incident_event WHERE kind = 'opened'",
+        ),
+      ).toBe(opened.length);
     } finally {
       await first.end();
       await second.end();
     }
 
     expect(await count("SELECT count(*) FROM model_version")).toBe(1);
-    expect(await count("SELECT count(*) FROM incident")).toBe(1);
-    expect(
-      await count("SELECT count(*) FROM incident_event WHERE kind = 'opened'"),
-    ).toBe(1);
     expect(
       await count(
         `SELECT count(*) FROM (
@@ -286,7 +310,12 @@ describe("score-series job", () => {
     expect(allScores.rows.slice(0, earlyScores.rows.length)).toEqual(
       earlyScores.rows,
     );
-    expect(await count("SELECT count(*) FROM incident")).toBeLessThanOrEqual(1);
+    expect(await count("SELECT count(*) FROM incident")).toBe(
+      first.opened.length + second.opened.length,
+    );
+    expect(
+      await count("SELECT count(*) FROM incident WHERE status <> 'resolved'"),
+    ).toBeLessThanOrEqual(1);
   });
 
   it("scores in chunks like in one pass", async () => {
@@ -301,7 +330,8 @@ describe("score-series job", () => {
       ).rows,
       incidents: (
         await db.query(
-          "SELECT opened_at, peak_score, severity, summary FROM incident",
+          `SELECT opened_at, peak_score, severity, summary, status, resolved_at
+             FROM incident ORDER BY opened_at`,
         )
       ).rows,
       events: (
@@ -321,6 +351,7 @@ describe("score-series job", () => {
     expect(chunked.scoredPoints).toBe(whole.scoredPoints);
     expect(chunked.opened).toHaveLength(whole.opened.length);
     expect(chunked.joined).toHaveLength(whole.joined.length);
+    expect(chunked.resolved).toHaveLength(whole.resolved.length);
     const actual = await readState();
     expect(actual.scores).toEqual(expected.scores);
     expect(actual.incidents).toEqual(expected.incidents);

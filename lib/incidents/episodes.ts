@@ -1,0 +1,127 @@
+import type { Severity } from "@/lib/generated/prisma/enums";
+
+// Anomaly episodes in a sequence of scored points, with no database access.
+//
+// An episode starts at the first point whose score is above 1 and ends once
+// EPISODE_QUIET_POINTS consecutive points score 1 or less. The series has
+// then recovered: it is back within the expected range.
+
+/** Points at or below score 1 that close an episode: one hour of 5-minute
+ * data, so a short dip inside one disturbance does not split it in two. */
+export const EPISODE_QUIET_POINTS = 12;
+
+export type ScoredPoint = {
+  ts: Date;
+  value: number;
+  score: number;
+  expectedLow: number | null;
+  expectedHigh: number | null;
+};
+
+/** Episode progress at the end of the points scored so far. */
+export type EpisodeState = {
+  active: boolean;
+  /** Consecutive points at or below score 1 since the last anomalous one. */
+  quietRun: number;
+};
+
+export type Episode = {
+  /** True when the episode began before these points. */
+  continuesPrevious: boolean;
+  onset: ScoredPoint;
+  peak: ScoredPoint;
+};
+
+/**
+ * Change found among scored points: an episode with anomalous points here,
+ * or the end of the active episode at `point`, the point that completed the
+ * quiet run.
+ */
+export type EpisodeEvent =
+  | { kind: "episode"; episode: Episode }
+  | { kind: "recovered"; point: ScoredPoint };
+
+export type EpisodeScan = {
+  /** Episodes and recoveries in time order. */
+  events: EpisodeEvent[];
+  /** The episodes of `events` alone. */
+  episodes: Episode[];
+  state: EpisodeState;
+};
+
+export const IDLE_STATE: EpisodeState = { active: false, quietRun: 0 };
+
+/**
+ * Rebuilds the state from the newest scores, newest first. Only the first
+ * EPISODE_QUIET_POINTS of them matter.
+ */
+export function episodeStateFromRecent(
+  newestFirst: ReadonlyArray<{ isAnomaly: boolean }>,
+): EpisodeState {
+  const recent = newestFirst.slice(0, EPISODE_QUIET_POINTS);
+  const lastAnomaly = recent.findIndex((point) => point.isAnomaly);
+  if (lastAnomaly === -1) return IDLE_STATE;
+  return { active: true, quietRun: lastAnomaly };
+}
+
+/**
+ * Finds the episodes and recoveries among points in time order, given the
+ * state before them. An episode carried over from earlier points is reported
+ * as an episode only when it has anomalous points here, with its peak among
+ * them, and as a recovery when it ends here.
+ */
+export function findEpisodes(
+  points: readonly ScoredPoint[],
+  before: EpisodeState,
+): EpisodeScan {
+  const events: EpisodeEvent[] = [];
+  const episodes: Episode[] = [];
+  let state = { ...before };
+  let current: Episode | undefined;
+
+  for (const point of points) {
+    const anomalous = point.score > 1;
+    if (anomalous) {
+      if (!state.active) {
+        current = { continuesPrevious: false, onset: point, peak: point };
+        events.push({ kind: "episode", episode: current });
+        episodes.push(current);
+      } else if (!current) {
+        current = { continuesPrevious: true, onset: point, peak: point };
+        events.push({ kind: "episode", episode: current });
+        episodes.push(current);
+      } else if (point.score > current.peak.score) {
+        current.peak = point;
+      }
+      state = { active: true, quietRun: 0 };
+      continue;
+    }
+
+    if (!state.active) continue;
+    state = { active: true, quietRun: state.quietRun + 1 };
+    if (state.quietRun >= EPISODE_QUIET_POINTS) {
+      events.push({ kind: "recovered", point });
+      state = { ...IDLE_STATE };
+      current = undefined;
+    }
+  }
+  return { events, episodes, state };
+}
+
+/** Maps the peak anomaly score of an episode to a severity. */
+export function severityForScore(peakScore: number): Severity {
+  if (peakScore >= 4) return "sev1";
+  if (peakScore >= 2.5) return "sev2";
+  if (peakScore >= 1.5) return "sev3";
+  return "sev4";
+}
+
+/** Formats a value with up to four significant digits. */
+export function formatValue(value: number | null): string {
+  if (value === null || !Number.isFinite(value)) return "n/a";
+  return Number(value.toPrecision(4)).toString();
+}
+
+export function dedupKeyFor(seriesId: number, onset: Date): string {
+  return `detector:${seriesId}:${onset.getTime()}`;
+}
