@@ -3,7 +3,7 @@
 FROM node:20-bookworm-slim
 
 ENV NEXT_TELEMETRY_DISABLED=1 \
-    HOSTNAME=0.0.0.0 \
+    VIGIL_HOST=0.0.0.0 \
     PORT=3000
 
 WORKDIR /app
@@ -20,4 +20,4 @@ COPY --chown=node:node . .
 RUN npm run build
 
 EXPOSE 3000
-CMD ["sh", "-c", "npm run vigil -- migrate && exec node node_modules/next/dist/bin/next start -p \"$PORT\" -H \"$HOSTNAME\""]
+CMD ["sh", "-c", "npm run vigil -- migrate && exec node node_modules/next/dist/bin/next start -p \"$PORT\" -H \"$VIGIL_HOST\""]

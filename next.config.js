@@ -18,6 +18,9 @@ const nextConfig = {
   // the build skips its own pass and `npm start` builds faster.
   typescript: { ignoreBuildErrors: true },
   poweredByHeader: false,
+  // `next dev` would otherwise write agent instruction files into the repo.
+  agentRules: false,
+  experimental: { agentUpgrade: false, agentFeedback: false },
 };
 
 export default nextConfig;

@@ -34,7 +34,7 @@ const envSchema = z.object({
   VIGIL_DATA_DIR: z.string().min(1).default(".vigil"),
   VIGIL_EMBEDDED_PG_PORT: positiveInt(5544),
   PORT: positiveInt(3000),
-  HOSTNAME: z.string().min(1).default("127.0.0.1"),
+  VIGIL_HOST: z.string().min(1).default("127.0.0.1"),
   NEXTAUTH_URL: z.string().url().optional(),
   NEXTAUTH_SECRET: z.string().min(32).optional(),
   VIGIL_ADMIN_EMAIL: z.string().email().optional(),

@@ -137,7 +137,7 @@ export async function startCommand(
       NEXTAUTH_SECRET: secret,
       NEXTAUTH_URL: nextauthUrl,
       PORT: String(config.PORT),
-      HOSTNAME: config.HOSTNAME,
+      VIGIL_HOST: config.VIGIL_HOST,
       // Next.js otherwise sends anonymous usage data to Vercel.
       NEXT_TELEMETRY_DISABLED: "1",
     };
@@ -170,7 +170,7 @@ export async function startCommand(
         "-p",
         String(config.PORT),
         "-H",
-        config.HOSTNAME,
+        config.VIGIL_HOST,
       ],
       env: webEnv,
       cwd: root,
@@ -181,7 +181,7 @@ export async function startCommand(
       env: { ...childEnv, VIGIL_PROCESS: "worker" },
       cwd: root,
     });
-    const webUrl = localWebUrl(config.HOSTNAME, config.PORT);
+    const webUrl = localWebUrl(config.VIGIL_HOST, config.PORT);
     await waitForHttp(
       `${webUrl}/`,
       WEB_READY_TIMEOUT_MS,

@@ -71,7 +71,7 @@ describe("docker-compose.yml", () => {
 
   it("migrates before the web server starts", () => {
     const web = services.web!;
-    expect(web.environment?.HOSTNAME).toBe("0.0.0.0");
+    expect(web.environment?.VIGIL_HOST).toBe("0.0.0.0");
     const command = commandText(web);
     expect(command.indexOf("npm run vigil -- migrate")).toBeGreaterThanOrEqual(
       0,

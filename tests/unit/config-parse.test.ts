@@ -26,7 +26,7 @@ describe("parseConfig", () => {
   it("applies defaults to an empty environment", () => {
     const config = parseConfig(env({}));
     expect(config.PORT).toBe(3000);
-    expect(config.HOSTNAME).toBe("127.0.0.1");
+    expect(config.VIGIL_HOST).toBe("127.0.0.1");
     expect(config.VIGIL_EMBEDDED_PG_PORT).toBe(5544);
     expect(config.VIGIL_DEMO).toBe(false);
     expect(config.VIGIL_DEMO_SPEED).toBe(60);
