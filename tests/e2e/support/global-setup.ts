@@ -4,6 +4,7 @@ import { mkdir } from "node:fs/promises";
 import path from "node:path";
 
 import { closeDb } from "@/lib/db";
+import { upsertRunbooks } from "@/lib/runbooks/library";
 import { upsertUser } from "@/lib/users";
 import { createTestDatabase } from "@/tests/support/database";
 
@@ -79,6 +80,9 @@ export default async function globalSetup(): Promise<void> {
       responderId,
       responderName: users.responder.name,
     });
+    // The runbook library that `npm start` installs, so that incidents the
+    // worker opens during the tests get real suggestions.
+    await upsertRunbooks();
     await closeDb();
 
     const port = await findFreePort(...PORT_RANGE);
@@ -104,17 +108,14 @@ export default async function globalSetup(): Promise<void> {
     );
     runtime.pids.push(server.pid!);
 
-    // The worker trains models and scores series; it only starts once
-    // workers/main.ts exists.
-    if (existsSync("workers/main.ts")) {
-      const worker = startProcess(
-        "node_modules/.bin/tsx",
-        ["workers/main.ts"],
-        { ...env, VIGIL_PROCESS: "worker" },
-        path.join(logDir, "worker.log"),
-      );
-      runtime.pids.push(worker.pid!);
-    }
+    // The worker trains models, scores series and opens incidents.
+    const worker = startProcess(
+      "node_modules/.bin/tsx",
+      ["workers/main.ts"],
+      { ...env, VIGIL_PROCESS: "worker" },
+      path.join(logDir, "worker.log"),
+    );
+    runtime.pids.push(worker.pid!);
 
     await waitForHttp(`${baseUrl}/login`, SERVER_START_TIMEOUT_MS, server);
 
