@@ -1,4 +1,4 @@
-import { mkdtemp, rm } from "node:fs/promises";
+import { chmod, mkdtemp, rm } from "node:fs/promises";
 import net from "node:net";
 import os from "node:os";
 import path from "node:path";
@@ -11,7 +11,7 @@ import { installQueueSchema } from "@/lib/queue";
 
 // A fresh, migrated database for one test run, on the first server found:
 // DATABASE_URL's server, else PostgreSQL on 127.0.0.1:5432, else an embedded
-// server in a temporary folder.
+// server in a temporary folder (also when VIGIL_TEST_EMBEDDED=1).
 
 export type TestDatabase = { url: string; drop: () => Promise<void> };
 
@@ -47,11 +47,16 @@ export async function createTestDatabase(
   let stopEmbedded: (() => Promise<void>) | undefined;
   let embeddedDir: string | undefined;
 
-  if (!adminUrl && (await canConnect("127.0.0.1", 5432))) {
+  const forceEmbedded = process.env.VIGIL_TEST_EMBEDDED === "1";
+  if (forceEmbedded) adminUrl = undefined;
+  if (!adminUrl && !forceEmbedded && (await canConnect("127.0.0.1", 5432))) {
     adminUrl = LOCAL_SERVER_URL;
   }
   if (!adminUrl) {
     embeddedDir = await mkdtemp(path.join(os.tmpdir(), "vigil-test-pg-"));
+    // As root the server runs as a separate system user, which must be able
+    // to enter the folder that mkdtemp created with mode 0700.
+    await chmod(embeddedDir, 0o755);
     const port = 20000 + Math.floor(Math.random() * 20000);
     const embedded = await startEmbeddedPostgres({
       dataDir: embeddedDir,
