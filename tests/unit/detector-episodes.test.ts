@@ -8,11 +8,12 @@ import {
   formatValue,
   IDLE_STATE,
   severityForScore,
+  type EpisodeEvent,
   type ScoredPoint,
-} from "@/lib/incidents/detector";
+} from "@/lib/incidents/episodes";
 
 // Episode detection over score sequences: onset at the first score above 1,
-// end after EPISODE_QUIET_POINTS points at or below 1.
+// end (recovery) after EPISODE_QUIET_POINTS points at or below 1.
 
 const START = Date.parse("2026-01-01T00:00:00Z");
 
@@ -27,6 +28,15 @@ function points(scores: number[]): ScoredPoint[] {
 }
 
 const quiet = (count: number) => Array.from({ length: count }, () => 0.2);
+
+/** Summarises events as "episode@<onset value>" or "recovered@<value>". */
+function timeline(events: EpisodeEvent[]): string[] {
+  return events.map((event) =>
+    event.kind === "episode"
+      ? `episode@${event.episode.onset.value}`
+      : `recovered@${event.point.value}`,
+  );
+}
 
 describe("findEpisodes", () => {
   it("finds nothing below the threshold", () => {
@@ -74,7 +84,7 @@ describe("findEpisodes", () => {
     expect(result.episodes[0]!.peak.score).toBe(1.7);
   });
 
-  it("ends a carried episode without reporting it", () => {
+  it("ends a carried episode before a new one", () => {
     const before = { active: true, quietRun: EPISODE_QUIET_POINTS - 2 };
 
     const result = findEpisodes(points([0.5, 0.5, 1.2]), before);
@@ -82,6 +92,7 @@ describe("findEpisodes", () => {
     expect(result.episodes).toHaveLength(1);
     expect(result.episodes[0]!.continuesPrevious).toBe(false);
     expect(result.episodes[0]!.onset.value).toBe(2);
+    expect(timeline(result.events)).toEqual(["recovered@1", "episode@2"]);
   });
 
   it("gives the same episodes in one pass or in chunks", () => {
@@ -97,6 +108,135 @@ describe("findEpisodes", () => {
       whole.episodes,
     );
     expect(tail.state).toEqual(whole.state);
+  });
+});
+
+describe("findEpisodes events", () => {
+  it("orders episode, recovery and next episode", () => {
+    const scores = [2, 3, ...quiet(EPISODE_QUIET_POINTS), 1.5, 0.2];
+
+    const result = findEpisodes(points(scores), IDLE_STATE);
+
+    const recoveredAt = 1 + EPISODE_QUIET_POINTS;
+    expect(timeline(result.events)).toEqual([
+      "episode@0",
+      `recovered@${recoveredAt}`,
+      `episode@${recoveredAt + 1}`,
+    ]);
+    expect(result.episodes).toHaveLength(2);
+    expect(result.events[0]).toEqual({
+      kind: "episode",
+      episode: result.episodes[0],
+    });
+    expect(result.events[2]).toEqual({
+      kind: "episode",
+      episode: result.episodes[1],
+    });
+    expect(result.episodes[0]!.peak.score).toBe(3);
+    expect(result.state).toEqual({ active: true, quietRun: 1 });
+  });
+
+  it("reports the point completing the quiet run", () => {
+    const all = points([2, ...quiet(EPISODE_QUIET_POINTS + 3)]);
+
+    const result = findEpisodes(all, IDLE_STATE);
+
+    const recovered = result.events[1];
+    expect(recovered?.kind).toBe("recovered");
+    expect(recovered).toEqual({
+      kind: "recovered",
+      point: all[EPISODE_QUIET_POINTS],
+    });
+    expect(result.events).toHaveLength(2);
+    expect(result.state).toEqual(IDLE_STATE);
+  });
+
+  it("recovers a carried episode", () => {
+    const before = { active: true, quietRun: EPISODE_QUIET_POINTS - 3 };
+
+    const result = findEpisodes(points(quiet(5)), before);
+
+    expect(timeline(result.events)).toEqual(["recovered@2"]);
+    expect(result.episodes).toEqual([]);
+    expect(result.state).toEqual(IDLE_STATE);
+  });
+
+  it("recovers a carried episode after new anomalies", () => {
+    const before = { active: true, quietRun: 4 };
+    const scores = [0.5, 1.7, ...quiet(EPISODE_QUIET_POINTS)];
+
+    const result = findEpisodes(points(scores), before);
+
+    expect(timeline(result.events)).toEqual([
+      "episode@1",
+      `recovered@${1 + EPISODE_QUIET_POINTS}`,
+    ]);
+    expect(result.episodes[0]!.continuesPrevious).toBe(true);
+  });
+
+  it("does not recover before the quiet run completes", () => {
+    const scores = [2, ...quiet(EPISODE_QUIET_POINTS - 1)];
+
+    const fresh = findEpisodes(points(scores), IDLE_STATE);
+    const carried = findEpisodes(points(quiet(EPISODE_QUIET_POINTS - 1)), {
+      active: true,
+      quietRun: 0,
+    });
+
+    expect(timeline(fresh.events)).toEqual(["episode@0"]);
+    expect(fresh.state).toEqual({
+      active: true,
+      quietRun: EPISODE_QUIET_POINTS - 1,
+    });
+    expect(carried.events).toEqual([]);
+    expect(carried.state).toEqual({
+      active: true,
+      quietRun: EPISODE_QUIET_POINTS - 1,
+    });
+  });
+
+  it("reports no recovery while idle", () => {
+    const result = findEpisodes(points(quiet(30)), IDLE_STATE);
+
+    expect(result.events).toEqual([]);
+  });
+
+  it("gives the same events at every chunk split", () => {
+    const scores = [
+      0.1,
+      2,
+      0.3,
+      ...quiet(15),
+      1.3,
+      1.8,
+      ...quiet(5),
+      4,
+      ...quiet(EPISODE_QUIET_POINTS),
+      2.2,
+      0.1,
+    ];
+    const all = points(scores);
+    const whole = findEpisodes(all, IDLE_STATE);
+    expect(timeline(whole.events)).toEqual([
+      "episode@1",
+      "recovered@13",
+      "episode@18",
+      "recovered@37",
+      "episode@38",
+    ]);
+
+    for (let split = 0; split <= all.length; split += 1) {
+      const head = findEpisodes(all.slice(0, split), IDLE_STATE);
+      const tail = findEpisodes(all.slice(split), head.state);
+      const chunked = [...head.events, ...tail.events].filter(
+        (event) => event.kind !== "episode" || !event.episode.continuesPrevious,
+      );
+
+      expect(timeline(chunked), `split at ${split}`).toEqual(
+        timeline(whole.events),
+      );
+      expect(tail.state, `split at ${split}`).toEqual(whole.state);
+    }
   });
 });
 
