@@ -12,7 +12,8 @@ export type IncidentEventKind =
   | "anomaly"
   | "runbooks_suggested"
   | "acknowledged"
-  | "resolved";
+  | "resolved"
+  | "recovered";
 
 export type NewIncidentEvent = {
   incidentId: number;

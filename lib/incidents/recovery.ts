@@ -34,9 +34,7 @@ export type RecoveryOptions = {
   autoResolve: boolean;
 };
 
-// NOTE: IncidentEventKind in lib/incidents/events.ts does not list
-// "recovered", although incident_event.kind accepts any text.
-const RECOVERED_KIND = "recovered" as IncidentEventKind;
+const RECOVERED_KIND: IncidentEventKind = "recovered";
 
 /**
  * Finds the start of the quiet run that ends at `recoveredAt`, which is the
