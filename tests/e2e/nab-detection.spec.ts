@@ -5,10 +5,10 @@ import { loadNabSeries, shiftToEnd } from "../support/nab";
 
 import { expect, login, test } from "./support/fixtures";
 
-// The whole path on real telemetry: a NAB AWS CloudWatch series with a
-// labelled anomaly window goes through the HTTP ingest API, the running
-// worker trains a model on it and opens an incident, and the incident page
-// shows it with runbook suggestions.
+// The whole path on real telemetry. A NAB AWS CloudWatch series with a
+// labelled anomaly window goes through the HTTP ingest API. The running
+// worker then trains a model on it and opens an incident, and the incident
+// page shows that incident with runbook suggestions.
 
 const NAB_FILE = "realAWSCloudwatch/ec2_cpu_utilization_825cc2.csv";
 const SERVICE = "nab-e2e";
