@@ -131,72 +131,71 @@ export async function queryMttr(
   });
 }
 
-/** Incidents opened per week, per bucket. */
-export async function queryIncidentFrequency(
+type EventRate = {
+  /** Table and timestamp column of the counted rows; constants, never input. */
+  table: "incident" | "deployment";
+  timeColumn: "opened_at" | "deployed_at";
+  periodSeconds: number;
+  unit: "per_week" | "per_day";
+};
+
+/** Counts rows per bucket and divides by the bucket length in periods. */
+async function queryEventRate(
   db: Queryable,
   buckets: KpiBucket[],
-  serviceIds?: number[],
+  serviceIds: number[] | undefined,
+  rate: EventRate,
 ): Promise<KpiValue[]> {
   const { rows } = await db.query<{
     services: string;
-    incidents: string;
-    per_week: number;
+    events: string;
+    rate: number;
   }>(
     `WITH ${COMMON_CTES}
      SELECT (SELECT count(*) FROM selected) AS services,
-            count(i.id) AS incidents,
-            count(i.id) / (b.seconds / 604800.0) AS per_week
+            count(e.id) AS events,
+            count(e.id) / (b.seconds / ${rate.periodSeconds}.0) AS rate
      FROM bucket b
-     LEFT JOIN incident i
-       ON i.opened_at >= b.start_at AND i.opened_at < b.end_at
-      AND i.service_id IN (SELECT id FROM selected)
+     LEFT JOIN ${rate.table} e
+       ON e.${rate.timeColumn} >= b.start_at AND e.${rate.timeColumn} < b.end_at
+      AND e.service_id IN (SELECT id FROM selected)
      GROUP BY b.idx, b.seconds
      ORDER BY b.idx`,
     bucketParams(buckets, serviceIds),
   );
   return rows.map((row) =>
     Number(row.services) === 0
-      ? noServices("per_week")
-      : {
-          value: row.per_week,
-          unit: "per_week",
-          sampleSize: Number(row.incidents),
-        },
+      ? noServices(rate.unit)
+      : { value: row.rate, unit: rate.unit, sampleSize: Number(row.events) },
   );
 }
 
-/** Deployments per day, per bucket. */
-export async function queryDeploymentFrequency(
+/** Incidents opened per week, per bucket. */
+export function queryIncidentFrequency(
   db: Queryable,
   buckets: KpiBucket[],
   serviceIds?: number[],
 ): Promise<KpiValue[]> {
-  const { rows } = await db.query<{
-    services: string;
-    deployments: string;
-    per_day: number;
-  }>(
-    `WITH ${COMMON_CTES}
-     SELECT (SELECT count(*) FROM selected) AS services,
-            count(d.id) AS deployments,
-            count(d.id) / (b.seconds / 86400.0) AS per_day
-     FROM bucket b
-     LEFT JOIN deployment d
-       ON d.deployed_at >= b.start_at AND d.deployed_at < b.end_at
-      AND d.service_id IN (SELECT id FROM selected)
-     GROUP BY b.idx, b.seconds
-     ORDER BY b.idx`,
-    bucketParams(buckets, serviceIds),
-  );
-  return rows.map((row) =>
-    Number(row.services) === 0
-      ? noServices("per_day")
-      : {
-          value: row.per_day,
-          unit: "per_day",
-          sampleSize: Number(row.deployments),
-        },
-  );
+  return queryEventRate(db, buckets, serviceIds, {
+    table: "incident",
+    timeColumn: "opened_at",
+    periodSeconds: 604800,
+    unit: "per_week",
+  });
+}
+
+/** Deployments per day, per bucket. */
+export function queryDeploymentFrequency(
+  db: Queryable,
+  buckets: KpiBucket[],
+  serviceIds?: number[],
+): Promise<KpiValue[]> {
+  return queryEventRate(db, buckets, serviceIds, {
+    table: "deployment",
+    timeColumn: "deployed_at",
+    periodSeconds: 86400,
+    unit: "per_day",
+  });
 }
 
 /**
