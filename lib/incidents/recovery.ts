@@ -17,9 +17,10 @@ import { logger as rootLogger, type Logger } from "@/lib/logger";
 
 // Ends the series' detector incident when its anomaly episode ends.
 //
-// A triggered incident, which no responder has acknowledged, is resolved at the data
-// time of the point that completed the quiet run, so that incidents found in
-// backfilled history get their real duration. An acknowledged incident stays
+// A triggered incident, which no responder has acknowledged, is resolved at
+// the data time of the first point of the quiet run: the series was back in
+// range from then on, so the incident's duration is the anomaly's, also for
+// incidents found in backfilled history. An acknowledged incident stays
 // open for its responder and only gets a "recovered" event, as does every
 // incident when automatic resolution is off.
 
@@ -124,7 +125,7 @@ export async function recordRecovery(
   if (
     open.status === "triggered" &&
     options.autoResolve &&
-    (await resolveTriggered(db, open.id, point.ts))
+    (await resolveTriggered(db, open.id, quietSince ?? point.ts))
   ) {
     await addIncidentEvent(db, {
       incidentId: open.id,
@@ -134,7 +135,7 @@ export async function recordRecovery(
       data,
     });
     log.info(
-      { incidentId: open.id, resolvedAt: point.ts },
+      { incidentId: open.id, resolvedAt: quietSince ?? point.ts },
       "detector incident resolved, series back within the expected range",
     );
     return { outcome: "resolved", incidentId: open.id };

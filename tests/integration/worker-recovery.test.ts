@@ -139,6 +139,11 @@ async function expectedRecoveryIndex(from: number): Promise<number | null> {
   return null;
 }
 
+/** Time of the first point of the quiet run that ends at `recoveredIndex`. */
+function quietStartTime(recoveredIndex: number): Date {
+  return timeAt(recoveredIndex - EPISODE_QUIET_POINTS + 1);
+}
+
 async function loadIncidents(): Promise<IncidentRow[]> {
   const { rows } = await db.query<IncidentRow>(
     `SELECT id, status, opened_at, resolved_at, resolved_by_id,
@@ -243,7 +248,7 @@ describe("recovery in the score-series job", () => {
     expect(recoveredIndex!).toBeGreaterThan(FIRST_SPIKE[1]);
     expect(incident!.status).toBe("resolved");
     expect(indexOf(incident!.opened_at)).toBe(FIRST_SPIKE[0]);
-    expect(incident!.resolved_at).toEqual(timeAt(recoveredIndex!));
+    expect(incident!.resolved_at).toEqual(quietStartTime(recoveredIndex!));
     expect(incident!.resolved_by_id).toBeNull();
 
     const events = await loadEvents(incident!.id);
@@ -285,7 +290,7 @@ describe("recovery in the score-series job", () => {
     const recoveredIndex = await expectedRecoveryIndex(FIRST_SPIKE[0]);
     expect(recoveredIndex!).toBeGreaterThanOrEqual(1340);
     expect(incident!.status).toBe("resolved");
-    expect(incident!.resolved_at).toEqual(timeAt(recoveredIndex!));
+    expect(incident!.resolved_at).toEqual(quietStartTime(recoveredIndex!));
     const kinds = (await loadEvents(incident!.id)).map((event) => event.kind);
     expect(kinds.filter((kind) => kind === "resolved")).toHaveLength(1);
   });
@@ -310,7 +315,7 @@ describe("recovery in the score-series job", () => {
       second!.opened_at.getTime(),
     );
     expect(second!.resolved_at).toEqual(
-      timeAt((await expectedRecoveryIndex(SECOND_SPIKE[0]))!),
+      quietStartTime((await expectedRecoveryIndex(SECOND_SPIKE[0]))!),
     );
     for (const incident of [first!, second!]) {
       const kinds = (await loadEvents(incident.id)).map((event) => event.kind);
@@ -455,7 +460,7 @@ describe("recovery of an acknowledged incident", () => {
       by: "anomaly detector",
     });
     const [incident] = await loadIncidents();
-    expect(incident!.resolved_at).toEqual(timeAt(recoveredIndex));
+    expect(incident!.resolved_at).toEqual(quietStartTime(recoveredIndex));
     expect(incident!.acknowledged_by_id).toBeNull();
   });
 });

@@ -204,7 +204,7 @@ describe("score-series job", () => {
     expect(events.rows[0].actor_type).toBe("worker");
     expect(events.rows[0].data.onset.ts).toBe(incident.opened_at.toISOString());
     expect(events.rows[0].data.expectedRange).toHaveLength(2);
-    expect(events.rows.at(-1).data.recoveredAt).toBe(
+    expect(events.rows.at(-1).data.quietSince).toBe(
       incident.resolved_at.toISOString(),
     );
     expect(result.joined).toHaveLength(
