@@ -118,3 +118,8 @@ export function formatLabels(labels: unknown): string {
     .map(([key, value]) => `${key}=${String(value)}`)
     .join(", ");
 }
+
+/** Formats an anomaly score, a threshold ratio or a match score with two decimals. */
+export function formatScore(value: number): string {
+  return value.toFixed(2);
+}

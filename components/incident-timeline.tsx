@@ -10,6 +10,7 @@ import {
 
 import { formatAgo } from "@/components/format";
 import { LocalTime } from "@/components/local-time";
+import { TextWithTimes } from "@/components/text-with-times";
 import type { IncidentDetail } from "@/lib/incidents/queries";
 
 const KIND_STYLE: Record<
@@ -73,7 +74,9 @@ export function IncidentTimeline({
                   {event.actorType === "user" ? "" : event.actorType}
                 </span>
               </p>
-              <p className="text-sm text-slate-600">{event.message}</p>
+              <p className="text-sm text-slate-600">
+                <TextWithTimes text={event.message} />
+              </p>
               <p className="mt-0.5 text-xs text-slate-400">
                 <LocalTime value={event.createdAt} /> ·{" "}
                 {formatAgo(event.createdAt, now)}

@@ -115,7 +115,8 @@ const HOUR_MS = 60 * 60 * 1000;
 /** Context shown on either side of the onset in the incident's telemetry chart. */
 export const ONSET_CONTEXT_MS = 3 * HOUR_MS;
 
-export type OnsetPeak = {
+/** A scored point with the observed value and the model's expected range. */
+export type ScoredPointView = {
   ts: Date;
   observed: number;
   expectedLow: number | null;
@@ -127,18 +128,45 @@ export type OnsetTelemetry = {
   from: Date;
   to: Date;
   points: SeriesChartPoint[];
+  /** Scored point at the incident's onset; null when it was not scored. */
+  onset: ScoredPointView | null;
   /**
-   * Scored point with the maximum anomaly score between the onset and the
-   * resolution, or now while open; null when none was scored.
+   * Point whose value lies furthest outside its expected range, between the
+   * onset and the resolution (or now). Null when every value stayed inside.
    */
-  peak: OnsetPeak | null;
+  maxDeviation: ScoredPointView | null;
 };
+
+type ScoredPointRow = {
+  ts: Date;
+  observed: number;
+  expected_low: number | null;
+  expected_high: number | null;
+  score: number;
+};
+
+function toScoredPointView(row: ScoredPointRow | undefined) {
+  if (!row) return null;
+  return {
+    ts: row.ts,
+    observed: row.observed,
+    expectedLow: row.expected_low,
+    expectedHigh: row.expected_high,
+    score: row.score,
+  };
+}
+
+const SCORED_POINT_COLUMNS = `s.ts, p.value AS observed, s.expected_low,
+       s.expected_high, s.score
+  FROM anomaly_score s
+  JOIN data_point p ON p.series_id = s.series_id AND p.ts = s.ts`;
 
 /**
  * Returns the incident's series from a few hours before its onset to a few
- * hours after (or until now, if sooner), and the point with the maximum
- * anomaly score between the onset and the resolution (or now) for the
- * observed-versus-expected explanation.
+ * hours after (or until now, if sooner). Also returns the scored point at the
+ * onset and the point of the episode that deviates most from its expected
+ * range. The detector scores a point by the error over a window of recent
+ * points, so the highest score often falls on a normal value after a spike.
  */
 export async function getOnsetTelemetry(
   seriesId: number,
@@ -153,33 +181,31 @@ export async function getOnsetTelemetry(
   );
   const to = new Date(Math.min(after, now.getTime() + 1));
 
-  const points = await getSeriesChart(seriesId, from, to);
+  const pool = getPool();
+  const [points, onsetRows, deviatingRows] = await Promise.all([
+    getSeriesChart(seriesId, from, to),
+    pool.query<ScoredPointRow>(
+      `SELECT ${SCORED_POINT_COLUMNS}
+        WHERE s.series_id = $1 AND s.ts = $2`,
+      [seriesId, onset],
+    ),
+    pool.query<ScoredPointRow>(
+      `SELECT ${SCORED_POINT_COLUMNS}
+        WHERE s.series_id = $1 AND s.ts >= $2 AND s.ts <= $3
+          AND s.expected_low IS NOT NULL AND s.expected_high IS NOT NULL
+          AND (p.value < s.expected_low OR p.value > s.expected_high)
+        ORDER BY GREATEST(s.expected_low - p.value, p.value - s.expected_high)
+                 DESC, s.ts ASC
+        LIMIT 1`,
+      [seriesId, onset, endedAt ?? now],
+    ),
+  ]);
 
-  const { rows } = await getPool().query<{
-    ts: Date;
-    observed: number;
-    expected_low: number | null;
-    expected_high: number | null;
-    score: number;
-  }>(
-    `SELECT s.ts, p.value AS observed, s.expected_low, s.expected_high, s.score
-       FROM anomaly_score s
-       JOIN data_point p ON p.series_id = s.series_id AND p.ts = s.ts
-      WHERE s.series_id = $1 AND s.ts >= $2 AND s.ts <= $3
-      ORDER BY s.score DESC, s.ts ASC
-      LIMIT 1`,
-    [seriesId, onset, endedAt ?? now],
-  );
-  const row = rows[0];
-  const peak = row
-    ? {
-        ts: row.ts,
-        observed: row.observed,
-        expectedLow: row.expected_low,
-        expectedHigh: row.expected_high,
-        score: row.score,
-      }
-    : null;
-
-  return { from, to, points, peak };
+  return {
+    from,
+    to,
+    points,
+    onset: toScoredPointView(onsetRows.rows[0]),
+    maxDeviation: toScoredPointView(deviatingRows.rows[0]),
+  };
 }

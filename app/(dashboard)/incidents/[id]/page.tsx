@@ -8,6 +8,7 @@ import { formatAgo, formatDuration, formatLabels } from "@/components/format";
 import { IncidentActions } from "@/components/incident-actions";
 import { SeverityBadge, StatusBadge } from "@/components/incident-badges";
 import { IncidentExplanation } from "@/components/incident-explanation";
+import { onsetFromEventData } from "@/components/incident-points";
 import { IncidentTimeline } from "@/components/incident-timeline";
 import { LocalTime } from "@/components/local-time";
 import { RunbookList } from "@/components/runbook-list";
@@ -41,6 +42,8 @@ export default async function IncidentPage({ params }: Props) {
         now,
       )
     : null;
+  const openedEvent = incident.events.find((event) => event.kind === "opened");
+  const onset = telemetry?.onset ?? onsetFromEventData(openedEvent?.data);
   const end = incident.resolvedAt ?? now;
   const labels = incident.series ? formatLabels(incident.series.labels) : "";
   // The worker, or a user deleted since, leaves no user on the incident row;
@@ -190,7 +193,8 @@ export default async function IncidentPage({ params }: Props) {
             <IncidentExplanation
               summary={incident.summary}
               seriesName={incident.series?.name ?? null}
-              peak={telemetry?.peak ?? null}
+              onset={onset}
+              maxDeviation={telemetry?.maxDeviation ?? null}
             />
           </Card>
 
