@@ -16,9 +16,16 @@ const utcFormat = new Intl.DateTimeFormat("en-GB", {
 /**
  * A timestamp shown in the viewer's time zone. The server cannot know that
  * zone, so the server render and the first client render both show UTC and
- * an effect then switches to local time.
+ * an effect then switches to local time. The tooltip shows the full time,
+ * after `description` when one is given.
  */
-export function LocalTime({ value }: { value: Date | string }) {
+export function LocalTime({
+  value,
+  description,
+}: {
+  value: Date | string;
+  description?: string;
+}) {
   const iso = typeof value === "string" ? value : value.toISOString();
   const [local, setLocal] = useState<{ short: string; full: string } | null>(
     null,
@@ -30,7 +37,14 @@ export function LocalTime({ value }: { value: Date | string }) {
   }, [iso]);
 
   return (
-    <time dateTime={iso} title={local?.full ?? iso}>
+    <time
+      dateTime={iso}
+      title={
+        description
+          ? `${description}: ${local?.full ?? iso}`
+          : (local?.full ?? iso)
+      }
+    >
       {local?.short ?? `${utcFormat.format(new Date(iso))} UTC`}
     </time>
   );

@@ -18,6 +18,15 @@ import { getIncidentDetail, getOnsetTelemetry } from "@/lib/incidents/queries";
 
 type Props = { params: Promise<{ id: string }> };
 
+/** Gap between data time and detection above which the header shows both. */
+const DETECTION_DELAY_SHOWN_MS = 5 * 60 * 1000;
+
+const OPENED_DESCRIPTION =
+  "Opened (data time): timestamp of the first anomalous point";
+const DETECTED_DESCRIPTION =
+  "Detected at: when the worker scored that point and opened the incident. " +
+  "Timeline entries use this clock";
+
 function parseId(raw: string): number | null {
   return /^[1-9][0-9]{0,9}$/.test(raw) ? Number(raw) : null;
 }
@@ -44,6 +53,11 @@ export default async function IncidentPage({ params }: Props) {
     : null;
   const openedEvent = incident.events.find((event) => event.kind === "opened");
   const onset = telemetry?.onset ?? onsetFromEventData(openedEvent?.data);
+  const detectedAt = openedEvent?.createdAt ?? null;
+  const showDetectedAt =
+    detectedAt !== null &&
+    Math.abs(detectedAt.getTime() - incident.openedAt.getTime()) >
+      DETECTION_DELAY_SHOWN_MS;
   const end = incident.resolvedAt ?? now;
   const labels = incident.series ? formatLabels(incident.series.labels) : "";
   // The worker, or a user deleted since, leaves no user on the incident row;
@@ -111,14 +125,33 @@ export default async function IncidentPage({ params }: Props) {
       <Card className="mb-4 p-0">
         <dl className="grid grid-cols-2 divide-slate-200 md:grid-cols-4 md:divide-x">
           <div className="p-4">
-            <dt className="text-xs font-medium uppercase tracking-wide text-slate-500">
+            <dt
+              className="text-xs font-medium uppercase tracking-wide text-slate-500"
+              title={OPENED_DESCRIPTION}
+            >
               Opened
             </dt>
             <dd className="mt-1 text-sm text-slate-900">
-              <LocalTime value={incident.openedAt} />
+              <LocalTime
+                value={incident.openedAt}
+                description={OPENED_DESCRIPTION}
+              />
               <span className="block text-xs text-slate-400">
                 {formatAgo(incident.openedAt, now)}
               </span>
+              {showDetectedAt && detectedAt && (
+                <span
+                  className="block text-xs text-slate-500"
+                  data-testid="detected-at"
+                  title={DETECTED_DESCRIPTION}
+                >
+                  detected{" "}
+                  <LocalTime
+                    value={detectedAt}
+                    description={DETECTED_DESCRIPTION}
+                  />
+                </span>
+              )}
             </dd>
           </div>
           <div className="p-4" data-testid="acknowledged-info">
