@@ -5,16 +5,18 @@ import {
   databaseIdentity,
   readDemoState,
   writeDemoState,
+  type DemoState,
 } from "@/lib/demo/state";
 import { backfill, saveState, stream } from "@/lib/demo/stream";
-import { cutoffFor, streamStepCount } from "@/lib/demo/timeline";
 import { buildDeployments, loadDemoTracks } from "@/lib/demo/tracks";
 import { logger as rootLogger } from "@/lib/logger";
 
 // The demo replay: sends NAB telemetry and demo deployments through Vigil's
-// own HTTP API. The first part of every series is backfilled at once. The
-// rest streams at `speed` times real time, with the position saved after
-// every step so that a restart continues where the last run stopped.
+// own HTTP API. The first part of every series is backfilled at once, at
+// its real 5-minute spacing and ending at the time of the first run. The
+// rest streams at `speed` times real time, each point stamped with the time
+// it is sent, and the position is saved after every step so that a restart
+// continues where the last run stopped.
 
 export type DemoReplayOptions = {
   // Base URL of the running web server, e.g. http://127.0.0.1:3000.
@@ -27,9 +29,35 @@ export type DemoReplayOptions = {
   maxPointsPerRequest?: number;
   nabDir?: string;
   now?: () => number;
+  // Called once the backfill is in, also when an earlier run sent it.
+  onBackfilled?: () => void;
 };
 
 export type DemoOutcome = "finished" | "stopped" | "failed";
+
+/** Starting point of a demo replay, read from the state file. */
+export type DemoProgress =
+  | { status: "new" }
+  | { status: "backfill" }
+  | { status: "stream"; position: number; streamSteps: number }
+  | { status: "finished" };
+
+/** Returns the progress of a replay into this database, from its state. */
+export function demoProgress(
+  state: DemoState | undefined,
+  databaseUrl: string,
+): DemoProgress {
+  if (!state || state.database !== databaseIdentity(databaseUrl)) {
+    return { status: "new" };
+  }
+  if (!state.backfilled) return { status: "backfill" };
+  if (state.position >= state.streamSteps) return { status: "finished" };
+  return {
+    status: "stream",
+    position: state.position,
+    streamSteps: state.streamSteps,
+  };
+}
 
 export type DemoReplay = {
   done: Promise<DemoOutcome>;
@@ -83,15 +111,14 @@ async function runReplay(
     state = undefined;
   }
 
-  const anchor = state
-    ? Date.parse(state.anchor)
+  // The backfill ends at the time of the first run, on whole seconds.
+  const cutoff = state
+    ? Date.parse(state.cutoff)
     : Math.floor(now() / 1000) * 1000;
-  const { tracks, rowCounts, shifts } = await loadDemoTracks(
-    anchor,
-    options.nabDir,
+  const { tracks, shifts, streamSteps, anchor } = await loadDemoTracks(
+    cutoff,
+    { streamSteps: state?.streamSteps, nabDir: options.nabDir },
   );
-  const streamSteps = state?.streamSteps ?? streamStepCount(rowCounts);
-  const cutoff = cutoffFor(anchor, streamSteps);
   state ??= {
     version: 1,
     database,
@@ -103,7 +130,7 @@ async function runReplay(
     updatedAt: new Date(now()).toISOString(),
   };
   await writeDemoState(options.dataDir, state);
-  log = log.child({ anchor: state.anchor });
+  log = log.child({ cutoff: state.cutoff });
 
   if (state.backfilled && state.position >= state.streamSteps) {
     log.info("demo replay already finished in an earlier run");
@@ -132,6 +159,7 @@ async function runReplay(
         "resuming demo stream from the saved position",
       );
     }
+    options.onBackfilled?.();
 
     state = await stream({
       client,

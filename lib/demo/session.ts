@@ -81,16 +81,30 @@ export async function startDemoSession(
   };
 }
 
-/** Posts the deployments with from < time <= to in one request. */
+/** A demo deployment at its replay time. */
+export type DemoDeployment = { time: number; payload: DeploymentPayload };
+
+/**
+ * Posts the deployments with from < time <= to in one request. With
+ * `stamps`, each one's deployedAt is the stamp of its replay time.
+ */
 export async function sendDeployments(
   client: ApiClient,
-  deployments: readonly { time: number; payload: DeploymentPayload }[],
+  deployments: readonly DemoDeployment[],
   from: number,
   to: number,
+  stamps?: ReadonlyMap<number, number>,
 ): Promise<number> {
   const due = deployments
     .filter((deployment) => deployment.time > from && deployment.time <= to)
-    .map((deployment) => deployment.payload);
+    .map((deployment) => {
+      const stamp = stamps?.get(deployment.time);
+      if (stamp === undefined) return deployment.payload;
+      return {
+        ...deployment.payload,
+        deployedAt: new Date(stamp).toISOString(),
+      };
+    });
   if (due.length === 0) return 0;
   await client.send("POST", "/api/v1/deployments", { deployments: due });
   return due.length;

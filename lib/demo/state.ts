@@ -6,6 +6,8 @@ import { z } from "zod";
 
 // <dataDir>/demo-state.json keeps the demo's time shift and stream position,
 // so that a restart continues the replay instead of shifting the data again.
+// A file written before lastStampedAt existed still reads, because cutoff,
+// anchor and streamSteps kept their meaning.
 
 export const DEMO_STATE_FILE = "demo-state.json";
 
@@ -13,11 +15,16 @@ const demoStateSchema = z.object({
   version: z.literal(1),
   // host:port/database the replay wrote to. Another database starts afresh.
   database: z.string(),
-  anchor: z.iso.datetime(),
+  // End of the backfill: the time of the first demo run.
   cutoff: z.iso.datetime(),
+  // Shifted time of the last point of every file, streamSteps 5-minute
+  // steps after the cutoff.
+  anchor: z.iso.datetime(),
   streamSteps: z.number().int().nonnegative(),
   position: z.number().int().nonnegative(),
   backfilled: z.boolean(),
+  // Wall-clock stamp of the latest streamed point. The next one is later.
+  lastStampedAt: z.iso.datetime().optional(),
   updatedAt: z.iso.datetime(),
 });
 

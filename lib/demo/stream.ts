@@ -5,20 +5,21 @@ import {
   type MetricsBody,
 } from "@/lib/demo/batching";
 import { DEMO_SERVICES } from "@/lib/demo/catalog";
-import { sendDeployments } from "@/lib/demo/session";
+import { sendDeployments, type DemoDeployment } from "@/lib/demo/session";
 import { writeDemoState, type DemoState } from "@/lib/demo/state";
 import {
   clockAt,
   pointsBetween,
   positionAfter,
   STEP_MS,
+  streamStamps,
   type DemoTrack,
 } from "@/lib/demo/timeline";
-import type { buildDeployments } from "@/lib/demo/tracks";
 import type { Logger } from "@/lib/logger";
 
 // The sending half of the demo replay: the backfill, and the stream loop
-// that advances the shared clock and saves its position after every step.
+// that advances the shared replay clock, stamps each point with the time it
+// is sent and saves the position after every step.
 
 const PROGRESS_LOG_INTERVAL_MS = 30_000;
 
@@ -31,12 +32,16 @@ export async function saveState(
   await writeDemoState(dataDir, state);
 }
 
-/** Groups the points of every service between two times into bodies. */
+/**
+ * Groups the points of every service between two replay times into bodies.
+ * With `stamps`, each point's replay time is replaced by its stamp.
+ */
 function bodiesBetween(
   tracks: readonly DemoTrack[],
   from: number,
   to: number,
   maxPoints: number,
+  stamps?: ReadonlyMap<number, number>,
 ): MetricsBody[] {
   return DEMO_SERVICES.flatMap((service) => {
     const series = tracks
@@ -44,7 +49,12 @@ function bodiesBetween(
       .map((track) => ({
         name: track.name,
         labels: track.labels,
-        points: pointsBetween(track, from, to),
+        points: pointsBetween(track, from, to).map(
+          ([time, value]): [number, number] => [
+            stamps?.get(time) ?? time,
+            value,
+          ],
+        ),
       }))
       .filter((entry) => entry.points.length > 0);
     return buildMetricsBodies(service.slug, series, maxPoints);
@@ -87,7 +97,7 @@ export async function backfill(
 export type StreamContext = {
   client: ApiClient;
   tracks: readonly DemoTrack[];
-  deployments: ReturnType<typeof buildDeployments>;
+  deployments: readonly DemoDeployment[];
   state: DemoState;
   speed: number;
   maxPoints: number;
@@ -97,9 +107,31 @@ export type StreamContext = {
   log: Logger;
 };
 
+/** Returns the replay times of every point and deployment in (from, to]. */
+function replayTimesBetween(
+  context: StreamContext,
+  from: number,
+  to: number,
+): number[] {
+  const times = context.tracks.flatMap((track) =>
+    pointsBetween(track, from, to).map(([time]) => time),
+  );
+  for (const deployment of context.deployments) {
+    if (deployment.time > from && deployment.time <= to) {
+      times.push(deployment.time);
+    }
+  }
+  return times;
+}
+
 export async function stream(context: StreamContext): Promise<DemoState> {
   const { state, log } = context;
   const cutoff = Date.parse(state.cutoff);
+  // Stamps stay after the backfill and after the last run's stream.
+  let lastStamp = Math.max(
+    cutoff,
+    state.lastStampedAt ? Date.parse(state.lastStampedAt) : cutoff,
+  );
   const startPosition = state.position;
   const startTime = context.now();
   const stepIntervalMs = STEP_MS / context.speed;
@@ -125,17 +157,36 @@ export async function stream(context: StreamContext): Promise<DemoState> {
     if (target > state.position) {
       const from = clockAt(cutoff, state.position);
       const to = clockAt(cutoff, target);
-      await sendDeployments(context.client, context.deployments, from, to);
+      const stamps = streamStamps(
+        replayTimesBetween(context, from, to),
+        context.now(),
+        context.speed,
+        lastStamp,
+      );
+      await sendDeployments(
+        context.client,
+        context.deployments,
+        from,
+        to,
+        stamps,
+      );
       for (const body of bodiesBetween(
         context.tracks,
         from,
         to,
         context.maxPoints,
+        stamps,
       )) {
         await context.client.send("POST", "/api/v1/metrics", body);
         pointsSent += countPoints(body);
       }
+      // NOTE: a stop between the last request and this save resends the
+      // step on restart with later stamps, so its points are stored twice.
       state.position = target;
+      for (const stamp of stamps.values()) {
+        lastStamp = Math.max(lastStamp, stamp);
+      }
+      state.lastStampedAt = new Date(lastStamp).toISOString();
       await saveState(context.dataDir, state, context.now);
 
       if (
@@ -147,7 +198,7 @@ export async function stream(context: StreamContext): Promise<DemoState> {
           {
             position: state.position,
             streamSteps: state.streamSteps,
-            clock: new Date(to).toISOString(),
+            replayClock: new Date(to).toISOString(),
             pointsSent,
             series: context.tracks.length,
           },

@@ -1,9 +1,11 @@
 import type { DemoSeries } from "@/lib/demo/catalog";
 
-// Time shift and stream clock of the demo replay. Each NAB file is shifted
-// so that its last point lands on the anchor (the time of the first demo
-// run). Points up to the cutoff are backfilled at once. After it, one
-// shared clock advances in 5-minute steps, so all series stream together.
+// Time shift and stream clock of the demo replay. Points up to the cutoff
+// are backfilled at once, and each NAB file is shifted so that the cutoff
+// is the time of the first demo run and its last point lands on the
+// anchor, streamSteps steps later. After the cutoff one shared replay clock
+// advances in 5-minute steps, so all series stream together, and every
+// streamed point is stamped with the wall-clock time at which it is sent.
 
 /** Interval of the NAB files and of one stream step. */
 export const STEP_MS = 5 * 60 * 1000;
@@ -45,12 +47,12 @@ export function streamStepCount(rowCounts: readonly number[]): number {
   return Math.round(median * (1 - BACKFILL_SHARE));
 }
 
-/** Returns the time up to which points are backfilled. */
-export function cutoffFor(anchor: number, streamSteps: number): number {
-  return anchor - streamSteps * STEP_MS;
+/** Returns the anchor: where the last point of every file lands. */
+export function anchorFor(cutoff: number, streamSteps: number): number {
+  return cutoff + streamSteps * STEP_MS;
 }
 
-/** Returns the stream clock after `position` steps. */
+/** Returns the replay clock after `position` stream steps. */
 export function clockAt(cutoff: number, position: number): number {
   return cutoff + position * STEP_MS;
 }
@@ -99,4 +101,32 @@ export function positionAfter(
   const stepIntervalMs = STEP_MS / speed;
   const advanced = Math.floor(elapsedMs / stepIntervalMs);
   return Math.min(streamSteps, startPosition + advanced);
+}
+
+/**
+ * Returns the wall-clock stamp of every replay time sent in one stream
+ * request. The latest replay time gets `sentAt`. Earlier ones, sent
+ * together when the stream catches up, go back by their replay distance
+ * divided by `speed`. Every stamp is later than `after` and than the stamp
+ * of the replay time before it, so stamps increase strictly.
+ */
+export function streamStamps(
+  replayTimes: readonly number[],
+  sentAt: number,
+  speed: number,
+  after: number,
+): Map<number, number> {
+  const times = [...new Set(replayTimes)].sort((a, b) => a - b);
+  const stamps = new Map<number, number>();
+  const latest = times.at(-1);
+  if (latest === undefined) return stamps;
+
+  let previous = after;
+  for (const time of times) {
+    const spread = Math.round(sentAt - (latest - time) / speed);
+    const stamp = Math.max(spread, previous + 1);
+    stamps.set(time, stamp);
+    previous = stamp;
+  }
+  return stamps;
 }

@@ -14,10 +14,16 @@ import {
   readNabSeries,
   type NabSeries,
 } from "@/lib/demo/nab";
-import { shiftFor, shiftTimestamps, type DemoTrack } from "@/lib/demo/timeline";
+import {
+  anchorFor,
+  shiftFor,
+  shiftTimestamps,
+  streamStepCount,
+  type DemoTrack,
+} from "@/lib/demo/timeline";
 
 // Turns the catalog and the NAB files into shifted tracks and deployment
-// payloads for one anchor time.
+// payloads for one cutoff (the end of the backfill).
 
 export type DemoTracks = {
   tracks: DemoTrack[];
@@ -25,13 +31,24 @@ export type DemoTracks = {
   rowCounts: number[];
   // Shift (ms) of every NAB file, by its path under data/nab.
   shifts: Map<string, number>;
+  streamSteps: number;
+  // Time of the last point of every file: cutoff + streamSteps steps.
+  anchor: number;
+};
+
+export type LoadDemoTracksOptions = {
+  // Steps saved by an earlier run. Unset: computed from the files.
+  streamSteps?: number;
+  nabDir?: string;
+  series?: readonly DemoSeries[];
 };
 
 export async function loadDemoTracks(
-  anchor: number,
-  nabDir: string = NAB_DIR,
-  series: readonly DemoSeries[] = DEMO_SERIES,
+  cutoff: number,
+  options: LoadDemoTracksOptions = {},
 ): Promise<DemoTracks> {
+  const nabDir = options.nabDir ?? NAB_DIR;
+  const series = options.series ?? DEMO_SERIES;
   const windows = await readAnomalyWindows(nabDir);
   const files = new Map<string, NabSeries>();
   for (const entry of series) {
@@ -40,6 +57,9 @@ export async function loadDemoTracks(
     }
   }
 
+  const rowCounts = [...files.values()].map((data) => data.timestamps.length);
+  const streamSteps = options.streamSteps ?? streamStepCount(rowCounts);
+  const anchor = anchorFor(cutoff, streamSteps);
   const shifts = new Map<string, number>();
   for (const [file, data] of files) {
     shifts.set(file, shiftFor(data.timestamps.at(-1)!, anchor));
@@ -62,8 +82,7 @@ export async function loadDemoTracks(
     };
   });
 
-  const rowCounts = [...files.values()].map((data) => data.timestamps.length);
-  return { tracks, rowCounts, shifts };
+  return { tracks, rowCounts, shifts, streamSteps, anchor };
 }
 
 /** Body of one deployment for POST /api/v1/deployments. */

@@ -18,6 +18,7 @@ import { readNabSeries } from "@/lib/demo/nab";
 import { startDemoReplay } from "@/lib/demo/replay";
 import { DEMO_TOKEN_NAME } from "@/lib/demo/session";
 import { readDemoState } from "@/lib/demo/state";
+import { STEP_MS } from "@/lib/demo/timeline";
 import { loadRunbookLibrary } from "@/lib/runbooks/library";
 import { truncateAll } from "@/tests/support/database";
 
@@ -151,16 +152,44 @@ describe("demo replay", () => {
       expect(stored.get(key), key).toBe(count);
     }
 
+    const finishedAt = Date.now();
     const state = (await readDemoState(dataDir))!;
     expect(state.backfilled).toBe(true);
     expect(state.position).toBe(state.streamSteps);
-    const anchor = Date.parse(state.anchor);
-    expect(anchor).toBeGreaterThanOrEqual(Math.floor(before / 1000) * 1000);
+    const cutoff = Date.parse(state.cutoff);
+    expect(cutoff).toBeGreaterThanOrEqual(Math.floor(before / 1000) * 1000);
+    expect(cutoff).toBeLessThanOrEqual(finishedAt);
 
-    const { rows: lastPoints } = await getPool().query<{ last: Date }>(
-      "SELECT max(ts) AS last FROM data_point GROUP BY series_id",
+    // The backfill ends at the cutoff at 5-minute spacing, and the stream
+    // is stamped with send times after it.
+    const { rows: ranges } = await getPool().query<{
+      series_id: number;
+      last_backfilled: Date;
+      first_streamed: Date;
+      last_streamed: Date;
+      streamed: string;
+    }>(
+      `SELECT series_id,
+              max(ts) FILTER (WHERE ts <= $1) AS last_backfilled,
+              min(ts) FILTER (WHERE ts > $1) AS first_streamed,
+              max(ts) AS last_streamed,
+              count(*) FILTER (WHERE ts > $1) AS streamed
+       FROM data_point GROUP BY series_id`,
+      [new Date(cutoff)],
     );
-    for (const row of lastPoints) expect(row.last.getTime()).toBe(anchor);
+    expect(ranges).toHaveLength(DEMO_SERIES.length);
+    for (const row of ranges) {
+      const id = `series ${row.series_id}`;
+      expect(row.last_backfilled.getTime(), id).toBeGreaterThan(
+        cutoff - STEP_MS,
+      );
+      expect(Number(row.streamed), id).toBeGreaterThan(0);
+      expect(row.first_streamed.getTime(), id).toBeGreaterThan(cutoff);
+      expect(row.last_streamed.getTime(), id).toBeLessThanOrEqual(finishedAt);
+      expect(row.last_streamed.getTime(), id).toBeLessThanOrEqual(
+        Date.parse(state.lastStampedAt!),
+      );
+    }
 
     const { rows: services } = await getPool().query<{
       slug: string;
@@ -181,7 +210,7 @@ describe("demo replay", () => {
     expect(deployments).toHaveLength(DEMO_DEPLOYMENTS.length);
     for (const row of deployments) {
       expect(row.external_id).toMatch(/^demo-/);
-      expect(row.deployed_at.getTime()).toBeLessThanOrEqual(anchor);
+      expect(row.deployed_at.getTime()).toBeLessThanOrEqual(finishedAt);
     }
 
     const { rows: runbooks } = await getPool().query(
@@ -214,6 +243,7 @@ describe("demo replay", () => {
     const stopped = (await readDemoState(dataDir))!;
     expect(stopped.backfilled).toBe(true);
     expect(stopped.position).toBeLessThan(stopped.streamSteps);
+    const resumedAt = Date.now();
 
     const second = startDemoReplay({
       baseUrl: BASE_URL,
@@ -223,8 +253,16 @@ describe("demo replay", () => {
     });
     expect(await second.done).toBe("finished");
     const finished = (await readDemoState(dataDir))!;
+    expect(finished.cutoff).toBe(stopped.cutoff);
     expect(finished.anchor).toBe(stopped.anchor);
     expect(finished.position).toBe(finished.streamSteps);
+
+    // Steps after the saved position carry the time of the second run.
+    const { rows: late } = await getPool().query<{ count: string }>(
+      "SELECT count(*) FROM data_point WHERE ts > $1 AND ts < $2",
+      [new Date(stopped.lastStampedAt ?? stopped.cutoff), new Date(resumedAt)],
+    );
+    expect(Number(late[0]!.count)).toBe(0);
 
     const stored = await storedPointCounts();
     for (const [key, count] of await expectedPointCounts()) {

@@ -41,6 +41,12 @@ describe("demo state file", () => {
     expect(await readDemoState(dataDir)).toEqual(state);
   });
 
+  it("reads back the last stream stamp", async () => {
+    const stamped = { ...state, lastStampedAt: "2026-12-04T12:03:25.000Z" };
+    await writeDemoState(dataDir, stamped);
+    expect(await readDemoState(dataDir)).toEqual(stamped);
+  });
+
   it("rejects a file that is not JSON", async () => {
     await writeFile(demoStatePath(dataDir), "{oops");
     await expect(readDemoState(dataDir)).rejects.toThrow(
