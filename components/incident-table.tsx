@@ -18,6 +18,10 @@ type IncidentRow = Pick<
   "id" | "title" | "status" | "severity" | "openedAt" | "resolvedAt"
 > & { service?: IncidentListItem["service"] };
 
+/**
+ * Incidents as table rows. Row links do not prefetch, because a page that
+ * refreshes itself would otherwise prefetch every row on each refresh.
+ */
 export function IncidentTable({
   incidents,
   now,
@@ -56,6 +60,7 @@ export function IncidentTable({
               <TableCell className="max-w-md whitespace-normal">
                 <Link
                   href={`/incidents/${incident.id}`}
+                  prefetch={false}
                   className="font-medium text-slate-900 hover:text-indigo-600"
                 >
                   {incident.title}
@@ -68,6 +73,7 @@ export function IncidentTable({
                 <TableCell>
                   <Link
                     href={`/services/${incident.service.slug}`}
+                    prefetch={false}
                     className="text-slate-600 hover:text-indigo-600"
                   >
                     {incident.service.name}

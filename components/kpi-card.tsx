@@ -149,6 +149,7 @@ export function KpiCard({
 
       <Link
         href={href}
+        prefetch={false}
         className="mt-auto inline-flex items-center text-xs font-medium text-indigo-600 hover:text-indigo-800"
       >
         {linkLabel}

@@ -12,6 +12,7 @@ import {
   rangeBounds,
   type SearchParams,
 } from "@/app/(dashboard)/_lib/search-params";
+import { AutoRefresh } from "@/components/auto-refresh";
 import { EmptyState } from "@/components/empty-state";
 import { IncidentTable } from "@/components/incident-table";
 import { KPI_ORDER, KpiCard } from "@/components/kpi-card";
@@ -26,6 +27,7 @@ import { listServices } from "@/lib/services/queries";
 export const metadata: Metadata = { title: "Overview" };
 
 const LATEST_INCIDENTS = 8;
+const LIVE_REFRESH_MS = 15_000;
 
 export default async function OverviewPage({
   searchParams,
@@ -82,6 +84,7 @@ export default async function OverviewPage({
         description={`${service ? service.name : "All services"}, ${RANGE_PRESETS[rangeKey].description}`}
         actions={
           <>
+            <AutoRefresh intervalMs={LIVE_REFRESH_MS} />
             <ServiceFilter services={services} selected={service?.slug} />
             <SegmentedLinks
               label="Time range"
@@ -148,6 +151,7 @@ export default async function OverviewPage({
                         status: "open",
                         service: item.slug,
                       })}
+                      prefetch={false}
                       className="truncate text-slate-700 hover:text-indigo-600"
                     >
                       {item.name}

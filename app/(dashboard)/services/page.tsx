@@ -36,6 +36,7 @@ export default async function ServicesPage() {
             <Link
               key={service.id}
               href={`/services/${service.slug}`}
+              prefetch={false}
               className="group"
             >
               <Card className="h-full p-4 transition group-hover:ring-indigo-300">

@@ -12,6 +12,7 @@ import {
   rangeBounds,
   type SearchParams,
 } from "@/app/(dashboard)/_lib/search-params";
+import { AutoRefresh } from "@/components/auto-refresh";
 import { DeploymentTable } from "@/components/deployment-table";
 import { EmptyState } from "@/components/empty-state";
 import { formatLabels } from "@/components/format";
@@ -22,6 +23,8 @@ import { SegmentedLinks } from "@/components/segmented-links";
 import { SeriesChart } from "@/components/series-chart";
 import { requireUser } from "@/lib/auth/session";
 import { getSeriesChart, getServiceDetail } from "@/lib/services/queries";
+
+const LIVE_REFRESH_MS = 15_000;
 
 type Props = {
   params: Promise<{ slug: string }>;
@@ -62,15 +65,18 @@ export default async function ServicePage({ params, searchParams }: Props) {
           `Telemetry of ${service.slug}, ${RANGE_PRESETS[rangeKey].description}`
         }
         actions={
-          <SegmentedLinks
-            label="Time range"
-            options={RANGE_KEYS.map((key) => ({
-              key,
-              label: RANGE_PRESETS[key].label,
-              href: buildHref(`/services/${service.slug}`, { range: key }),
-              active: key === rangeKey,
-            }))}
-          />
+          <>
+            <AutoRefresh intervalMs={LIVE_REFRESH_MS} />
+            <SegmentedLinks
+              label="Time range"
+              options={RANGE_KEYS.map((key) => ({
+                key,
+                label: RANGE_PRESETS[key].label,
+                href: buildHref(`/services/${service.slug}`, { range: key }),
+                active: key === rangeKey,
+              }))}
+            />
+          </>
         }
       />
 
