@@ -7,6 +7,7 @@ const nextConfig = {
   // are loaded from node_modules at run time instead of being bundled.
   serverExternalPackages: [
     "pino",
+    "pino-pretty",
     "pg",
     "@prisma/adapter-pg",
     "graphile-worker",

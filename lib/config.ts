@@ -44,6 +44,8 @@ const envSchema = z.object({
   LOG_LEVEL: z
     .enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"])
     .default("info"),
+  // Unset: pretty when stdout is a terminal, JSON otherwise (lib/logger.ts).
+  LOG_FORMAT: z.enum(["pretty", "json"]).optional(),
   VIGIL_WORKER_CONCURRENCY: positiveInt(2),
   VIGIL_MIN_TRAINING_POINTS: positiveInt(500),
   VIGIL_AUTO_RESOLVE: booleanFlagDefaultTrue,

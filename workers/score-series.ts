@@ -273,7 +273,14 @@ export async function runScoreSeries(
     throw error;
   }
 
-  log.info(
+  // One job runs per ingest request and series, so only jobs that changed
+  // a model or an incident log at info.
+  const news =
+    result.trained ||
+    result.opened.length > 0 ||
+    result.resolved.length > 0 ||
+    result.recovered.length > 0;
+  log[news ? "info" : "debug"](
     {
       status: result.status,
       modelVersionId: result.modelVersionId,

@@ -96,7 +96,9 @@ export function apiRoute(
       });
 
       const status = result.status ?? 200;
-      log.info(
+      // Debug, because exporters send a request every few seconds. Rejected
+      // and failed requests log at warn and error below.
+      log.debug(
         { status, durationMs: Math.round(performance.now() - startedAt) },
         "handled API request",
       );
