@@ -4,8 +4,14 @@ import { createRequire } from "node:module";
 
 import type { Config } from "@/lib/config";
 import { closeDb } from "@/lib/db";
-import { startDemoReplay, type DemoReplay } from "@/lib/demo/replay";
-import { logger } from "@/lib/logger";
+import {
+  demoProgress,
+  startDemoReplay,
+  type DemoProgress,
+  type DemoReplay,
+} from "@/lib/demo/replay";
+import { readDemoState } from "@/lib/demo/state";
+import { logFormat, logger } from "@/lib/logger";
 import { upsertRunbooks } from "@/lib/runbooks/library";
 
 import { ensureFirstAdmin, ensureNextAuthSecret } from "./bootstrap";
@@ -36,6 +42,20 @@ export function localWebUrl(hostname: string, port: number): string {
   }
   if (hostname === "::" || hostname === "::1") return `http://[::1]:${port}`;
   return `http://${hostname.includes(":") ? `[${hostname}]` : hostname}:${port}`;
+}
+
+/** Returns the banner line naming where the demo replay starts. */
+export function demoBanner(progress: DemoProgress, speed: number): string {
+  switch (progress.status) {
+    case "new":
+      return `Demo replay: backfilling history, then streaming at ${speed}x real time.`;
+    case "backfill":
+      return `Demo replay: resuming the backfill, then streaming at ${speed}x real time.`;
+    case "stream":
+      return `Demo replay: resuming the stream at step ${progress.position + 1} of ${progress.streamSteps}, at ${speed}x real time.`;
+    case "finished":
+      return "Demo replay: finished in an earlier run. Delete demo-state.json in the data folder, and the data, to replay it again.";
+  }
 }
 
 async function stopBuild(child: ChildProcess | undefined): Promise<void> {
@@ -138,6 +158,8 @@ export async function startCommand(
       NEXTAUTH_URL: nextauthUrl,
       PORT: String(config.PORT),
       VIGIL_HOST: config.VIGIL_HOST,
+      // The children write to this terminal too, so they use this format.
+      LOG_FORMAT: logFormat,
       // Next.js otherwise sends anonymous usage data to Vercel.
       NEXT_TELEMETRY_DISABLED: "1",
     };
@@ -191,11 +213,14 @@ export async function startCommand(
     // From the start of this node process, so module loading counts too.
     const total = process.uptime() * 1000;
 
-    print("");
-    print(`Vigil is running at http://localhost:${config.PORT}`);
-    print(
-      `  Log in as ${admin.email} with the password from ${admin.passwordSource}.`,
-    );
+    const printLoginHint = () => {
+      print("");
+      print(`Vigil is running at http://localhost:${config.PORT}`);
+      print(
+        `  Log in as ${admin.email} with the password from ${admin.passwordSource}.`,
+      );
+    };
+    printLoginHint();
     print(
       `  Started in ${seconds(total)} (database ${seconds(phases.database)}, migrations ${seconds(phases.migrations)}, ` +
         `build ${reason ? seconds(phases.build) : "not needed"}, web server ${seconds(phases.web)}).`,
@@ -203,15 +228,22 @@ export async function startCommand(
     log.info({ ms: Math.round(total), phases }, "Vigil started");
 
     if (options.demo || config.VIGIL_DEMO) {
-      print(
-        `  Demo replay: backfilling history, then streaming at ${config.VIGIL_DEMO_SPEED}x real time.`,
-      );
+      // An unreadable state file fails the replay itself, with the reason.
+      const state = await readDemoState(config.dataDir).catch(() => undefined);
+      const progress = demoProgress(state, database.url);
+      print(`  ${demoBanner(progress, config.VIGIL_DEMO_SPEED)}`);
       demo = startDemoReplay({
         baseUrl: webUrl,
         dataDir: config.dataDir,
         databaseUrl: database.url,
         speed: config.VIGIL_DEMO_SPEED,
         maxPointsPerRequest: config.VIGIL_INGEST_MAX_POINTS,
+        // The backfill's log lines push the first hint off the screen.
+        onBackfilled: () => {
+          if (progress.status === "stream" || shuttingDown) return;
+          printLoginHint();
+          print("  Demo backfill finished; the live stream has started.");
+        },
       });
     }
     print("  Press Ctrl-C to stop.");
