@@ -119,7 +119,12 @@ export function formatLabels(labels: unknown): string {
     .join(", ");
 }
 
-/** Formats an anomaly score, a threshold ratio or a match score with two decimals. */
+/** Formats an anomaly score or a runbook match score with two decimals. */
 export function formatScore(value: number): string {
   return value.toFixed(2);
+}
+
+/** Formats a model's error threshold with three significant digits, e.g. "0.412". */
+export function formatThreshold(value: number): string {
+  return value.toPrecision(3);
 }

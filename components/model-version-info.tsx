@@ -1,4 +1,4 @@
-import { formatDuration, formatNumber } from "@/components/format";
+import { formatDuration, formatThreshold } from "@/components/format";
 import { LocalTime } from "@/components/local-time";
 import type { ServiceDetail } from "@/lib/services/queries";
 
@@ -52,9 +52,14 @@ export function ModelVersionInfo({ model }: { model: ModelVersion | null }) {
         </dd>
       </div>
       <div>
-        <dt className="text-slate-500">Threshold</dt>
+        <dt
+          className="text-slate-500"
+          title="RMS forecast error, in robust standard deviations of the training data, at which the anomaly score reaches 1"
+        >
+          Error threshold
+        </dt>
         <dd className="font-medium tabular-nums text-slate-900">
-          {formatNumber(model.threshold)}
+          {formatThreshold(model.threshold)}
         </dd>
       </div>
     </dl>

@@ -2,6 +2,7 @@ import { RiBookOpenLine } from "@remixicon/react";
 import Markdown from "react-markdown";
 import remarkGfm from "remark-gfm";
 
+import { formatScore } from "@/components/format";
 import type { IncidentDetail } from "@/lib/incidents/queries";
 
 /**
@@ -40,8 +41,9 @@ export function RunbookList({
               <span
                 className="shrink-0 rounded bg-slate-100 px-1.5 py-0.5 text-xs tabular-nums text-slate-600"
                 title="Match score: higher is a closer match"
+                data-testid="match-score"
               >
-                {suggestion.score.toFixed(2)}
+                match score {formatScore(suggestion.score)}
               </span>
             </summary>
             <div className="markdown mt-3 rounded-md border border-slate-200 bg-slate-50 px-4 py-2">

@@ -3,10 +3,17 @@
 import { LineChart, type CustomTooltipProps } from "@tremor/react";
 
 import {
-  formatCompact,
+  formatAxisValue,
+  formatMeasurement,
+  gapTimes,
+  scoreAxisMax,
+  unitForSeries,
+  type SeriesUnit,
+} from "@/components/chart-format";
+import {
   formatDateTime,
   formatFullDateTime,
-  formatNumber,
+  formatScore,
 } from "@/components/format";
 import type { SeriesChartPoint } from "@/lib/services/queries";
 
@@ -15,92 +22,129 @@ const EXPECTED_HIGH = "Expected high";
 const EXPECTED_LOW = "Expected low";
 const ANOMALOUS = "Anomalous";
 const SCORE = "Anomaly score";
-const THRESHOLD = "Threshold";
+const THRESHOLD = "threshold 1";
 
 type ValueRow = {
   time: string;
-  point: SeriesChartPoint;
-  [VALUE]: number;
+  point: SeriesChartPoint | null;
+  [VALUE]: number | null;
   [EXPECTED_HIGH]: number | null;
   [EXPECTED_LOW]: number | null;
   [ANOMALOUS]: number | null;
 };
 
+type ScoreRow = {
+  time: string;
+  [SCORE]: number | null;
+  [THRESHOLD]: number;
+};
+
+/** Time range the x-axis spans, in epoch milliseconds. */
+export type ChartRange = { from: number; to: number };
+
 /**
- * Builds the chart rows. Tremor's LineChart cannot style single points, so
- * anomalies are drawn as a second, red line. That line carries the value
- * only at anomalous points and their direct neighbours, so it retraces the
- * value line on every segment that touches an anomalous point.
+ * Builds the chart rows, with empty rows where the range has no points so
+ * that the categorical x-axis spans the whole range. Tremor's LineChart
+ * cannot style single points, so anomalies are drawn as a second, red line.
+ * That line carries the value only at anomalous points and their direct
+ * neighbours, so it retraces the value line on every segment that touches
+ * an anomalous point.
  */
-function toValueRows(points: SeriesChartPoint[]): ValueRow[] {
-  return points.map((point, index) => {
+function toRows(points: SeriesChartPoint[], range: ChartRange | undefined) {
+  const entries: { ts: number; point: SeriesChartPoint | null }[] = points.map(
+    (point) => ({ ts: point.ts, point }),
+  );
+  if (range) {
+    const gaps = gapTimes(
+      points.map((point) => point.ts),
+      range.from,
+      range.to,
+    );
+    entries.push(...gaps.map((ts) => ({ ts, point: null })));
+    entries.sort((a, b) => a.ts - b.ts);
+  }
+
+  const valueRows: ValueRow[] = [];
+  const scoreRows: ScoreRow[] = [];
+  entries.forEach(({ ts, point }, index) => {
+    const time = formatDateTime(ts);
     const touchesAnomaly =
-      point.isAnomaly ||
-      Boolean(points[index - 1]?.isAnomaly) ||
-      Boolean(points[index + 1]?.isAnomaly);
-    return {
-      time: formatDateTime(point.ts),
+      Boolean(point?.isAnomaly) ||
+      Boolean(entries[index - 1]?.point?.isAnomaly) ||
+      Boolean(entries[index + 1]?.point?.isAnomaly);
+    valueRows.push({
+      time,
       point,
-      [VALUE]: point.value,
-      [EXPECTED_HIGH]: point.expectedHigh,
-      [EXPECTED_LOW]: point.expectedLow,
-      [ANOMALOUS]: touchesAnomaly ? point.value : null,
-    };
+      [VALUE]: point?.value ?? null,
+      [EXPECTED_HIGH]: point?.expectedHigh ?? null,
+      [EXPECTED_LOW]: point?.expectedLow ?? null,
+      [ANOMALOUS]: point && touchesAnomaly ? point.value : null,
+    });
+    scoreRows.push({ time, [SCORE]: point?.score ?? null, [THRESHOLD]: 1 });
   });
+  return { valueRows, scoreRows };
 }
 
-function PointTooltip({ active, payload }: CustomTooltipProps) {
-  const row = payload?.[0]?.payload as ValueRow | undefined;
-  if (!active || !row) return null;
-  const { point } = row;
-  return (
-    <div className="rounded-md border border-slate-200 bg-white px-3 py-2 text-xs shadow-md">
-      <p className="font-medium text-slate-900">
-        {formatFullDateTime(point.ts)}
-      </p>
-      <p className="mt-1 text-slate-700">
-        Value{" "}
-        <span className="font-medium tabular-nums">
-          {formatNumber(point.value)}
-        </span>
-        {point.pointCount > 1 && (
-          <span className="text-slate-400">
-            {" "}
-            ({point.pointCount} points, {formatNumber(point.minValue)} to{" "}
-            {formatNumber(point.maxValue)})
+function makePointTooltip(unit: SeriesUnit) {
+  return function PointTooltip({ active, payload }: CustomTooltipProps) {
+    const row = payload?.[0]?.payload as ValueRow | undefined;
+    const point = row?.point;
+    if (!active || !point) return null;
+    return (
+      <div className="rounded-md border border-slate-200 bg-white px-3 py-2 text-xs shadow-md">
+        <p className="font-medium text-slate-900">
+          {formatFullDateTime(point.ts)}
+        </p>
+        <p className="mt-1 text-slate-700">
+          Value{" "}
+          <span className="font-medium tabular-nums">
+            {formatMeasurement(point.value, unit)}
           </span>
+          {point.pointCount > 1 && (
+            <span className="text-slate-400">
+              {" "}
+              ({point.pointCount} points,{" "}
+              {formatMeasurement(point.minValue, unit)} to{" "}
+              {formatMeasurement(point.maxValue, unit)})
+            </span>
+          )}
+        </p>
+        {point.expectedLow !== null && point.expectedHigh !== null && (
+          <p className="text-slate-500">
+            Expected {formatMeasurement(point.expectedLow, unit)} to{" "}
+            {formatMeasurement(point.expectedHigh, unit)}
+          </p>
         )}
-      </p>
-      {point.expectedLow !== null && point.expectedHigh !== null && (
-        <p className="text-slate-500">
-          Expected {formatNumber(point.expectedLow)} to{" "}
-          {formatNumber(point.expectedHigh)}
-        </p>
-      )}
-      {point.score !== null && (
-        <p
-          className={
-            point.isAnomaly ? "font-medium text-rose-600" : "text-slate-500"
-          }
-        >
-          Score {point.score.toFixed(2)}
-          {point.isAnomaly ? ", anomalous" : ""}
-        </p>
-      )}
-    </div>
-  );
+        {point.score !== null && (
+          <p
+            className={
+              point.isAnomaly ? "font-medium text-rose-600" : "text-slate-500"
+            }
+          >
+            Anomaly score {formatScore(point.score)}
+            {point.isAnomaly ? ", anomalous" : ""}
+          </p>
+        )}
+      </div>
+    );
+  };
 }
 
 /**
  * Value of a series with the model's expected band and anomalous segments in
- * red, and underneath the anomaly score against the threshold of 1.
+ * red, and underneath the anomaly score against the threshold of 1. With a
+ * `range`, the x-axis spans it even where the series has no points.
  */
 export function SeriesChart({
+  seriesName,
   points,
+  range,
   height = "h-56",
   showScore = true,
 }: {
+  seriesName: string;
   points: SeriesChartPoint[];
+  range?: ChartRange;
   height?: string;
   showScore?: boolean;
 }) {
@@ -112,7 +156,8 @@ export function SeriesChart({
     );
   }
 
-  const rows = toValueRows(points);
+  const unit = unitForSeries(seriesName);
+  const { valueRows, scoreRows } = toRows(points, range);
   const hasBand = points.some((point) => point.expectedHigh !== null);
   const hasScores = points.some((point) => point.score !== null);
   const hasAnomalies = points.some((point) => point.isAnomaly);
@@ -123,24 +168,18 @@ export function SeriesChart({
     ...(hasAnomalies ? [{ category: ANOMALOUS, color: "rose" }] : []),
   ];
 
-  const scoreRows = points.map((point) => ({
-    time: formatDateTime(point.ts),
-    [SCORE]: point.score,
-    [THRESHOLD]: 1,
-  }));
-
   return (
     <div data-testid="series-chart">
       <LineChart
-        data={rows}
+        data={valueRows}
         index="time"
         categories={lines.map((line) => line.category)}
         colors={lines.map((line) => line.color)}
-        valueFormatter={formatCompact}
-        customTooltip={PointTooltip}
+        valueFormatter={(value) => formatAxisValue(value, unit)}
+        customTooltip={makePointTooltip(unit)}
         connectNulls={false}
         autoMinValue
-        yAxisWidth={48}
+        yAxisWidth={56}
         className={height}
       />
       {showScore && hasScores && (
@@ -149,11 +188,14 @@ export function SeriesChart({
           index="time"
           categories={[SCORE, THRESHOLD]}
           colors={["violet", "rose"]}
-          valueFormatter={formatCompact}
+          valueFormatter={formatScoreTick}
+          minValue={0}
+          maxValue={scoreAxisMax(points.map((point) => point.score))}
+          allowDecimals={false}
           connectNulls={false}
           showLegend
-          yAxisWidth={48}
-          className="mt-2 h-28"
+          yAxisWidth={56}
+          className="mt-2 h-32"
         />
       )}
       {showScore && !hasScores && (
@@ -164,4 +206,8 @@ export function SeriesChart({
       )}
     </div>
   );
+}
+
+function formatScoreTick(value: number): string {
+  return Number.isInteger(value) ? String(value) : formatScore(value);
 }

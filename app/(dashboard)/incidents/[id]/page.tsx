@@ -216,7 +216,16 @@ export default async function IncidentPage({ params }: Props) {
                 "This incident is not tied to a metric series."
               )}
             </p>
-            {telemetry && <SeriesChart points={telemetry.points} />}
+            {telemetry && incident.series && (
+              <SeriesChart
+                seriesName={incident.series.name}
+                points={telemetry.points}
+                range={{
+                  from: telemetry.from.getTime(),
+                  to: telemetry.to.getTime(),
+                }}
+              />
+            )}
           </Card>
 
           <Card className="p-4">

@@ -45,6 +45,7 @@ export default async function ServicePage({ params, searchParams }: Props) {
 
   const now = new Date();
   const { from, to } = rangeBounds(rangeKey, now);
+  const chartRange = { from: from.getTime(), to: to.getTime() };
   const charts = await Promise.all(
     service.series.map((series) => getSeriesChart(series.id, from, to)),
   );
@@ -116,7 +117,12 @@ export default async function ServicePage({ params, searchParams }: Props) {
                 </div>
                 <ModelVersionInfo model={series.modelVersions[0] ?? null} />
               </div>
-              <SeriesChart points={charts[index] ?? []} height="h-48" />
+              <SeriesChart
+                seriesName={series.name}
+                points={charts[index] ?? []}
+                range={chartRange}
+                height="h-48"
+              />
             </Card>
           );
         })}

@@ -1,0 +1,127 @@
+import { formatCompact, formatNumber } from "@/components/format";
+
+// Units of metric series, read from the suffix of the series name, and the
+// axis and tooltip formats that go with them.
+
+export type SeriesUnit =
+  "percent" | "bytes" | "milliseconds" | "seconds" | "count";
+
+/** Infers a series' unit from its name suffix; "count" when none is known. */
+export function unitForSeries(name: string): SeriesUnit {
+  if (/_(utilization|percent|pct)$/.test(name)) return "percent";
+  if (/_bytes$/.test(name)) return "bytes";
+  if (/_ms$/.test(name)) return "milliseconds";
+  if (/_seconds$/.test(name)) return "seconds";
+  return "count";
+}
+
+const BYTE_UNITS = ["B", "kB", "MB", "GB", "TB", "PB"];
+
+/** Formats a byte count with decimal (SI) prefixes, e.g. "1.2 MB". */
+export function formatBytes(value: number, digits = 1): string {
+  const sign = value < 0 ? "-" : "";
+  let magnitude = Math.abs(value);
+  let index = 0;
+  while (magnitude >= 1000 && index < BYTE_UNITS.length - 1) {
+    magnitude /= 1000;
+    index += 1;
+  }
+  const text = magnitude.toLocaleString("en-US", {
+    maximumFractionDigits: index === 0 ? 0 : digits,
+  });
+  return `${sign}${text} ${BYTE_UNITS[index]}`;
+}
+
+/**
+ * Formats a y-axis tick in its unit, compactly, e.g. "45%", "1.2 MB" or
+ * "1.2M". Percent series store percentages (0 to 100), not ratios.
+ */
+export function formatAxisValue(value: number, unit: SeriesUnit): string {
+  switch (unit) {
+    case "percent":
+      return `${formatCompact(value)}%`;
+    case "bytes":
+      return formatBytes(value);
+    case "milliseconds":
+      return `${formatCompact(value)} ms`;
+    case "seconds":
+      return `${formatCompact(value)} s`;
+    case "count":
+      return formatCompact(value);
+  }
+}
+
+/** Formats a tooltip value in its unit, with formatNumber's precision. */
+export function formatMeasurement(value: number, unit: SeriesUnit): string {
+  switch (unit) {
+    case "percent":
+      return `${formatNumber(value)}%`;
+    case "bytes":
+      return formatBytes(value, 2);
+    case "milliseconds":
+      return `${formatNumber(value)} ms`;
+    case "seconds":
+      return `${formatNumber(value)} s`;
+    case "count":
+      return formatNumber(value);
+  }
+}
+
+/**
+ * Returns the top of the anomaly-score axis: the next whole number above the
+ * highest score, and at least 2 so that the threshold of 1 sits mid-axis.
+ */
+export function scoreAxisMax(scores: ReadonlyArray<number | null>): number {
+  let highest = 0;
+  for (const score of scores) {
+    if (score !== null && score > highest) highest = score;
+  }
+  return Math.max(2, Math.ceil(highest));
+}
+
+/** Maximum rows of a chart after filling the range with empty rows. */
+export const MAX_CHART_ROWS = 600;
+
+/**
+ * Returns the times at which a chart needs empty rows so that its x-axis
+ * spans [from, to) at an even step, given the sorted times of its points.
+ * The step is the median spacing of the points, widened if needed to keep
+ * the chart under MAX_CHART_ROWS rows.
+ */
+export function gapTimes(
+  times: readonly number[],
+  from: number,
+  to: number,
+): number[] {
+  const span = to - from;
+  if (span <= 0) return [];
+
+  const spacings = times
+    .slice(1)
+    .map((time, index) => time - times[index]!)
+    .filter((spacing) => spacing > 0)
+    .sort((a, b) => a - b);
+  const median = spacings[Math.floor(spacings.length / 2)];
+  const step = Math.max(median ?? span / 100, span / MAX_CHART_ROWS);
+
+  const gaps: number[] = [];
+  const fill = (start: number, end: number) => {
+    for (let time = start; time < end - step / 2; time += step) {
+      gaps.push(time);
+    }
+  };
+
+  if (times.length === 0) {
+    fill(from, to);
+    return gaps;
+  }
+  fill(from, times[0]!);
+  for (let index = 1; index < times.length; index += 1) {
+    const previous = times[index - 1]!;
+    if (times[index]! - previous > 1.5 * step) {
+      fill(previous + step, times[index]!);
+    }
+  }
+  fill(times[times.length - 1]! + step, to + step / 2);
+  return gaps;
+}

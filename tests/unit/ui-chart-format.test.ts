@@ -1,0 +1,135 @@
+import { describe, expect, it } from "vitest";
+
+import {
+  formatAxisValue,
+  formatBytes,
+  formatMeasurement,
+  gapTimes,
+  MAX_CHART_ROWS,
+  scoreAxisMax,
+  unitForSeries,
+} from "@/components/chart-format";
+import { formatScore, formatThreshold } from "@/components/format";
+
+describe("unitForSeries", () => {
+  it.each([
+    ["rds_cpu_utilization", "percent"],
+    ["ec2_network_in_bytes", "bytes"],
+    ["latency_p99_ms", "milliseconds"],
+    ["job_duration_seconds", "seconds"],
+    ["elb_request_count", "count"],
+    ["queue_depth", "count"],
+  ] as const)("maps %s to %s", (name, unit) => {
+    expect(unitForSeries(name)).toBe(unit);
+  });
+});
+
+describe("formatBytes", () => {
+  it.each([
+    [0, "0 B"],
+    [999, "999 B"],
+    [1_000, "1 kB"],
+    [1_234_567, "1.2 MB"],
+    [5_600_000_000, "5.6 GB"],
+    [-2_500, "-2.5 kB"],
+  ])("formats %d as %s", (value, text) => {
+    expect(formatBytes(value)).toBe(text);
+  });
+});
+
+describe("formatAxisValue", () => {
+  it("adds a percent sign", () => {
+    expect(formatAxisValue(45, "percent")).toBe("45%");
+  });
+
+  it("uses compact notation for counts", () => {
+    expect(formatAxisValue(1_234_567, "count")).toBe("1.2M");
+  });
+
+  it("uses byte prefixes", () => {
+    expect(formatAxisValue(3_400_000, "bytes")).toBe("3.4 MB");
+  });
+
+  it("adds milliseconds", () => {
+    expect(formatAxisValue(1_500, "milliseconds")).toBe("1.5K ms");
+  });
+});
+
+describe("formatMeasurement", () => {
+  it("keeps about three significant digits", () => {
+    expect(formatMeasurement(76.234, "percent")).toBe("76.2%");
+  });
+
+  it("formats bytes with two decimals", () => {
+    expect(formatMeasurement(1_234_567, "bytes")).toBe("1.23 MB");
+  });
+});
+
+describe("scoreAxisMax", () => {
+  it("rounds the highest score up", () => {
+    expect(scoreAxisMax([0.2, 7.86, null, 3])).toBe(8);
+  });
+
+  it("is at least 2", () => {
+    expect(scoreAxisMax([0.4, null])).toBe(2);
+  });
+
+  it("handles no scores", () => {
+    expect(scoreAxisMax([])).toBe(2);
+  });
+});
+
+describe("score and threshold formats", () => {
+  it("shows scores with two decimals", () => {
+    expect(formatScore(2.0834)).toBe("2.08");
+    expect(formatScore(0.1)).toBe("0.10");
+  });
+
+  it("shows thresholds with three digits", () => {
+    expect(formatThreshold(0.41234)).toBe("0.412");
+    expect(formatThreshold(1.5)).toBe("1.50");
+  });
+});
+
+describe("gapTimes", () => {
+  const minute = 60_000;
+
+  it("fills the range before the first point", () => {
+    const times = [10, 11, 12].map((m) => m * minute);
+    const gaps = gapTimes(times, 0, 13 * minute);
+    expect(gaps).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9].map((m) => m * minute));
+  });
+
+  it("fills the range after the last point", () => {
+    const times = [0, 1, 2].map((m) => m * minute);
+    const gaps = gapTimes(times, 0, 6 * minute);
+    expect(gaps).toEqual([3, 4, 5].map((m) => m * minute));
+  });
+
+  it("fills a gap between points", () => {
+    const times = [0, 1, 5, 6].map((m) => m * minute);
+    const gaps = gapTimes(times, 0, 7 * minute);
+    expect(gaps).toEqual([2, 3, 4].map((m) => m * minute));
+  });
+
+  it("adds nothing to a full range", () => {
+    const times = [0, 1, 2, 3].map((m) => m * minute);
+    expect(gapTimes(times, 0, 4 * minute)).toEqual([]);
+  });
+
+  it("caps the number of rows", () => {
+    const gaps = gapTimes([0, 1], 0, 10_000_000);
+    expect(gaps.length).toBeLessThanOrEqual(MAX_CHART_ROWS);
+    expect(gaps.length).toBeGreaterThan(MAX_CHART_ROWS - 5);
+  });
+
+  it("spans an empty series", () => {
+    const gaps = gapTimes([], 0, 100);
+    expect(gaps).toHaveLength(100);
+    expect(gaps[0]).toBe(0);
+  });
+
+  it("returns nothing for an empty range", () => {
+    expect(gapTimes([5], 10, 10)).toEqual([]);
+  });
+});
