@@ -19,9 +19,14 @@ const nextConfig = {
   // the build skips its own pass and `npm start` builds faster.
   typescript: { ignoreBuildErrors: true },
   poweredByHeader: false,
-  // `next dev` would otherwise write agent instruction files into the repo.
+  // `next dev` would otherwise write agent instructions into AGENTS.md.
+  // Next.js 16.5 defaults experimental.agentUpgrade to "security", which
+  // makes `next dev` add upgrade instructions there and `next build` ask
+  // registry.npmjs.org for newer releases. The build output then lists the
+  // disabled experiment as "⨯ agentUpgrade", which is not an error.
+  // experimental.agentFeedback is off by default, so it is not set here.
   agentRules: false,
-  experimental: { agentUpgrade: false, agentFeedback: false },
+  experimental: { agentUpgrade: false },
 };
 
 export default nextConfig;
