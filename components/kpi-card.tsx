@@ -2,16 +2,12 @@ import { RiArrowRightSLine, RiInformationLine } from "@remixicon/react";
 import { Card } from "@tremor/react";
 import Link from "next/link";
 
-import {
-  formatDuration,
-  formatNumber,
-  formatPercent,
-  formatRate,
-} from "@/components/format";
+import { formatDuration, formatPercent, formatRate } from "@/components/format";
 import {
   KpiSparkChart,
   type KpiTrendPoint,
 } from "@/components/kpi-spark-chart";
+import { formatCount, type NounForms } from "@/components/plural";
 import {
   KPI_DEFINITIONS,
   type KpiName,
@@ -23,8 +19,8 @@ type KpiPresentation = {
   title: string;
   color: string;
   format: (value: number) => string;
-  /** Plural noun for the observations in sampleSize, such as "resolved incidents". */
-  sampleLabel: string;
+  /** Noun for the observations in sampleSize, such as "resolved incident". */
+  sampleNoun: NounForms;
   chart: "area" | "bar";
 };
 
@@ -33,35 +29,35 @@ const PRESENTATION: Record<KpiName, KpiPresentation> = {
     title: "Uptime",
     color: "emerald",
     format: (ratio) => formatPercent(ratio, ratio >= 0.999 ? 3 : 2),
-    sampleLabel: "service-impacting incidents",
+    sampleNoun: ["service-impacting incident", "service-impacting incidents"],
     chart: "area",
   },
   mttr: {
     title: "MTTR",
     color: "amber",
     format: (seconds) => formatDuration(seconds * 1000),
-    sampleLabel: "resolved incidents",
+    sampleNoun: ["resolved incident", "resolved incidents"],
     chart: "bar",
   },
   incidentFrequency: {
     title: "Incidents per week",
     color: "rose",
     format: formatRate,
-    sampleLabel: "incidents opened",
+    sampleNoun: ["incident opened", "incidents opened"],
     chart: "bar",
   },
   deploymentFrequency: {
     title: "Deployments per day",
     color: "indigo",
     format: formatRate,
-    sampleLabel: "deployments",
+    sampleNoun: ["deployment", "deployments"],
     chart: "bar",
   },
   errorRate: {
     title: "Error rate",
     color: "orange",
     format: (ratio) => formatPercent(ratio, 3),
-    sampleLabel: "requests",
+    sampleNoun: ["request", "requests"],
     chart: "area",
   },
 };
@@ -136,7 +132,7 @@ export function KpiCard({
             {presentation.format(kpi.value)}
           </p>
           <p className="mt-1 text-xs text-slate-500">
-            {formatNumber(kpi.sampleSize)} {presentation.sampleLabel}
+            {formatCount(kpi.sampleSize, presentation.sampleNoun)}
           </p>
         </div>
       )}

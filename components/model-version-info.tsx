@@ -1,5 +1,6 @@
 import { formatDuration, formatThreshold } from "@/components/format";
 import { LocalTime } from "@/components/local-time";
+import { formatCount } from "@/components/plural";
 import type { ServiceDetail } from "@/lib/services/queries";
 
 type ModelVersion = ServiceDetail["series"][number]["modelVersions"][number];
@@ -40,7 +41,7 @@ export function ModelVersionInfo({ model }: { model: ModelVersion | null }) {
         <dt className="text-slate-500">Trained</dt>
         <dd
           className="font-medium text-slate-900"
-          title={`${model.pointCount} points, ${formatDuration(model.trainingMs)}`}
+          title={`${formatCount(model.pointCount, ["point", "points"])}, ${formatDuration(model.trainingMs)}`}
         >
           <LocalTime value={model.createdAt} />
         </dd>

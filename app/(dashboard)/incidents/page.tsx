@@ -16,6 +16,7 @@ import { AutoRefresh } from "@/components/auto-refresh";
 import { EmptyState } from "@/components/empty-state";
 import { IncidentTable } from "@/components/incident-table";
 import { PageHeader } from "@/components/page-header";
+import { formatCount } from "@/components/plural";
 import { SegmentedLinks } from "@/components/segmented-links";
 import { ServiceFilter } from "@/components/service-filter";
 import { requireUser } from "@/lib/auth/session";
@@ -79,7 +80,7 @@ export default async function IncidentsPage({
           <>
             {incidents.length === INCIDENT_LIST_LIMIT
               ? `The newest ${INCIDENT_LIST_LIMIT} incidents`
-              : `${incidents.length} incident${incidents.length === 1 ? "" : "s"}`}
+              : formatCount(incidents.length, ["incident", "incidents"])}
             {rangeKey
               ? ` opened in the ${RANGE_PRESETS[rangeKey].description}`
               : ""}
