@@ -9,7 +9,7 @@ export function NavBar({ user }: { user: SessionUser }) {
   return (
     <header className="sticky top-0 z-20 border-b border-slate-800 bg-slate-900">
       <div className="mx-auto flex h-14 max-w-7xl items-center gap-6 px-4 sm:px-6">
-        <Link href="/" aria-label="Vigil overview">
+        <Link href="/" prefetch={false} aria-label="Vigil overview">
           <Logo />
         </Link>
         <NavLinks />

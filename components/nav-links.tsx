@@ -23,6 +23,7 @@ export function NavLinks() {
           <Link
             key={link.href}
             href={link.href}
+            prefetch={false}
             aria-current={active ? "page" : undefined}
             className={
               active

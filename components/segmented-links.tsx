@@ -1,6 +1,10 @@
 import Link from "next/link";
 
-/** Renders links as a segmented control and highlights the active one. */
+/**
+ * Renders links as a segmented control and highlights the active one. The
+ * links do not prefetch, so that a page that refreshes itself costs one
+ * request per refresh.
+ */
 export function SegmentedLinks({
   label,
   options,
@@ -17,6 +21,7 @@ export function SegmentedLinks({
         <Link
           key={option.key}
           href={option.href}
+          prefetch={false}
           aria-current={option.active ? "true" : undefined}
           className={
             option.active

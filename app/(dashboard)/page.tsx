@@ -177,6 +177,7 @@ export default async function OverviewPage({
             </h2>
             <Link
               href={buildHref("/incidents", { service: service?.slug })}
+              prefetch={false}
               className="text-xs font-medium text-indigo-600 hover:text-indigo-800"
             >
               All incidents

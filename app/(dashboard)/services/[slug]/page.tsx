@@ -54,6 +54,7 @@ export default async function ServicePage({ params, searchParams }: Props) {
     <>
       <Link
         href="/services"
+        prefetch={false}
         className="mb-3 inline-flex items-center text-sm text-slate-500 hover:text-slate-900"
       >
         <RiArrowLeftSLine className="size-4" aria-hidden />
@@ -136,6 +137,7 @@ export default async function ServicePage({ params, searchParams }: Props) {
             </h2>
             <Link
               href={buildHref("/incidents", { service: service.slug })}
+              prefetch={false}
               className="text-xs font-medium text-indigo-600 hover:text-indigo-800"
             >
               All incidents of this service
