@@ -18,8 +18,10 @@ type Queryable = Pick<pg.ClientBase, "query">;
 
 /**
  * Enqueues one score-series job per series. The job key coalesces bursts of
- * ingest into one pending job per series, and the per-series queue name
- * makes jobs of one series run one at a time, across every worker process.
+ * ingest into one pending job per series. Jobs of one series are serialised
+ * by an advisory lock in the job itself, not by a named queue: a worker that
+ * dies mid-job would hold a named queue locked for graphile-worker's 4-hour
+ * lock timeout, while its advisory lock ends with its connection.
  */
 export async function enqueueSeriesScoring(
   db: Queryable,
@@ -32,7 +34,6 @@ export async function enqueueSeriesScoring(
     `SELECT graphile_worker.add_job(
        $1::text,
        json_build_object('seriesId', id),
-       queue_name := 'series:' || id,
        run_at := now() + make_interval(secs => $3::double precision),
        job_key := 'score-series:' || id,
        job_key_mode := 'preserve_run_at',

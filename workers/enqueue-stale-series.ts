@@ -2,9 +2,12 @@ import type pg from "pg";
 
 import { enqueueSeriesScoring } from "@/lib/queue";
 
-// Backstop for lost or failed score-series jobs: finds series with points
-// newer than scored_until, or never scored, and enqueues them again. The job
-// key in enqueueSeriesScoring makes this a no-op for series already queued.
+// Backstop for lost score-series jobs: finds series with points newer than
+// scored_until, or never scored, and no job at all, and enqueues them. A
+// series whose job is queued, running or has failed all its attempts is left
+// alone, because re-adding a job with the same key would reset its attempt
+// count and retry a failing series forever. New points of such a series
+// enqueue it again through ingest.
 
 export const TASK_ENQUEUE_STALE_SERIES = "enqueue-stale-series";
 
@@ -19,6 +22,8 @@ export async function enqueueStaleSeries(
     `SELECT s.id FROM metric_series s
       WHERE s.last_point_at IS NOT NULL
         AND (s.scored_until IS NULL OR s.last_point_at > s.scored_until)
+        AND NOT EXISTS (SELECT 1 FROM graphile_worker._private_jobs j
+                         WHERE j.key = 'score-series:' || s.id)
         AND (
           EXISTS (SELECT 1 FROM model_version m
                    WHERE m.series_id = s.id AND m.status = 'active')

@@ -170,7 +170,7 @@ describe("POST /api/v1/metrics", () => {
         identifier: TASK_SCORE_SERIES,
         payload: { seriesId: id },
         key: `score-series:${id}`,
-        queue_name: `series:${id}`,
+        queue_name: null,
       })),
     );
   });

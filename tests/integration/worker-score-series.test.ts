@@ -398,4 +398,26 @@ describe("enqueue-stale-series backstop", () => {
     await runScoreSeries(db, seriesId, log);
     expect(await enqueueStaleSeries(db, 500)).toEqual([]);
   });
+
+  it("keeps a failed job's attempt count", async () => {
+    const seriesId = await seedSeries(series.points.slice(0, 600));
+    expect(await enqueueStaleSeries(db, 500)).toEqual([seriesId]);
+    // Mark the job as having used up its attempts, as a series whose
+    // training always fails ends up.
+    await db.query(
+      `UPDATE graphile_worker._private_jobs
+          SET attempts = max_attempts, last_error = 'training diverged'
+        WHERE key = $1`,
+      [`score-series:${seriesId}`],
+    );
+
+    expect(await enqueueStaleSeries(db, 500)).toEqual([]);
+    const { rows } = await db.query<{ attempts: number; max_attempts: number }>(
+      `SELECT attempts, max_attempts FROM graphile_worker._private_jobs
+        WHERE key = $1`,
+      [`score-series:${seriesId}`],
+    );
+    expect(rows).toHaveLength(1);
+    expect(rows[0]!.attempts).toBe(rows[0]!.max_attempts);
+  });
 });
