@@ -4,6 +4,7 @@ import { ApiError } from "@/lib/api/errors";
 import { describeValue, parseInput } from "@/lib/api/validation";
 import {
   canonicalLabelsKey,
+  MAX_LABELS_KEY_BYTES,
   labelsSchema,
   metricNameSchema,
   serviceSlugSchema,
@@ -151,8 +152,18 @@ export function parseMetricsBatch(
 
   const batch = parseInput(buildBatchSchema(limits), input);
   const byKey = new Map<string, ParsedSeries>();
-  for (const entry of batch.series) {
+  for (const [index, entry] of batch.series.entries()) {
     const labelsKey = canonicalLabelsKey(entry.labels);
+    const labelsBytes = Buffer.byteLength(labelsKey, "utf8");
+    if (labelsBytes > MAX_LABELS_KEY_BYTES) {
+      throw new ApiError(
+        400,
+        "invalid_field",
+        `series[${index}].labels encode to ${labelsBytes} bytes of JSON, ` +
+          `more than the limit of ${MAX_LABELS_KEY_BYTES}; shorten the label values`,
+        { field: `series[${index}].labels` },
+      );
+    }
     const key = `${entry.name}\u0000${labelsKey}`;
     let series = byKey.get(key);
     if (series === undefined) {

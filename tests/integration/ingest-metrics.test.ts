@@ -501,6 +501,67 @@ const BAD_CASES: BadCase[] = [
     message: "series[0].labels.a must contain at most 1024 characters",
   },
   {
+    name: "labels too large in all",
+    body: {
+      service: "checkout",
+      series: [
+        {
+          name: "up",
+          labels: { a: "x".repeat(1024), b: "y".repeat(1024) },
+          points: [[base, 1]],
+        },
+      ],
+    },
+    status: 400,
+    code: "invalid_field",
+    field: "series[0].labels",
+    message:
+      "series[0].labels encode to 2063 bytes of JSON, more than the limit " +
+      "of 2048; shorten the label values",
+  },
+  {
+    name: "label value lone surrogate",
+    body: () =>
+      JSON.stringify({
+        service: "checkout",
+        series: [{ name: "up", labels: { a: "\ud800" }, points: [[base, 1]] }],
+      }),
+    status: 400,
+    code: "invalid_field",
+    field: "series[0].labels.a",
+    message:
+      "series[0].labels.a must not contain unpaired UTF-16 surrogates (invalid Unicode)",
+  },
+  {
+    name: "label named __proto__",
+    body: () => ({
+      service: "checkout",
+      series: [
+        {
+          name: "up",
+          labels: JSON.parse('{"host": "a", "__proto__": "evil"}'),
+          points: [[base, 1]],
+        },
+      ],
+    }),
+    status: 400,
+    code: "invalid_field",
+    field: "series[0].labels.__proto__",
+    message:
+      "series[0].labels.__proto__ is not a valid label name: names starting with __ are reserved",
+  },
+  {
+    name: "reserved label name",
+    body: {
+      service: "checkout",
+      series: [{ name: "up", labels: { __name__: "x" }, points: [[base, 1]] }],
+    },
+    status: 400,
+    code: "invalid_field",
+    field: "series[0].labels.__name__",
+    message: /^series\[0\]\.labels\.__name__ is not a valid label name/,
+  },
+  {
     name: "no Authorization header",
     body: validBatch(),
     auth: null,
@@ -612,12 +673,10 @@ describe("POST /api/v1/metrics rejects", () => {
           ? token
           : badCase.auth;
     const before = await counts();
+    const body =
+      typeof badCase.body === "function" ? badCase.body() : badCase.body;
 
-    const { response, json } = await send(
-      badCase.body,
-      badCase.headers ?? {},
-      auth,
-    );
+    const { response, json } = await send(body, badCase.headers ?? {}, auth);
 
     expect(response.status).toBe(badCase.status);
     expect(json.error.code).toBe(badCase.code);
