@@ -211,7 +211,7 @@ export async function queryErrorRate(
     services: string;
     counter_services: string;
     requests: number;
-    errors: number;
+    ratio: number | null;
   }>(
     `WITH ${COMMON_CTES},
      counter_service AS (
@@ -231,8 +231,10 @@ export async function queryErrorRate(
      ),
      total AS (
        SELECT b.idx,
-              sum(p.value) FILTER (WHERE cs.is_request) AS requests,
-              sum(p.value) FILTER (WHERE cs.is_error) AS errors
+              -- numeric, because float8 sums of values near its maximum
+              -- overflow and fail the whole query.
+              sum(p.value::numeric) FILTER (WHERE cs.is_request) AS requests,
+              sum(p.value::numeric) FILTER (WHERE cs.is_error) AS errors
        FROM bucket b
        CROSS JOIN counter_series cs
        JOIN data_point p
@@ -241,8 +243,10 @@ export async function queryErrorRate(
      )
      SELECT (SELECT count(*) FROM selected) AS services,
             (SELECT count(*) FROM counter_service) AS counter_services,
-            coalesce(t.requests, 0)::float8 AS requests,
-            coalesce(t.errors, 0)::float8 AS errors
+            LEAST(coalesce(t.requests, 0), 1e300)::float8 AS requests,
+            CASE WHEN t.requests > 0
+                 THEN LEAST(coalesce(t.errors, 0) / t.requests, 1e300)::float8
+            END AS ratio
      FROM bucket b
      LEFT JOIN total t ON t.idx = b.idx
      ORDER BY b.idx`,
@@ -267,7 +271,7 @@ export async function queryErrorRate(
       };
     }
     return {
-      value: row.errors / row.requests,
+      value: row.ratio,
       unit: "ratio",
       sampleSize: Math.round(row.requests),
     };

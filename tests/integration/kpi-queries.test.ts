@@ -218,6 +218,29 @@ describe("getKpis", () => {
     expect(kpis.uptime.reason).toBe(KPI_NULL_REASONS.noServices);
   });
 
+  it("sums huge counter values without overflow", async () => {
+    const id = await addService("huge", "requests", "errors");
+    // Three points near float8's maximum (about 1.8e308) overflow a float8
+    // sum. Errors are half of requests, so the rate is 0.5.
+    const requests: Array<[string, number]> = [
+      ["2026-11-02T00:00:00Z", 1.7e308],
+      ["2026-11-02T00:05:00Z", 1.7e308],
+      ["2026-11-02T00:10:00Z", 1.7e308],
+    ];
+    await addPoints(id, "requests", {}, requests);
+    await addPoints(
+      id,
+      "errors",
+      {},
+      requests.map(([ts, value]) => [ts, value / 2]),
+    );
+
+    const kpis = await getKpis({ from: FROM, to: TO, serviceIds: [id] });
+
+    expect(kpis.errorRate.value).toBeCloseTo(0.5, 10);
+    expect(Number.isFinite(kpis.errorRate.sampleSize)).toBe(true);
+  });
+
   it("returns null error rate without requests", async () => {
     await seedWeek();
     const kpis = await getKpis({
