@@ -5,18 +5,9 @@ import { signIn } from "next-auth/react";
 import { useRouter } from "next/navigation";
 import { useState, type FormEvent } from "react";
 
-/** Only same-origin paths are followed after login, never another site. */
-function safeCallbackPath(callbackUrl: string | undefined): string {
-  if (
-    !callbackUrl ||
-    !callbackUrl.startsWith("/") ||
-    callbackUrl.startsWith("//")
-  ) {
-    return "/";
-  }
-  return callbackUrl;
-}
+import { safeCallbackPath } from "@/lib/auth/callback-url";
 
+/** Email and password form; after login it follows same-origin paths only. */
 export function LoginForm({ callbackUrl }: { callbackUrl?: string }) {
   const router = useRouter();
   const [error, setError] = useState<string | null>(null);

@@ -13,7 +13,11 @@ export const newUserSchema = z.object({
     .min(MIN_PASSWORD_LENGTH, {
       message: `must be at least ${MIN_PASSWORD_LENGTH} characters`,
     })
-    .max(200),
+    // bcrypt reads only the first 72 bytes, so a longer password would
+    // accept any text after them.
+    .refine((password) => Buffer.byteLength(password, "utf8") <= 72, {
+      message: "must be at most 72 bytes in UTF-8 (bcrypt's limit)",
+    }),
   role: z.enum([Role.admin, Role.responder, Role.viewer]),
 });
 

@@ -56,6 +56,14 @@ async function spendPasswordCheck(password: string): Promise<void> {
   await verifyPassword(password, await unknownUserHash);
 }
 
+/**
+ * Returns the typed email for a log line, or a placeholder when it does not
+ * look like an email: people sometimes type their password into that field.
+ */
+function loggableEmail(email: string): string {
+  return /^[^\s@]+@[^\s@]+$/.test(email) ? email : "[not an email address]";
+}
+
 async function authorize(
   credentials: Record<string, string> | undefined,
 ): Promise<{ id: string; name: string; email: string; role: Role } | null> {
@@ -78,7 +86,10 @@ async function authorize(
   });
   if (!user) {
     await spendPasswordCheck(password);
-    logger.warn({ email, reason: "unknown email" }, "login failed");
+    logger.warn(
+      { email: loggableEmail(email), reason: "unknown email" },
+      "login failed",
+    );
     return null;
   }
 
