@@ -124,6 +124,14 @@ export function formatScore(value: number): string {
   return value.toFixed(2);
 }
 
+/** Formats a value with `digits` significant digits, e.g. 76.23 or 0.01234. */
+export function formatSignificant(value: number, digits = 4): string {
+  if (!Number.isFinite(value)) return String(value);
+  return Number(value.toPrecision(digits)).toLocaleString("en-US", {
+    maximumFractionDigits: 20,
+  });
+}
+
 /** Formats a model's error threshold with three significant digits, e.g. "0.412". */
 export function formatThreshold(value: number): string {
   return value.toPrecision(3);

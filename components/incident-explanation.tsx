@@ -1,4 +1,4 @@
-import { formatNumber, formatScore } from "@/components/format";
+import { formatScore, formatSignificant } from "@/components/format";
 import { deviationOf } from "@/components/incident-points";
 import { LocalTime } from "@/components/local-time";
 import { TextWithTimes } from "@/components/text-with-times";
@@ -16,14 +16,14 @@ function PointCards({
       <div className="rounded-md bg-rose-50 p-3">
         <dt className="text-xs text-rose-700">Observed</dt>
         <dd className="mt-1 text-lg font-semibold tabular-nums text-rose-700">
-          {formatNumber(point.observed)}
+          {formatSignificant(point.observed)}
         </dd>
       </div>
       <div className="rounded-md bg-slate-50 p-3">
         <dt className="text-xs text-slate-500">Expected</dt>
         <dd className="mt-1 text-lg font-semibold tabular-nums text-slate-900">
           {point.expectedLow !== null && point.expectedHigh !== null
-            ? `${formatNumber(point.expectedLow)} to ${formatNumber(point.expectedHigh)}`
+            ? `${formatSignificant(point.expectedLow)} to ${formatSignificant(point.expectedHigh)}`
             : "unknown"}
         </dd>
       </div>
@@ -40,7 +40,7 @@ function PointCards({
 function describeDeviation(point: ScoredPointView): string {
   const deviation = deviationOf(point);
   if (!deviation) return "inside the expected range";
-  return `${formatNumber(deviation.distance)} ${deviation.direction} the expected range`;
+  return `${formatSignificant(deviation.distance)} ${deviation.direction} the expected range`;
 }
 
 /**
@@ -80,7 +80,9 @@ export function IncidentExplanation({
           <p className="text-xs text-slate-500">
             First point of {series} whose anomaly score crossed the threshold of
             1, {describeDeviation(onset)}.
-            {sameAsOnset ? " It is also the largest deviation of the incident." : ""}
+            {sameAsOnset
+              ? " It is also the largest deviation of the incident."
+              : ""}
           </p>
         </section>
       ) : (

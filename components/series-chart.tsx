@@ -23,6 +23,8 @@ const EXPECTED_LOW = "Expected low";
 const ANOMALOUS = "Anomalous";
 const SCORE = "Anomaly score";
 const THRESHOLD = "threshold 1";
+/** Y-axis width in pixels, enough for ticks such as "900 MB" on one line. */
+const Y_AXIS_WIDTH = 72;
 
 type ValueRow = {
   time: string;
@@ -179,7 +181,7 @@ export function SeriesChart({
         customTooltip={makePointTooltip(unit)}
         connectNulls={false}
         autoMinValue
-        yAxisWidth={56}
+        yAxisWidth={Y_AXIS_WIDTH}
         className={height}
       />
       {showScore && hasScores && (
@@ -194,7 +196,7 @@ export function SeriesChart({
           allowDecimals={false}
           connectNulls={false}
           showLegend
-          yAxisWidth={56}
+          yAxisWidth={Y_AXIS_WIDTH}
           className="mt-2 h-32"
         />
       )}

@@ -9,7 +9,11 @@ import {
   scoreAxisMax,
   unitForSeries,
 } from "@/components/chart-format";
-import { formatScore, formatThreshold } from "@/components/format";
+import {
+  formatScore,
+  formatSignificant,
+  formatThreshold,
+} from "@/components/format";
 
 describe("unitForSeries", () => {
   it.each([
@@ -131,5 +135,17 @@ describe("gapTimes", () => {
 
   it("returns nothing for an empty range", () => {
     expect(gapTimes([5], 10, 10)).toEqual([]);
+  });
+});
+
+describe("formatSignificant", () => {
+  it.each([
+    [76.234, "76.23"],
+    [12.2251, "12.23"],
+    [1234567, "1,235,000"],
+    [0.0123456, "0.01235"],
+    [0, "0"],
+  ])("formats %d as %s", (value, text) => {
+    expect(formatSignificant(value)).toBe(text);
   });
 });
