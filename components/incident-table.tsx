@@ -57,7 +57,7 @@ export function IncidentTable({
               <TableCell>
                 <SeverityBadge severity={incident.severity} />
               </TableCell>
-              <TableCell className="max-w-md whitespace-normal">
+              <TableCell className="min-w-40 max-w-md whitespace-normal [overflow-wrap:anywhere]">
                 <Link
                   href={`/incidents/${incident.id}`}
                   prefetch={false}

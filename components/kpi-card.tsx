@@ -91,7 +91,7 @@ export function KpiCard({
 
   return (
     <Card
-      className="flex flex-col gap-3 p-4"
+      className="flex min-w-0 flex-col gap-3 p-4"
       decoration="top"
       decorationColor={presentation.color}
       data-testid={`kpi-${name}`}

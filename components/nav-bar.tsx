@@ -8,14 +8,22 @@ import type { SessionUser } from "@/lib/auth/session";
 export function NavBar({ user }: { user: SessionUser }) {
   return (
     <header className="sticky top-0 z-20 border-b border-slate-800 bg-slate-900">
-      <div className="mx-auto flex h-14 max-w-7xl items-center gap-6 px-4 sm:px-6">
+      {/* On a phone the links wrap onto a second row under the logo and user. */}
+      <div className="mx-auto flex min-h-14 max-w-7xl flex-wrap items-center gap-x-6 gap-y-1 px-4 py-2 sm:flex-nowrap sm:px-6">
         <Link href="/" prefetch={false} aria-label="Vigil overview">
           <Logo />
         </Link>
-        <NavLinks />
-        <div className="ml-auto flex items-center gap-3">
-          <div className="text-right leading-tight" data-testid="current-user">
-            <div className="text-sm font-medium text-white">{user.name}</div>
+        <div className="order-last -ml-3 w-full sm:order-none sm:ml-0 sm:w-auto">
+          <NavLinks />
+        </div>
+        <div className="ml-auto flex min-w-0 items-center gap-3">
+          <div
+            className="min-w-0 text-right leading-tight"
+            data-testid="current-user"
+          >
+            <div className="truncate text-sm font-medium text-white">
+              {user.name}
+            </div>
             <div className="text-xs capitalize text-slate-400">{user.role}</div>
           </div>
           <SignOutButton />

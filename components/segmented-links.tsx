@@ -15,7 +15,7 @@ export function SegmentedLinks({
   return (
     <nav
       aria-label={label}
-      className="inline-flex rounded-md border border-slate-200 bg-white p-0.5 shadow-sm"
+      className="inline-flex max-w-full overflow-x-auto rounded-md border border-slate-200 bg-white p-0.5 shadow-sm"
     >
       {options.map((option) => (
         <Link
@@ -25,8 +25,8 @@ export function SegmentedLinks({
           aria-current={option.active ? "true" : undefined}
           className={
             option.active
-              ? "rounded px-3 py-1 text-sm font-medium text-white bg-slate-900"
-              : "rounded px-3 py-1 text-sm font-medium text-slate-600 hover:bg-slate-100 hover:text-slate-900"
+              ? "shrink-0 whitespace-nowrap rounded px-3 py-1 text-sm font-medium text-white bg-slate-900"
+              : "shrink-0 whitespace-nowrap rounded px-3 py-1 text-sm font-medium text-slate-600 hover:bg-slate-100 hover:text-slate-900"
           }
         >
           {option.label}

@@ -14,7 +14,7 @@ export function SignOutButton() {
         setPending(true);
         void signOut({ callbackUrl: "/login" });
       }}
-      className="inline-flex items-center gap-1.5 rounded-md px-2.5 py-1.5 text-sm text-slate-300 hover:bg-slate-800 hover:text-white disabled:opacity-60"
+      className="inline-flex shrink-0 items-center gap-1.5 whitespace-nowrap rounded-md px-2.5 py-1.5 text-sm text-slate-300 hover:bg-slate-800 hover:text-white disabled:opacity-60"
     >
       <RiLogoutBoxRLine className="size-4" aria-hidden />
       Sign out

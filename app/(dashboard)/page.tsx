@@ -116,7 +116,10 @@ export default async function OverviewPage({
       </section>
 
       <section className="mt-6 grid grid-cols-1 gap-4 lg:grid-cols-4">
-        <Card className="h-fit p-4 lg:col-span-1" data-testid="open-incidents">
+        <Card
+          className="h-fit min-w-0 p-4 lg:col-span-1"
+          data-testid="open-incidents"
+        >
           <h2 className="text-sm font-medium text-slate-600">Open incidents</h2>
           <p className="mt-2 text-3xl font-semibold tabular-nums text-slate-900">
             {open.total}
@@ -170,7 +173,7 @@ export default async function OverviewPage({
           )}
         </Card>
 
-        <Card className="p-0 lg:col-span-3">
+        <Card className="min-w-0 p-0 lg:col-span-3">
           <div className="flex items-center justify-between border-b border-slate-200 px-4 py-3">
             <h2 className="text-sm font-medium text-slate-900">
               Latest incidents

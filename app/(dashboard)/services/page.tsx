@@ -37,7 +37,7 @@ export default async function ServicesPage() {
               key={service.id}
               href={`/services/${service.slug}`}
               prefetch={false}
-              className="group"
+              className="group min-w-0"
             >
               <Card className="h-full p-4 transition group-hover:ring-indigo-300">
                 <div className="flex items-start justify-between gap-3">
