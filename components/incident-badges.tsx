@@ -24,10 +24,21 @@ export function StatusBadge({ status }: { status: IncidentStatus }) {
   );
 }
 
-export function SeverityBadge({ severity }: { severity: Severity }) {
+export function SeverityBadge({
+  severity,
+  title,
+}: {
+  severity: Severity;
+  title?: string;
+}) {
   const style = SEVERITY_STYLE[severity];
   return (
-    <Badge color={style.color} size="xs">
+    <Badge
+      color={style.color}
+      size="xs"
+      title={title}
+      data-testid="incident-severity"
+    >
       {style.label}
     </Badge>
   );

@@ -4,7 +4,13 @@ import type { Metadata } from "next";
 import Link from "next/link";
 import { notFound } from "next/navigation";
 
-import { formatAgo, formatDuration, formatLabels } from "@/components/format";
+import { AutoRefresh } from "@/components/auto-refresh";
+import {
+  formatAgo,
+  formatDuration,
+  formatLabels,
+  formatScore,
+} from "@/components/format";
 import { IncidentActions } from "@/components/incident-actions";
 import { SeverityBadge, StatusBadge } from "@/components/incident-badges";
 import { IncidentExplanation } from "@/components/incident-explanation";
@@ -17,6 +23,8 @@ import { hasRole, requireUser } from "@/lib/auth/session";
 import { getIncidentDetail, getOnsetTelemetry } from "@/lib/incidents/queries";
 
 type Props = { params: Promise<{ id: string }> };
+
+const LIVE_REFRESH_MS = 15_000;
 
 /** Gap between data time and detection above which the header shows both. */
 const DETECTION_DELAY_SHOWN_MS = 5 * 60 * 1000;
@@ -59,6 +67,12 @@ export default async function IncidentPage({ params }: Props) {
     Math.abs(detectedAt.getTime() - incident.openedAt.getTime()) >
       DETECTION_DELAY_SHOWN_MS;
   const end = incident.resolvedAt ?? now;
+  // The detector raises the severity with the peak score of an open
+  // incident without adding a timeline event, so the header explains it.
+  const severityDescription =
+    incident.source === "detector"
+      ? "Current severity. The detector raises it while the incident is open, as the peak anomaly score rises."
+      : "Current severity";
   const labels = incident.series ? formatLabels(incident.series.labels) : "";
   // The worker, or a user deleted since, leaves no user on the incident row;
   // the timeline event still names the actor.
@@ -83,11 +97,25 @@ export default async function IncidentPage({ params }: Props) {
         <div className="min-w-0">
           <div className="mb-2 flex flex-wrap items-center gap-2">
             <StatusBadge status={incident.status} />
-            <SeverityBadge severity={incident.severity} />
+            <SeverityBadge
+              severity={incident.severity}
+              title={severityDescription}
+            />
+            {incident.peakScore !== null && (
+              <span
+                className="text-xs tabular-nums text-slate-500"
+                title={severityDescription}
+              >
+                peak score {formatScore(incident.peakScore)}
+              </span>
+            )}
             <Badge color="slate" size="xs">
               {incident.source}
             </Badge>
             <span className="text-sm text-slate-400">#{incident.id}</span>
+            {incident.status !== "resolved" && (
+              <AutoRefresh intervalMs={LIVE_REFRESH_MS} />
+            )}
           </div>
           <h1 className="text-xl font-semibold tracking-tight text-slate-900">
             {incident.title}
@@ -200,7 +228,7 @@ export default async function IncidentPage({ params }: Props) {
       </Card>
 
       <div className="grid grid-cols-1 gap-4 lg:grid-cols-3">
-        <div className="space-y-4 lg:col-span-2">
+        <div className="min-w-0 space-y-4 lg:col-span-2">
           <Card className="p-4">
             <h2 className="text-sm font-medium text-slate-900">
               Telemetry around the onset
@@ -248,7 +276,7 @@ export default async function IncidentPage({ params }: Props) {
           </Card>
         </div>
 
-        <Card className="h-fit p-4">
+        <Card className="h-fit min-w-0 p-4">
           <h2 className="mb-4 text-sm font-medium text-slate-900">Timeline</h2>
           <IncidentTimeline events={incident.events} now={now} />
         </Card>
