@@ -27,7 +27,30 @@ export const logFormat = resolveLogFormat(
   process.stdout.isTTY === true,
 );
 
-const options: pino.LoggerOptions = {
+/**
+ * Error fields that hold connection objects instead of facts about the
+ * error. pg-pool sets err.client to the whole pg.Client of an idle
+ * connection that failed, which would add kilobytes to the line.
+ */
+const OMITTED_ERROR_FIELDS = ["client", "connection"];
+
+/**
+ * Serializes an error with pino's standard serializer (type, message,
+ * stack, code and the other own fields) minus OMITTED_ERROR_FIELDS. Values
+ * that are not errors pass through unchanged.
+ */
+export function serializeError(value: unknown): unknown {
+  const serialized: unknown = pino.stdSerializers.err(value as Error);
+  if (serialized === value || typeof serialized !== "object") {
+    return serialized;
+  }
+  for (const field of OMITTED_ERROR_FIELDS) {
+    delete (serialized as Record<string, unknown>)[field];
+  }
+  return serialized;
+}
+
+export const loggerOptions: pino.LoggerOptions = {
   level: process.env.LOG_LEVEL ?? "info",
   base: { process: process.env.VIGIL_PROCESS ?? "vigil" },
   redact: {
@@ -47,6 +70,8 @@ const options: pino.LoggerOptions = {
     ],
     censor: "[redacted]",
   },
+  // graphile-worker logs its errors under "error", Vigil's code under "err".
+  serializers: { err: serializeError, error: serializeError },
   timestamp: pino.stdTimeFunctions.isoTime,
 };
 
@@ -67,6 +92,8 @@ function prettyStream() {
 }
 
 export const logger =
-  logFormat === "pretty" ? pino(options, prettyStream()) : pino(options);
+  logFormat === "pretty"
+    ? pino(loggerOptions, prettyStream())
+    : pino(loggerOptions);
 
 export type Logger = typeof logger;
