@@ -185,20 +185,34 @@ export function SeriesChart({
         className={height}
       />
       {showScore && hasScores && (
-        <LineChart
-          data={scoreRows}
-          index="time"
-          categories={[SCORE, THRESHOLD]}
-          colors={["violet", "rose"]}
-          valueFormatter={formatScoreTick}
-          minValue={0}
-          maxValue={scoreAxisMax(points.map((point) => point.score))}
-          allowDecimals={false}
-          connectNulls={false}
-          showLegend
-          yAxisWidth={Y_AXIS_WIDTH}
-          className="mt-2 h-32"
-        />
+        <>
+          {/* Tremor's legend takes about 60 px of the chart's height, which
+              left too little room for the score ticks, so it is drawn here. */}
+          <p className="mt-3 flex justify-end gap-4 text-xs text-slate-500">
+            <span className="inline-flex items-center gap-1.5">
+              <span className="size-2 rounded-full bg-violet-500" aria-hidden />
+              {SCORE}
+            </span>
+            <span className="inline-flex items-center gap-1.5">
+              <span className="size-2 rounded-full bg-rose-500" aria-hidden />
+              {THRESHOLD}
+            </span>
+          </p>
+          <LineChart
+            data={scoreRows}
+            index="time"
+            categories={[SCORE, THRESHOLD]}
+            colors={["violet", "rose"]}
+            valueFormatter={formatScoreTick}
+            minValue={0}
+            maxValue={scoreAxisMax(points.map((point) => point.score))}
+            allowDecimals={false}
+            connectNulls={false}
+            showLegend={false}
+            yAxisWidth={Y_AXIS_WIDTH}
+            className="h-28"
+          />
+        </>
       )}
       {showScore && !hasScores && (
         <p className="mt-2 text-xs text-slate-500">
