@@ -106,3 +106,17 @@ test("runbook scores carry a label", async ({ page, state }) => {
   await expect(scores.first()).toHaveText("match score 0.90");
   await expect(scores.nth(1)).toHaveText("match score 0.35");
 });
+
+test("explanation shows onset and deviation", async ({ page, state }) => {
+  await login(page, state.users.admin);
+  await page.goto(`/incidents/${state.incidents.latency}`);
+
+  const explanation = page.getByTestId("incident-explanation");
+  await expect(explanation.getByTestId("onset-point")).toContainText(
+    "Observed",
+  );
+  await expect(explanation.getByTestId("max-deviation-point")).toContainText(
+    "Observed",
+  );
+  await expect(explanation).toContainText("Largest deviation");
+});
