@@ -91,9 +91,11 @@ function prettyStream() {
   });
 }
 
+// Both streams write synchronously, so log lines and the start command's
+// plain output lines reach the terminal in the order they were written.
 export const logger =
   logFormat === "pretty"
     ? pino(loggerOptions, prettyStream())
-    : pino(loggerOptions);
+    : pino(loggerOptions, pino.destination({ dest: 1, sync: true }));
 
 export type Logger = typeof logger;

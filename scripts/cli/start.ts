@@ -242,7 +242,7 @@ export async function startCommand(
         onBackfilled: () => {
           if (progress.status === "stream" || shuttingDown) return;
           printLoginHint();
-          print("  Demo backfill finished; the live stream has started.");
+          print("  Demo backfill finished. The live stream has started.");
         },
       });
     }
