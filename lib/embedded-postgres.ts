@@ -182,6 +182,12 @@ export async function startEmbeddedPostgres(options: {
   return {
     url,
     stop: async () => {
+      // A server that already exited (killed, or crashed) has no pid file,
+      // and pg_ctl stop would fail on it: there is nothing left to stop.
+      if (!existsSync(path.join(clusterDir, "postmaster.pid"))) {
+        log.warn("embedded PostgreSQL had already stopped");
+        return;
+      }
       await runPgCtl(["stop", "-D", clusterDir, "-m", "fast", "-w"]);
       log.info("embedded PostgreSQL stopped");
     },

@@ -49,9 +49,11 @@ const graphileLogger = new GraphileLogger((scope) => {
     const fields = job
       ? { ...scopeFields, ...rest, jobId: job.id, task: job.task_identifier }
       : { ...scopeFields, ...rest };
+    // A successful job is routine: the task logs its own news at info.
+    const routine = level === "info" && message.startsWith("Completed task");
     if (level === "error") workerLog.error(fields, message);
     else if (level === "warning") workerLog.warn(fields, message);
-    else if (level === "info") workerLog.info(fields, message);
+    else if (level === "info" && !routine) workerLog.info(fields, message);
     else workerLog.debug(fields, message);
   };
 });

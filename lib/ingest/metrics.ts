@@ -158,6 +158,7 @@ export async function ingestMetrics(
     insertedPoints: result.insertedPoints,
     duplicatePoints: batch.pointCount - result.insertedPoints,
   };
-  log.info(outcome, "stored metrics batch");
+  // Routine at the rate exporters send; rejections are logged at warn.
+  log.debug(outcome, "stored metrics batch");
   return outcome;
 }
