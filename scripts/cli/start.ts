@@ -1,6 +1,5 @@
 import type { ChildProcess } from "node:child_process";
 import { once } from "node:events";
-import { createRequire } from "node:module";
 
 import type { Config } from "@/lib/config";
 import { closeDb } from "@/lib/db";
@@ -28,8 +27,11 @@ import { Supervisor, waitForHttp } from "./supervisor";
 // build, then the web server and the worker as child processes, and the
 // demo replay when asked. Ctrl-C or SIGTERM stops everything in reverse.
 
-const require = createRequire(import.meta.url);
-const TSX_CLI = require.resolve("tsx/cli");
+// The worker runs in node with tsx's loader, not under the tsx command:
+// that command relays signals to a second node process and kills it with
+// SIGKILL when it does not confirm a signal within 30 ms, which on a busy
+// machine cut the ordered shutdown short.
+const WORKER_ARGS = ["--import", "tsx", "workers/main.ts"];
 
 const CHILD_STOP_TIMEOUT_MS = 15_000;
 const WEB_READY_TIMEOUT_MS = 120_000;
@@ -199,7 +201,7 @@ export async function startCommand(
     });
     supervisor.start({
       name: "worker",
-      args: [TSX_CLI, "workers/main.ts"],
+      args: WORKER_ARGS,
       env: { ...childEnv, VIGIL_PROCESS: "worker" },
       cwd: root,
     });

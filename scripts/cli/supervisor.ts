@@ -4,10 +4,9 @@ import { logger } from "@/lib/logger";
 
 // Runs the web server and the worker as child processes. Each child leads
 // its own process group, so that a stop also reaches the processes it
-// starts (tsx runs the worker in a second node process). The terminal's
-// Ctrl-C then reaches the start command, which stops them in order, but
-// not the children. It does reach the embedded PostgreSQL, which shares the
-// start command's process group.
+// starts. The terminal's Ctrl-C then reaches the start command, which stops
+// them in order, but not the children. The embedded PostgreSQL runs in a
+// session of its own (pg_ctl), so Ctrl-C does not reach it either.
 
 export type ChildSpec = {
   name: string;
