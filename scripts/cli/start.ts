@@ -34,6 +34,9 @@ import { Supervisor, waitForHttp } from "./supervisor";
 const WORKER_ARGS = ["--import", "tsx", "workers/main.ts"];
 
 const CHILD_STOP_TIMEOUT_MS = 15_000;
+// A crashed web server or worker is restarted: accepted data is committed,
+// and the worker resumes each series from its last scored point.
+const CHILD_RESTART = { maxRestarts: 5, windowMs: 5 * 60_000 };
 const WEB_READY_TIMEOUT_MS = 120_000;
 const DUPLICATE_SIGNAL_WINDOW_MS = 1_000;
 
@@ -82,7 +85,7 @@ export async function startCommand(
   const supervisor = new Supervisor((name, code, signal) => {
     log.error(
       { child: name, code, signal },
-      "child process exited unexpectedly; stopping Vigil",
+      "child process exited unexpectedly and will not be restarted; stopping Vigil",
     );
     void shutdown(1);
   });
@@ -198,12 +201,14 @@ export async function startCommand(
       ],
       env: webEnv,
       cwd: root,
+      restart: CHILD_RESTART,
     });
     supervisor.start({
       name: "worker",
       args: WORKER_ARGS,
       env: { ...childEnv, VIGIL_PROCESS: "worker" },
       cwd: root,
+      restart: CHILD_RESTART,
     });
     const webUrl = localWebUrl(config.VIGIL_HOST, config.PORT);
     await waitForHttp(

@@ -13,7 +13,16 @@ export type ChildSpec = {
   args: string[];
   env: NodeJS.ProcessEnv;
   cwd: string;
+  /**
+   * Restart the child when it exits unexpectedly, at most `maxRestarts`
+   * times within `windowMs`; after that the exit counts as unexpected.
+   */
+  restart?: { maxRestarts: number; windowMs: number };
 };
+
+/** First restart delay; it doubles with each restart in the window. */
+const RESTART_DELAY_MS = 1_000;
+const MAX_RESTART_DELAY_MS = 30_000;
 
 type Managed = {
   name: string;
@@ -24,6 +33,8 @@ type Managed = {
 
 export class Supervisor {
   private readonly children: Managed[] = [];
+  private readonly restarts = new Map<string, number[]>();
+  private readonly restartTimers = new Set<NodeJS.Timeout>();
   private stopping = false;
 
   constructor(
@@ -53,7 +64,9 @@ export class Supervisor {
             { child: spec.name, pid: child.pid, code, signal },
             "child process exited",
           );
-          if (!this.stopping) this.onUnexpectedExit(spec.name, code, signal);
+          if (!this.stopping && !this.scheduleRestart(spec, code, signal)) {
+            this.onUnexpectedExit(spec.name, code, signal);
+          }
           resolve();
         });
       }),
@@ -66,6 +79,46 @@ export class Supervisor {
     return child;
   }
 
+  /**
+   * Schedules a restart of a child that exited unexpectedly, with a delay
+   * that doubles per restart. Returns false when the restart budget of
+   * its spec is spent, or when it has none.
+   */
+  private scheduleRestart(
+    spec: ChildSpec,
+    code: number | null,
+    signal: NodeJS.Signals | null,
+  ): boolean {
+    if (!spec.restart) return false;
+    const now = Date.now();
+    const recent = (this.restarts.get(spec.name) ?? []).filter(
+      (at) => now - at < spec.restart!.windowMs,
+    );
+    if (recent.length >= spec.restart.maxRestarts) {
+      logger.error(
+        { child: spec.name, restarts: recent.length, code, signal },
+        "child process keeps exiting; not restarting it again",
+      );
+      return false;
+    }
+    recent.push(now);
+    this.restarts.set(spec.name, recent);
+    const delayMs = Math.min(
+      RESTART_DELAY_MS * 2 ** (recent.length - 1),
+      MAX_RESTART_DELAY_MS,
+    );
+    logger.warn(
+      { child: spec.name, code, signal, delayMs, restart: recent.length },
+      "child process exited unexpectedly; restarting it",
+    );
+    const timer = setTimeout(() => {
+      this.restartTimers.delete(timer);
+      if (!this.stopping) this.start(spec);
+    }, delayMs);
+    this.restartTimers.add(timer);
+    return true;
+  }
+
   isRunning(name: string): boolean {
     return this.children.some((entry) => entry.name === name && entry.running);
   }
@@ -76,6 +129,8 @@ export class Supervisor {
    */
   async stopAll(timeoutMs: number): Promise<void> {
     this.stopping = true;
+    for (const timer of this.restartTimers) clearTimeout(timer);
+    this.restartTimers.clear();
     const running = this.children.filter((entry) => entry.running);
     for (const entry of running) signalGroup(entry, "SIGTERM");
 
@@ -104,6 +159,8 @@ export class Supervisor {
   /** Kills every child group at once, for a forced exit. */
   killAll(): void {
     this.stopping = true;
+    for (const timer of this.restartTimers) clearTimeout(timer);
+    this.restartTimers.clear();
     for (const entry of this.children) {
       if (entry.running) signalGroup(entry, "SIGKILL");
     }
