@@ -8,7 +8,7 @@ function crashingChild(restart?: { maxRestarts: number; windowMs: number }) {
   return {
     name: "crasher",
     args: ["-e", "process.exit(3)"],
-    env: { PATH: process.env.PATH },
+    env: { ...process.env },
     cwd: process.cwd(),
     restart,
   };
