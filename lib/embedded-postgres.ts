@@ -16,10 +16,10 @@ import { logger } from "@/lib/logger";
 // second start finds the same data.
 //
 // The package creates the cluster (initdb). Starting and stopping go
-// through pg_ctl instead of the package, because pg_ctl runs the server in a
-// session of its own: a Ctrl-C in the terminal then reaches Vigil's
-// processes only, and Vigil stops the database last, after the web server
-// and the worker have closed their connections.
+// through pg_ctl instead, because pg_ctl runs the server in a session of its
+// own. A Ctrl-C in the terminal then reaches Vigil's processes only, and
+// Vigil stops the database last, after the web server and the worker have
+// closed their connections.
 
 export type EmbeddedDatabase = {
   url: string;

@@ -1,7 +1,7 @@
-// Where the login form may send the browser after signing in: only a path on
-// Vigil's own origin. Browsers read "/\host" and "/<tab>/host" as "//host",
-// so the check parses the value with the WHATWG URL parser, as they do,
-// instead of looking at its first characters.
+// Validation of the login form's callback URL: after signing in, the browser
+// may only go to a path on Vigil's own origin. Browsers read "/\host" and
+// "/<tab>/host" as "//host", so the check parses the value with the WHATWG
+// URL parser, as they do, instead of looking at its first characters.
 
 const PLACEHOLDER_ORIGIN = "http://vigil.invalid";
 
