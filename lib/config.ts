@@ -20,6 +20,9 @@ const booleanFlagDefaultTrue = z
 const positiveInt = (fallback: number) =>
   z.coerce.number().int().positive().default(fallback);
 
+const port = (fallback: number) =>
+  z.coerce.number().int().min(1).max(65535).default(fallback);
+
 const envSchema = z.object({
   NODE_ENV: z
     .enum(["development", "production", "test"])
@@ -32,8 +35,8 @@ const envSchema = z.object({
     })
     .optional(),
   VIGIL_DATA_DIR: z.string().min(1).default(".vigil"),
-  VIGIL_EMBEDDED_PG_PORT: positiveInt(5544),
-  PORT: positiveInt(3000),
+  VIGIL_EMBEDDED_PG_PORT: port(5544),
+  PORT: port(3000),
   VIGIL_HOST: z.string().min(1).default("127.0.0.1"),
   NEXTAUTH_URL: z.string().url().optional(),
   NEXTAUTH_SECRET: z.string().min(32).optional(),

@@ -50,8 +50,20 @@ export function serializeError(value: unknown): unknown {
   return serialized;
 }
 
+const LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"];
+
+/**
+ * The level from LOG_LEVEL, or info when it is not a pino level. The logger
+ * is created before lib/config.ts validates the environment, and pino would
+ * throw on an unknown level; the config check then names the variable.
+ */
+function levelFromEnv(): string {
+  const level = process.env.LOG_LEVEL;
+  return level && LEVELS.includes(level) ? level : "info";
+}
+
 export const loggerOptions: pino.LoggerOptions = {
-  level: process.env.LOG_LEVEL ?? "info",
+  level: levelFromEnv(),
   base: { process: process.env.VIGIL_PROCESS ?? "vigil" },
   redact: {
     paths: [

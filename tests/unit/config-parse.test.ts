@@ -54,6 +54,8 @@ describe("parseConfig", () => {
   it.each([
     ["PORT", "abc"],
     ["PORT", "-1"],
+    ["PORT", "99999"],
+    ["VIGIL_EMBEDDED_PG_PORT", "70000"],
     ["VIGIL_DEMO_SPEED", "0"],
     ["VIGIL_DEMO", "maybe"],
     ["LOG_LEVEL", "verbose"],
