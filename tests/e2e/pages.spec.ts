@@ -60,4 +60,8 @@ test("every page renders", async ({ page, state }) => {
 
   const missing = await page.goto("/incidents/999999");
   expect(missing?.status()).toBe(404);
+  for (const path of ["/services/no-such-service", "/services/%00"]) {
+    const response = await page.goto(path);
+    expect(response?.status(), path).toBe(404);
+  }
 });

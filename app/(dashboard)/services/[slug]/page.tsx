@@ -22,6 +22,7 @@ import { PageHeader } from "@/components/page-header";
 import { SegmentedLinks } from "@/components/segmented-links";
 import { SeriesChart } from "@/components/series-chart";
 import { requireUser } from "@/lib/auth/session";
+import { SERVICE_SLUG_PATTERN } from "@/lib/ingest/schemas";
 import { getSeriesChart, getServiceDetail } from "@/lib/services/queries";
 
 const LIVE_REFRESH_MS = 15_000;
@@ -40,7 +41,11 @@ export default async function ServicePage({ params, searchParams }: Props) {
   await requireUser();
   const { slug } = await params;
   const rangeKey = parseRange(await searchParams);
-  const service = await getServiceDetail(decodeURIComponent(slug));
+  // Only a valid slug reaches the database: a NUL byte in the path, for
+  // one, would fail the query with a 500 instead of a 404.
+  const decoded = safeDecode(slug);
+  if (decoded === null || !SERVICE_SLUG_PATTERN.test(decoded)) notFound();
+  const service = await getServiceDetail(decoded);
   if (!service) notFound();
 
   const now = new Date();
@@ -168,4 +173,12 @@ export default async function ServicePage({ params, searchParams }: Props) {
       </div>
     </>
   );
+}
+
+function safeDecode(segment: string): string | null {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    return null;
+  }
 }
