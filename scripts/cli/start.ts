@@ -21,7 +21,7 @@ import {
 } from "./database";
 import { buildNextApp, buildReason, NEXT_BIN, sourceHash } from "./next-build";
 import { CliError, print, printError, seconds } from "./output";
-import { Supervisor, waitForHttp } from "./supervisor";
+import { checkPortFree, Supervisor, waitForHttp } from "./supervisor";
 
 // `vigil start`: database, migrations, first admin, runbook library, web
 // build, then the web server and the worker as child processes, and the
@@ -130,6 +130,16 @@ export async function startCommand(
   }
 
   try {
+    // Checked first: otherwise the start would wait for another program's
+    // server on that port and report it as Vigil.
+    await checkPortFree(config.VIGIL_HOST, config.PORT).catch(
+      (error: NodeJS.ErrnoException) => {
+        throw new CliError(
+          `Cannot listen on ${config.VIGIL_HOST}:${config.PORT} (${error.code ?? error.message}). ` +
+            "Another program may be using the port: stop it, or set PORT to a free port.",
+        );
+      },
+    );
     let mark = performance.now();
     database = await resolveDatabase(config, { command: "start" });
     process.on("SIGINT", onSignal);

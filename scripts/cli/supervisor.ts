@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from "node:child_process";
+import net from "node:net";
 
 import { logger } from "@/lib/logger";
 
@@ -206,4 +207,18 @@ export async function waitForHttp(
     }
   }
   throw new Error(`${url} did not respond within ${timeoutMs / 1000} s`);
+}
+
+/**
+ * Resolves when nothing listens on host:port yet, by binding it briefly.
+ * Rejects with the listen error (EADDRINUSE, EACCES, ...) otherwise.
+ */
+export function checkPortFree(host: string, port: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.once("error", reject);
+    server.listen({ host, port, exclusive: true }, () => {
+      server.close(() => resolve());
+    });
+  });
 }
