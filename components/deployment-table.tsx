@@ -8,8 +8,7 @@ import {
   TableRow,
 } from "@tremor/react";
 
-import { formatAgo } from "@/components/format";
-import { LocalTime } from "@/components/local-time";
+import { TimeWithAgo } from "@/components/time-with-ago";
 import type { ServiceDetail } from "@/lib/services/queries";
 
 const STATUS_COLORS: Record<string, string> = {
@@ -71,12 +70,7 @@ export function DeploymentTable({
               </Badge>
             </TableCell>
             <TableCell>
-              <div className="text-slate-700">
-                <LocalTime value={deployment.deployedAt} />
-              </div>
-              <div className="text-xs text-slate-400">
-                {formatAgo(deployment.deployedAt, now)}
-              </div>
+              <TimeWithAgo value={deployment.deployedAt} now={now} />
             </TableCell>
           </TableRow>
         ))}

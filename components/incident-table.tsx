@@ -8,9 +8,9 @@ import {
 } from "@tremor/react";
 import Link from "next/link";
 
-import { formatAgo, formatDuration } from "@/components/format";
+import { formatDuration } from "@/components/format";
 import { SeverityBadge, StatusBadge } from "@/components/incident-badges";
-import { LocalTime } from "@/components/local-time";
+import { TimeWithAgo } from "@/components/time-with-ago";
 import type { IncidentListItem } from "@/lib/incidents/queries";
 
 type IncidentRow = Pick<
@@ -81,12 +81,7 @@ export function IncidentTable({
                 </TableCell>
               )}
               <TableCell>
-                <div className="text-slate-700">
-                  <LocalTime value={incident.openedAt} />
-                </div>
-                <div className="text-xs text-slate-400">
-                  {formatAgo(incident.openedAt, now)}
-                </div>
+                <TimeWithAgo value={incident.openedAt} now={now} />
               </TableCell>
               <TableCell className="text-right tabular-nums text-slate-700">
                 {incident.resolvedAt ? (

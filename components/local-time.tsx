@@ -14,7 +14,7 @@ const utcFormat = new Intl.DateTimeFormat("en-GB", {
 });
 
 /**
- * A timestamp shown in the viewer's time zone. The server cannot know that
+ * Renders a timestamp in the viewer's time zone. The server cannot know that
  * zone, so the server render and the first client render both show UTC and
  * an effect then switches to local time. The tooltip shows the full time,
  * after `description` when one is given.

@@ -53,9 +53,10 @@ export function serializeError(value: unknown): unknown {
 const LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"];
 
 /**
- * The level from LOG_LEVEL, or info when it is not a pino level. The logger
- * is created before lib/config.ts validates the environment, and pino would
- * throw on an unknown level; the config check then names the variable.
+ * Returns the level from LOG_LEVEL, or info when it is not a pino level.
+ * The logger is created before lib/config.ts validates the environment, and
+ * pino would throw on an unknown level. The config check then names the
+ * variable.
  */
 function levelFromEnv(): string {
   const level = process.env.LOG_LEVEL;

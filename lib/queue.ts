@@ -19,9 +19,9 @@ type Queryable = Pick<pg.ClientBase, "query">;
 /**
  * Enqueues one score-series job per series. The job key coalesces bursts of
  * ingest into one pending job per series. Jobs of one series are serialised
- * by an advisory lock in the job itself, not by a named queue: a worker that
- * dies mid-job would hold a named queue locked for graphile-worker's 4-hour
- * lock timeout, while its advisory lock ends with its connection.
+ * by an advisory lock in the job itself, not by a named queue. A worker that
+ * dies mid-job would hold a named queue locked until graphile-worker's
+ * 4-hour lock timeout, whereas its advisory lock ends with its connection.
  */
 export async function enqueueSeriesScoring(
   db: Queryable,

@@ -11,7 +11,7 @@ import type { Role } from "@/lib/generated/prisma/enums";
 import { logger } from "@/lib/logger";
 
 // next-auth 4 with one credentials provider. Sessions are JWTs in an
-// encrypted cookie that carry the user's id, name, email and role; server
+// encrypted cookie that carry the user's id, name, email and role. Server
 // code still re-reads the user from the database on each request
 // (lib/auth/session.ts), so a role change or a deleted user takes effect
 // without waiting for the token to expire.

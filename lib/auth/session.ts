@@ -18,7 +18,7 @@ export type SessionUser = {
 
 const ROLE_RANK: Record<Role, number> = { viewer: 0, responder: 1, admin: 2 };
 
-/** Whether `role` is `minRole` or above, in the order admin > responder > viewer. */
+/** Checks that `role` is `minRole` or above, in the order admin > responder > viewer. */
 export function hasRole(role: Role, minRole: Role): boolean {
   return ROLE_RANK[role] >= ROLE_RANK[minRole];
 }
@@ -37,7 +37,7 @@ export class ForbiddenError extends Error {
 
 /**
  * Returns the signed-in user as stored in the database now, or null when
- * nobody is signed in or the session's user no longer exists. Cached per
+ * the request has no session or the session's user no longer exists. Cached per
  * request, so a layout and its page share one lookup.
  */
 export const getSessionUser = cache(async (): Promise<SessionUser | null> => {
@@ -57,8 +57,8 @@ export const getSessionUser = cache(async (): Promise<SessionUser | null> => {
 });
 
 /**
- * Returns the signed-in user. Redirects to /login when nobody is signed in,
- * and throws ForbiddenError when the user's role is below `minRole`.
+ * Returns the signed-in user. Redirects to /login when the request has no
+ * session, and throws ForbiddenError when the user's role is below `minRole`.
  */
 export async function requireUser(
   minRole: Role = "viewer",

@@ -4,10 +4,11 @@ import type { Prisma } from "@/lib/generated/prisma/client";
 import { logger } from "@/lib/logger";
 
 // Acknowledge and resolve. Each runs in one transaction whose conditional
-// UPDATE only matches an incident in a status the action may leave, so when
-// two people click at once PostgreSQL's row lock makes the second UPDATE
-// re-check the row after the first commits, match nothing, and report who
-// got there first. The timeline event is written in the same transaction.
+// UPDATE only matches an incident in a status the action may leave. When two
+// people click at once, PostgreSQL's row lock makes the second UPDATE
+// re-check the row after the first commits. It then matches nothing and
+// reports who got there first. The timeline event is written in the same
+// transaction.
 
 export type IncidentActor = { id: number; name: string };
 
@@ -20,7 +21,7 @@ export type IncidentActionResult =
       action: IncidentAction;
       incidentId: number;
       status: IncidentStatus;
-      /** Name of whoever moved the incident to `status`, when known. */
+      /** Name of the person or process that set `status`, when known. */
       by: string | null;
       at: Date | null;
     }

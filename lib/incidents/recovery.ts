@@ -18,9 +18,9 @@ import { logger as rootLogger, type Logger } from "@/lib/logger";
 // Ends the series' detector incident when its anomaly episode ends.
 //
 // A triggered incident, which no responder has acknowledged, is resolved at
-// the data time of the first point of the quiet run: the series was back in
-// range from then on, so the incident's duration is the anomaly's, also for
-// incidents found in backfilled history. An acknowledged incident stays
+// the data time of the first point of the quiet run. The series was back in
+// range from then on, so the incident lasts as long as the anomaly did, also
+// when it was found in backfilled history. An acknowledged incident stays
 // open for its responder and only gets a "recovered" event, as does every
 // incident when automatic resolution is off.
 

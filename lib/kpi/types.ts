@@ -16,7 +16,7 @@ export type KpiRange = {
 
 /**
  * One KPI over one range. value is null when the range has no data for it,
- * and reason then says why in words the UI can show.
+ * and reason then explains why, in words the UI can show.
  */
 export type KpiValue = {
   value: number | null;

@@ -27,10 +27,10 @@ import { checkPortFree, Supervisor, waitForHttp } from "./supervisor";
 // build, then the web server and the worker as child processes, and the
 // demo replay when asked. Ctrl-C or SIGTERM stops everything in reverse.
 
-// The worker runs in node with tsx's loader, not under the tsx command:
-// that command relays signals to a second node process and kills it with
-// SIGKILL when it does not confirm a signal within 30 ms, which on a busy
-// machine cut the ordered shutdown short.
+// The worker runs in node with tsx's loader, not under the tsx command.
+// That command relays signals to a second node process and kills it with
+// SIGKILL when it does not confirm a signal within 30 ms (tsx 4.23), which
+// on a busy machine cut the ordered shutdown short.
 const WORKER_ARGS = ["--import", "tsx", "workers/main.ts"];
 
 const CHILD_STOP_TIMEOUT_MS = 15_000;

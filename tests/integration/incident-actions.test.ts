@@ -19,7 +19,7 @@ let serviceId: number;
 beforeEach(async () => {
   await truncateAll(databaseUrl);
   const prisma = getPrisma();
-  // These users never log in, so a placeholder stands in for the bcrypt hash.
+  // These users never log in, so a placeholder replaces the bcrypt hash.
   alice = await prisma.user.create({
     data: {
       email: "alice@example.test",
