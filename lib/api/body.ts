@@ -1,3 +1,6 @@
+import { promisify } from "node:util";
+import zlib from "node:zlib";
+
 import { ApiError } from "@/lib/api/errors";
 import { findJsonSyntaxError } from "@/lib/api/json-syntax";
 
@@ -74,12 +77,97 @@ export function parseJsonText(text: string): unknown {
   }
 }
 
+const gunzip = promisify(zlib.gunzip);
+const inflate = promisify(zlib.inflate);
+
+export type RequestBody = {
+  bytes: Uint8Array;
+  /**
+   * Content-Encoding the bytes are still in: "identity" after gzip or
+   * deflate were decoded here, or "snappy", which only remote write uses and
+   * decodes itself.
+   */
+  encoding: "identity" | "snappy";
+};
+
+/**
+ * Reads the body and decodes a gzip or deflate Content-Encoding, with
+ * maxBytes applying to the bytes received and again to the decoded bytes,
+ * so that a small compressed body cannot expand without bound. Any other
+ * encoding than these, identity and snappy gets a 415.
+ */
+export async function readRequestBody(
+  request: Request,
+  maxBytes: number,
+): Promise<RequestBody> {
+  const header = (request.headers.get("content-encoding") ?? "identity")
+    .trim()
+    .toLowerCase();
+  if (!["identity", "", "gzip", "x-gzip", "deflate", "snappy"].includes(header)) {
+    throw new ApiError(
+      415,
+      "unsupported_encoding",
+      `Content-Encoding "${header}" is not supported; ` +
+        "send identity, gzip or deflate (or snappy for remote write)",
+      { field: "Content-Encoding" },
+    );
+  }
+  const raw = await readBodyBytes(request, maxBytes);
+  if (header === "snappy") return { bytes: raw, encoding: "snappy" };
+  if (header === "identity" || header === "") {
+    return { bytes: raw, encoding: "identity" };
+  }
+
+  const decode = header === "deflate" ? inflate : gunzip;
+  try {
+    const decoded = await decode(raw, { maxOutputLength: maxBytes });
+    return { bytes: new Uint8Array(decoded), encoding: "identity" };
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "ERR_BUFFER_TOO_LARGE") {
+      throw new ApiError(
+        413,
+        "payload_too_large",
+        `decompressed request body is larger than the limit of ${maxBytes} ` +
+          "bytes (VIGIL_INGEST_MAX_BODY_BYTES)",
+      );
+    }
+    throw new ApiError(
+      400,
+      "invalid_encoding",
+      `request body is not valid ${header} data: ${(error as Error).message}`,
+      { field: "Content-Encoding" },
+    );
+  }
+}
+
+/** Decodes UTF-8 bytes, with a 400 naming what was expected on bad input. */
+export function decodeUtf8(bytes: Uint8Array, what: string): string {
+  try {
+    return new TextDecoder("utf-8", { fatal: true }).decode(bytes);
+  } catch {
+    throw new ApiError(
+      400,
+      "invalid_encoding",
+      `request body is not valid UTF-8; send ${what} encoded as UTF-8`,
+    );
+  }
+}
+
 /** Reads and parses a JSON body of at most maxBytes bytes of UTF-8. */
 export async function readJsonBody(
   request: Request,
   maxBytes: number,
 ): Promise<unknown> {
-  const bytes = await readBodyBytes(request, maxBytes);
+  const { bytes, encoding } = await readRequestBody(request, maxBytes);
+  if (encoding !== "identity") {
+    throw new ApiError(
+      415,
+      "unsupported_encoding",
+      "Content-Encoding snappy is only accepted by remote write; " +
+        "send JSON as identity, gzip or deflate",
+      { field: "Content-Encoding" },
+    );
+  }
 
   let text: string;
   try {

@@ -1,6 +1,10 @@
 import { randomUUID } from "node:crypto";
 
-import { readJsonBody } from "@/lib/api/body";
+import {
+  readJsonBody,
+  readRequestBody,
+  type RequestBody,
+} from "@/lib/api/body";
 import { ApiError, apiErrorBody } from "@/lib/api/errors";
 import { authenticateBearer, requireScope } from "@/lib/auth/api-token";
 import { getConfig } from "@/lib/config";
@@ -24,21 +28,30 @@ export type ApiRouteOptions = {
   scope: TokenScope;
 };
 
-export type ApiRouteContext = {
+/** What every handler gets, with or without a bearer token. */
+export type RequestContext = {
   request: Request;
   requestId: string;
-  token: ApiToken;
-  /** Logger with requestId, route and tokenId bound. */
+  /** Logger with requestId and route bound (and tokenId after auth). */
   log: Logger;
   params: Record<string, string>;
   /** Reads the body as JSON within VIGIL_INGEST_MAX_BODY_BYTES. */
   readJson: () => Promise<unknown>;
+  /**
+   * Reads the raw body within VIGIL_INGEST_MAX_BODY_BYTES, with gzip and
+   * deflate Content-Encoding decoded (see readRequestBody).
+   */
+  readBody: () => Promise<RequestBody>;
 };
+
+export type ApiRouteContext = RequestContext & { token: ApiToken };
 
 export type ApiResult = {
   status?: number;
   body: unknown;
   headers?: Record<string, string>;
+  /** A finished response to send as it is, for bodies that are not JSON. */
+  raw?: Response;
 };
 
 type NextRouteContext = { params?: Promise<Record<string, string>> };
@@ -72,37 +85,67 @@ export function apiRoute(
   options: ApiRouteOptions,
   handler: (context: ApiRouteContext) => Promise<ApiResult>,
 ): (request: Request, context?: NextRouteContext) => Promise<Response> {
+  return wrapRoute(options.route, async (context, setTokenId) => {
+    const token = await authenticateBearer(context.request);
+    setTokenId(token.id);
+    requireScope(token, options.scope);
+    return handler({ ...context, log: context.log.child({ tokenId: token.id }), token });
+  });
+}
+
+/**
+ * Like apiRoute for a route that authenticates the request itself, such as
+ * a webhook signed with a shared secret instead of a bearer token.
+ */
+export function unauthenticatedRoute(
+  route: string,
+  handler: (context: RequestContext) => Promise<ApiResult>,
+): (request: Request, context?: NextRouteContext) => Promise<Response> {
+  return wrapRoute(route, (context) => handler(context));
+}
+
+function wrapRoute(
+  route: string,
+  handler: (
+    context: RequestContext,
+    setTokenId: (id: number) => void,
+  ) => Promise<ApiResult>,
+): (request: Request, context?: NextRouteContext) => Promise<Response> {
   return async (request, nextContext) => {
     const startedAt = performance.now();
     const requestId = resolveRequestId(request);
-    const requestLog = logger.child({ requestId, route: options.route });
+    const requestLog = logger.child({ requestId, route });
     let tokenId: number | undefined;
 
     try {
-      const token = await authenticateBearer(request);
-      tokenId = token.id;
-      const log = requestLog.child({ tokenId });
-      requireScope(token, options.scope);
-
       const params = (await nextContext?.params) ?? {};
       const maxBytes = getConfig().VIGIL_INGEST_MAX_BODY_BYTES;
-      const result = await handler({
-        request,
-        requestId,
-        token,
-        log,
-        params,
-        readJson: () => readJsonBody(request, maxBytes),
-      });
+      const result = await handler(
+        {
+          request,
+          requestId,
+          log: requestLog,
+          params,
+          readJson: () => readJsonBody(request, maxBytes),
+          readBody: () => readRequestBody(request, maxBytes),
+        },
+        (id) => {
+          tokenId = id;
+        },
+      );
 
       const status = result.status ?? 200;
       // Debug, because exporters send a request every few seconds. Rejected
       // and failed requests log at warn and error below.
-      log.debug(
-        { status, durationMs: Math.round(performance.now() - startedAt) },
+      requestLog.debug(
+        {
+          tokenId,
+          status,
+          durationMs: Math.round(performance.now() - startedAt),
+        },
         "handled API request",
       );
-      return jsonResponse(status, result.body, requestId, result.headers);
+      return result.raw ?? jsonResponse(status, result.body, requestId, result.headers);
     } catch (error) {
       if (error instanceof ApiError) {
         requestLog.warn(
