@@ -56,6 +56,7 @@ const envSchema = z.object({
   VIGIL_INGEST_MAX_POINTS: positiveInt(100_000),
   VIGIL_INGEST_MAX_AGE_DAYS: positiveInt(365),
   VIGIL_INGEST_MAX_FUTURE_MINUTES: positiveInt(10),
+  VIGIL_INGEST_MAX_NEW_SERIES_PER_HOUR: positiveInt(10_000),
   VIGIL_CHROMIUM_PATH: z.string().optional(),
 });
 

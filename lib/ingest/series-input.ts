@@ -27,6 +27,11 @@ export type SeriesInput = {
    * "timeseries[3]" or "line 12". Errors read "<field>.labels.host ...".
    */
   field: string;
+  /**
+   * Names point i in errors, such as "line 14" for text formats. Without it
+   * errors name `${field}.points[i]`.
+   */
+  pointField?: (index: number) => string;
 };
 
 /** What a receiver tells the client, and logs, about one request. */
