@@ -96,6 +96,8 @@ function buildBatchSchema(limits: TimestampLimits) {
 
 /** One series of a validated batch, with points merged across duplicates. */
 export type ParsedSeries = {
+  /** Index of the series' first entry in the request's series array. */
+  index: number;
   name: string;
   /** Label set as canonical JSON with sorted keys. */
   labelsKey: string;
@@ -168,6 +170,7 @@ export function parseMetricsBatch(
     let series = byKey.get(key);
     if (series === undefined) {
       series = {
+        index,
         name: entry.name,
         labelsKey,
         timestamps: [],

@@ -32,6 +32,8 @@ export type SeriesInput = {
    * errors name `${field}.points[i]`.
    */
   pointField?: (index: number) => string;
+  /** Names the service in errors; `${field}.service` when absent. */
+  serviceField?: string;
 };
 
 /** What a receiver tells the client, and logs, about one request. */

@@ -6,6 +6,7 @@ import path from "node:path";
 import pg from "pg";
 
 import { startEmbeddedPostgres } from "@/lib/embedded-postgres";
+import { clearSeriesCache } from "@/lib/ingest/store";
 import { migrate } from "@/lib/migrate";
 import { installQueueSchema } from "@/lib/queue";
 
@@ -93,6 +94,8 @@ export async function createTestDatabase(
 
 /** Empties every Vigil table; integration tests call it in beforeEach. */
 export async function truncateAll(url: string): Promise<void> {
+  // RESTART IDENTITY reuses series ids, so ids cached by ingest go stale.
+  clearSeriesCache();
   const client = new pg.Client({ connectionString: url });
   await client.connect();
   try {

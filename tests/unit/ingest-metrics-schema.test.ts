@@ -50,6 +50,7 @@ describe("parseMetricsBatch", () => {
 
     expect(batch.series).toEqual([
       {
+        index: 0,
         name: "up",
         labelsKey: "{}",
         timestamps: [Date.parse("2026-12-04T11:00:00Z"), now - 60_000],

@@ -1,0 +1,572 @@
+import type pg from "pg";
+
+import { ApiError } from "@/lib/api/errors";
+import { getConfig } from "@/lib/config";
+import { getPool } from "@/lib/db";
+import type { ApiToken } from "@/lib/generated/prisma/client";
+import {
+  LABEL_NAME_PATTERN,
+  MAX_LABEL_NAME_LENGTH,
+  MAX_LABEL_VALUE_LENGTH,
+  MAX_LABELS,
+  MAX_LABELS_KEY_BYTES,
+  MAX_METRIC_NAME_LENGTH,
+  METRIC_NAME_PATTERN,
+  SERVICE_SLUG_PATTERN,
+} from "@/lib/ingest/schemas";
+import type { SeriesInput, StoreResult } from "@/lib/ingest/series-input";
+import { resolveServiceForWrite } from "@/lib/ingest/services";
+import { withTransaction } from "@/lib/ingest/transaction";
+import type { Logger } from "@/lib/logger";
+import { enqueueSeriesScoring } from "@/lib/queue";
+
+// Stores the series of one metrics request, whatever format it came in:
+// validates every series and point first, then writes all of it in one
+// transaction or nothing. A point is identified by (series, timestamp), and
+// ON CONFLICT DO NOTHING makes a retried request store nothing twice.
+//
+// The statements per request are few and fixed: one lookup per service, one
+// lookup of series ids not in the process cache, one insert of new series,
+// one insert of all points through unnest(), one update of last_point_at
+// and one enqueue of scoring jobs.
+
+type Queryable = Pick<pg.ClientBase, "query">;
+
+/** A validated series, merged across repeats within the request. */
+type PreparedSeries = {
+  /** Service slug, or null for the token's bound service. */
+  service: string | null;
+  name: string;
+  labelsKey: string;
+  timestamps: number[];
+  values: number[];
+  field: string;
+  serviceField: string;
+  serviceId?: number;
+  seriesId?: number;
+};
+
+// Series ids by service, name and labels, so that a known series costs no
+// lookup. Bounded: past SERIES_CACHE_LIMIT entries the cache starts over.
+// An id of a series deleted since then fails the points insert on the
+// foreign key, and storeSeries clears the cache and retries once.
+// NOTE: ids are never reused by PostgreSQL unless the table is truncated with
+// RESTART IDENTITY (tests do, and call clearSeriesCache).
+const SERIES_CACHE_LIMIT = 500_000;
+const seriesIdCache = new Map<string, number>();
+
+function cacheKey(serviceId: number, name: string, labelsKey: string): string {
+  return `${serviceId}\u0000${name}\u0000${labelsKey}`;
+}
+
+function rememberSeries(entries: PreparedSeries[]): void {
+  if (seriesIdCache.size + entries.length > SERIES_CACHE_LIMIT) {
+    seriesIdCache.clear();
+  }
+  for (const entry of entries) {
+    seriesIdCache.set(
+      cacheKey(entry.serviceId!, entry.name, entry.labelsKey),
+      entry.seriesId!,
+    );
+  }
+}
+
+/** Forgets every cached series id; for tests that delete series. */
+export function clearSeriesCache(): void {
+  seriesIdCache.clear();
+}
+
+const LONE_SURROGATE =
+  /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
+function invalid(field: string, message: string): ApiError {
+  return new ApiError(400, "invalid_field", `${field} ${message}`, { field });
+}
+
+function describe(text: string): string {
+  const quoted = JSON.stringify(text);
+  return quoted.length > 60 ? `${quoted.slice(0, 57)}..."` : quoted;
+}
+
+function checkText(value: string, field: string): void {
+  if (value.includes("\u0000")) {
+    throw invalid(field, "must not contain NUL characters");
+  }
+  if (LONE_SURROGATE.test(value)) {
+    throw invalid(
+      field,
+      "must not contain unpaired UTF-16 surrogates (invalid Unicode)",
+    );
+  }
+}
+
+/**
+ * Checks a label set and returns its canonical key: JSON with sorted names,
+ * the same form the JSON API stores.
+ */
+function labelsKeyOf(labels: Record<string, string>, field: string): string {
+  const names = Object.keys(labels).sort();
+  if (names.length > MAX_LABELS) {
+    throw invalid(
+      `${field}.labels`,
+      `must contain at most ${MAX_LABELS} labels, got ${names.length}`,
+    );
+  }
+  const sorted: Record<string, string> = {};
+  for (const name of names) {
+    const value = labels[name];
+    if (
+      name.length > MAX_LABEL_NAME_LENGTH ||
+      !LABEL_NAME_PATTERN.test(name) ||
+      name.startsWith("__")
+    ) {
+      throw invalid(
+        `${field}.labels`,
+        `has an invalid label name ${describe(name)}: label names must match ` +
+          "[a-zA-Z_][a-zA-Z0-9_]*, not start with __ and have at most " +
+          `${MAX_LABEL_NAME_LENGTH} characters`,
+      );
+    }
+    if (typeof value !== "string") {
+      throw invalid(`${field}.labels.${name}`, "must be a string");
+    }
+    if (value.length > MAX_LABEL_VALUE_LENGTH) {
+      throw invalid(
+        `${field}.labels.${name}`,
+        `must be at most ${MAX_LABEL_VALUE_LENGTH} characters, ` +
+          `got ${value.length}`,
+      );
+    }
+    checkText(value, `${field}.labels.${name}`);
+    sorted[name] = value;
+  }
+  const key = JSON.stringify(sorted);
+  const bytes = Buffer.byteLength(key, "utf8");
+  if (bytes > MAX_LABELS_KEY_BYTES) {
+    throw invalid(
+      `${field}.labels`,
+      `encode to ${bytes} bytes of JSON, more than the limit of ` +
+        `${MAX_LABELS_KEY_BYTES}; shorten the label values`,
+    );
+  }
+  return key;
+}
+
+type Limits = {
+  minMs: number;
+  maxMs: number;
+  maxAgeDays: number;
+  maxFutureMinutes: number;
+  maxPoints: number;
+};
+
+function checkTime(ms: number, field: string, limits: Limits): void {
+  if (!Number.isFinite(ms)) {
+    throw invalid(field, `must be a time, got ${String(ms)}`);
+  }
+  const shown = `${ms} (${new Date(ms).toISOString()})`;
+  if (ms < limits.minMs) {
+    throw invalid(
+      field,
+      `must not be older than ${limits.maxAgeDays} days ` +
+        `(VIGIL_INGEST_MAX_AGE_DAYS), got ${shown}`,
+    );
+  }
+  if (ms > limits.maxMs) {
+    throw invalid(
+      field,
+      `must not be later than ${limits.maxFutureMinutes} minutes from now ` +
+        `(VIGIL_INGEST_MAX_FUTURE_MINUTES), got ${shown}`,
+    );
+  }
+}
+
+type Prepared = {
+  series: PreparedSeries[];
+  points: number;
+  skippedNonFinite: number;
+};
+
+/** Validates every input and merges series that repeat within the request. */
+function prepare(inputs: readonly SeriesInput[], limits: Limits): Prepared {
+  let total = 0;
+  for (const input of inputs) total += input.values.length;
+  if (total > limits.maxPoints) {
+    throw new ApiError(
+      413,
+      "too_many_points",
+      `request contains ${total} points, more than the limit of ` +
+        `${limits.maxPoints} (VIGIL_INGEST_MAX_POINTS); ` +
+        "split it into smaller requests",
+    );
+  }
+
+  const byKey = new Map<string, PreparedSeries>();
+  let points = 0;
+  let skippedNonFinite = 0;
+  for (const input of inputs) {
+    const { field } = input;
+    if (input.service !== null && !SERVICE_SLUG_PATTERN.test(input.service)) {
+      throw invalid(
+        input.serviceField ?? `${field}.service`,
+        "must be 1 to 63 characters of lowercase a-z, 0-9 and '-', " +
+          `got ${describe(input.service)}`,
+      );
+    }
+    if (
+      input.name.length > MAX_METRIC_NAME_LENGTH ||
+      !METRIC_NAME_PATTERN.test(input.name)
+    ) {
+      throw invalid(
+        `${field}.name`,
+        "must be a Prometheus metric name matching [a-zA-Z_:][a-zA-Z0-9_:]* " +
+          `of at most ${MAX_METRIC_NAME_LENGTH} characters, ` +
+          `got ${describe(input.name)}`,
+      );
+    }
+    if (input.timestamps.length !== input.values.length) {
+      throw new Error(
+        `${field}: ${input.timestamps.length} timestamps for ` +
+          `${input.values.length} values`,
+      );
+    }
+    const labelsKey = labelsKeyOf(input.labels, field);
+
+    const key = `${input.service ?? ""}\u0000${input.name}\u0000${labelsKey}`;
+    let series = byKey.get(key);
+    if (series === undefined) {
+      series = {
+        service: input.service,
+        name: input.name,
+        labelsKey,
+        timestamps: [],
+        values: [],
+        field,
+        serviceField: input.serviceField ?? `${field}.service`,
+      };
+      byKey.set(key, series);
+    }
+    for (let i = 0; i < input.values.length; i += 1) {
+      const value = input.values[i]!;
+      const ms = Math.floor(input.timestamps[i]!);
+      const pointField = input.pointField?.(i) ?? `${field}.points[${i}]`;
+      checkTime(ms, `${pointField} timestamp`, limits);
+      if (!Number.isFinite(value)) {
+        skippedNonFinite += 1;
+        continue;
+      }
+      series.timestamps.push(ms);
+      series.values.push(value);
+      points += 1;
+    }
+  }
+  return { series: [...byKey.values()], points, skippedNonFinite };
+}
+
+/** Resolves each distinct service of the request to its id, in slug order. */
+async function resolveServices(
+  db: Queryable,
+  series: PreparedSeries[],
+  token: ApiToken,
+  log: Logger,
+): Promise<string[]> {
+  const slugs = new Map<string | null, PreparedSeries>();
+  for (const entry of series) {
+    if (!slugs.has(entry.service)) slugs.set(entry.service, entry);
+  }
+
+  const ids = new Map<string | null, number>();
+  const names: string[] = [];
+  const ordered = [...slugs.keys()].sort((a, b) =>
+    (a ?? "").localeCompare(b ?? ""),
+  );
+  for (const slug of ordered) {
+    const { field, serviceField } = slugs.get(slug)!;
+    if (slug === null) {
+      if (token.serviceId === null) {
+        throw new ApiError(
+          400,
+          "missing_service",
+          `${field} names no service: add a service or job label ` +
+            "(service.name for OTLP), pass ?service=<slug> in the URL, " +
+            "or use a token bound to one service",
+          { field },
+        );
+      }
+      const { rows } = await db.query<{ slug: string }>(
+        "SELECT slug FROM service WHERE id = $1",
+        [token.serviceId],
+      );
+      ids.set(null, token.serviceId);
+      names.push(rows[0]?.slug ?? String(token.serviceId));
+      continue;
+    }
+    const service = await resolveServiceForWrite(
+      db,
+      slug,
+      token,
+      serviceField,
+    );
+    if (service.created) {
+      log.info({ serviceId: service.id, slug }, "created service");
+    }
+    ids.set(slug, service.id);
+    names.push(slug);
+  }
+  for (const entry of series) entry.serviceId = ids.get(entry.service)!;
+  return [...new Set(names)].sort();
+}
+
+/**
+ * Fills seriesId from the cache, then from the database, and inserts the
+ * series that do not exist yet within the new-series-per-hour limit.
+ * Returns the series this request created.
+ */
+async function resolveSeries(
+  db: Queryable,
+  series: PreparedSeries[],
+  maxNewPerHour: number,
+): Promise<PreparedSeries[]> {
+  const unknown: PreparedSeries[] = [];
+  for (const entry of series) {
+    const id = seriesIdCache.get(
+      cacheKey(entry.serviceId!, entry.name, entry.labelsKey),
+    );
+    if (id === undefined) unknown.push(entry);
+    else entry.seriesId = id;
+  }
+  if (unknown.length === 0) return [];
+
+  const found = await db.query<{ ordinal: string; id: number }>(
+    `SELECT input.ordinal, s.id
+       FROM unnest($1::int[], $2::text[], $3::text[])
+            WITH ORDINALITY AS input(service_id, name, labels_key, ordinal)
+       JOIN metric_series s USING (service_id, name, labels_key)`,
+    [
+      unknown.map((entry) => entry.serviceId!),
+      unknown.map((entry) => entry.name),
+      unknown.map((entry) => entry.labelsKey),
+    ],
+  );
+  for (const row of found.rows) {
+    unknown[Number(row.ordinal) - 1]!.seriesId = row.id;
+  }
+  const missing = unknown.filter((entry) => entry.seriesId === undefined);
+  if (missing.length === 0) return [];
+
+  // The service row lock serialises requests that create series of one
+  // service, so that two of them cannot both pass the limit.
+  const perService = new Map<number, PreparedSeries[]>();
+  for (const entry of missing) {
+    const list = perService.get(entry.serviceId!) ?? [];
+    list.push(entry);
+    perService.set(entry.serviceId!, list);
+  }
+  for (const serviceId of [...perService.keys()].sort((a, b) => a - b)) {
+    const created = perService.get(serviceId)!;
+    const { rows } = await db.query<{ slug: string; recent: string }>(
+      `SELECT s.slug,
+              (SELECT count(*) FROM metric_series m
+                WHERE m.service_id = s.id
+                  AND m.created_at > now() - interval '1 hour') AS recent
+         FROM service s WHERE s.id = $1 FOR NO KEY UPDATE`,
+      [serviceId],
+    );
+    const recent = Number(rows[0]?.recent ?? 0);
+    if (recent + created.length > maxNewPerHour) {
+      throw new ApiError(
+        429,
+        "too_many_new_series",
+        `service "${rows[0]?.slug}" may create at most ${maxNewPerHour} new ` +
+          "series per hour (VIGIL_INGEST_MAX_NEW_SERIES_PER_HOUR); it created " +
+          `${recent} in the last hour and this request adds ${created.length}, ` +
+          `such as ${created[0]!.name}${created[0]!.labelsKey}. ` +
+          "Check for a label with unbounded values",
+        {
+          field: created[0]!.field,
+          headers: { "retry-after": "3600" },
+          logContext: { serviceId, recent, requested: created.length },
+        },
+      );
+    }
+  }
+
+  // Sorted so that concurrent requests creating the same series take their
+  // index locks in one order. A concurrent insert of the same series makes
+  // ON CONFLICT update it in place, which returns its id all the same.
+  missing.sort(
+    (a, b) =>
+      a.serviceId! - b.serviceId! ||
+      compare(a.name, b.name) ||
+      compare(a.labelsKey, b.labelsKey),
+  );
+  const inserted = await db.query<{ id: number; ordinal: string }>(
+    `WITH input AS (
+       SELECT * FROM unnest($1::int[], $2::text[], $3::text[])
+         WITH ORDINALITY AS t(service_id, name, labels_key, ordinal)
+     ), upserted AS (
+       INSERT INTO metric_series (service_id, name, labels, labels_key)
+       SELECT service_id, name, labels_key::jsonb, labels_key
+         FROM input ORDER BY ordinal
+       ON CONFLICT (service_id, name, labels_key)
+         DO UPDATE SET name = EXCLUDED.name
+       RETURNING id, service_id, name, labels_key
+     )
+     SELECT upserted.id, input.ordinal
+       FROM upserted JOIN input USING (service_id, name, labels_key)`,
+    [
+      missing.map((entry) => entry.serviceId!),
+      missing.map((entry) => entry.name),
+      missing.map((entry) => entry.labelsKey),
+    ],
+  );
+  for (const row of inserted.rows) {
+    missing[Number(row.ordinal) - 1]!.seriesId = row.id;
+  }
+  return missing;
+}
+
+function compare(a: string, b: string): number {
+  if (a === b) return 0;
+  return a < b ? -1 : 1;
+}
+
+/**
+ * Inserts every point with one statement, in (series, time) order so that
+ * two requests with common points wait on each other instead of
+ * deadlocking, and moves last_point_at forward. Returns the ids of series
+ * that got new points and how many points were stored.
+ */
+async function insertPoints(
+  db: Queryable,
+  series: PreparedSeries[],
+): Promise<{ changed: number[]; inserted: number }> {
+  const ordered = [...series].sort((a, b) => a.seriesId! - b.seriesId!);
+  let count = 0;
+  for (const entry of ordered) count += entry.timestamps.length;
+  const ids = new Array<number>(count);
+  const times = new Array<string>(count);
+  const values = new Array<number>(count);
+  let at = 0;
+  for (const entry of ordered) {
+    const order = entry.timestamps.map((_, i) => i);
+    order.sort((a, b) => entry.timestamps[a]! - entry.timestamps[b]!);
+    for (const i of order) {
+      ids[at] = entry.seriesId!;
+      times[at] = new Date(entry.timestamps[i]!).toISOString();
+      values[at] = entry.values[i]!;
+      at += 1;
+    }
+  }
+
+  // The last_point_at update locks series rows in id order (FOR NO KEY
+  // UPDATE does not conflict with the foreign key checks of the insert).
+  const { rows } = await db.query<{ id: number; inserted: string }>(
+    `WITH inserted AS (
+       INSERT INTO data_point (series_id, ts, value)
+       SELECT * FROM unnest($1::int[], $2::timestamptz[], $3::float8[])
+       ON CONFLICT (series_id, ts) DO NOTHING
+       RETURNING series_id, ts
+     ), latest AS (
+       SELECT series_id AS id, max(ts) AS last_ts, count(*) AS inserted
+         FROM inserted GROUP BY series_id
+     ), locked AS (
+       SELECT m.id FROM metric_series m JOIN latest USING (id)
+        WHERE m.last_point_at IS NULL OR m.last_point_at < latest.last_ts
+        ORDER BY m.id FOR NO KEY UPDATE OF m
+     ), moved AS (
+       UPDATE metric_series m SET last_point_at = latest.last_ts
+         FROM latest JOIN locked USING (id)
+        WHERE m.id = latest.id
+     )
+     SELECT id, inserted FROM latest`,
+    [ids, times, values],
+  );
+  let inserted = 0;
+  const changed: number[] = [];
+  for (const row of rows) {
+    inserted += Number(row.inserted);
+    changed.push(row.id);
+  }
+  changed.sort((a, b) => a - b);
+  return { changed, inserted };
+}
+
+const FOREIGN_KEY_VIOLATION = "23503";
+
+/**
+ * Validates and stores the series of one request with `token`, creating
+ * services and series on first use, and enqueues scoring for every series
+ * that got new points, in the same transaction. Throws ApiError (400, 403,
+ * 413, 429) on a request it rejects, in which case nothing is stored.
+ */
+export async function storeSeries(
+  inputs: readonly SeriesInput[],
+  token: ApiToken,
+  log: Logger,
+  options: { now?: number } = {},
+): Promise<StoreResult> {
+  const config = getConfig();
+  const now = options.now ?? Date.now();
+  const prepared = prepare(inputs, {
+    minMs: now - config.VIGIL_INGEST_MAX_AGE_DAYS * 86_400_000,
+    maxMs: now + config.VIGIL_INGEST_MAX_FUTURE_MINUTES * 60_000,
+    maxAgeDays: config.VIGIL_INGEST_MAX_AGE_DAYS,
+    maxFutureMinutes: config.VIGIL_INGEST_MAX_FUTURE_MINUTES,
+    maxPoints: config.VIGIL_INGEST_MAX_POINTS,
+  });
+
+  const attempt = () =>
+    withTransaction(getPool(), async (client) => {
+      const services = await resolveServices(
+        client,
+        prepared.series,
+        token,
+        log,
+      );
+      const created = await resolveSeries(
+        client,
+        prepared.series,
+        config.VIGIL_INGEST_MAX_NEW_SERIES_PER_HOUR,
+      );
+      const { changed, inserted } = await insertPoints(
+        client,
+        prepared.series,
+      );
+      await enqueueSeriesScoring(client, changed);
+      return { services, created, inserted };
+    });
+
+  let written: Awaited<ReturnType<typeof attempt>>;
+  try {
+    written = await attempt();
+  } catch (error) {
+    if ((error as { code?: string }).code !== FOREIGN_KEY_VIOLATION) {
+      throw error;
+    }
+    // A cached id points at a series deleted since; look them all up again.
+    log.info("series cache was stale; retrying with fresh lookups");
+    clearSeriesCache();
+    for (const entry of prepared.series) entry.seriesId = undefined;
+    written = await attempt();
+  }
+  rememberSeries(prepared.series);
+
+  const result: StoreResult = {
+    series: prepared.series.length,
+    newSeries: written.created.length,
+    insertedPoints: written.inserted,
+    duplicatePoints: prepared.points - written.inserted,
+    skippedNonFinite: prepared.skippedNonFinite,
+    services: written.services,
+  };
+  if (result.newSeries > 0) {
+    log.info(
+      { newSeries: result.newSeries, services: result.services },
+      "created series",
+    );
+  }
+  // Routine at the rate exporters send; rejections are logged at warn.
+  log.debug(result, "stored metrics");
+  return result;
+}
