@@ -25,10 +25,10 @@ import { enqueueSeriesScoring } from "@/lib/queue";
 // transaction or nothing. A point is identified by (series, timestamp), and
 // ON CONFLICT DO NOTHING makes a retried request store nothing twice.
 //
-// The statements per request are few and fixed: one lookup per service, one
-// lookup of series ids not in the process cache, one insert of new series,
-// one insert of all points through unnest(), one update of last_point_at
-// and one enqueue of scoring jobs.
+// A request runs a fixed number of statements, whatever its size. There is
+// one lookup per service and one of the series ids missing from the process
+// cache. One statement inserts new series, and one inserts all points through
+// unnest() and moves last_point_at. A last one enqueues the scoring jobs.
 
 type Queryable = Pick<pg.ClientBase, "query">;
 
@@ -71,7 +71,7 @@ function rememberSeries(entries: PreparedSeries[]): void {
   }
 }
 
-/** Forgets every cached series id; for tests that delete series. */
+/** Forgets every cached series id. Tests call it after truncating tables. */
 export function clearSeriesCache(): void {
   seriesIdCache.clear();
 }
@@ -164,19 +164,19 @@ function checkTime(ms: number, field: string, limits: Limits): void {
   if (!Number.isFinite(ms)) {
     throw invalid(field, `must be a time, got ${String(ms)}`);
   }
-  const shown = `${ms} (${new Date(ms).toISOString()})`;
+  const received = `${ms} (${new Date(ms).toISOString()})`;
   if (ms < limits.minMs) {
     throw invalid(
       field,
       `must not be older than ${limits.maxAgeDays} days ` +
-        `(VIGIL_INGEST_MAX_AGE_DAYS), got ${shown}`,
+        `(VIGIL_INGEST_MAX_AGE_DAYS), got ${received}`,
     );
   }
   if (ms > limits.maxMs) {
     throw invalid(
       field,
       `must not be later than ${limits.maxFutureMinutes} minutes from now ` +
-        `(VIGIL_INGEST_MAX_FUTURE_MINUTES), got ${shown}`,
+        `(VIGIL_INGEST_MAX_FUTURE_MINUTES), got ${received}`,
     );
   }
 }
