@@ -13,7 +13,9 @@ export type IncidentEventKind =
   | "runbooks_suggested"
   | "acknowledged"
   | "resolved"
-  | "recovered";
+  | "recovered"
+  | "alert_fired_again"
+  | "alerts_truncated";
 
 export type NewIncidentEvent = {
   incidentId: number;

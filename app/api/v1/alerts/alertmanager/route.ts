@@ -1,0 +1,12 @@
+import { apiRoute } from "@/lib/api/handler";
+import { TokenScope } from "@/lib/generated/prisma/enums";
+import { receiveAlertWebhook } from "@/lib/ingest/alerts/receive";
+
+/**
+ * Alertmanager webhook receiver (webhook version 4); see docs/api.md.
+ * Firing alerts open or join incidents and resolved alerts resolve them.
+ */
+export const POST = apiRoute(
+  { route: "POST /api/v1/alerts/alertmanager", scope: TokenScope.ingest },
+  (context) => receiveAlertWebhook("alertmanager", context),
+);
