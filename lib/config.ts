@@ -58,6 +58,7 @@ const envSchema = z.object({
   VIGIL_INGEST_MAX_FUTURE_MINUTES: positiveInt(10),
   VIGIL_INGEST_MAX_NEW_SERIES_PER_HOUR: positiveInt(10_000),
   VIGIL_CHROMIUM_PATH: z.string().optional(),
+  VIGIL_GITHUB_WEBHOOK_SECRET: z.string().min(1).optional(),
 });
 
 export type Config = z.infer<typeof envSchema> & { dataDir: string };
