@@ -16,7 +16,7 @@ const ORIGIN = "http://127.0.0.1";
 const PREFIX = "/api/v1/prometheus/push";
 const FIXTURES = path.resolve(import.meta.dirname, "../fixtures/exposition");
 const MINUTE = 60_000;
-/** A whole second ten minutes ago, within the accepted timestamp range. */
+/** Start of the minute ten minutes ago, within the accepted timestamp range. */
 const base = Math.floor(Date.now() / MINUTE) * MINUTE - 10 * MINUTE;
 
 let token: string;
@@ -28,7 +28,11 @@ type PushOptions = {
   auth?: string;
 };
 
-async function push(pathAfterPrefix: string, body: string | Uint8Array, options: PushOptions = {}) {
+async function push(
+  pathAfterPrefix: string,
+  body: BodyInit,
+  options: PushOptions = {},
+) {
   const headers: Record<string, string> = {
     authorization: `Bearer ${options.auth ?? token}`,
     ...options.headers,
@@ -379,6 +383,12 @@ describe("rejected pushes store nothing", () => {
       "/job/batch",
       `m{job="a"} 1 ${base}\nm{job="b"} 2 ${base}\n`,
       /labels named in the push URL replace those of the body\)$/,
+    ],
+    [
+      "a __proto__ label",
+      "/job/batch",
+      'm{__proto__="x"} 1\n',
+      /^line 1\.labels has an invalid label name "__proto__"/,
     ],
     [
       "a reserved label name",

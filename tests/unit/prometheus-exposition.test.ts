@@ -30,7 +30,7 @@ function rows(text: string, format: ExpositionFormat): Row[] {
   ]);
 }
 
-/** The ExpositionError that parsing `text` throws. */
+/** Parses `text` and returns the ExpositionError it throws. */
 function parseError(text: string, format: ExpositionFormat): ExpositionError {
   try {
     parseExposition(text, format);

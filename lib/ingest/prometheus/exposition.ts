@@ -281,9 +281,9 @@ class LineScanner {
             'such as {"my.metric"} are not supported',
         );
       }
-      const shown = this.text.slice(start, start + 40).split(/[\s{]/)[0];
+      const invalidName = this.text.slice(start, start + 40).split(/[\s{]/)[0];
       this.fail(
-        `invalid metric name ${JSON.stringify(shown)}: names must match ` +
+        `invalid metric name ${JSON.stringify(invalidName)}: names must match ` +
           "[a-zA-Z_:][a-zA-Z0-9_:]*",
       );
     }
@@ -311,9 +311,11 @@ class LineScanner {
         if (this.text[nameStart] === '"') {
           this.fail(`quoted label names are not supported (in ${where})`);
         }
-        const shown = this.text.slice(nameStart, nameStart + 40).split(/[\s=,}]/)[0];
+        const invalidName = this.text
+          .slice(nameStart, nameStart + 40)
+          .split(/[\s=,}]/)[0];
         this.fail(
-          `invalid label name ${JSON.stringify(shown)} in ${where}: label ` +
+          `invalid label name ${JSON.stringify(invalidName)} in ${where}: label ` +
             "names must match [a-zA-Z_][a-zA-Z0-9_]*",
         );
       }
@@ -480,9 +482,10 @@ function readTimestamp(
   }
 
   if (!scanner.atEnd()) {
+    const extra = scanner.text.slice(scanner.position, scanner.position + 40);
     scanner.fail(
-      `unexpected text ${JSON.stringify(scanner.text.slice(scanner.position, scanner.position + 40))} ` +
-        `after the timestamp of sample ${name}`,
+      `unexpected text ${JSON.stringify(extra)} after the timestamp of ` +
+        `sample ${name}`,
     );
   }
   return timestampMs;
@@ -544,7 +547,9 @@ class ExpositionParser {
     }
 
     // Map iteration follows insertion, which is the order of first appearance.
-    const families = [...this.families.values()].map(({ name, type, help, unit, line }) => ({ name, type, help, unit, line }));
+    const families = [...this.families.values()].map(
+      ({ name, type, help, unit, line }) => ({ name, type, help, unit, line }),
+    );
     return { samples: this.samples, families };
   }
 
@@ -593,10 +598,12 @@ class ExpositionParser {
           "must match [a-zA-Z_:][a-zA-Z0-9_:]*",
       );
     }
-    // The 0.0.4 format allows any run of blanks after the name; OpenMetrics
-    // allows exactly one space, so its HELP text keeps further spaces.
+    // The 0.0.4 format allows any run of blanks after the name. OpenMetrics
+    // allows exactly one space, so its HELP text keeps any further spaces.
     const afterName = rest.slice(name.length);
-    const argument = openMetrics ? afterName.replace(/^[ \t]/, "") : afterName.replace(/^[ \t]+/, "");
+    const argument = openMetrics
+      ? afterName.replace(/^[ \t]/, "")
+      : afterName.replace(/^[ \t]+/, "");
 
     const family = this.familyFor(name, lineNumber);
     if (keyword === "HELP") {
@@ -704,7 +711,14 @@ class ExpositionParser {
     const family = this.resolveFamily(name, lineNumber);
     family.firstSampleLine ??= lineNumber;
     checkBounds(family, name, labels, lineNumber);
-    this.samples.push({ line: lineNumber, name, labels, value, timestampMs, family: family.name });
+    this.samples.push({
+      line: lineNumber,
+      name,
+      labels,
+      value,
+      timestampMs,
+      family: family.name,
+    });
   }
 }
 

@@ -52,7 +52,9 @@ function decodeBase64Value(name: string, encoded: string): string {
   try {
     return new TextDecoder("utf-8", { fatal: true }).decode(bytes);
   } catch {
-    throw invalidPath(`the value of ${name}${BASE64_SUFFIX} does not decode to UTF-8 text`);
+    throw invalidPath(
+      `the value of ${name}${BASE64_SUFFIX} does not decode to UTF-8 text`,
+    );
   }
 }
 
@@ -180,7 +182,7 @@ export function formatFromContentType(header: string | null): ExpositionFormat {
   return "prometheus-0.0.4";
 }
 
-/** Where the service of the pushed series comes from. */
+/** Service sources for pushed series that win over their labels. */
 export type PushServiceChoice = {
   /** Slug from ?service=, which wins over everything. */
   fromQuery: string | null;
@@ -215,16 +217,20 @@ export function samplesToSeriesInputs(
   for (let i = 0; i < samples.length; i += 1) {
     const sample = samples[i]!;
     const field = `line ${sample.line}`;
-    const labels: Record<string, string> = {};
-    for (const [name, value] of Object.entries({ ...sample.labels, ...grouping })) {
-      if (value !== "") labels[name] = value;
-    }
+    // fromEntries defines each label as an own property, so a body label
+    // named __proto__ reaches storeSeries, which rejects it as reserved.
+    const merged = Object.entries({ ...sample.labels, ...grouping });
+    const labels: Record<string, string> = Object.fromEntries(
+      merged.filter(([, value]) => value !== ""),
+    );
     const timestamp = sample.timestampMs ?? receivedAtMs;
 
     const key = `${sample.name}\u0000${canonicalLabelsKey(labels)}\u0000${timestamp}`;
     const firstLine = seen.get(key);
     if (firstLine !== undefined) {
-      const replaced = Object.keys(grouping).some((name) => name in sample.labels);
+      const replaced = Object.keys(grouping).some((name) =>
+        Object.hasOwn(sample.labels, name),
+      );
       throw new ApiError(
         400,
         "invalid_exposition",
@@ -266,7 +272,10 @@ export function samplesToSeriesInputs(
 }
 
 /** Parses a body, turning a syntax error into a 400 that names the line. */
-export function parsePushBody(text: string, format: ExpositionFormat): ExpositionSample[] {
+export function parsePushBody(
+  text: string,
+  format: ExpositionFormat,
+): ExpositionSample[] {
   try {
     return parseExposition(text, format).samples;
   } catch (error) {
