@@ -213,6 +213,17 @@ export function samplesToSeriesInputs(
 ): SeriesInput[] {
   const seen = new Map<string, number>();
   const inputs: SeriesInput[] = new Array(samples.length);
+  // A push usually repeats a few service and job values many times.
+  const slugs = new Map<string, string | null>();
+  const slugOf = (value: string | undefined): string | null => {
+    if (value === undefined) return null;
+    let slug = slugs.get(value);
+    if (slug === undefined) {
+      slug = slugify(value);
+      slugs.set(value, slug);
+    }
+    return slug;
+  };
 
   for (let i = 0; i < samples.length; i += 1) {
     const sample = samples[i]!;
@@ -251,8 +262,8 @@ export function samplesToSeriesInputs(
       service = serviceChoice.fromQuery;
       serviceField = "service";
     } else if (!serviceChoice.tokenBound) {
-      const fromService = labels.service === undefined ? null : slugify(labels.service);
-      const fromJob = labels.job === undefined ? null : slugify(labels.job);
+      const fromService = slugOf(labels.service);
+      const fromJob = slugOf(labels.job);
       service = fromService ?? fromJob;
       serviceField = `${field}.labels.${fromService !== null ? "service" : "job"}`;
     }
