@@ -32,8 +32,9 @@ export const GITHUB_DEPLOYMENT_STATES = [
 export type GithubDeploymentState = (typeof GITHUB_DEPLOYMENT_STATES)[number];
 
 /**
- * Vigil status of each GitHub state. inactive is null because GitHub sets
- * it on a deployment that a newer one replaced, which keeps its status.
+ * Vigil status of each GitHub state. inactive maps to null, which keeps the
+ * stored status, because GitHub sets it on a deployment that a newer one
+ * replaced.
  */
 const STATUS_BY_STATE: Record<GithubDeploymentState, string | null> = {
   queued: "in_progress",
@@ -238,7 +239,7 @@ async function ensureService(
   slug: string,
 ): Promise<{ id: number; created: boolean }> {
   // Same pattern as resolveServiceForWrite: ON CONFLICT waits for a
-  // concurrent creator to commit, and the next SELECT sees its row.
+  // concurrent creator to commit, and the next SELECT returns its row.
   const inserted = await db.query<{ id: number }>(
     `INSERT INTO service (slug, name) VALUES ($1, $1)
      ON CONFLICT (slug) DO NOTHING RETURNING id`,
@@ -268,10 +269,9 @@ async function lockDeployment(
 }
 
 /**
- * Returns the deployed_at after a new state: the time of the success status,
- * because that is when the deployment happened. Until a success arrives,
- * and for a failed deployment, the time GitHub created the deployment
- * stands in.
+ * Returns the deployed_at after a new state: the time of a success status,
+ * because that is when the deployment happened. Other states keep the
+ * current value, which starts as the time GitHub created the deployment.
  */
 function deployedAtFor(
   event: GithubDeploymentEvent,
@@ -339,7 +339,7 @@ export async function storeDeploymentStatus(
         );
         created = rows[0] !== undefined;
         // Without a row, another delivery of this deployment committed it
-        // first: this state is applied to that row below.
+        // first, so this state is applied to that row below.
         current = rows[0] ?? (await lockDeployment(db, service.id, event.externalId));
       }
       const row = current!;

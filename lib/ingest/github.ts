@@ -15,9 +15,9 @@ import { timestampLimits } from "@/lib/ingest/timestamps";
 // POST /api/v1/webhooks/github. GitHub signs each delivery with the
 // webhook's secret: X-Hub-Signature-256 is "sha256=" and the hex HMAC-SHA256
 // of the raw body. The signature replaces the bearer token, so it is
-// checked before anything else of the body is read. Only deployment_status
-// events are stored. ping, which GitHub sends when the webhook is created,
-// gets 200, and other events get 202 and are ignored.
+// checked before the body is parsed. Only deployment_status events are
+// stored. ping, which GitHub sends when the webhook is created, gets 200,
+// and other events get 202 and are ignored.
 
 const SIGNATURE_HEADER = "x-hub-signature-256";
 const SIGNATURE_PATTERN = /^sha256=([0-9a-f]{64})$/i;

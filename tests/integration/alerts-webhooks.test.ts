@@ -44,7 +44,7 @@ async function send(
   return { response, json: (await response.json()) as Json };
 }
 
-/** Every row an alert delivery can write, to compare before and after. */
+/** Reads every row an alert delivery can write, to compare before and after. */
 async function snapshot() {
   const pool = getPool();
   const incidents = await pool.query(
@@ -300,7 +300,7 @@ describe("POST /api/v1/alerts/alertmanager", () => {
   });
 
   it("matches old and new bodies of one alert", async () => {
-    // The fixture has no fingerprint, as Alertmanager before 0.19 sent.
+    // The fixture has no fingerprint, as older Alertmanager bodies do.
     const old = fixture("alertmanager-firing-single-no-fingerprint-tz-offset.json");
     const opened = await send("alertmanager", old);
     expect(opened.json.alerts[0].outcome).toBe("opened");

@@ -269,7 +269,7 @@ describe("POST /api/v1/webhooks/github", () => {
     expect(json.deployment.status).toBe("success");
   });
 
-  it("answers ping", async () => {
+  it("responds to ping", async () => {
     const { response, json } = await send(
       { zen: "Design for failure.", hook_id: 1 },
       { event: "ping" },

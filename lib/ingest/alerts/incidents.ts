@@ -192,7 +192,8 @@ async function joinOpenIncident(
     return { outcome: "joined", incidentId: open.id };
   }
   // The alert ended and fired again without Vigil seeing it resolved, for
-  // example because send_resolved is off: the open incident takes it.
+  // example because send_resolved is off. The open incident records the
+  // new firing once.
   const startsAt = new Date(alert.startsAt).toISOString();
   const seen = await hasEvent(context.db, open.id, "alert_fired_again", {
     fingerprint: alert.fingerprint,
@@ -313,8 +314,8 @@ async function recordFiring(
     if (incidentId !== undefined) return { outcome: "opened", incidentId };
   }
   throw new Error(
-    `alert ${alert.fingerprint} conflicts with an incident that neither ` +
-      "SELECT finds",
+    `inserting the incident of alert ${alert.fingerprint} conflicted twice, ` +
+      "but no conflicting incident was found",
   );
 }
 

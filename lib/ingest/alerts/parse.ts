@@ -24,7 +24,7 @@ export type ParsedAlert = {
   status: "firing" | "resolved";
   labels: Record<string, string>;
   annotations: Record<string, string>;
-  /** Epoch milliseconds; finer fractions are truncated. */
+  /** Epoch milliseconds, with finer fractions truncated. */
   startsAt: number;
   /** Epoch milliseconds, or null for Go's zero time ("not ended"). */
   endsAt: number | null;
@@ -73,7 +73,7 @@ function stringMap(maxValueLength: number) {
         ctx.addIssue({
           code: "custom",
           path: ["__proto__"],
-          message: "is not a valid name",
+          message: "is not a valid label or annotation name",
         });
       }
     })
@@ -187,8 +187,8 @@ export function parseAlertDelivery(
   latestAcceptedMs: number,
 ): ParsedAlertDelivery {
   const body = parseInput(deliverySchema, input);
-  // Grafana sends version "1"; only Alertmanager's version is checked,
-  // because version 4 is the only body layout this parser knows.
+  // Only Alertmanager's version is checked, because version 4 is the only
+  // Alertmanager body layout this parser supports. Grafana sends "1".
   if (source === "alertmanager" && body.version !== "4") {
     throw invalidField(
       "version",
