@@ -454,7 +454,14 @@ describe("POST /api/v1/alerts/alertmanager", () => {
       query: "?service=checkout",
     });
     expect(other.response.status).toBe(403);
-    expect(other.json.error.field).toBe("alerts[0].labels");
+    expect(other.json.error.field).toBe("service");
+
+    const fromLabels = await send(
+      "alertmanager",
+      alertmanagerBody({ labels: { alertname: "X", service: "orders" } }),
+      { auth: bound.token },
+    );
+    expect(fromLabels.json.alerts[0].service).toBe("payments");
     expect((await snapshot()).incidents).toHaveLength(1);
   });
 

@@ -433,7 +433,12 @@ export async function recordAlertDelivery(
     const context: AlertContext = { db, delivery, actor, log };
     const serviceIds = new Map<string, number>();
     for (const slug of [...new Set(slugs)].sort()) {
-      const field = `${delivery.alerts[slugs.indexOf(slug)]!.field}.labels`;
+      // A bound token's own service never gets a 403, so a forced service
+      // that does came from ?service=.
+      const field =
+        forcedService !== null
+          ? "service"
+          : `${delivery.alerts[slugs.indexOf(slug)]!.field}.labels`;
       const service = await resolveServiceForWrite(db, slug, token, field);
       if (service.created) {
         log.info({ serviceId: service.id, slug }, "created service");
