@@ -71,7 +71,7 @@ async function send(
         ...(auth === null ? {} : { authorization: `Bearer ${auth}` }),
         ...options.headers,
       },
-      body,
+      body: typeof body === "string" ? body : Buffer.from(body),
     }),
   );
 }
