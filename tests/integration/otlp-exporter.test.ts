@@ -66,7 +66,7 @@ async function startServer(): Promise<{ server: http.Server; url: string }> {
 type ExportResult = Parameters<Parameters<PushMetricExporter["export"]>[1]>[0];
 const EXPORT_SUCCESS = 0;
 
-/** A metric reader that collects only when the test asks it to. */
+/** Metric reader that collects only when the test calls exportOnce. */
 class ManualReader extends MetricReader {
   protected async onForceFlush(): Promise<void> {}
   protected async onShutdown(): Promise<void> {}

@@ -87,7 +87,7 @@ async function counts() {
 
 const EMPTY = { services: "0", series: "0", points: "0" };
 
-/** Every stored point with its service, series and time. */
+/** Returns every stored point with its service, series and time. */
 async function storedPoints() {
   const { rows } = await getPool().query(
     `SELECT s.slug AS service, m.name, m.labels, p.ts, p.value

@@ -47,7 +47,7 @@ function encodeProtobuf(text: string): Uint8Array {
   return ExportMetricsServiceRequest.encode(message).finish();
 }
 
-/** The series without their error-path callbacks, for comparison. */
+/** Returns the series without their error-path callbacks, for comparison. */
 function seriesOf(mapped: MappedRequest) {
   return mapped.series.map(
     ({ service, name, labels, timestamps, values, field }) => ({

@@ -27,7 +27,7 @@ function encode(request: object): Uint8Array {
   ).finish();
 }
 
-/** A request object with one metric under service.name "api". */
+/** Builds a request object with one metric under service.name "api". */
 function withMetric(metric: object): object {
   return {
     resourceMetrics: [

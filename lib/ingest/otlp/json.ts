@@ -26,9 +26,9 @@ import type {
 // base64. Errors are 400s that name the field, such as
 // resourceMetrics[0].scopeMetrics[0].metrics[2].sum.dataPoints[0].flags.
 //
-// As the protobuf JSON mapping says, null and a missing field both mean the
-// field's default value, and unknown fields are ignored. The exception is a
-// snake_case spelling of a known field (time_unix_nano), which is rejected:
+// As the protobuf JSON mapping specifies, null and a missing field both mean
+// the field's default value, and unknown fields are ignored. The exception is
+// a snake_case spelling of a known field (time_unix_nano), which is rejected.
 // OTLP/JSON does not allow the protobuf field names, and ignoring them would
 // drop the data without a word.
 
@@ -127,7 +127,7 @@ function readObject(value: unknown, path: string): JsonObject {
   return object;
 }
 
-/** Returns the array at `path`; null and a missing field mean an empty one. */
+/** Returns the array at `path`, or an empty one for null or a missing field. */
 function readArray(value: unknown, path: string): unknown[] {
   if (value === undefined || value === null) return [];
   if (!Array.isArray(value)) {

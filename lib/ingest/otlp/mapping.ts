@@ -32,7 +32,7 @@ import { chooseServiceSlug } from "@/lib/ingest/service-choice";
 //   <name>_count. A delta histogram stores the counts of its interval.
 // - Summary: <name>{quantile="..."}, <name>_sum and <name>_count.
 // - Exponential histogram: not stored. Its points are counted as rejected,
-//   and the response says so in partialSuccess.
+//   and the response reports them in partialSuccess.
 //
 // Data point attributes become labels (names.ts). Two resource attributes
 // identify where a series comes from, so that two hosts or instances of a
@@ -45,7 +45,7 @@ import { chooseServiceSlug } from "@/lib/ingest/service-choice";
 // points. A NaN or infinite histogram sum or quantile value skips that one
 // sample, and the rest of the point is stored.
 
-/** Where the service of each series comes from. */
+/** Sources of the service of each series, in order of precedence. */
 export type ServiceSelection = {
   /** Slug from ?service=, which wins over everything else. */
   query: string | null;
@@ -88,7 +88,7 @@ function fail(path: string, message: string): never {
 /** The service of a series and the request field it was taken from. */
 type ServiceChoice = { service: string | null; serviceField: string };
 
-/** What the series of one data point share. */
+/** Fields that the series of one data point share. */
 type PointContext = ServiceChoice & {
   timeMs: number;
   pointPath: string;
@@ -292,7 +292,7 @@ class RequestMapper {
     };
   }
 
-  /** Returns what the series of one data point share. */
+  /** Returns the fields that the series of one data point share. */
   private pointContext(
     timeMs: number,
     labels: Record<string, string>,

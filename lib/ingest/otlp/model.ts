@@ -28,9 +28,9 @@ type PointBase = {
 };
 
 export type OtlpNumberDataPoint = PointBase & {
-  /** Which member of the value oneof was set. */
+  /** Member of the value oneof that was set, or none. */
   valueType: "double" | "int" | "none";
-  /** as_double, or as_int converted to a double; 0 when valueType is none. */
+  /** as_double, or as_int converted to a double, or 0 without a value. */
   value: number;
 };
 
@@ -79,7 +79,7 @@ export type OtlpMetric =
     }
   | {
       name: string;
-      /** No data member that Vigil knows, such as a type added after 1.x. */
+      /** No data member that Vigil reads, such as a type added after 1.x. */
       type: "none";
     };
 

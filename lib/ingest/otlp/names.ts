@@ -1,7 +1,7 @@
 // Turns OpenTelemetry metric and attribute names into Prometheus names, which
 // is what Vigil stores. OpenTelemetry names may contain dots, dashes, slashes
-// and any other Unicode character; Prometheus allows [a-zA-Z_:][a-zA-Z0-9_:]*
-// for metric names and [a-zA-Z_][a-zA-Z0-9_]* for label names.
+// and any other Unicode character. Prometheus allows [a-zA-Z_:][a-zA-Z0-9_:]*
+// in metric names and [a-zA-Z_][a-zA-Z0-9_]* in label names.
 //
 // Each character outside those sets becomes "_", one for one (a UTF-16
 // surrogate pair counts as one character), so "http.server.duration" becomes
@@ -23,11 +23,11 @@ export function prometheusMetricName(name: string): string {
 }
 
 /**
- * Returns the label name for an attribute key: invalid characters become
- * "_", a leading digit gets "key_" in front (as the Prometheus OTLP
- * translator does), and a name starting with "__", which Prometheus reserves,
- * gets "key" in front ("__meta" becomes "key__meta"). Returns "" for an empty
- * key, which the caller rejects.
+ * Returns the label name for an attribute key. Invalid characters become
+ * "_", and a leading digit gets "key_" in front, as the Prometheus OTLP
+ * translator does. A name starting with "__", which Prometheus reserves,
+ * gets "key" in front ("__meta" becomes "key__meta"). Returns "" for an
+ * empty key, which the caller rejects.
  */
 export function prometheusLabelName(key: string): string {
   const replaced = key.replace(INVALID_LABEL_CHARACTERS, "_");

@@ -39,7 +39,7 @@ const WIRE_LENGTH_DELIMITED = 2;
 /** Deepest nesting of arrayValue and kvlistValue that an attribute may use. */
 const MAX_ANY_VALUE_DEPTH = 32;
 
-/** A malformed wire format; the decoder adds where it happened. */
+/** Malformed wire format. The decoder adds the position to the message. */
 class WireFormatError extends Error {}
 
 /**
@@ -85,8 +85,8 @@ function readSfixed64(reader: protobuf.Reader): number {
 
 /**
  * Reads a fixed64 time in nanoseconds as epoch milliseconds, truncated and
- * exact. A double holds nanoseconds since 1970 only to about 256 ns, so the
- * division is split: 2^32 = 4294 * 10^6 + 967296, which makes
+ * exact. A double represents today's nanoseconds since 1970 only to within
+ * 256 ns, so the division is split: 2^32 = 4294 * 10^6 + 967296, which makes
  * ns / 10^6 = high * 4294 + (high * 967296 + low) / 10^6, and that last
  * numerator stays below 2^53.
  */

@@ -43,7 +43,7 @@ function mediaType(request: Request): string {
   return header.split(";", 1)[0]!.trim().toLowerCase();
 }
 
-/** Whether the request is OTLP/HTTP protobuf, for error response encoding. */
+/** Returns whether the request is OTLP/HTTP protobuf, as errors must be. */
 export function isProtobufRequest(request: Request): boolean {
   return mediaType(request) === PROTOBUF_CONTENT_TYPE;
 }
@@ -98,7 +98,7 @@ export function partialSuccessMessage(mapped: MappedRequest): string | null {
   return reasons.length === 0 ? null : reasons.join("; ");
 }
 
-/** The ExportMetricsServiceResponse fields of one request. */
+/** Returns the ExportMetricsServiceResponse fields of one request. */
 function exportResponse(mapped: MappedRequest): {
   partialSuccess?: { rejectedDataPoints: number; errorMessage: string };
 } {
@@ -240,7 +240,7 @@ export async function toProtobufErrorResponse(
       }
     }
   } catch {
-    // Not the wrapper's JSON: send the text as it is.
+    // The body is not the wrapper's JSON, so the Status carries it as is.
   }
   const bytes = RpcStatus.encode(
     RpcStatus.fromObject({
