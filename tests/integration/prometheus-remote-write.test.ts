@@ -45,11 +45,11 @@ function labels(pairs: Record<string, string>): Label[] {
   return Object.entries(pairs).map(([name, value]) => ({ name, value }));
 }
 
-function body(timeseries: TimeSeries[]): Buffer {
+function body(timeseries: TimeSeries[]): Uint8Array<ArrayBuffer> {
   const bytes = WriteRequest.encode(
     WriteRequest.fromObject({ timeseries }),
   ).finish();
-  return compressSync(Buffer.from(bytes));
+  return Uint8Array.from(compressSync(Buffer.from(bytes)));
 }
 
 const REMOTE_WRITE_HEADERS = {
@@ -71,7 +71,7 @@ async function send(
         authorization: `Bearer ${options.auth ?? token}`,
         ...options.headers,
       },
-      body: payload,
+      body: Uint8Array.from(payload),
     }),
   );
   const text = await response.text();
@@ -417,7 +417,7 @@ async function startServer(): Promise<{ server: http.Server; url: string }> {
       new Request(`http://127.0.0.1${incoming.url}`, {
         method: incoming.method,
         headers,
-        body: Buffer.concat(chunks),
+        body: Uint8Array.from(Buffer.concat(chunks)),
       }),
     );
     outgoing.writeHead(response.status, Object.fromEntries(response.headers));

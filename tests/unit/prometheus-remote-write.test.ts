@@ -514,6 +514,31 @@ describe("decodeWriteRequest errors", () => {
     );
   });
 
+  it("rejects a __proto__ label", () => {
+    const error = thrown(() =>
+      decode(
+        encode({
+          timeseries: [
+            {
+              labels: [
+                { name: "__name__", value: "up" },
+                { name: "__proto__", value: "x" },
+              ],
+              samples: [{ value: 1, timestamp: T0 }],
+            },
+          ],
+        }),
+      ),
+    );
+
+    expect(error.status).toBe(400);
+    expect(error.field).toBe("timeseries[0].labels");
+    expect(error.message).toBe(
+      'timeseries[0].labels has an invalid label name "__proto__": label ' +
+        "names starting with __ are reserved",
+    );
+  });
+
   it("rejects bytes that are not protobuf", () => {
     const error = thrown(() =>
       decode(new TextEncoder().encode('{"timeseries": []}')),

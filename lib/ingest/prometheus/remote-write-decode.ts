@@ -147,6 +147,79 @@ function formatSeries(name: string | undefined, labels: Record<string, string>) 
   return text.length > 120 ? `${text.slice(0, 117)}...` : text;
 }
 
+// Label names and metric names repeat in nearly every series of a request
+// and across requests. Reusing the string decoded before spares an
+// allocation and, for label names, V8's internalization of a new property
+// key: without it, decoding 2,000 series of 6 labels took about twice as
+// long. Only ASCII strings are kept, in buckets by length and first and
+// last byte, and each cache starts over past STRING_CACHE_LIMIT entries.
+const STRING_CACHE_LIMIT = 10_000;
+const MAX_CACHED_LENGTH = 128;
+const repeatedStrings = new Map<number, string[]>();
+let repeatedStringCount = 0;
+const validMetricNames = new Set<string>();
+
+function matches(candidate: string, buf: Uint8Array, start: number): boolean {
+  for (let i = 0; i < candidate.length; i += 1) {
+    if (candidate.charCodeAt(i) !== buf[start + i]) return false;
+  }
+  return true;
+}
+
+/** Reads a length-delimited string, reusing an equal ASCII string seen before. */
+function readRepeatedString(reader: protobuf.Reader): string {
+  const length = reader.uint32();
+  const start = reader.pos;
+  const end = start + length;
+  if (end > reader.len) {
+    throw new WireFormatError(
+      `length ${length} runs past the end of the enclosing message`,
+    );
+  }
+  const buf = reader.buf;
+  reader.pos = end;
+  if (length === 0) return "";
+  if (length > MAX_CACHED_LENGTH) return protobuf.util.utf8.readStrict(buf, start, end);
+
+  const key = (length << 16) | (buf[start]! << 8) | buf[end - 1]!;
+  const bucket = repeatedStrings.get(key);
+  if (bucket !== undefined) {
+    for (const candidate of bucket) {
+      if (matches(candidate, buf, start)) return candidate;
+    }
+  }
+  const text = protobuf.util.utf8.readStrict(buf, start, end);
+  if (text.length !== length) return text; // not ASCII
+  if (repeatedStringCount >= STRING_CACHE_LIMIT) {
+    repeatedStrings.clear();
+    repeatedStringCount = 0;
+  }
+  if (bucket === undefined) repeatedStrings.set(key, [text]);
+  else bucket.push(text);
+  repeatedStringCount += 1;
+  return text;
+}
+
+/**
+ * A decoded series. Its error paths are a method rather than a closure per
+ * series, which a request of thousands of series would allocate.
+ */
+class RemoteWriteSeries implements SeriesInput {
+  constructor(
+    readonly service: string | null,
+    readonly name: string,
+    readonly labels: Record<string, string>,
+    readonly timestamps: number[],
+    readonly values: number[],
+    readonly field: string,
+    readonly serviceField: string,
+  ) {}
+
+  pointField(index: number): string {
+    return `${this.field}.samples[${index}]`;
+  }
+}
+
 class WriteRequestDecoder {
   private readonly reader: protobuf.Reader;
   private readonly serviceSource: ServiceSource;
@@ -164,6 +237,9 @@ class WriteRequestDecoder {
 
   // The current series' __name__, set by decodeLabel.
   private metricName: string | undefined;
+
+  // Service slugs by label value: most series of a request share a job.
+  private readonly slugs = new Map<string, string | null>();
 
   constructor(bytes: Uint8Array, serviceSource: ServiceSource) {
     this.reader = protobuf.Reader.create(bytes);
@@ -243,9 +319,7 @@ class WriteRequestDecoder {
 
   private decodeTimeSeries(): void {
     const reader = this.reader;
-    // No prototype, so that a label named "__proto__" becomes a key that
-    // storeSeries rejects instead of silently changing the prototype.
-    const labels: Record<string, string> = Object.create(null);
+    const labels: Record<string, string> = {};
     const timestamps: number[] = [];
     const values: number[] = [];
     let labelCount = 0;
@@ -298,23 +372,44 @@ class WriteRequestDecoder {
     let service: string | null;
     let serviceField: string;
     if (this.serviceSource === "labels") {
-      service = chooseServiceSlug(null, [labels.service, labels.job]);
+      service = this.serviceFromLabels(labels);
       serviceField = `${seriesField}.labels`;
     } else {
       service = this.serviceSource.fixed;
       serviceField = "service";
     }
-    this.result.series.push({
-      service,
-      name,
-      labels,
-      timestamps,
-      values,
-      field: seriesField,
-      pointField: (index) => `${seriesField}.samples[${index}]`,
-      serviceField,
-    });
+    this.result.series.push(
+      new RemoteWriteSeries(
+        service,
+        name,
+        labels,
+        timestamps,
+        values,
+        seriesField,
+        serviceField,
+      ),
+    );
     this.result.samples += timestamps.length;
+  }
+
+  /** The slug of `service`, else of `job`, as chooseServiceSlug picks it. */
+  private serviceFromLabels(labels: Record<string, string>): string | null {
+    const service = labels.service;
+    if (service !== undefined) {
+      const slug = this.slugOf(service);
+      if (slug !== null) return slug;
+    }
+    const job = labels.job;
+    return job === undefined ? null : this.slugOf(job);
+  }
+
+  private slugOf(value: string): string | null {
+    let slug = this.slugs.get(value);
+    if (slug === undefined) {
+      slug = chooseServiceSlug(null, [value]);
+      this.slugs.set(value, slug);
+    }
+    return slug;
   }
 
   private decodeLabel(labels: Record<string, string>): void {
@@ -327,10 +422,12 @@ class WriteRequestDecoder {
       const wireType = tag & 7;
       if (field === LABEL_NAME) {
         expectWireType(wireType, WIRE_LENGTH_DELIMITED, field);
-        name = reader.stringVerify();
+        name = readRepeatedString(reader);
       } else if (field === LABEL_VALUE) {
         expectWireType(wireType, WIRE_LENGTH_DELIMITED, field);
-        value = reader.stringVerify();
+        // Metric names repeat like label names; other values vary more.
+        value =
+          name === "__name__" ? readRepeatedString(reader) : reader.stringVerify();
       } else {
         reader.skipType(wireType, 0, field);
       }
@@ -341,7 +438,11 @@ class WriteRequestDecoder {
       this.metricName = value;
       return;
     }
-    if (name in labels) throw this.duplicateLabel(name);
+    // A "__proto__" key would set the prototype of `labels` instead of
+    // adding a label, so it is rejected here like storeSeries rejects
+    // every other name that starts with "__".
+    if (name === "__proto__") throw this.reservedLabel(name);
+    if (Object.hasOwn(labels, name)) throw this.duplicateLabel(name);
     if (value === "") return;
     labels[name] = value;
   }
@@ -369,6 +470,17 @@ class WriteRequestDecoder {
     values.push(value);
   }
 
+  private reservedLabel(name: string): ApiError {
+    const field = `timeseries[${this.seriesIndex}].labels`;
+    return new ApiError(
+      400,
+      "invalid_field",
+      `${field} has an invalid label name ${JSON.stringify(name)}: label ` +
+        "names starting with __ are reserved",
+      { field },
+    );
+  }
+
   private duplicateLabel(name: string): ApiError {
     const field = `timeseries[${this.seriesIndex}].labels`;
     return new ApiError(
@@ -391,6 +503,7 @@ class WriteRequestDecoder {
         { field: `${seriesField}.labels` },
       );
     }
+    if (validMetricNames.has(name)) return name;
     if (
       name.length > MAX_METRIC_NAME_LENGTH ||
       !METRIC_NAME_PATTERN.test(name)
@@ -405,6 +518,8 @@ class WriteRequestDecoder {
         { field: `${seriesField}.labels.__name__` },
       );
     }
+    if (validMetricNames.size >= STRING_CACHE_LIMIT) validMetricNames.clear();
+    validMetricNames.add(name);
     return name;
   }
 }
