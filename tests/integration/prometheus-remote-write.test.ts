@@ -128,7 +128,7 @@ afterAll(async () => {
 });
 
 describe("POST /api/v1/prometheus/write", () => {
-  it("stores the series and answers 204", async () => {
+  it("stores series with status 204", async () => {
     const { response, json } = await send(body(twoSeries()), {
       headers: { "x-request-id": "rw-1" },
     });

@@ -12,10 +12,10 @@ import { FIELD } from "./remote-write-schema";
 
 // Decodes a remote write 1.0 WriteRequest (already snappy-decompressed)
 // straight into SeriesInput arrays. It walks the protobuf wire format with
-// protobufjs's Reader instead of building message objects first, because a
-// busy Prometheus sends thousands of samples per request and the reflected
-// decoder would allocate a message object per label and sample and a Long
-// per timestamp.
+// protobufjs's Reader instead of building message objects first. A busy
+// Prometheus sends thousands of samples per request, and the reflected
+// decoder would allocate an object per label and sample and a Long per
+// timestamp.
 //
 // Mapping: the __name__ label is the metric name, every other label with a
 // non-empty value is a label (Prometheus treats an empty value as an absent
@@ -23,7 +23,7 @@ import { FIELD } from "./remote-write-schema";
 // Vigil stores only float samples. Metric metadata is ignored. A series
 // without samples is dropped after its labels were checked.
 
-/** How the receiver picks the service of each series. */
+/** Source of the service slug of each series. */
 export type ServiceSource =
   /**
    * Every series goes to `slug` (from ?service=), or with null to the
@@ -59,7 +59,7 @@ const WIRE_VARINT = 0;
 const WIRE_FIXED64 = 1;
 const WIRE_LENGTH_DELIMITED = 2;
 
-/** A malformed wire format; the decoder adds where it happened. */
+/** A malformed wire format. The decoder adds where it happened. */
 class WireFormatError extends Error {}
 
 /**
@@ -117,7 +117,7 @@ function readInt64(reader: protobuf.Reader): number {
     return high * 4294967296 + (low >>> 0);
   }
 
-  // Bytes 6 to 10 carry the rest of the high word; negative values use all 10.
+  // Bytes 6 to 10 carry the rest of the high word. Negative values use all 10.
   for (let shift = 3; shift < 32; shift += 7) {
     if (pos >= end) throw new WireFormatError("truncated varint");
     byte = buf[pos++]!;
@@ -139,7 +139,10 @@ function expectWireType(wireType: number, expected: number, field: number) {
 }
 
 /** Quotes a label set the way Prometheus prints it, cut at 120 characters. */
-function formatSeries(name: string | undefined, labels: Record<string, string>) {
+function formatSeries(
+  name: string | undefined,
+  labels: Record<string, string>,
+): string {
   const pairs = Object.keys(labels).map(
     (key) => `${key}=${JSON.stringify(labels[key])}`,
   );
@@ -150,9 +153,8 @@ function formatSeries(name: string | undefined, labels: Record<string, string>) 
 // Label names and metric names repeat in nearly every series of a request
 // and across requests. Reusing the string decoded before spares an
 // allocation and, for label names, V8's internalization of a new property
-// key: without it, decoding 2,000 series of 6 labels took about twice as
-// long. Only ASCII strings are kept, in buckets by length and first and
-// last byte, and each cache starts over past STRING_CACHE_LIMIT entries.
+// key. Only ASCII strings are kept, in buckets by length and first and last
+// byte, and each cache starts over past STRING_CACHE_LIMIT entries.
 const STRING_CACHE_LIMIT = 10_000;
 const MAX_CACHED_LENGTH = 128;
 const repeatedStrings = new Map<number, string[]>();
@@ -166,7 +168,7 @@ function matches(candidate: string, buf: Uint8Array, start: number): boolean {
   return true;
 }
 
-/** Reads a length-delimited string, reusing an equal ASCII string seen before. */
+/** Reads a length-delimited string, reusing an equal ASCII string if cached. */
 function readRepeatedString(reader: protobuf.Reader): string {
   const length = reader.uint32();
   const start = reader.pos;
@@ -179,7 +181,9 @@ function readRepeatedString(reader: protobuf.Reader): string {
   const buf = reader.buf;
   reader.pos = end;
   if (length === 0) return "";
-  if (length > MAX_CACHED_LENGTH) return protobuf.util.utf8.readStrict(buf, start, end);
+  if (length > MAX_CACHED_LENGTH) {
+    return protobuf.util.utf8.readStrict(buf, start, end);
+  }
 
   const key = (length << 16) | (buf[start]! << 8) | buf[end - 1]!;
   const bucket = repeatedStrings.get(key);
@@ -263,7 +267,9 @@ class WriteRequestDecoder {
       if (this.part !== null) field += `.${this.part}[${this.partIndex}]`;
     }
     const reason =
-      error instanceof TypeError ? "a string is not valid UTF-8" : error.message;
+      error instanceof TypeError
+        ? "a string is not valid UTF-8"
+        : error.message;
     const where = field === undefined ? "" : ` in ${field}`;
     return new ApiError(
       400,
@@ -427,7 +433,9 @@ class WriteRequestDecoder {
         expectWireType(wireType, WIRE_LENGTH_DELIMITED, field);
         // Metric names repeat like label names; other values vary more.
         value =
-          name === "__name__" ? readRepeatedString(reader) : reader.stringVerify();
+          name === "__name__"
+            ? readRepeatedString(reader)
+            : reader.stringVerify();
       } else {
         reader.skipType(wireType, 0, field);
       }

@@ -122,7 +122,7 @@ function fieldNumber(type: string, field: string): number {
   return root.lookupType(`prometheus.${type}`).fields[field]!.id;
 }
 
-/** Field numbers that the streaming decoder reads, taken from the types above. */
+/** Field numbers that the streaming decoder reads, from the types above. */
 export const FIELD = {
   writeRequest: { timeseries: fieldNumber("WriteRequest", "timeseries") },
   timeSeries: {

@@ -8,6 +8,7 @@ import {
 } from "@/lib/api/handler";
 import { getConfig } from "@/lib/config";
 import { serviceFromQuery } from "@/lib/ingest/service-choice";
+import type { StoreResult } from "@/lib/ingest/series-input";
 import { storeSeries } from "@/lib/ingest/store";
 
 import {
@@ -28,7 +29,7 @@ import {
 
 /** Content-Type of remote write 1.0. */
 export const REMOTE_WRITE_CONTENT_TYPE = "application/x-protobuf";
-/** The protobuf message of remote write 1.0, as the proto= parameter names it. */
+/** Protobuf message of remote write 1.0, as the proto= parameter names it. */
 export const REMOTE_WRITE_V1_MESSAGE = "prometheus.WriteRequest";
 
 /** Response headers with the counts of a stored request. */
@@ -41,6 +42,17 @@ export const COUNT_HEADERS = {
   series: "x-vigil-series",
 } as const;
 
+/** Returns the unquoted value of a proto= media type parameter, if any. */
+function protoParameter(parameters: string[]): string | undefined {
+  for (const parameter of parameters) {
+    const [key = "", value = ""] = parameter.split("=");
+    if (key.trim().toLowerCase() === "proto") {
+      return value.trim().replace(/^"(.*)"$/, "$1");
+    }
+  }
+  return undefined;
+}
+
 /**
  * Rejects, with 415, a request whose Content-Type is not remote write 1.0
  * protobuf or whose Content-Encoding is not snappy.
@@ -50,17 +62,17 @@ export function checkRemoteWriteHeaders(request: Request): void {
   const [mediaType = "", ...parameters] = (contentType ?? "")
     .split(";")
     .map((part) => part.trim());
-  const proto = parameters
-    .map((parameter) => parameter.split("="))
-    .find(([key]) => key?.trim().toLowerCase() === "proto")?.[1]
-    ?.trim()
-    .replace(/^"(.*)"$/, "$1");
+  const proto = protoParameter(parameters);
 
   if (mediaType.toLowerCase() !== REMOTE_WRITE_CONTENT_TYPE) {
+    const problem =
+      contentType === null
+        ? "is missing"
+        : `"${contentType}" is not supported`;
     throw new ApiError(
       415,
       "unsupported_media_type",
-      `Content-Type ${contentType === null ? "is missing" : `"${contentType}" is not supported`}; ` +
+      `Content-Type ${problem}; ` +
         `remote write sends "${REMOTE_WRITE_CONTENT_TYPE}"`,
       { field: "Content-Type" },
     );
@@ -71,17 +83,20 @@ export function checkRemoteWriteHeaders(request: Request): void {
       "unsupported_media_type",
       `remote write message ${proto} is not supported; Vigil accepts ` +
         `remote write 1.0 (${REMOTE_WRITE_V1_MESSAGE}). In Prometheus, set ` +
-        `protobuf_message: ${REMOTE_WRITE_V1_MESSAGE} in the remote_write entry`,
+        `protobuf_message: ${REMOTE_WRITE_V1_MESSAGE} in the remote_write ` +
+        "entry",
       { field: "Content-Type" },
     );
   }
 
   const encoding = request.headers.get("content-encoding");
   if (encoding === null || encoding.trim().toLowerCase() !== "snappy") {
+    const problem =
+      encoding === null ? "is missing" : `"${encoding}" is not supported`;
     throw new ApiError(
       415,
       "unsupported_encoding",
-      `Content-Encoding ${encoding === null ? "is missing" : `"${encoding}" is not supported`}; ` +
+      `Content-Encoding ${problem}; ` +
         "remote write bodies must be snappy-compressed (block format) " +
         "with Content-Encoding: snappy",
       { field: "Content-Encoding" },
@@ -90,7 +105,9 @@ export function checkRemoteWriteHeaders(request: Request): void {
 }
 
 /** The stream identifier chunk that starts the snappy framing format. */
-const SNAPPY_FRAMING_MAGIC = [0xff, 0x06, 0x00, 0x00, 0x73, 0x4e, 0x61, 0x50, 0x70, 0x59];
+const SNAPPY_FRAMING_MAGIC = [
+  0xff, 0x06, 0x00, 0x00, 0x73, 0x4e, 0x61, 0x50, 0x70, 0x59,
+];
 
 function invalidSnappy(reason: string): ApiError {
   return new ApiError(
@@ -119,7 +136,10 @@ function snappyUncompressedLength(bytes: Uint8Array): number {
  * Decompresses a snappy block, rejecting one whose declared uncompressed
  * size exceeds maxBytes with 413 before allocating it.
  */
-export function decompressSnappy(bytes: Uint8Array, maxBytes: number): Uint8Array {
+export function decompressSnappy(
+  bytes: Uint8Array,
+  maxBytes: number,
+): Uint8Array {
   if (bytes.length === 0) {
     throw new ApiError(
       400,
@@ -144,25 +164,44 @@ export function decompressSnappy(bytes: Uint8Array, maxBytes: number): Uint8Arra
     );
   }
   try {
-    // copyOutputData makes a plain Buffer instead of an external one, which
-    // measured 3 to 5 times faster for bodies of 40 to 300 kB.
-    return uncompressSync(bytes, { asBuffer: true, copyOutputData: true }) as Buffer;
+    // copyOutputData makes a plain Buffer instead of an external one. On a
+    // 2-core AMD EPYC machine that decompressed bodies of 39 to 319 kB 3.7
+    // to 5 times faster (snappy 7.4.3, Node.js 20.20).
+    return uncompressSync(bytes, {
+      asBuffer: true,
+      copyOutputData: true,
+    }) as Buffer;
   } catch (error) {
     throw invalidSnappy((error as Error).message.replace(/^snappy: /, ""));
   }
 }
 
 /** Picks the service rule: ?service=, else the bound token, else labels. */
-function serviceSourceOf(request: Request, boundServiceId: number | null): ServiceSource {
+function serviceSourceOf(
+  request: Request,
+  boundServiceId: number | null,
+): ServiceSource {
   const fromQuery = serviceFromQuery(request);
   if (fromQuery !== null) return { fixed: fromQuery };
   if (boundServiceId !== null) return { fixed: null };
   return "labels";
 }
 
+type StoredCounts = Pick<
+  StoreResult,
+  "series" | "insertedPoints" | "duplicatePoints" | "skippedNonFinite"
+>;
+
+const NOTHING_STORED: StoredCounts = {
+  series: 0,
+  insertedPoints: 0,
+  duplicatePoints: 0,
+  skippedNonFinite: 0,
+};
+
 function countHeaders(
   decoded: DecodedWriteRequest,
-  stored: { series: number; insertedPoints: number; duplicatePoints: number; skippedNonFinite: number },
+  stored: StoredCounts,
 ): Record<string, string> {
   return {
     [COUNT_HEADERS.acceptedPoints]: String(stored.insertedPoints),
@@ -194,10 +233,10 @@ export async function receiveRemoteWrite(
   );
 
   // Prometheus sends metric metadata in requests of its own, without
-  // series, about once a minute; those need no transaction.
+  // series, so those skip the transaction.
   const stored =
     decoded.series.length === 0
-      ? { series: 0, insertedPoints: 0, duplicatePoints: 0, skippedNonFinite: 0 }
+      ? NOTHING_STORED
       : await storeSeries(decoded.series, token, log);
 
   if (decoded.skippedHistograms > 0 || decoded.skippedExemplars > 0) {
@@ -217,13 +256,16 @@ export async function receiveRemoteWrite(
 }
 
 // Skipped histograms and exemplars are logged at most once per interval per
-// process, with the totals since the last line, because a Prometheus that
-// sends them sends them in every request.
+// process, with the totals since the last line, because a sender that
+// includes them usually does so in every request.
 const SKIP_LOG_INTERVAL_MS = 10 * 60_000;
 let lastSkipLogAt = -Infinity;
 const skippedSinceLog = { histograms: 0, exemplars: 0, requests: 0 };
 
-function noteSkipped(log: ApiRouteContext["log"], decoded: DecodedWriteRequest): void {
+function noteSkipped(
+  log: ApiRouteContext["log"],
+  decoded: DecodedWriteRequest,
+): void {
   skippedSinceLog.histograms += decoded.skippedHistograms;
   skippedSinceLog.exemplars += decoded.skippedExemplars;
   skippedSinceLog.requests += 1;
