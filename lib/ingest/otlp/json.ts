@@ -42,7 +42,13 @@ type JsonObject = Record<string, unknown>;
  */
 const LARGE_INTEGER_OR_STRING =
   /"[^"\\]*(?:\\.[^"\\]*)*"|(?<![\w.+-])-?\d{16,}(?![\w.])/g;
-const SIXTEEN_DIGITS = /\d{16}/;
+/**
+ * A cheap test for a bare integer of 16 or more digits: one follows a colon,
+ * a bracket or a comma. A string can contain this pattern too, which only
+ * costs the slower path. The OpenTelemetry JavaScript exporters (0.223) write
+ * times as strings, so their requests skip the rewrite.
+ */
+const LARGE_INTEGER_CANDIDATE = /[:[,]\s*-?\d{16}/;
 
 /**
  * Parses JSON text, keeping every digit of large integers: bare integers of
@@ -51,7 +57,7 @@ const SIXTEEN_DIGITS = /\d{16}/;
  * the text as received.
  */
 export function parseOtlpJsonText(text: string): unknown {
-  const quoted = SIXTEEN_DIGITS.test(text)
+  const quoted = LARGE_INTEGER_CANDIDATE.test(text)
     ? text.replace(LARGE_INTEGER_OR_STRING, (match) =>
         match.startsWith('"') ? match : `"${match}"`,
       )

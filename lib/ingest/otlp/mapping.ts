@@ -125,6 +125,24 @@ function resourceContext(
 }
 
 /**
+ * Label names by attribute key. Keys repeat on every point of a request and
+ * across requests, so the sanitised name is worked out once per key. Past
+ * LABEL_NAME_CACHE_LIMIT keys the cache starts over.
+ */
+const labelNameCache = new Map<string, string>();
+const LABEL_NAME_CACHE_LIMIT = 10_000;
+
+function labelNameOf(key: string): string {
+  let name = labelNameCache.get(key);
+  if (name === undefined) {
+    name = prometheusLabelName(key);
+    if (labelNameCache.size >= LABEL_NAME_CACHE_LIMIT) labelNameCache.clear();
+    labelNameCache.set(key, name);
+  }
+  return name;
+}
+
+/**
  * Builds the labels of a data point from its attributes and the resource.
  * Attributes whose names collide after sanitising ("http.method" and
  * "http_method") are joined with ";" in the order they arrive, as the
@@ -138,7 +156,7 @@ function labelsOf(
   const labels: Record<string, string> = {};
   for (let i = 0; i < attributes.length; i += 1) {
     const attribute = attributes[i]!;
-    const name = prometheusLabelName(attribute.key);
+    const name = labelNameOf(attribute.key);
     if (name === "") {
       fail(`${pointPath}.attributes[${i}].key`, "must not be empty");
     }
