@@ -35,10 +35,10 @@ import { chooseServiceSlug } from "@/lib/ingest/service-choice";
 //   and the response reports them in partialSuccess.
 //
 // Data point attributes become labels (names.ts). Two resource attributes
-// identify where a series comes from, so that two hosts or instances of a
-// service do not write to one series: service.instance.id becomes the label
-// "instance" and host.name the label "host", unless a point attribute of
-// that name exists. Other resource attributes are not stored.
+// become labels too, so that two hosts or instances of a service do not
+// write to one series. service.instance.id becomes the label "instance" and
+// host.name the label "host", unless a point attribute of that name exists.
+// Other resource attributes are not stored.
 //
 // Points flagged "no recorded value" are skipped and counted. Number points
 // whose value is NaN or infinite are not stored and count as rejected data
