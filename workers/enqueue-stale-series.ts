@@ -20,8 +20,9 @@ export async function enqueueStaleSeries(
   // to train on. OFFSET stops the scan at that count instead of counting all.
   const { rows } = await db.query<{ id: number }>(
     `SELECT s.id FROM metric_series s
-      WHERE s.last_point_at IS NOT NULL
-        AND (s.scored_until IS NULL OR s.last_point_at > s.scored_until)
+      WHERE EXISTS (SELECT 1 FROM data_point p
+                     WHERE p.series_id = s.id
+                       AND p.ts > coalesce(s.scored_until, '-infinity'))
         AND NOT EXISTS (SELECT 1 FROM graphile_worker._private_jobs j
                          WHERE j.key = 'score-series:' || s.id)
         AND (

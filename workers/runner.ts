@@ -5,7 +5,11 @@ import { getConfig } from "@/lib/config";
 import { closeDb } from "@/lib/db";
 import { initBackend } from "@/lib/detector/backend";
 import { logger } from "@/lib/logger";
-import { TASK_SCORE_SERIES } from "@/lib/queue";
+import {
+  enqueueSeriesScoring,
+  TASK_ENQUEUE_SCORING,
+  TASK_SCORE_SERIES,
+} from "@/lib/queue";
 import {
   enqueueStaleSeries,
   TASK_ENQUEUE_STALE_SERIES,
@@ -30,6 +34,10 @@ export type WorkerOptions = {
 
 const scoreSeriesPayload = z.object({
   seriesId: z.number().int().positive(),
+});
+
+const enqueueScoringPayload = z.object({
+  seriesIds: z.array(z.number().int().positive()),
 });
 
 const workerLog = logger.child({ component: "worker" });
@@ -103,6 +111,21 @@ export async function runWorker(
           log.error({ err: error }, "score-series failed, the job will retry");
           throw error;
         }
+      },
+      [TASK_ENQUEUE_SCORING]: async (payload, helpers) => {
+        const parsed = enqueueScoringPayload.safeParse(payload);
+        if (!parsed.success) {
+          workerLog.error(
+            { jobId: helpers.job.id, payload },
+            "invalid enqueue-scoring payload, expected {seriesIds}",
+          );
+          throw new Error(
+            "invalid enqueue-scoring payload: seriesIds must be positive integers",
+          );
+        }
+        await helpers.withPgClient((client) =>
+          enqueueSeriesScoring(client, parsed.data.seriesIds),
+        );
       },
       [TASK_ENQUEUE_STALE_SERIES]: async (_payload, helpers) => {
         const log = workerLog.child({

@@ -196,6 +196,16 @@ async function scoreInTransaction(
   const row = await loadSeries(db, seriesId);
   if (!row) return { ...result, status: "series_not_found" };
 
+  // Ingest leaves last_point_at alone to keep its writes to the points, so
+  // the worker moves it forward here. The primary key index finds max(ts).
+  await db.query(
+    `UPDATE metric_series m SET last_point_at = p.newest
+       FROM (SELECT max(ts) AS newest FROM data_point WHERE series_id = $1) p
+      WHERE m.id = $1 AND p.newest IS NOT NULL
+        AND (m.last_point_at IS NULL OR m.last_point_at < p.newest)`,
+    [seriesId],
+  );
+
   let stored = await loadActiveModel(db, seriesId);
   if (!stored) {
     stored = await trainAndStore(db, seriesId, log);

@@ -18,7 +18,7 @@ import type { SeriesInput, StoreResult } from "@/lib/ingest/series-input";
 import { resolveServiceForWrite } from "@/lib/ingest/services";
 import { withTransaction } from "@/lib/ingest/transaction";
 import type { Logger } from "@/lib/logger";
-import { enqueueSeriesScoring } from "@/lib/queue";
+import { enqueueScoringRequest } from "@/lib/queue";
 
 // Stores the series of one metrics request, whatever format it came in:
 // validates every series and point first, then writes all of it in one
@@ -28,7 +28,9 @@ import { enqueueSeriesScoring } from "@/lib/queue";
 // A request runs a fixed number of statements, whatever its size. There is
 // one lookup per service and one of the series ids missing from the process
 // cache. One statement inserts new series, and one inserts all points through
-// unnest() and moves last_point_at. A last one enqueues the scoring jobs.
+// unnest(). A last one adds a single job that the worker turns into scoring
+// jobs. Known series rows are not written at all: the worker moves their
+// last_point_at when it scores them.
 
 type Queryable = Pick<pg.ClientBase, "query">;
 
@@ -434,8 +436,8 @@ function compare(a: string, b: string): number {
 /**
  * Inserts every point with one statement, in (series, time) order so that
  * two requests with common points wait on each other instead of
- * deadlocking, and moves last_point_at forward. Returns the ids of series
- * that got new points and how many points were stored.
+ * deadlocking. Returns the ids of series that got new points and how many
+ * points were stored.
  */
 async function insertPoints(
   db: Queryable,
@@ -459,27 +461,15 @@ async function insertPoints(
     }
   }
 
-  // The last_point_at update locks series rows in id order (FOR NO KEY
-  // UPDATE does not conflict with the foreign key checks of the insert).
   const { rows } = await db.query<{ id: number; inserted: string }>(
     `WITH inserted AS (
        INSERT INTO data_point (series_id, ts, value)
        SELECT * FROM unnest($1::int[], $2::timestamptz[], $3::float8[])
        ON CONFLICT (series_id, ts) DO NOTHING
-       RETURNING series_id, ts
-     ), latest AS (
-       SELECT series_id AS id, max(ts) AS last_ts, count(*) AS inserted
-         FROM inserted GROUP BY series_id
-     ), locked AS (
-       SELECT m.id FROM metric_series m JOIN latest USING (id)
-        WHERE m.last_point_at IS NULL OR m.last_point_at < latest.last_ts
-        ORDER BY m.id FOR NO KEY UPDATE OF m
-     ), moved AS (
-       UPDATE metric_series m SET last_point_at = latest.last_ts
-         FROM latest JOIN locked USING (id)
-        WHERE m.id = latest.id
+       RETURNING series_id
      )
-     SELECT id, inserted FROM latest`,
+     SELECT series_id AS id, count(*) AS inserted
+       FROM inserted GROUP BY series_id`,
     [ids, times, values],
   );
   let inserted = 0;
@@ -533,7 +523,7 @@ export async function storeSeries(
         client,
         prepared.series,
       );
-      await enqueueSeriesScoring(client, changed);
+      await enqueueScoringRequest(client, changed);
       return { services, created, inserted };
     });
 

@@ -13,7 +13,7 @@ import { POST } from "@/app/api/v1/metrics/route";
 import { createApiToken, revokeApiToken } from "@/lib/auth/api-token";
 import { closeDb, getPool } from "@/lib/db";
 import { logger } from "@/lib/logger";
-import { TASK_SCORE_SERIES } from "@/lib/queue";
+import { TASK_ENQUEUE_SCORING } from "@/lib/queue";
 import { truncateAll } from "@/tests/support/database";
 
 // Small limits keep the oversized requests small. getConfig() reads them
@@ -138,13 +138,13 @@ describe("POST /api/v1/metrics", () => {
       name: "cpu_seconds:rate5m",
       labels: {},
       labels_key: "{}",
-      last_point_at: new Date(base),
+      last_point_at: null,
     });
     expect(series.rows[1]).toMatchObject({
       name: "http_requests",
       labels: { method: "POST", route: "/pay" },
       labels_key: '{"method":"POST","route":"/pay"}',
-      last_point_at: new Date(base + MINUTE),
+      last_point_at: null,
     });
 
     const points = await getPool().query(
@@ -161,18 +161,17 @@ describe("POST /api/v1/metrics", () => {
       `SELECT t.identifier, j.payload, j.key, q.queue_name
        FROM graphile_worker._private_jobs j
        JOIN graphile_worker._private_tasks t ON t.id = j.task_id
-       LEFT JOIN graphile_worker._private_job_queues q ON q.id = j.job_queue_id
-       ORDER BY (j.payload->>'seriesId')::int`,
+       LEFT JOIN graphile_worker._private_job_queues q ON q.id = j.job_queue_id`,
     );
     const ids = series.rows.map((row) => row.id).sort((a, b) => a - b);
-    expect(jobs.rows).toEqual(
-      ids.map((id) => ({
-        identifier: TASK_SCORE_SERIES,
-        payload: { seriesId: id },
-        key: `score-series:${id}`,
+    expect(jobs.rows).toEqual([
+      {
+        identifier: TASK_ENQUEUE_SCORING,
+        payload: { seriesIds: ids },
+        key: null,
         queue_name: null,
-      })),
-    );
+      },
+    ]);
   });
 
   it("stores nothing twice on retry", async () => {
@@ -211,20 +210,13 @@ describe("POST /api/v1/metrics", () => {
     expect(points.rows).toEqual([{ value: 1 }, { value: 3 }]);
   });
 
-  it("moves last_point_at forward only", async () => {
-    await send({
-      service: "checkout",
-      series: [{ name: "up", points: [[base + 5 * MINUTE, 1]] }],
-    });
-    await send({
-      service: "checkout",
-      series: [{ name: "up", points: [[base, 1]] }],
-    });
+  it("adds no scoring job for a request of duplicates", async () => {
+    await send(validBatch());
+    await getPool().query("DELETE FROM graphile_worker._private_jobs");
 
-    const { rows } = await getPool().query(
-      "SELECT last_point_at FROM metric_series",
-    );
-    expect(rows).toEqual([{ last_point_at: new Date(base + 5 * MINUTE) }]);
+    await send(validBatch());
+
+    expect((await counts())!.jobs).toBe("0");
   });
 
   it("serialises concurrent overlapping batches", async () => {

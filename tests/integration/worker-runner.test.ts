@@ -1,7 +1,7 @@
 import pg from "pg";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 
-import { enqueueSeriesScoring } from "@/lib/queue";
+import { enqueueScoringRequest } from "@/lib/queue";
 import { truncateAll } from "@/tests/support/database";
 import { loadNabSeries, shiftToEnd } from "@/tests/support/nab";
 import { startWorker } from "@/workers/main";
@@ -65,7 +65,8 @@ describe("worker runner", () => {
       "UPDATE metric_series SET last_point_at = $2 WHERE id = $1",
       [seriesId, series.points.at(-1)!.ts],
     );
-    await enqueueSeriesScoring(db, [seriesId], { delaySeconds: 0 });
+    // The job an ingest request adds, which the worker splits per series.
+    await enqueueScoringRequest(db, [seriesId]);
 
     const worker = await startWorker({
       connectionString: process.env.DATABASE_URL,

@@ -360,10 +360,14 @@ describe("score-series job", () => {
 
   it("waits for enough history", async () => {
     const seriesId = await seedSeries(series.points.slice(0, 100));
+    await db.query("UPDATE metric_series SET last_point_at = NULL");
 
     const result = await runScoreSeries(db, seriesId, log);
 
     expect(result.status).toBe("waiting_for_history");
+    // Ingest leaves last_point_at to the worker, which sets it even here.
+    const latest = await db.query("SELECT last_point_at FROM metric_series");
+    expect(latest.rows[0].last_point_at).toEqual(series.points[99]!.ts);
     expect(await count("SELECT count(*) FROM model_version")).toBe(0);
     expect(await count("SELECT count(*) FROM anomaly_score")).toBe(0);
   });
