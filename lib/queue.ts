@@ -7,6 +7,7 @@ import type pg from "pg";
 
 export const TASK_SCORE_SERIES = "score-series";
 export const TASK_ENQUEUE_SCORING = "enqueue-scoring";
+export const ENQUEUE_SCORING_MAX_ATTEMPTS = 10;
 
 export type ScoreSeriesPayload = { seriesId: number };
 export type EnqueueScoringPayload = { seriesIds: number[] };
@@ -62,10 +63,11 @@ export async function enqueueSeriesScoring(
 }
 
 /**
- * Adds one enqueue-scoring job for all the series an ingest request wrote.
- * The worker turns it into score-series jobs, so that an ingest transaction
+ * Adds one enqueue-scoring job for the series an ingest request wrote. The
+ * worker turns it into score-series jobs, so that an ingest transaction
  * writes one job row instead of one per series. Upserting a keyed job per
- * series cost about as much as inserting the points themselves.
+ * series cost about as much as inserting the points themselves. Ingest adds
+ * the same job inside its points insert (lib/ingest/store.ts).
  */
 export async function enqueueScoringRequest(
   db: Queryable,
@@ -74,7 +76,7 @@ export async function enqueueScoringRequest(
   if (seriesIds.length === 0) return;
   await db.query(
     `SELECT graphile_worker.add_job($1::text, json_build_object('seriesIds', $2::int[]),
-       max_attempts := 10)`,
-    [TASK_ENQUEUE_SCORING, seriesIds],
+       max_attempts := $3::int)`,
+    [TASK_ENQUEUE_SCORING, seriesIds, ENQUEUE_SCORING_MAX_ATTEMPTS],
   );
 }

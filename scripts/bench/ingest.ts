@@ -177,7 +177,9 @@ async function main(): Promise<void> {
   const { token } = await createApiToken({ name: "ingest benchmark", scope: "ingest" });
   await closeDb();
 
-  const server = spawn(process.execPath, [NEXT_BIN, "start", "-p", String(port), "-H", "127.0.0.1"], {
+  // BENCH_SERVER_NODE_ARGS passes flags such as "--cpu-prof" to the server.
+  const nodeArgs = (process.env.BENCH_SERVER_NODE_ARGS ?? "").split(" ").filter(Boolean);
+  const server = spawn(process.execPath, [...nodeArgs, NEXT_BIN, "start", "-p", String(port), "-H", "127.0.0.1"], {
     cwd: root,
     env: {
       ...process.env,

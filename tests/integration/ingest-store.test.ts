@@ -307,6 +307,19 @@ describe("storeSeries", () => {
     expect(await counts()).toMatchObject({ series: "1", points: "1" });
   });
 
+  it("creates a deleted service again", async () => {
+    await storeSeries([series("api", "up", {}, [[base, 1]])], token, logger);
+    await getPool().query("DELETE FROM service");
+
+    const result = await storeSeries(
+      [series("api", "up", {}, [[base + MINUTE, 1]])],
+      token,
+      logger,
+    );
+    expect(result).toMatchObject({ newSeries: 1, insertedPoints: 1 });
+    expect(await counts()).toEqual({ services: "1", series: "1", points: "1" });
+  });
+
   it("stores overlapping concurrent requests without deadlock or duplicates", async () => {
     const names = ["a", "b", "c", "d"];
     const request = (reverse: boolean) => {
