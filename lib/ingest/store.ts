@@ -45,8 +45,10 @@ type PreparedSeries = {
   labelsKey: string;
   timestamps: number[];
   values: number[];
-  field: string;
-  serviceField: string;
+  /** The first input of this series, which names it in errors. */
+  input: SeriesInput;
+  /** True while timestamps and values are the input's own arrays. */
+  shared: boolean;
   serviceId?: number;
   seriesId?: number;
 };
@@ -111,9 +113,24 @@ function checkText(value: string, field: string): void {
   }
 }
 
+// Names already checked, because the same few metric and label names repeat
+// in every request. Bounded like the series cache.
+const NAME_CACHE_LIMIT = 50_000;
+const checkedMetricNames = new Set<string>();
+const checkedLabelNames = new Set<string>();
+
+function remember(names: Set<string>, name: string): void {
+  if (names.size >= NAME_CACHE_LIMIT) names.clear();
+  names.add(name);
+}
+
+/** Characters that need a closer look: NUL and UTF-16 surrogates. */
+const SUSPECT_CHARACTER = /[\u0000\uD800-\uDFFF]/;
+
 /**
  * Checks a label set and returns its canonical key: JSON with sorted names,
- * the same form the JSON API stores.
+ * the same text JSON.stringify gives for an object with sorted keys, which is
+ * the form the JSON API has always stored.
  */
 function labelsKeyOf(labels: Record<string, string>, field: string): string {
   const names = Object.keys(labels).sort();
@@ -123,20 +140,23 @@ function labelsKeyOf(labels: Record<string, string>, field: string): string {
       `must contain at most ${MAX_LABELS} labels, got ${names.length}`,
     );
   }
-  const sorted: Record<string, string> = {};
+  let key = "{";
   for (const name of names) {
     const value = labels[name];
-    if (
-      name.length > MAX_LABEL_NAME_LENGTH ||
-      !LABEL_NAME_PATTERN.test(name) ||
-      name.startsWith("__")
-    ) {
-      throw invalid(
-        `${field}.labels`,
-        `has an invalid label name ${describe(name)}: label names must match ` +
-          "[a-zA-Z_][a-zA-Z0-9_]*, not start with __ and have at most " +
-          `${MAX_LABEL_NAME_LENGTH} characters`,
-      );
+    if (!checkedLabelNames.has(name)) {
+      if (
+        name.length > MAX_LABEL_NAME_LENGTH ||
+        !LABEL_NAME_PATTERN.test(name) ||
+        name.startsWith("__")
+      ) {
+        throw invalid(
+          `${field}.labels`,
+          `has an invalid label name ${describe(name)}: label names must match ` +
+            "[a-zA-Z_][a-zA-Z0-9_]*, not start with __ and have at most " +
+            `${MAX_LABEL_NAME_LENGTH} characters`,
+        );
+      }
+      remember(checkedLabelNames, name);
     }
     if (typeof value !== "string") {
       throw invalid(`${field}.labels.${name}`, "must be a string");
@@ -148,17 +168,25 @@ function labelsKeyOf(labels: Record<string, string>, field: string): string {
           `got ${value.length}`,
       );
     }
-    checkText(value, `${field}.labels.${name}`);
-    sorted[name] = value;
+    if (SUSPECT_CHARACTER.test(value)) {
+      checkText(value, `${field}.labels.${name}`);
+    }
+    // Label names match [a-zA-Z0-9_], so they need no JSON escaping.
+    key += `${key.length === 1 ? "" : ","}"${name}":${JSON.stringify(value)}`;
   }
-  const key = JSON.stringify(sorted);
-  const bytes = Buffer.byteLength(key, "utf8");
-  if (bytes > MAX_LABELS_KEY_BYTES) {
-    throw invalid(
-      `${field}.labels`,
-      `encode to ${bytes} bytes of JSON, more than the limit of ` +
-        `${MAX_LABELS_KEY_BYTES}; shorten the label values`,
-    );
+  key += "}";
+
+  // UTF-8 takes at most 3 bytes per UTF-16 code unit, so short keys are
+  // under the limit without counting.
+  if (key.length * 3 > MAX_LABELS_KEY_BYTES) {
+    const bytes = Buffer.byteLength(key, "utf8");
+    if (bytes > MAX_LABELS_KEY_BYTES) {
+      throw invalid(
+        `${field}.labels`,
+        `encode to ${bytes} bytes of JSON, more than the limit of ` +
+          `${MAX_LABELS_KEY_BYTES}; shorten the label values`,
+      );
+    }
   }
   return key;
 }
@@ -226,16 +254,19 @@ function prepare(inputs: readonly SeriesInput[], limits: Limits): Prepared {
           `got ${describe(input.service)}`,
       );
     }
-    if (
-      input.name.length > MAX_METRIC_NAME_LENGTH ||
-      !METRIC_NAME_PATTERN.test(input.name)
-    ) {
-      throw invalid(
-        `${field}.name`,
-        "must be a Prometheus metric name matching [a-zA-Z_:][a-zA-Z0-9_:]* " +
-          `of at most ${MAX_METRIC_NAME_LENGTH} characters, ` +
-          `got ${describe(input.name)}`,
-      );
+    if (!checkedMetricNames.has(input.name)) {
+      if (
+        input.name.length > MAX_METRIC_NAME_LENGTH ||
+        !METRIC_NAME_PATTERN.test(input.name)
+      ) {
+        throw invalid(
+          `${field}.name`,
+          "must be a Prometheus metric name matching [a-zA-Z_:][a-zA-Z0-9_:]* " +
+            `of at most ${MAX_METRIC_NAME_LENGTH} characters, ` +
+            `got ${describe(input.name)}`,
+        );
+      }
+      remember(checkedMetricNames, input.name);
     }
     if (input.timestamps.length !== input.values.length) {
       throw new Error(
@@ -245,8 +276,36 @@ function prepare(inputs: readonly SeriesInput[], limits: Limits): Prepared {
     }
     const labelsKey = labelsKeyOf(input.labels, field);
 
+    // The hot loop of ingest: field names are built only for an error.
+    const { minMs, maxMs } = limits;
+    const { timestamps, values } = input;
+    let clean = true;
+    for (let i = 0; i < values.length; i += 1) {
+      const ms = timestamps[i]!;
+      if (!(ms >= minMs && ms <= maxMs)) {
+        const pointField = input.pointField?.(i) ?? `${field}.points[${i}]`;
+        rejectTime(Math.floor(ms), `${pointField} timestamp`, limits);
+      }
+      if (!Number.isFinite(values[i]!) || !Number.isInteger(ms)) clean = false;
+    }
+
     const key = `${input.service ?? ""}\u0000${input.name}\u0000${labelsKey}`;
     let series = byKey.get(key);
+    if (series === undefined && clean) {
+      // Most series arrive once per request with valid points, so their
+      // arrays are shared with the input instead of copied.
+      byKey.set(key, {
+        service: input.service,
+        name: input.name,
+        labelsKey,
+        timestamps,
+        values,
+        input,
+        shared: true,
+      });
+      points += values.length;
+      continue;
+    }
     if (series === undefined) {
       series = {
         service: input.service,
@@ -254,25 +313,22 @@ function prepare(inputs: readonly SeriesInput[], limits: Limits): Prepared {
         labelsKey,
         timestamps: [],
         values: [],
-        field,
-        serviceField: input.serviceField ?? `${field}.service`,
+        input,
+        shared: false,
       };
       byKey.set(key, series);
+    } else if (series.shared) {
+      series.timestamps = [...series.timestamps];
+      series.values = [...series.values];
+      series.shared = false;
     }
-    // The hot loop of ingest: field names are built only for an error.
-    const { minMs, maxMs } = limits;
-    for (let i = 0; i < input.values.length; i += 1) {
-      const value = input.values[i]!;
-      const ms = Math.floor(input.timestamps[i]!);
-      if (!(ms >= minMs && ms <= maxMs)) {
-        const pointField = input.pointField?.(i) ?? `${field}.points[${i}]`;
-        rejectTime(ms, `${pointField} timestamp`, limits);
-      }
+    for (let i = 0; i < values.length; i += 1) {
+      const value = values[i]!;
       if (!Number.isFinite(value)) {
         skippedNonFinite += 1;
         continue;
       }
-      series.timestamps.push(ms);
+      series.timestamps.push(Math.floor(timestamps[i]!));
       series.values.push(value);
       points += 1;
     }
@@ -298,7 +354,9 @@ async function resolveServices(
     (a ?? "").localeCompare(b ?? ""),
   );
   for (const slug of ordered) {
-    const { field, serviceField } = slugs.get(slug)!;
+    const { input } = slugs.get(slug)!;
+    const field = input.field;
+    const serviceField = input.serviceField ?? `${field}.service`;
     if (slug === null) {
       if (token.serviceId === null) {
         throw new ApiError(
@@ -411,7 +469,7 @@ async function resolveSeries(
           `such as ${created[0]!.name}${created[0]!.labelsKey}. ` +
           "Check for a label with unbounded values",
         {
-          field: created[0]!.field,
+          field: created[0]!.input.field,
           headers: { "retry-after": "3600" },
           logContext: { serviceId, recent, requested: created.length },
         },

@@ -4,6 +4,7 @@ import { ApiError } from "@/lib/api/errors";
 import { createApiToken } from "@/lib/auth/api-token";
 import { closeDb, getPool, getPrisma } from "@/lib/db";
 import type { ApiToken } from "@/lib/generated/prisma/client";
+import { canonicalLabelsKey } from "@/lib/ingest/schemas";
 import type { SeriesInput } from "@/lib/ingest/series-input";
 import { storeSeries } from "@/lib/ingest/store";
 import { logger } from "@/lib/logger";
@@ -144,6 +145,21 @@ describe("storeSeries", () => {
       newSeries: 0,
     });
     expect(await counts()).toEqual({ services: "1", series: "1", points: "2" });
+  });
+
+  it("stores the canonical labels key", async () => {
+    const labels = {
+      zone: "eu \"west\" \\ 1",
+      app: "caf\u00e9 \ud83d\ude80",
+      b_2: "line\nbreak\u0001",
+    };
+    await storeSeries([series("api", "up", labels, [[base, 1]])], token, logger);
+
+    const { rows } = await getPool().query(
+      "SELECT labels, labels_key FROM metric_series",
+    );
+    expect(rows[0].labels_key).toBe(canonicalLabelsKey(labels));
+    expect(rows[0].labels).toEqual(labels);
   });
 
   it("skips NaN and infinite values and counts them", async () => {
