@@ -49,12 +49,14 @@ type PreparedSeries = {
   input: SeriesInput;
   /** True while timestamps and values are the input's own arrays. */
   shared: boolean;
+  /** Service slug (or bound service id), name and labels key: the cache key. */
+  key: string;
   serviceId?: number;
   seriesId?: number;
 };
 
-// Series ids by service, name and labels, so that a known series costs no
-// lookup. Bounded: past SERIES_CACHE_LIMIT entries the cache starts over.
+// Series ids by service slug, name and labels, so that a known series costs
+// no lookup. Bounded: past SERIES_CACHE_LIMIT entries the cache starts over.
 // An id of a series deleted since then fails the points insert on the
 // foreign key, and storeSeries clears the cache and retries once.
 // NOTE: ids are never reused by PostgreSQL unless the table is truncated with
@@ -62,20 +64,11 @@ type PreparedSeries = {
 const SERIES_CACHE_LIMIT = 500_000;
 const seriesIdCache = new Map<string, number>();
 
-function cacheKey(serviceId: number, name: string, labelsKey: string): string {
-  return `${serviceId}\u0000${name}\u0000${labelsKey}`;
-}
-
 function rememberSeries(entries: PreparedSeries[]): void {
   if (seriesIdCache.size + entries.length > SERIES_CACHE_LIMIT) {
     seriesIdCache.clear();
   }
-  for (const entry of entries) {
-    seriesIdCache.set(
-      cacheKey(entry.serviceId!, entry.name, entry.labelsKey),
-      entry.seriesId!,
-    );
-  }
+  for (const entry of entries) seriesIdCache.set(entry.key, entry.seriesId!);
 }
 
 // Service ids by slug, filled after commit like the series cache. A service
@@ -228,8 +221,15 @@ type Prepared = {
   skippedNonFinite: number;
 };
 
-/** Validates every input and merges series that repeat within the request. */
-function prepare(inputs: readonly SeriesInput[], limits: Limits): Prepared {
+/**
+ * Validates every input and merges series that repeat within the request.
+ * `boundService` stands for the token's bound service in cache keys.
+ */
+function prepare(
+  inputs: readonly SeriesInput[],
+  limits: Limits,
+  boundService: string,
+): Prepared {
   let total = 0;
   for (const input of inputs) total += input.values.length;
   if (total > limits.maxPoints) {
@@ -289,7 +289,7 @@ function prepare(inputs: readonly SeriesInput[], limits: Limits): Prepared {
       if (!Number.isFinite(values[i]!) || !Number.isInteger(ms)) clean = false;
     }
 
-    const key = `${input.service ?? ""}\u0000${input.name}\u0000${labelsKey}`;
+    const key = `${input.service ?? boundService}\u0000${input.name}\u0000${labelsKey}`;
     let series = byKey.get(key);
     if (series === undefined && clean) {
       // Most series arrive once per request with valid points, so their
@@ -302,6 +302,7 @@ function prepare(inputs: readonly SeriesInput[], limits: Limits): Prepared {
         values,
         input,
         shared: true,
+        key,
       });
       points += values.length;
       continue;
@@ -315,6 +316,7 @@ function prepare(inputs: readonly SeriesInput[], limits: Limits): Prepared {
         values: [],
         input,
         shared: false,
+        key,
       };
       byKey.set(key, series);
     } else if (series.shared) {
@@ -406,22 +408,21 @@ async function resolveServices(
 /**
  * Fills seriesId from the cache, then from the database, and inserts the
  * series that do not exist yet within the new-series-per-hour limit.
- * Returns the series this request created.
+ * Returns the series that were not in the cache and, among them, the ones
+ * this request created.
  */
 async function resolveSeries(
   db: Queryable,
   series: PreparedSeries[],
   maxNewPerHour: number,
-): Promise<PreparedSeries[]> {
+): Promise<{ unknown: PreparedSeries[]; created: PreparedSeries[] }> {
   const unknown: PreparedSeries[] = [];
   for (const entry of series) {
-    const id = seriesIdCache.get(
-      cacheKey(entry.serviceId!, entry.name, entry.labelsKey),
-    );
+    const id = seriesIdCache.get(entry.key);
     if (id === undefined) unknown.push(entry);
     else entry.seriesId = id;
   }
-  if (unknown.length === 0) return [];
+  if (unknown.length === 0) return { unknown, created: [] };
 
   const found = await db.query<{ ordinal: string; id: number }>(
     `SELECT input.ordinal, s.id
@@ -438,7 +439,7 @@ async function resolveSeries(
     unknown[Number(row.ordinal) - 1]!.seriesId = row.id;
   }
   const missing = unknown.filter((entry) => entry.seriesId === undefined);
-  if (missing.length === 0) return [];
+  if (missing.length === 0) return { unknown, created: [] };
 
   // The service row lock serialises requests that create series of one
   // service, so that two of them cannot both pass the limit.
@@ -477,23 +478,20 @@ async function resolveSeries(
     }
   }
 
-  // Sorted so that concurrent requests creating the same series take their
-  // index locks in one order. A concurrent insert of the same series makes
-  // ON CONFLICT update it in place, which returns its id all the same.
-  missing.sort(
-    (a, b) =>
-      a.serviceId! - b.serviceId! ||
-      compare(a.name, b.name) ||
-      compare(a.labelsKey, b.labelsKey),
-  );
+  // Inserted in key order, so that concurrent requests creating the same
+  // series take their index locks in one order. A concurrent insert of the
+  // same series makes ON CONFLICT update it in place, which returns its id
+  // all the same. DISTINCT covers a bound token's series that arrive both
+  // with and without the service's slug.
   const inserted = await db.query<{ id: number; ordinal: string }>(
     `WITH input AS (
        SELECT * FROM unnest($1::int[], $2::text[], $3::text[])
          WITH ORDINALITY AS t(service_id, name, labels_key, ordinal)
      ), upserted AS (
        INSERT INTO metric_series (service_id, name, labels, labels_key)
-       SELECT service_id, name, labels_key::jsonb, labels_key
-         FROM input ORDER BY ordinal
+       SELECT DISTINCT ON (service_id, name, labels_key)
+              service_id, name, labels_key::jsonb AS labels, labels_key
+         FROM input ORDER BY service_id, name, labels_key
        ON CONFLICT (service_id, name, labels_key)
          DO UPDATE SET name = EXCLUDED.name
        RETURNING id, service_id, name, labels_key
@@ -509,12 +507,7 @@ async function resolveSeries(
   for (const row of inserted.rows) {
     missing[Number(row.ordinal) - 1]!.seriesId = row.id;
   }
-  return missing;
-}
-
-function compare(a: string, b: string): number {
-  if (a === b) return 0;
-  return a < b ? -1 : 1;
+  return { unknown, created: missing };
 }
 
 /** Formats finite numbers as a PostgreSQL array literal, such as {1,2.5}. */
@@ -608,13 +601,18 @@ export async function storeSeries(
 ): Promise<StoreResult> {
   const config = getConfig();
   const now = options.now ?? Date.now();
-  const prepared = prepare(inputs, {
-    minMs: now - config.VIGIL_INGEST_MAX_AGE_DAYS * 86_400_000,
-    maxMs: now + config.VIGIL_INGEST_MAX_FUTURE_MINUTES * 60_000,
-    maxAgeDays: config.VIGIL_INGEST_MAX_AGE_DAYS,
-    maxFutureMinutes: config.VIGIL_INGEST_MAX_FUTURE_MINUTES,
-    maxPoints: config.VIGIL_INGEST_MAX_POINTS,
-  });
+  const prepared = prepare(
+    inputs,
+    {
+      minMs: now - config.VIGIL_INGEST_MAX_AGE_DAYS * 86_400_000,
+      maxMs: now + config.VIGIL_INGEST_MAX_FUTURE_MINUTES * 60_000,
+      maxAgeDays: config.VIGIL_INGEST_MAX_AGE_DAYS,
+      maxFutureMinutes: config.VIGIL_INGEST_MAX_FUTURE_MINUTES,
+      maxPoints: config.VIGIL_INGEST_MAX_POINTS,
+    },
+    // Not a valid slug, so it cannot collide with one.
+    `#${token.serviceId ?? ""}`,
+  );
 
   const attempt = () =>
     withTransaction(getPool(), async (client) => {
@@ -624,13 +622,13 @@ export async function storeSeries(
         token,
         log,
       );
-      const created = await resolveSeries(
+      const { unknown, created } = await resolveSeries(
         client,
         prepared.series,
         config.VIGIL_INGEST_MAX_NEW_SERIES_PER_HOUR,
       );
       const inserted = await insertPoints(client, prepared.series);
-      return { services, created, inserted };
+      return { services, unknown, created, inserted };
     });
 
   let written: Awaited<ReturnType<typeof attempt>>;
@@ -646,7 +644,7 @@ export async function storeSeries(
     for (const entry of prepared.series) entry.seriesId = undefined;
     written = await attempt();
   }
-  rememberSeries(prepared.series);
+  rememberSeries(written.unknown);
   for (const [slug, id] of written.services.resolved) serviceIdCache.set(slug, id);
 
   const result: StoreResult = {

@@ -192,6 +192,18 @@ describe("storeSeries", () => {
     );
     expect(result.services).toEqual(["payments"]);
 
+    // The same series named by slug and by the bound token is one series.
+    const both = await storeSeries(
+      [
+        series(null, "cpu", {}, [[base, 1]]),
+        series("payments", "cpu", {}, [[base + MINUTE, 2]]),
+      ],
+      bound,
+      logger,
+    );
+    expect(both).toMatchObject({ newSeries: 2, insertedPoints: 2 });
+    expect(await counts()).toMatchObject({ series: "2", points: "3" });
+
     const error = await rejection(
       storeSeries([series("other", "up", {}, [[base, 1]])], bound, logger),
     );
