@@ -38,6 +38,7 @@ const { values: args } = parseArgs({
     "json-rounds": { type: "string", default: "10" },
     port: { type: "string", default: "3390" },
     formats: { type: "string", default: "remote-write,json" },
+    repeats: { type: "string", default: "3" },
   },
 });
 
@@ -50,6 +51,7 @@ function positive(name: keyof typeof args): number {
 }
 
 const STEP_MS = 15_000;
+const COPY_PHASE = "COPY into data_point (reference)";
 
 type Phase = {
   name: string;
@@ -128,7 +130,7 @@ async function copyReference(pool: pg.Pool, options: FleetOptions): Promise<Phas
       client.query(copyFrom("COPY data_point (series_id, ts, value) FROM STDIN")),
     );
     const seconds = (performance.now() - startedAt) / 1000;
-    return { name: "COPY into data_point (reference)", points: fleet.length * options.rounds, seconds };
+    return { name: COPY_PHASE, points: fleet.length * options.rounds, seconds };
   } finally {
     client.release();
   }
@@ -150,6 +152,7 @@ async function main(): Promise<void> {
   const batch = positive("remote-write-batch");
   const jsonRounds = positive("json-rounds");
   const port = positive("port");
+  const repeats = positive("repeats");
   const formats = args.formats!.split(",").map((format) => {
     if (format !== "remote-write" && format !== "json") {
       throw new Error(`--formats lists remote-write and json, got ${format}`);
@@ -227,43 +230,57 @@ async function main(): Promise<void> {
       if (warm.failures.length > 0) throw new Error(`warm-up failed: ${warm.failures.join("; ")}`);
     }
 
-    const phases: Phase[] = [];
-    for (const format of formats) {
+    // Each repeat runs every phase once, so that load from elsewhere on a
+    // shared machine falls on all phases alike. The table shows the median.
+    const runs = new Map<string, Phase[]>();
+    const record = (phase: Phase) => {
+      const list = runs.get(phase.name) ?? [];
+      list.push(phase);
+      runs.set(phase.name, list);
+    };
+    for (let repeat = 0; repeat < repeats; repeat += 1) {
+      for (const format of formats) {
+        await resetPoints(pool);
+        const result = await runClient(job(format));
+        if (result.failures.length > 0) {
+          throw new Error(`${format} phase failed: ${result.failures.join("; ")}`);
+        }
+        const stored = await countPoints(pool);
+        if (stored !== result.points) {
+          throw new Error(`${format} phase stored ${stored} points of ${result.points} acknowledged`);
+        }
+        record({
+          name: format === "remote-write" ? "remote write (protobuf + snappy)" : "JSON API (POST /api/v1/metrics)",
+          points: result.points,
+          seconds: result.seconds,
+          requests: result.requests,
+          p50: result.latenciesMs.p50,
+          p99: result.latenciesMs.p99,
+        });
+      }
       await resetPoints(pool);
-      const result = await runClient(job(format));
-      if (result.failures.length > 0) {
-        throw new Error(`${format} phase failed: ${result.failures.join("; ")}`);
-      }
-      const stored = await countPoints(pool);
-      if (stored !== result.points) {
-        throw new Error(`${format} phase stored ${stored} points of ${result.points} acknowledged`);
-      }
-      phases.push({
-        name: format === "remote-write" ? "remote write (protobuf + snappy)" : "JSON API (POST /api/v1/metrics)",
-        points: result.points,
-        seconds: result.seconds,
-        requests: result.requests,
-        p50: result.latenciesMs.p50,
-        p99: result.latenciesMs.p99,
-      });
+      record(await copyReference(pool, options));
     }
-    await resetPoints(pool);
-    const reference = await copyReference(pool, options);
-    phases.push(reference);
 
-    const referenceRate = reference.points / reference.seconds;
+    const rate = (phase: Phase) => phase.points / phase.seconds;
+    const median = (list: Phase[]) => [...list].sort((a, b) => rate(a) - rate(b))[Math.floor(list.length / 2)]!;
+    const reference = median(runs.get(COPY_PHASE)!);
+    const referenceRate = rate(reference);
     console.log("");
-    console.log("phase                               points/s  requests  p50 ms  p99 ms  ratio to COPY");
-    for (const phase of phases) {
-      const rate = phase.points / phase.seconds;
+    console.log(`Median of ${repeats} runs per phase (range of points/s in brackets):`);
+    console.log("phase                               points/s  requests  p50 ms  p99 ms  ratio to COPY  range");
+    for (const list of runs.values()) {
+      const phase = median(list);
+      const rates = list.map(rate);
       console.log(
         [
           phase.name.padEnd(34),
-          Math.round(rate).toString().padStart(10),
+          Math.round(rate(phase)).toString().padStart(10),
           (phase.requests?.toString() ?? "-").padStart(9),
           (phase.p50 === undefined ? "-" : phase.p50.toFixed(1)).padStart(7),
           (phase.p99 === undefined ? "-" : phase.p99.toFixed(1)).padStart(7),
-          (rate / referenceRate).toFixed(2).padStart(14),
+          (rate(phase) / referenceRate).toFixed(2).padStart(14),
+          `  [${Math.round(Math.min(...rates))}-${Math.round(Math.max(...rates))}]`,
         ].join(" "),
       );
     }
