@@ -1,0 +1,232 @@
+import type { ChildProcess } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { mkdir } from "node:fs/promises";
+import path from "node:path";
+
+import { expect, test } from "@playwright/test";
+import pg from "pg";
+
+import { createApiToken } from "@/lib/auth/api-token";
+import { closeDb } from "@/lib/db";
+import { createTestDatabase } from "@/tests/support/database";
+
+import {
+  acceptsConnections,
+  killProcessGroup,
+  listeningProcesses,
+  processGroupMembers,
+  startWebServer,
+} from "./support/ingest-server";
+import {
+  compareStored,
+  planStream,
+  readStoredPoints,
+  StreamSender,
+  STREAM_POINTS_PER_BATCH,
+} from "./support/ingest-stream";
+import { findFreePort, stopProcess } from "./support/processes";
+
+// Crash safety of ingest. A sender streams batches of known points to its
+// own `next start` server, over JSON and remote write with several requests
+// in flight. The test SIGKILLs the server's process group mid-stream,
+// restarts it on the same port and database, and retries every batch that
+// got no 2xx, as Prometheus does. Every acknowledged point must be stored
+// with its exact value, and no other point may exist. A batch cut off by the
+// kill must be stored whole or not at all.
+
+const PORT_RANGE = [3280, 3299] as const;
+const BATCH_COUNT = 60;
+const CONCURRENCY = 6;
+/** Acknowledged batches after which the server is killed. */
+const KILL_AFTER_ACKNOWLEDGED = 15;
+
+test.describe.configure({ timeout: 120_000 });
+
+/** Creates an ingest token in the database at `databaseUrl` and returns it in clear. */
+async function createIngestToken(databaseUrl: string): Promise<string> {
+  // The worker process may have a Prisma client on the suite's database from
+  // an earlier spec, so close it and point a new one at this database.
+  const suiteDatabaseUrl = process.env.DATABASE_URL;
+  await closeDb();
+  process.env.DATABASE_URL = databaseUrl;
+  try {
+    const { token } = await createApiToken({
+      name: "ingest crash test",
+      scope: "ingest",
+    });
+    return token;
+  } finally {
+    await closeDb();
+    if (suiteDatabaseUrl === undefined) delete process.env.DATABASE_URL;
+    else process.env.DATABASE_URL = suiteDatabaseUrl;
+  }
+}
+
+test("web SIGKILL mid-stream loses no acknowledged point", async () => {
+  const database = await createTestDatabase("ingest_crash");
+  const client = new pg.Client({ connectionString: database.url });
+  let server: ChildProcess | undefined;
+  await client.connect();
+  try {
+    const token = await createIngestToken(database.url);
+    const port = await findFreePort(...PORT_RANGE);
+    const baseUrl = `http://127.0.0.1:${port}`;
+    const logDir = path.resolve("test-results/e2e-logs");
+    await mkdir(logDir, { recursive: true });
+    const serverOptions = {
+      port,
+      databaseUrl: database.url,
+      nextAuthSecret: randomBytes(32).toString("base64url"),
+      logFile: path.join(logDir, "ingest-crash-next-1.log"),
+    };
+
+    server = await startWebServer(serverOptions);
+    const groupId = server.pid!;
+    const members = processGroupMembers(groupId);
+    expect(
+      listeningProcesses(port, members),
+      `a process of group ${groupId} (${members.join(", ")}) listens on ${port}`,
+    ).toHaveLength(1);
+
+    // Timestamps of the last few hours, whole seconds.
+    const startMs = Math.floor(Date.now() / 1000) * 1000 - 6 * 3_600_000;
+    const batches = planStream(BATCH_COUNT, startMs);
+    const order = batches.map((batch) => batch.index);
+    const sender = new StreamSender(baseUrl, token, batches);
+
+    // Stream until KILL_AFTER_ACKNOWLEDGED batches are acknowledged, then
+    // SIGKILL the server at once, from inside that acknowledgement, while
+    // the other workers' requests are in flight.
+    let acknowledged = 0;
+    let inFlightAtKill: number[] = [];
+    let killed: Promise<void> | undefined;
+    const serverBeforeKill = server;
+    await sender.send(order, "before kill", CONCURRENCY, (attempt) => {
+      if (killed !== undefined || attempt.outcome !== "acknowledged") return;
+      acknowledged += 1;
+      if (acknowledged < KILL_AFTER_ACKNOWLEDGED) return;
+      inFlightAtKill = [...sender.inFlight];
+      sender.halt();
+      killed = killProcessGroup(serverBeforeKill);
+    });
+    expect(killed, "the server was killed mid-stream").toBeDefined();
+    await killed;
+    expect(inFlightAtKill.length, "requests in flight at the kill").toBeGreaterThan(0);
+    expect(processGroupMembers(groupId)).toEqual([]);
+    expect(await acceptsConnections(port)).toBe(false);
+
+    const httpErrors = sender.attempts.filter(
+      (attempt) => attempt.outcome === "http-error",
+    );
+    expect(httpErrors, "responses other than 2xx").toEqual([]);
+
+    // While the server is down, a further batch is refused.
+    const [probeBatch] = sender.unsent(order);
+    expect(probeBatch).toBeDefined();
+    const probe = await sender.sendOne(probeBatch!, "server down");
+    expect(probe.outcome, `batch ${probeBatch} sent to the dead server`).toBe(
+      "connection-error",
+    );
+
+    server = await startWebServer({
+      ...serverOptions,
+      logFile: path.join(logDir, "ingest-crash-next-2.log"),
+    });
+
+    // Snapshot after the restart, before any retry.
+    const snapshot = compareStored(batches, await readStoredPoints(client));
+    expect(snapshot.unexpected, "stored points never sent").toEqual([]);
+    expect(snapshot.wrongValue, "stored values that differ").toEqual([]);
+    expect(snapshot.repeated, "points stored twice").toEqual([]);
+    const attempted = new Set(sender.attempts.map((attempt) => attempt.batch));
+    for (const batch of order) {
+      const stored = snapshot.storedPerBatch[batch];
+      if (sender.isAcknowledged(batch)) {
+        expect(stored, `acknowledged batch ${batch}`).toBe(STREAM_POINTS_PER_BATCH);
+      } else if (attempted.has(batch)) {
+        expect(
+          [0, STREAM_POINTS_PER_BATCH],
+          `stored points of failed batch ${batch}`,
+        ).toContain(stored);
+      } else {
+        expect(stored, `batch ${batch}, never sent`).toBe(0);
+      }
+    }
+
+    // Retry every batch without a 2xx, then send the rest of the stream.
+    const retried = order.filter(
+      (batch) => attempted.has(batch) && !sender.isAcknowledged(batch),
+    );
+    const rest = sender.unsent(order);
+    await sender.send([...retried, ...rest], "after restart", CONCURRENCY);
+    for (const batch of order) {
+      expect(sender.isAcknowledged(batch), `batch ${batch} acknowledged`).toBe(true);
+    }
+
+    // The counts in each 2xx match what the snapshot says was stored before.
+    for (const attempt of sender.attempts) {
+      if (attempt.outcome !== "acknowledged") continue;
+      const label = `batch ${attempt.batch}, ${attempt.phase}`;
+      if (attempt.phase === "before kill" && attempt.accepted === undefined) {
+        continue; // The kill cut the body off after the status line.
+      }
+      const storedBefore =
+        attempt.phase === "after restart" &&
+        snapshot.storedPerBatch[attempt.batch] === STREAM_POINTS_PER_BATCH;
+      expect(attempt.accepted, `${label}: accepted points`).toBe(
+        storedBefore ? 0 : STREAM_POINTS_PER_BATCH,
+      );
+      expect(attempt.duplicates, `${label}: duplicate points`).toBe(
+        storedBefore ? STREAM_POINTS_PER_BATCH : 0,
+      );
+    }
+
+    const final = compareStored(batches, await readStoredPoints(client));
+    expect(final.unexpected, "stored points never sent").toEqual([]);
+    expect(final.wrongValue, "stored values that differ").toEqual([]);
+    expect(final.repeated, "points stored twice").toEqual([]);
+    for (const batch of order) {
+      expect(final.storedPerBatch[batch], `stored points of batch ${batch}`).toBe(
+        STREAM_POINTS_PER_BATCH,
+      );
+    }
+
+    const { rows: counts } = await client.query<{
+      points: string;
+      distinct_points: string;
+      series: string;
+      distinct_series: string;
+    }>(
+      `SELECT (SELECT count(*) FROM data_point) AS points,
+              (SELECT count(DISTINCT (series_id, ts)) FROM data_point) AS distinct_points,
+              (SELECT count(*) FROM metric_series) AS series,
+              (SELECT count(DISTINCT (sv.slug, s.name, s.labels->>'stream'))
+                 FROM metric_series s JOIN service sv ON sv.id = s.service_id) AS distinct_series`,
+    );
+    expect(Number(counts[0]!.points)).toBe(BATCH_COUNT * STREAM_POINTS_PER_BATCH);
+    expect(Number(counts[0]!.distinct_points)).toBe(
+      BATCH_COUNT * STREAM_POINTS_PER_BATCH,
+    );
+    // Two formats with four stream labels each.
+    expect(Number(counts[0]!.series)).toBe(8);
+    expect(Number(counts[0]!.distinct_series)).toBe(8);
+
+    const cutOff = inFlightAtKill.map(
+      (batch) =>
+        `${batch}:${snapshot.storedPerBatch[batch] === 0 ? "absent" : "stored"}`,
+    );
+    const failures = sender.attempts
+      .filter((attempt) => attempt.outcome === "connection-error")
+      .map((attempt) => `${attempt.batch} ${attempt.error}`);
+    console.log(
+      `ingest crash: killed after ${acknowledged} acknowledged batches; ` +
+        `in flight at the kill ${cutOff.join(", ")}; ` +
+        `connection errors ${failures.join(", ")}; retried ${retried.length}, ` +
+        `then sent ${rest.length} more`,
+    );
+  } finally {
+    await client.end();
+    if (server?.pid !== undefined) await stopProcess(server.pid);
+    await database.drop();
+  }
+});
