@@ -30,15 +30,16 @@ import { findFreePort, stopProcess } from "./support/processes";
 // own `next start` server, over JSON and remote write with several requests
 // in flight. The test SIGKILLs the server's process group mid-stream,
 // restarts it on the same port and database, and retries every batch that
-// got no 2xx, as Prometheus does. Every acknowledged point must be stored
-// with its exact value, and no other point may exist. A batch cut off by the
-// kill must be stored whole or not at all.
+// got no 2xx, as Prometheus does. It does so three times, because each kill
+// lands on whatever the in-flight requests were doing at that moment. Every
+// acknowledged point must be stored with its exact value, and no other point
+// may exist. A batch cut off by a kill must be stored whole or not at all.
 
 const PORT_RANGE = [3280, 3299] as const;
 const BATCH_COUNT = 60;
 const CONCURRENCY = 6;
-/** Acknowledged batches after which the server is killed. */
-const KILL_AFTER_ACKNOWLEDGED = 15;
+/** For each kill, the batches acknowledged since the last restart that trigger it. */
+const KILL_AFTER_ACKNOWLEDGED = [10, 6, 12];
 
 test.describe.configure({ timeout: 120_000 });
 
@@ -77,102 +78,132 @@ test("web SIGKILL mid-stream loses no acknowledged point", async () => {
       port,
       databaseUrl: database.url,
       nextAuthSecret: randomBytes(32).toString("base64url"),
-      logFile: path.join(logDir, "ingest-crash-next-1.log"),
     };
-
-    server = await startWebServer(serverOptions);
-    const groupId = server.pid!;
-    const members = processGroupMembers(groupId);
-    expect(
-      listeningProcesses(port, members),
-      `a process of group ${groupId} (${members.join(", ")}) listens on ${port}`,
-    ).toHaveLength(1);
+    const startServer = (run: number) =>
+      startWebServer({
+        ...serverOptions,
+        logFile: path.join(logDir, `ingest-crash-next-${run}.log`),
+      });
 
     // Timestamps of the last few hours, whole seconds.
     const startMs = Math.floor(Date.now() / 1000) * 1000 - 6 * 3_600_000;
     const batches = planStream(BATCH_COUNT, startMs);
     const order = batches.map((batch) => batch.index);
     const sender = new StreamSender(baseUrl, token, batches);
+    /** Batches of each round that the snapshot before it showed as stored. */
+    const storedBeforeRound: Set<number>[] = [];
+    let pending = order;
+    const summary: string[] = [];
 
-    // Stream until KILL_AFTER_ACKNOWLEDGED batches are acknowledged, then
-    // SIGKILL the server at once, from inside that acknowledgement, while
-    // the other workers' requests are in flight.
-    let acknowledged = 0;
-    let inFlightAtKill: number[] = [];
-    let killed: Promise<void> | undefined;
-    const serverBeforeKill = server;
-    await sender.send(order, "before kill", CONCURRENCY, (attempt) => {
-      if (killed !== undefined || attempt.outcome !== "acknowledged") return;
-      acknowledged += 1;
-      if (acknowledged < KILL_AFTER_ACKNOWLEDGED) return;
-      inFlightAtKill = [...sender.inFlight];
-      sender.halt();
-      killed = killProcessGroup(serverBeforeKill);
-    });
-    expect(killed, "the server was killed mid-stream").toBeDefined();
-    await killed;
-    expect(inFlightAtKill.length, "requests in flight at the kill").toBeGreaterThan(0);
-    expect(processGroupMembers(groupId)).toEqual([]);
-    expect(await acceptsConnections(port)).toBe(false);
+    server = await startServer(0);
+    for (const [round, killAfter] of KILL_AFTER_ACKNOWLEDGED.entries()) {
+      const phase = `round ${round}`;
+      const groupId = server.pid!;
+      const members = processGroupMembers(groupId);
+      expect(
+        listeningProcesses(port, members),
+        `a process of group ${groupId} (${members.join(", ")}) listens on ${port}`,
+      ).toHaveLength(1);
 
+      // Send until `killAfter` batches are acknowledged, then SIGKILL the
+      // server at once, from inside that acknowledgement, while the other
+      // workers' requests are in flight.
+      let acknowledged = 0;
+      let inFlightAtKill: number[] = [];
+      let killed: Promise<void> | undefined;
+      const serverToKill = server;
+      await sender.send(pending, phase, CONCURRENCY, (attempt) => {
+        if (killed !== undefined || attempt.outcome !== "acknowledged") return;
+        acknowledged += 1;
+        if (acknowledged < killAfter) return;
+        inFlightAtKill = [...sender.inFlight];
+        sender.halt();
+        killed = killProcessGroup(serverToKill);
+      });
+      expect(killed, `${phase}: the server was killed mid-stream`).toBeDefined();
+      await killed;
+      expect(inFlightAtKill.length, `${phase}: requests in flight at the kill`).toBeGreaterThan(0);
+      expect(processGroupMembers(groupId)).toEqual([]);
+      expect(await acceptsConnections(port)).toBe(false);
+
+      // While the server is down, a further batch is refused.
+      const [probeBatch] = sender.unsent(order);
+      expect(probeBatch).toBeDefined();
+      const probe = await sender.sendOne(probeBatch!, phase);
+      expect(probe.outcome, `${phase}: batch ${probeBatch} sent to the dead server`).toBe(
+        "connection-error",
+      );
+
+      server = await startServer(round + 1);
+
+      // Snapshot after the restart, before any retry.
+      const snapshot = compareStored(batches, await readStoredPoints(client));
+      expect(snapshot.unexpected, `${phase}: stored points never sent`).toEqual([]);
+      expect(snapshot.wrongValue, `${phase}: stored values that differ`).toEqual([]);
+      expect(snapshot.repeated, `${phase}: points stored twice`).toEqual([]);
+      const attempted = new Set(sender.attempts.map((attempt) => attempt.batch));
+      for (const batch of order) {
+        const stored = snapshot.storedPerBatch[batch];
+        if (sender.isAcknowledged(batch)) {
+          expect(stored, `${phase}: acknowledged batch ${batch}`).toBe(
+            STREAM_POINTS_PER_BATCH,
+          );
+        } else if (attempted.has(batch)) {
+          expect(
+            [0, STREAM_POINTS_PER_BATCH],
+            `${phase}: stored points of failed batch ${batch}`,
+          ).toContain(stored);
+        } else {
+          expect(stored, `${phase}: batch ${batch}, never sent`).toBe(0);
+        }
+      }
+
+      // The next round retries every batch without a 2xx first, then sends
+      // the rest of the stream.
+      const retried = order.filter(
+        (batch) => attempted.has(batch) && !sender.isAcknowledged(batch),
+      );
+      pending = [...retried, ...sender.unsent(order)];
+      storedBeforeRound[round + 1] = new Set(
+        retried.filter(
+          (batch) => snapshot.storedPerBatch[batch] === STREAM_POINTS_PER_BATCH,
+        ),
+      );
+      const cutOff = inFlightAtKill.map((batch) => {
+        const state = sender.isAcknowledged(batch)
+          ? "acknowledged"
+          : snapshot.storedPerBatch[batch] === 0
+            ? "absent"
+            : "stored";
+        return `${batch} ${state}`;
+      });
+      summary.push(
+        `${phase}: killed after ${acknowledged} acknowledged, in flight ${cutOff.join(", ")}`,
+      );
+    }
+
+    const lastPhase = `round ${KILL_AFTER_ACKNOWLEDGED.length}`;
+    await sender.send(pending, lastPhase, CONCURRENCY);
+    for (const batch of order) {
+      const attempts = sender.attempts.filter((entry) => entry.batch === batch);
+      expect(
+        sender.isAcknowledged(batch),
+        `batch ${batch} acknowledged: ${JSON.stringify(attempts)}`,
+      ).toBe(true);
+    }
     const httpErrors = sender.attempts.filter(
       (attempt) => attempt.outcome === "http-error",
     );
     expect(httpErrors, "responses other than 2xx").toEqual([]);
 
-    // While the server is down, a further batch is refused.
-    const [probeBatch] = sender.unsent(order);
-    expect(probeBatch).toBeDefined();
-    const probe = await sender.sendOne(probeBatch!, "server down");
-    expect(probe.outcome, `batch ${probeBatch} sent to the dead server`).toBe(
-      "connection-error",
-    );
-
-    server = await startWebServer({
-      ...serverOptions,
-      logFile: path.join(logDir, "ingest-crash-next-2.log"),
-    });
-
-    // Snapshot after the restart, before any retry.
-    const snapshot = compareStored(batches, await readStoredPoints(client));
-    expect(snapshot.unexpected, "stored points never sent").toEqual([]);
-    expect(snapshot.wrongValue, "stored values that differ").toEqual([]);
-    expect(snapshot.repeated, "points stored twice").toEqual([]);
-    const attempted = new Set(sender.attempts.map((attempt) => attempt.batch));
-    for (const batch of order) {
-      const stored = snapshot.storedPerBatch[batch];
-      if (sender.isAcknowledged(batch)) {
-        expect(stored, `acknowledged batch ${batch}`).toBe(STREAM_POINTS_PER_BATCH);
-      } else if (attempted.has(batch)) {
-        expect(
-          [0, STREAM_POINTS_PER_BATCH],
-          `stored points of failed batch ${batch}`,
-        ).toContain(stored);
-      } else {
-        expect(stored, `batch ${batch}, never sent`).toBe(0);
-      }
-    }
-
-    // Retry every batch without a 2xx, then send the rest of the stream.
-    const retried = order.filter(
-      (batch) => attempted.has(batch) && !sender.isAcknowledged(batch),
-    );
-    const rest = sender.unsent(order);
-    await sender.send([...retried, ...rest], "after restart", CONCURRENCY);
-    for (const batch of order) {
-      expect(sender.isAcknowledged(batch), `batch ${batch} acknowledged`).toBe(true);
-    }
-
-    // The counts in each 2xx match what the snapshot says was stored before.
+    // The counts in each 2xx match what the snapshot before its round showed.
     for (const attempt of sender.attempts) {
       if (attempt.outcome !== "acknowledged") continue;
       const label = `batch ${attempt.batch}, ${attempt.phase}`;
-      if (attempt.phase === "before kill" && attempt.accepted === undefined) {
-        continue; // The kill cut the body off after the status line.
-      }
-      const storedBefore =
-        attempt.phase === "after restart" &&
-        snapshot.storedPerBatch[attempt.batch] === STREAM_POINTS_PER_BATCH;
+      // A kill can cut the body off after a 2xx status line.
+      if (attempt.accepted === undefined && attempt.phase !== lastPhase) continue;
+      const round = Number(attempt.phase.replace("round ", ""));
+      const storedBefore = storedBeforeRound[round]?.has(attempt.batch) ?? false;
       expect(attempt.accepted, `${label}: accepted points`).toBe(
         storedBefore ? 0 : STREAM_POINTS_PER_BATCH,
       );
@@ -211,18 +242,12 @@ test("web SIGKILL mid-stream loses no acknowledged point", async () => {
     expect(Number(counts[0]!.series)).toBe(8);
     expect(Number(counts[0]!.distinct_series)).toBe(8);
 
-    const cutOff = inFlightAtKill.map(
-      (batch) =>
-        `${batch}:${snapshot.storedPerBatch[batch] === 0 ? "absent" : "stored"}`,
-    );
     const failures = sender.attempts
       .filter((attempt) => attempt.outcome === "connection-error")
       .map((attempt) => `${attempt.batch} ${attempt.error}`);
     console.log(
-      `ingest crash: killed after ${acknowledged} acknowledged batches; ` +
-        `in flight at the kill ${cutOff.join(", ")}; ` +
-        `connection errors ${failures.join(", ")}; retried ${retried.length}, ` +
-        `then sent ${rest.length} more`,
+      `ingest crash: ${summary.join("; ")}; connection errors ${failures.join(", ")}; ` +
+        `${sender.attempts.length} requests for ${BATCH_COUNT} batches`,
     );
   } finally {
     await client.end();

@@ -196,7 +196,7 @@ export class StreamSender {
     private readonly batches: StreamBatch[],
   ) {}
 
-  /** Stops `send` from starting further requests; those in flight go on. */
+  /** Stops the current `send` from starting further requests; those in flight go on. */
   halt(): void {
     this.halted = true;
   }
@@ -289,6 +289,7 @@ export class StreamSender {
     concurrency: number,
     afterAttempt: (attempt: Attempt) => void = () => {},
   ): Promise<void> {
+    this.halted = false;
     let next = 0;
     const worker = async (): Promise<void> => {
       while (!this.halted && next < order.length) {
