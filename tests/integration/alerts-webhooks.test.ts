@@ -352,6 +352,24 @@ describe("POST /api/v1/alerts/alertmanager", () => {
     expect(events.map((row) => row.kind)).toEqual(["opened"]);
   });
 
+  it("joins an open incident the first lookup missed", async () => {
+    // A concurrent delivery can commit the incident after the lookup of
+    // open incidents and before the lookup by dedup key. Clearing the
+    // fingerprint makes the first lookup miss the same way.
+    const opened = await send("alertmanager", alertmanagerBody());
+    const incidentId = opened.json.alerts[0].incidentId;
+    await getPool().query(
+      "UPDATE incident SET alert_fingerprint = NULL WHERE id = $1",
+      [incidentId],
+    );
+
+    const { response, json } = await send("alertmanager", alertmanagerBody());
+
+    expect(response.status).toBe(200);
+    expect(json.alerts[0]).toMatchObject({ outcome: "joined", incidentId });
+    expect(json.ignored).toBe(0);
+  });
+
   it("opens one incident for concurrent startsAts", async () => {
     const results = await Promise.all(
       ["09:00:00Z", "09:01:00Z", "09:02:00Z", "09:03:00Z"].map((time) =>
@@ -406,6 +424,18 @@ describe("POST /api/v1/alerts/alertmanager", () => {
       services: [],
       runbooks: [],
     });
+  });
+
+  it("rejects text that JSONB cannot store", async () => {
+    const body = alertmanagerBody({
+      labels: { alertname: "HighLatency", service: "checkout", "a\u0000b": "1" },
+    });
+    const { response, json } = await send("alertmanager", body);
+
+    expect(response.status).toBe(400);
+    expect(json.error.field).toBe('alerts[0].labels["a\\u0000b"]');
+    expect(json.error.message).toMatch(/must not contain NUL characters/);
+    expect((await snapshot()).incidents).toEqual([]);
   });
 
   it("stores nothing when an alert has no service", async () => {

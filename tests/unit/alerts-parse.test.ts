@@ -239,6 +239,34 @@ describe("parseAlertDelivery errors", () => {
       { ...alertmanagerBody({}), truncatedAlerts: -1 },
       "truncatedAlerts",
     ],
+    // JSONB, where the alert is stored, cannot hold NUL or a lone surrogate.
+    [
+      "a label name with NUL",
+      alertmanagerBody({ labels: { alertname: "X", "a\u0000b": "1" } }),
+      'alerts[0].labels["a\\u0000b"]',
+    ],
+    [
+      "an annotation name with a lone surrogate",
+      alertmanagerBody({ annotations: { "summary\ud800": "x" } }),
+      'alerts[0].annotations["summary\\ud800"]',
+    ],
+    [
+      "a generatorURL with NUL",
+      alertmanagerBody({ generatorURL: "http://prometheus/\u0000" }),
+      "alerts[0].generatorURL",
+    ],
+    [
+      "a valueString with a lone surrogate",
+      alertmanagerBody({ valueString: "[ var='A' value=\udc00 ]" }),
+      "alerts[0].valueString",
+    ],
+    [
+      "a values name __proto__",
+      alertmanagerBody({ values: JSON.parse('{"__proto__": 1}') }),
+      "alerts[0].values.__proto__",
+    ],
+    ["a receiver with NUL", { ...alertmanagerBody({}), receiver: "a\u0000" }, "receiver"],
+    ["a groupKey with NUL", { ...alertmanagerBody({}), groupKey: "{}\u0000" }, "groupKey"],
   ])("rejects %s", (_case, body, field) => {
     const error = parseError("alertmanager", body);
     expect(error.status).toBe(400);
@@ -294,6 +322,13 @@ describe("severityFromLabels", () => {
   it("defaults to sev3 without the label", () => {
     expect(severityFromLabels({})).toBe("sev3");
   });
+
+  it.each(["constructor", "__proto__", "toString", "hasOwnProperty"])(
+    "maps the Object member name %s to sev3",
+    (severity) => {
+      expect(severityFromLabels({ severity })).toBe("sev3");
+    },
+  );
 });
 
 describe("alertTitle", () => {

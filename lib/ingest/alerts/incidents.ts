@@ -300,6 +300,11 @@ async function recordFiring(
     if (open) return joinOpenIncident(context, alert, open, dedupKey);
 
     const previous = await findIncidentByDedupKey(context.db, dedupKey);
+    // A concurrent delivery of this alert can commit its incident between
+    // the two lookups, so an incident found here may still be open.
+    if (previous && previous.status !== "resolved") {
+      return joinOpenIncident(context, alert, previous, dedupKey);
+    }
     if (previous) {
       return {
         outcome: "ignored",

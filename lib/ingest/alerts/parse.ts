@@ -62,40 +62,61 @@ export const MAX_ALERT_TITLE_LENGTH = 200;
 const GO_ZERO_TIME_MS = -62_135_596_800_000;
 
 /**
- * String map whose "__proto__" key is rejected first, because building the
- * parsed record would drop that key silently.
+ * Free text that is stored as it is, such as generatorURL and groupKey. The
+ * maximum only bounds what one alert can add to the incident timeline.
  */
-function stringMap(maxValueLength: number) {
+const storedText = text(0, MAX_ANNOTATION_LENGTH);
+
+/**
+ * Record whose keys are checked before the values. "__proto__" is rejected,
+ * because building the parsed record would drop that key silently. Keys with
+ * NUL or an unpaired surrogate are rejected, because the record is stored
+ * in JSONB, which cannot hold either.
+ */
+function checkedRecord<T extends z.ZodType>(values: T) {
   return z
     .unknown()
     .superRefine((input, ctx) => {
-      if (input && typeof input === "object" && Object.hasOwn(input, "__proto__")) {
-        ctx.addIssue({
-          code: "custom",
-          path: ["__proto__"],
-          message: "is not a valid label or annotation name",
-        });
+      if (!input || typeof input !== "object") return;
+      for (const key of Object.keys(input)) {
+        if (key === "__proto__") {
+          ctx.addIssue({
+            code: "custom",
+            path: [key],
+            message: "is not a valid name",
+          });
+          return;
+        }
+        const checked = storedText.safeParse(key);
+        if (!checked.success) {
+          ctx.addIssue({
+            code: "custom",
+            path: [key],
+            message: `name ${checked.error.issues[0]!.message}`,
+          });
+          return;
+        }
       }
     })
-    .pipe(z.record(z.string(), text(0, maxValueLength)));
+    .pipe(z.record(z.string(), values));
 }
 
 const alertSchema = z.object({
   status: z.enum(["firing", "resolved"]),
-  labels: stringMap(MAX_ALERT_LABEL_VALUE_LENGTH),
-  annotations: stringMap(MAX_ANNOTATION_LENGTH).optional(),
+  labels: checkedRecord(text(0, MAX_ALERT_LABEL_VALUE_LENGTH)),
+  annotations: checkedRecord(text(0, MAX_ANNOTATION_LENGTH)).optional(),
   startsAt: z.string(),
   endsAt: z.string().optional(),
-  generatorURL: z.string().optional(),
+  generatorURL: storedText.optional(),
   fingerprint: text(1, 128).optional(),
-  values: z.record(z.string(), z.number().nullable()).nullable().optional(),
-  valueString: z.string().optional(),
+  values: checkedRecord(z.number().nullable()).nullable().optional(),
+  valueString: storedText.optional(),
 });
 
 const deliverySchema = z.object({
   version: z.string().optional(),
-  receiver: z.string().optional(),
-  groupKey: z.string().optional(),
+  receiver: storedText.optional(),
+  groupKey: storedText.optional(),
   truncatedAlerts: z.number().int().min(0).optional(),
   alerts: z.array(alertSchema),
 });
@@ -224,7 +245,9 @@ const SEVERITY_BY_LABEL: Record<string, Severity> = {
  */
 export function severityFromLabels(labels: Record<string, string>): Severity {
   const value = labels.severity?.trim().toLowerCase() ?? "";
-  return SEVERITY_BY_LABEL[value] ?? "sev3";
+  // hasOwn, because a value such as "constructor" names an Object.prototype
+  // member, which is no severity.
+  return Object.hasOwn(SEVERITY_BY_LABEL, value) ? SEVERITY_BY_LABEL[value]! : "sev3";
 }
 
 /**
