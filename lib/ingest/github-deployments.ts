@@ -4,6 +4,7 @@ import { z } from "zod";
 import { invalidField } from "@/lib/api/errors";
 import { parseInput } from "@/lib/api/validation";
 import { getPool } from "@/lib/db";
+import { text } from "@/lib/ingest/schemas";
 import { slugify } from "@/lib/ingest/service-choice";
 import {
   checkTimestamp,
@@ -52,19 +53,31 @@ const MAX_VERSION_LENGTH = 200;
 const MAX_DESCRIPTION_LENGTH = 2000;
 const MAX_ENVIRONMENT_LENGTH = 255;
 
+/**
+ * Longest text field accepted from an event. It only bounds the input,
+ * because each stored field is cut to its own maximum after parsing.
+ */
+const MAX_EVENT_TEXT_LENGTH = 65_536;
+
+/**
+ * A string PostgreSQL can store: text() rejects NUL and unpaired UTF-16
+ * surrogates, which would fail the insert or turn into U+FFFD.
+ */
+const eventText = (min: number) => text(min, MAX_EVENT_TEXT_LENGTH);
+
 const eventSchema = z.object({
   deployment_status: z.object({
     state: z.enum(GITHUB_DEPLOYMENT_STATES),
-    environment: z.string().min(1).optional(),
-    description: z.string().nullable().optional(),
+    environment: eventText(1).optional(),
+    description: eventText(0).nullable().optional(),
     created_at: z.string(),
   }),
   deployment: z.object({
     id: z.number().int().positive(),
     sha: z.string(),
-    ref: z.string().min(1),
-    environment: z.string().min(1),
-    description: z.string().nullable().optional(),
+    ref: eventText(1),
+    environment: eventText(1),
+    description: eventText(0).nullable().optional(),
     payload: z.unknown().optional(),
     created_at: z.string(),
   }),
@@ -117,8 +130,12 @@ export function payloadObject(payload: unknown): Record<string, unknown> | null 
   return value as Record<string, unknown>;
 }
 
+/** Cuts to maxLength UTF-16 code units without splitting a surrogate pair. */
 function cut(value: string, maxLength: number): string {
-  return value.length <= maxLength ? value : value.slice(0, maxLength);
+  if (value.length <= maxLength) return value;
+  const last = value.charCodeAt(maxLength - 1);
+  const end = last >= 0xd800 && last <= 0xdbff ? maxLength - 1 : maxLength;
+  return value.slice(0, end);
 }
 
 /**
@@ -134,6 +151,13 @@ export function parseDeploymentStatusEvent(
   const { deployment_status: status, deployment } = event;
 
   const payloadVersion = payloadObject(deployment.payload)?.version;
+  if (typeof payloadVersion === "string") {
+    const checked = eventText(0).safeParse(payloadVersion);
+    if (!checked.success) {
+      const field = "deployment.payload.version";
+      throw invalidField(field, `${field} ${checked.error.issues[0]!.message}`);
+    }
+  }
   const version =
     typeof payloadVersion === "string" && payloadVersion.trim() !== ""
       ? payloadVersion.trim()

@@ -111,6 +111,14 @@ describe("parseDeploymentStatusEvent", () => {
     expect(parseDeploymentStatusEvent(body, limits).environment).toBe("staging");
   });
 
+  it("cuts a long version between surrogate pairs", () => {
+    const body = fixture();
+    // 199 ASCII characters, then emoji of two UTF-16 code units each.
+    body.deployment.ref = "v".repeat(199) + "\u{1F680}".repeat(3);
+    const version = parseDeploymentStatusEvent(body, limits).version;
+    expect(version).toBe("v".repeat(199));
+  });
+
   it("drops a sha that is not hexadecimal", () => {
     const body = fixture();
     body.deployment.sha = "not-a-sha";
@@ -123,6 +131,12 @@ describe("parseDeploymentStatusEvent", () => {
     ["a missing repository", (body: any) => delete body.repository, "repository"],
     ["a status time without zone", (body: any) => (body.deployment_status.created_at = "2019-05-15 15:20:55"), "deployment_status.created_at"],
     ["a status time too old", (body: any) => (body.deployment_status.created_at = "2017-05-15T15:20:55Z"), "deployment_status.created_at"],
+    // PostgreSQL text cannot store NUL, and a lone surrogate would become U+FFFD.
+    ["a ref with NUL", (body: any) => (body.deployment.ref = "ma\u0000in"), "deployment.ref"],
+    ["an environment with NUL", (body: any) => (body.deployment_status.environment = "prod\u0000"), "deployment_status.environment"],
+    ["a description with NUL", (body: any) => (body.deployment_status.description = "d\u0000"), "deployment_status.description"],
+    ["a ref with a lone surrogate", (body: any) => (body.deployment.ref = "x\ud800"), "deployment.ref"],
+    ["a payload version with NUL", (body: any) => (body.deployment.payload = { version: "v\u0000" }), "deployment.payload.version"],
   ])("rejects %s", (_case, change, field) => {
     const body = fixture();
     change(body);
