@@ -197,7 +197,9 @@ function rejectTime(ms: number, field: string, limits: Limits): never {
   if (!Number.isFinite(ms)) {
     throw invalid(field, `must be a time, got ${String(ms)}`);
   }
-  const received = `${ms} (${new Date(ms).toISOString()})`;
+  // Date covers 8.64e15 ms either side of 1970; int64 senders can go past it.
+  const received =
+    Math.abs(ms) <= 8.64e15 ? `${ms} (${new Date(ms).toISOString()})` : `${ms}`;
   if (ms < limits.minMs) {
     throw invalid(
       field,
@@ -335,7 +337,12 @@ function prepare(
       points += 1;
     }
   }
-  return { series: [...byKey.values()], points, skippedNonFinite };
+  // A series whose samples were all NaN or infinite (such as Prometheus
+  // stale markers) has nothing to store, so it creates no series either.
+  const series = [...byKey.values()].filter(
+    (entry) => entry.timestamps.length > 0,
+  );
+  return { series, points, skippedNonFinite };
 }
 
 /** Resolves each distinct service of the request to its id, in slug order. */
@@ -451,12 +458,18 @@ async function resolveSeries(
   }
   for (const serviceId of [...perService.keys()].sort((a, b) => a - b)) {
     const created = perService.get(serviceId)!;
+    // The count is a statement of its own: a statement that waited for the
+    // lock would still count with the snapshot it took before waiting, and
+    // miss the series of the request that held the lock.
+    await db.query("SELECT 1 FROM service WHERE id = $1 FOR NO KEY UPDATE", [
+      serviceId,
+    ]);
     const { rows } = await db.query<{ slug: string; recent: string }>(
       `SELECT s.slug,
               (SELECT count(*) FROM metric_series m
                 WHERE m.service_id = s.id
                   AND m.created_at > now() - interval '1 hour') AS recent
-         FROM service s WHERE s.id = $1 FOR NO KEY UPDATE`,
+         FROM service s WHERE s.id = $1`,
       [serviceId],
     );
     const recent = Number(rows[0]?.recent ?? 0);

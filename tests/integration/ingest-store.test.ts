@@ -322,6 +322,43 @@ describe("storeSeries", () => {
     expect(other.newSeries).toBe(1);
   });
 
+  it("holds the series limit under concurrent requests", async () => {
+    const results = await Promise.allSettled(
+      Array.from({ length: 12 }, (_, i) =>
+        storeSeries(
+          [series("api", "requests", { user: `c${i}` }, [[base, 1]])],
+          token,
+          logger,
+        ),
+      ),
+    );
+    const stored = results.filter((result) => result.status === "fulfilled");
+    expect(stored).toHaveLength(MAX_NEW_SERIES);
+    expect(await counts()).toMatchObject({ series: String(MAX_NEW_SERIES) });
+  });
+
+  it("creates no series for NaN-only samples", async () => {
+    const result = await storeSeries(
+      [series("api", "stale", {}, [[base, Number.NaN]])],
+      token,
+      logger,
+    );
+    expect(result).toMatchObject({ series: 0, skippedNonFinite: 1 });
+    expect(await counts()).toMatchObject({ series: "0", points: "0" });
+  });
+
+  it("rejects a time outside Date's range with a 400", async () => {
+    const error = await rejection(
+      storeSeries(
+        [series("api", "up", {}, [[Number.MAX_SAFE_INTEGER, 1]])],
+        token,
+        logger,
+      ),
+    );
+    expect(error.status).toBe(400);
+    expect(error.message).toContain(`got ${Number.MAX_SAFE_INTEGER}`);
+  });
+
   it("looks a series up again after it was deleted", async () => {
     await storeSeries([series("api", "up", {}, [[base, 1]])], token, logger);
     await getPool().query("DELETE FROM metric_series");
