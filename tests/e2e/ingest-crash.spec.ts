@@ -404,8 +404,8 @@ test("worker SIGKILL mid-scoring opens no duplicate incident", async () => {
       (WORKER_POINTS_PER_SERIES + 10) * 60_000;
     await sendWorkerPoints(baseUrl, token, spikyPoints(startMs));
 
-    // Kill the worker as soon as it has locked a score-series job, because training a
-    // model on 1,000 points takes it far longer than one poll.
+    // Kill the worker as soon as it has locked a score-series job, because
+    // training a model on 1,000 points takes it far longer than one poll.
     worker = startWorker(
       database.url,
       path.join(logDir, "ingest-crash-worker-1.log"),
