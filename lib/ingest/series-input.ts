@@ -34,6 +34,12 @@ export type SeriesInput = {
   pointField?: (index: number) => string;
   /** Names the service in errors; `${field}.service` when absent. */
   serviceField?: string;
+  /**
+   * A string that determines name and labels exactly, such as the raw bytes
+   * of remote write's label fields. storeSeries then checks the labels of
+   * one identity once and reuses the result.
+   */
+  identity?: string;
 };
 
 /** What a receiver tells the client, and logs, about one request. */

@@ -117,6 +117,30 @@ function remember(names: Set<string>, name: string): void {
   names.add(name);
 }
 
+// Labels key and cache key by service and SeriesInput.identity, for the
+// receivers that give one: a series seen before skips labelsKeyOf.
+type KnownIdentity = { labelsKey: string; key: string };
+const identityCache = new Map<string, Map<string, KnownIdentity>>();
+let identityCount = 0;
+
+function rememberIdentity(
+  service: string,
+  identity: string,
+  known: KnownIdentity,
+): void {
+  if (identityCount >= SERIES_CACHE_LIMIT) {
+    identityCache.clear();
+    identityCount = 0;
+  }
+  let byIdentity = identityCache.get(service);
+  if (byIdentity === undefined) {
+    byIdentity = new Map();
+    identityCache.set(service, byIdentity);
+  }
+  byIdentity.set(identity, known);
+  identityCount += 1;
+}
+
 /** Characters that need a closer look: NUL and UTF-16 surrogates. */
 const SUSPECT_CHARACTER = /[\u0000\uD800-\uDFFF]/;
 
@@ -248,10 +272,9 @@ function prepare(
   let points = 0;
   let skippedNonFinite = 0;
   for (const input of inputs) {
-    const { field } = input;
     if (input.service !== null && !SERVICE_SLUG_PATTERN.test(input.service)) {
       throw invalid(
-        input.serviceField ?? `${field}.service`,
+        input.serviceField ?? `${input.field}.service`,
         "must be 1 to 63 characters of lowercase a-z, 0-9 and '-', " +
           `got ${describe(input.service)}`,
       );
@@ -262,7 +285,7 @@ function prepare(
         !METRIC_NAME_PATTERN.test(input.name)
       ) {
         throw invalid(
-          `${field}.name`,
+          `${input.field}.name`,
           "must be a Prometheus metric name matching [a-zA-Z_:][a-zA-Z0-9_:]* " +
             `of at most ${MAX_METRIC_NAME_LENGTH} characters, ` +
             `got ${describe(input.name)}`,
@@ -272,11 +295,26 @@ function prepare(
     }
     if (input.timestamps.length !== input.values.length) {
       throw new Error(
-        `${field}: ${input.timestamps.length} timestamps for ` +
+        `${input.field}: ${input.timestamps.length} timestamps for ` +
           `${input.values.length} values`,
       );
     }
-    const labelsKey = labelsKeyOf(input.labels, field);
+    const serviceKey = input.service ?? boundService;
+    let labelsKey: string;
+    let key: string;
+    const known =
+      input.identity === undefined
+        ? undefined
+        : identityCache.get(serviceKey)?.get(input.identity);
+    if (known !== undefined) {
+      ({ labelsKey, key } = known);
+    } else {
+      labelsKey = labelsKeyOf(input.labels, input.field);
+      key = `${serviceKey}\u0000${input.name}\u0000${labelsKey}`;
+      if (input.identity !== undefined) {
+        rememberIdentity(serviceKey, input.identity, { labelsKey, key });
+      }
+    }
 
     // The hot loop of ingest: field names are built only for an error.
     const { minMs, maxMs } = limits;
@@ -285,13 +323,13 @@ function prepare(
     for (let i = 0; i < values.length; i += 1) {
       const ms = timestamps[i]!;
       if (!(ms >= minMs && ms <= maxMs)) {
-        const pointField = input.pointField?.(i) ?? `${field}.points[${i}]`;
+        const pointField =
+          input.pointField?.(i) ?? `${input.field}.points[${i}]`;
         rejectTime(Math.floor(ms), `${pointField} timestamp`, limits);
       }
       if (!Number.isFinite(values[i]!) || !Number.isInteger(ms)) clean = false;
     }
 
-    const key = `${input.service ?? boundService}\u0000${input.name}\u0000${labelsKey}`;
     let series = byKey.get(key);
     if (series === undefined && clean) {
       // Most series arrive once per request with valid points, so their
@@ -551,8 +589,17 @@ async function insertPoints(
     for (let i = 1; i < timestamps.length && sorted; i += 1) {
       sorted = timestamps[i - 1]! <= timestamps[i]!;
     }
+    if (sorted) {
+      for (let i = 0; i < timestamps.length; i += 1) {
+        ids[at] = entry.seriesId!;
+        times[at] = timestamps[i]!;
+        values[at] = entry.values[i]!;
+        at += 1;
+      }
+      continue;
+    }
     const order = timestamps.map((_, i) => i);
-    if (!sorted) order.sort((a, b) => timestamps[a]! - timestamps[b]!);
+    order.sort((a, b) => timestamps[a]! - timestamps[b]!);
     for (const i of order) {
       ids[at] = entry.seriesId!;
       times[at] = timestamps[i]!;

@@ -439,10 +439,9 @@ test("worker SIGKILL mid-scoring opens no duplicate incident", async () => {
       expect(Number(row.scores)).toBe(0);
     }
 
-    // TODO: a job locked by a killed worker stays locked for graphile-worker's
-    // 4-hour lock timeout, and enqueue-stale-series skips every series that
-    // has a job with its key, so without new points its series stays
-    // unscored that long. New points add a fresh job, as a live sender does.
+    // A job locked by the killed worker is re-queued by enqueue-stale-series
+    // only after STALE_LOCK_MINUTES, too long to wait for here. New points
+    // add a fresh job at once, as a live sender does.
     worker = startWorker(
       database.url,
       path.join(logDir, "ingest-crash-worker-2.log"),

@@ -5,7 +5,10 @@ import { firstScoredIndex, DEFAULT_PARAMS } from "@/lib/detector/model";
 import { logger } from "@/lib/logger";
 import { truncateAll } from "@/tests/support/database";
 import { loadNabSeries, shiftToEnd, type NabSeries } from "@/tests/support/nab";
-import { enqueueStaleSeries } from "@/workers/enqueue-stale-series";
+import {
+  enqueueStaleSeries,
+  STALE_LOCK_MINUTES,
+} from "@/workers/enqueue-stale-series";
 import { runScoreSeries } from "@/workers/score-series";
 
 // The score-series job against the real database, on a NAB AWS CloudWatch
@@ -401,6 +404,33 @@ describe("enqueue-stale-series backstop", () => {
     expect(await enqueueStaleSeries(db, 601)).toEqual([]);
     await runScoreSeries(db, seriesId, log);
     expect(await enqueueStaleSeries(db, 500)).toEqual([]);
+  });
+
+  it("re-queues a job a dead worker holds", async () => {
+    const seriesId = await seedSeries(series.points.slice(0, 600));
+    expect(await enqueueStaleSeries(db, 500)).toEqual([seriesId]);
+    // A worker that was killed leaves its lock behind.
+    await db.query(
+      `UPDATE graphile_worker._private_jobs
+          SET locked_at = now() - interval '1 minute', locked_by = 'dead'
+        WHERE key = $1`,
+      [`score-series:${seriesId}`],
+    );
+    expect(await enqueueStaleSeries(db, 500)).toEqual([]);
+
+    await db.query(
+      `UPDATE graphile_worker._private_jobs
+          SET locked_at = now() - make_interval(mins => $2 + 1)
+        WHERE key = $1`,
+      [`score-series:${seriesId}`, STALE_LOCK_MINUTES],
+    );
+    expect(await enqueueStaleSeries(db, 500)).toEqual([seriesId]);
+    const { rows } = await db.query(
+      `SELECT locked_by FROM graphile_worker._private_jobs
+        WHERE key = $1`,
+      [`score-series:${seriesId}`],
+    );
+    expect(rows).toEqual([{ locked_by: null }]);
   });
 
   it("keeps a failed job's attempt count", async () => {

@@ -168,6 +168,14 @@ function matches(candidate: string, buf: Uint8Array, start: number): boolean {
   return true;
 }
 
+/** Returns bytes start..end as a string of one character per byte. */
+function latin1(buf: Uint8Array, start: number, end: number): string {
+  if (Buffer.isBuffer(buf)) return buf.toString("latin1", start, end);
+  return Buffer.from(buf.buffer, buf.byteOffset + start, end - start).toString(
+    "latin1",
+  );
+}
+
 /** Reads a length-delimited string, reusing an equal ASCII string if cached. */
 function readRepeatedString(reader: protobuf.Reader): string {
   const length = reader.uint32();
@@ -215,9 +223,19 @@ class RemoteWriteSeries implements SeriesInput {
     readonly labels: Record<string, string>,
     readonly timestamps: number[],
     readonly values: number[],
-    readonly field: string,
-    readonly serviceField: string,
+    private readonly index: number,
+    private readonly serviceFromLabels: boolean,
+    readonly identity: string | undefined,
   ) {}
+
+  // Field names are built only when an error needs them.
+  get field(): string {
+    return `timeseries[${this.index}]`;
+  }
+
+  get serviceField(): string {
+    return this.serviceFromLabels ? `${this.field}.labels` : "service";
+  }
 
   pointField(index: number): string {
     return `${this.field}.samples[${index}]`;
@@ -332,8 +350,13 @@ class WriteRequestDecoder {
     let exemplarCount = 0;
     let histogramCount = 0;
     this.metricName = undefined;
+    // Byte range of the label fields, while they are contiguous.
+    let labelsStart = -1;
+    let labelsEnd = -1;
+    let contiguous = true;
 
     while (reader.pos < reader.len) {
+      const tagStart = reader.pos;
       const tag = reader.tag();
       const field = tag >>> 3;
       const wireType = tag & 7;
@@ -349,9 +372,12 @@ class WriteRequestDecoder {
         this.part = "labels";
         this.partIndex = labelCount;
         labelCount += 1;
+        if (labelsStart < 0) labelsStart = tagStart;
+        else if (tagStart !== labelsEnd) contiguous = false;
         const outer = this.beginMessage();
         this.decodeLabel(labels);
         this.endMessage(outer);
+        labelsEnd = reader.pos;
       } else if (field === HISTOGRAMS) {
         this.part = "histograms";
         this.partIndex = histogramCount;
@@ -374,16 +400,16 @@ class WriteRequestDecoder {
     this.result.skippedExemplars += exemplarCount;
     if (timestamps.length === 0) return;
 
-    const seriesField = `timeseries[${this.seriesIndex}]`;
-    let service: string | null;
-    let serviceField: string;
-    if (this.serviceSource === "labels") {
-      service = this.serviceFromLabels(labels);
-      serviceField = `${seriesField}.labels`;
-    } else {
-      service = this.serviceSource.fixed;
-      serviceField = "service";
-    }
+    const fromLabels = this.serviceSource === "labels";
+    const service = fromLabels
+      ? this.serviceFromLabels(labels)
+      : (this.serviceSource as { fixed: string | null }).fixed;
+    // The label fields' bytes determine the name and the labels, so they
+    // let storeSeries reuse its checks of a series it has seen before.
+    const identity =
+      contiguous && labelsStart >= 0
+        ? latin1(reader.buf, labelsStart, labelsEnd)
+        : undefined;
     this.result.series.push(
       new RemoteWriteSeries(
         service,
@@ -391,8 +417,9 @@ class WriteRequestDecoder {
         labels,
         timestamps,
         values,
-        seriesField,
-        serviceField,
+        this.seriesIndex,
+        fromLabels,
+        identity,
       ),
     );
     this.result.samples += timestamps.length;
@@ -501,6 +528,7 @@ class WriteRequestDecoder {
 
   private checkMetricName(labels: Record<string, string>): string {
     const name = this.metricName;
+    if (name !== undefined && validMetricNames.has(name)) return name;
     const seriesField = `timeseries[${this.seriesIndex}]`;
     if (name === undefined || name === "") {
       throw new ApiError(
@@ -511,7 +539,6 @@ class WriteRequestDecoder {
         { field: `${seriesField}.labels` },
       );
     }
-    if (validMetricNames.has(name)) return name;
     if (
       name.length > MAX_METRIC_NAME_LENGTH ||
       !METRIC_NAME_PATTERN.test(name)
