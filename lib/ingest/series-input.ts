@@ -28,8 +28,9 @@ export type SeriesInput = {
    */
   field: string;
   /**
-   * Names point i in errors, such as "line 14" for text formats. Without it
-   * errors name `${field}.points[i]`.
+   * Names the time of point i in errors, such as "line 14" for text formats
+   * or "timeseries[3].samples[0].timestamp". Without it errors name
+   * `${field}.points[i].timestamp`.
    */
   pointField?: (index: number) => string;
   /** Names the service in errors; `${field}.service` when absent. */

@@ -323,9 +323,9 @@ function prepare(
     for (let i = 0; i < values.length; i += 1) {
       const ms = timestamps[i]!;
       if (!(ms >= minMs && ms <= maxMs)) {
-        const pointField =
-          input.pointField?.(i) ?? `${input.field}.points[${i}]`;
-        rejectTime(Math.floor(ms), `${pointField} timestamp`, limits);
+        const timeField =
+          input.pointField?.(i) ?? `${input.field}.points[${i}].timestamp`;
+        rejectTime(Math.floor(ms), timeField, limits);
       }
       if (!Number.isFinite(values[i]!) || !Number.isInteger(ms)) clean = false;
     }

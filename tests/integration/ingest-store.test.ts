@@ -260,9 +260,9 @@ describe("storeSeries", () => {
       ),
     );
     expect(error.status).toBe(400);
-    expect(error.field).toBe("line 11 timestamp");
+    expect(error.field).toBe("line 11");
     expect(error.message).toBe(
-      "line 11 timestamp must not be older than 365 days " +
+      "line 11 must not be older than 365 days " +
         `(VIGIL_INGEST_MAX_AGE_DAYS), got ${old} (2000-01-01T00:00:00.000Z)`,
     );
 

@@ -406,7 +406,7 @@ describe("POST /api/v1/otlp/v1/metrics rejections", () => {
     const json = (await response.json()) as { error: { message: string } };
     expect(json.error.message).toBe(
       "resourceMetrics[0].scopeMetrics[0].metrics[1].gauge.dataPoints[0]" +
-        ".timeUnixNano timestamp must not be older than 20000 days " +
+        ".timeUnixNano must not be older than 20000 days " +
         "(VIGIL_INGEST_MAX_AGE_DAYS), got 1 (1970-01-01T00:00:00.001Z)",
     );
     expect(await counts()).toEqual(EMPTY);

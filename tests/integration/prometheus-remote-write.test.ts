@@ -362,7 +362,7 @@ describe("POST /api/v1/prometheus/write rejections", () => {
     const { response, json } = await send(body(series));
 
     expect(response.status).toBe(400);
-    expect(json!.error.field).toBe("timeseries[0].samples[1] timestamp");
+    expect(json!.error.field).toBe("timeseries[0].samples[1].timestamp");
     expect(await counts()).toEqual(EMPTY);
   });
 

@@ -109,7 +109,7 @@ describe("decodeWriteRequest", () => {
       serviceField: "timeseries[0].labels",
     });
     expect(decoded.series[0]!.pointField?.(1)).toBe(
-      "timeseries[0].samples[1]",
+      "timeseries[0].samples[1].timestamp",
     );
     expect(decoded.series[1]).toMatchObject({
       service: "checkout-api",
@@ -751,9 +751,17 @@ describe("checkRemoteWriteHeaders", () => {
     );
   });
 
+  it("reads a missing encoding as snappy", () => {
+    expect(() =>
+      checkRemoteWriteHeaders(
+        request({ "content-type": "application/x-protobuf" }),
+      ),
+    ).not.toThrow();
+  });
+
   it.each([
-    [{}, "Content-Encoding is missing"],
     [{ "content-encoding": "gzip" }, 'Content-Encoding "gzip" is not supported'],
+    [{ "content-encoding": "br" }, 'Content-Encoding "br" is not supported'],
   ])("rejects the encoding of %j", (headers, start) => {
     const error = thrown(() =>
       checkRemoteWriteHeaders(

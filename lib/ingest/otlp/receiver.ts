@@ -67,6 +67,11 @@ export function requestEncoding(request: Request): OtlpEncoding {
  * Returns the text of partialSuccess.errorMessage, or null when every data
  * point was stored or skipped on purpose.
  */
+/** Counts data points in words, such as "1 data point" or "2 gauge data points". */
+function points(count: number, kind = ""): string {
+  return `${count} ${kind}data ${count === 1 ? "point" : "points"}`;
+}
+
 export function partialSuccessMessage(mapped: MappedRequest): string | null {
   const reasons: string[] = [];
   if (mapped.exponentialHistogramPoints > 0) {
@@ -77,15 +82,15 @@ export function partialSuccessMessage(mapped: MappedRequest): string | null {
         ? ` and ${names.length - MAX_QUOTED_METRICS} more`
         : "";
     reasons.push(
-      `rejected ${mapped.exponentialHistogramPoints} exponential histogram ` +
-        `data points (${quoted}${more}) because Vigil does not store ` +
+      `rejected ${points(mapped.exponentialHistogramPoints, "exponential histogram ")}` +
+        ` (${quoted}${more}) because Vigil does not store ` +
         "exponential histograms; configure the exporter or a view to send " +
         "explicit bucket histograms instead",
     );
   }
   if (mapped.nonFiniteNumberPoints > 0) {
     reasons.push(
-      `rejected ${mapped.nonFiniteNumberPoints} data points whose value is ` +
+      `rejected ${points(mapped.nonFiniteNumberPoints)} whose value is ` +
         "NaN or infinite, which Vigil does not store",
     );
   }

@@ -275,7 +275,7 @@ export function samplesToSeriesInputs(
       timestamps: [timestamp],
       values: [sample.value],
       field,
-      pointField: () => field,
+      pointField: () => `${field} timestamp`,
       serviceField,
     };
   }

@@ -238,7 +238,7 @@ class RemoteWriteSeries implements SeriesInput {
   }
 
   pointField(index: number): string {
-    return `${this.field}.samples[${index}]`;
+    return `${this.field}.samples[${index}].timestamp`;
   }
 }
 

@@ -55,7 +55,7 @@ function protoParameter(parameters: string[]): string | undefined {
 
 /**
  * Rejects, with 415, a request whose Content-Type is not remote write 1.0
- * protobuf or whose Content-Encoding is not snappy.
+ * protobuf or whose Content-Encoding is set to anything but snappy.
  */
 export function checkRemoteWriteHeaders(request: Request): void {
   const contentType = request.headers.get("content-type");
@@ -89,10 +89,11 @@ export function checkRemoteWriteHeaders(request: Request): void {
     );
   }
 
+  // Remote write bodies are always snappy, and some client libraries leave
+  // the header out, so a missing Content-Encoding is read as snappy too.
   const encoding = request.headers.get("content-encoding");
-  if (encoding === null || encoding.trim().toLowerCase() !== "snappy") {
-    const problem =
-      encoding === null ? "is missing" : `"${encoding}" is not supported`;
+  if (encoding !== null && encoding.trim().toLowerCase() !== "snappy") {
+    const problem = `"${encoding}" is not supported`;
     throw new ApiError(
       415,
       "unsupported_encoding",
