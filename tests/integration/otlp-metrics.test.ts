@@ -315,7 +315,7 @@ describe("POST /api/v1/otlp/v1/metrics with protobuf", () => {
       partialSuccess: {
         rejectedDataPoints: 1,
         errorMessage:
-          "rejected 1 data points whose value is NaN or infinite, which " +
+          "rejected 1 data point whose value is NaN or infinite, which " +
           "Vigil does not store",
       },
     });
