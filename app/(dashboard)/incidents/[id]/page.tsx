@@ -4,6 +4,7 @@ import type { Metadata } from "next";
 import Link from "next/link";
 import { notFound } from "next/navigation";
 
+import { AlertDetails, alertFromEventData } from "@/components/alert-details";
 import { AutoRefresh } from "@/components/auto-refresh";
 import {
   formatAgo,
@@ -60,6 +61,8 @@ export default async function IncidentPage({ params }: Props) {
       )
     : null;
   const openedEvent = incident.events.find((event) => event.kind === "opened");
+  const alert =
+    incident.source === "alert" ? alertFromEventData(openedEvent?.data) : null;
   const onset = telemetry?.onset ?? onsetFromEventData(openedEvent?.data);
   const detectedAt = openedEvent?.createdAt ?? null;
   const showDetectedAt =
@@ -229,44 +232,57 @@ export default async function IncidentPage({ params }: Props) {
 
       <div className="grid grid-cols-1 gap-4 lg:grid-cols-3">
         <div className="min-w-0 space-y-4 lg:col-span-2">
-          <Card className="p-4">
-            <h2 className="text-sm font-medium text-slate-900">
-              Telemetry around the onset
-            </h2>
-            <p className="mb-3 text-xs text-slate-500">
-              {telemetry ? (
-                <>
-                  <LocalTime value={telemetry.from} /> to{" "}
-                  <LocalTime value={telemetry.to} />; red segments touch
-                  anomalous points, grey lines bound the expected range.
-                </>
-              ) : (
-                "This incident is not tied to a metric series."
-              )}
-            </p>
-            {telemetry && incident.series && (
-              <SeriesChart
-                seriesName={incident.series.name}
-                points={telemetry.points}
-                range={{
-                  from: telemetry.from.getTime(),
-                  to: telemetry.to.getTime(),
-                }}
-              />
-            )}
-          </Card>
+          {alert && (
+            <Card className="p-4">
+              <h2 className="mb-3 text-sm font-medium text-slate-900">
+                Alert
+              </h2>
+              <AlertDetails alert={alert} />
+            </Card>
+          )}
 
-          <Card className="p-4">
-            <h2 className="mb-3 text-sm font-medium text-slate-900">
-              Why this incident opened
-            </h2>
-            <IncidentExplanation
-              summary={incident.summary}
-              seriesName={incident.series?.name ?? null}
-              onset={onset}
-              maxDeviation={telemetry?.maxDeviation ?? null}
-            />
-          </Card>
+          {!alert && (
+            <>
+              <Card className="p-4">
+                <h2 className="text-sm font-medium text-slate-900">
+                  Telemetry around the onset
+                </h2>
+                <p className="mb-3 text-xs text-slate-500">
+                  {telemetry ? (
+                    <>
+                      <LocalTime value={telemetry.from} /> to{" "}
+                      <LocalTime value={telemetry.to} />; red segments touch
+                      anomalous points, grey lines bound the expected range.
+                    </>
+                  ) : (
+                    "This incident is not tied to a metric series."
+                  )}
+                </p>
+                {telemetry && incident.series && (
+                  <SeriesChart
+                    seriesName={incident.series.name}
+                    points={telemetry.points}
+                    range={{
+                      from: telemetry.from.getTime(),
+                      to: telemetry.to.getTime(),
+                    }}
+                  />
+                )}
+              </Card>
+
+              <Card className="p-4">
+                <h2 className="mb-3 text-sm font-medium text-slate-900">
+                  Why this incident opened
+                </h2>
+                <IncidentExplanation
+                  summary={incident.summary}
+                  seriesName={incident.series?.name ?? null}
+                  onset={onset}
+                  maxDeviation={telemetry?.maxDeviation ?? null}
+                />
+              </Card>
+            </>
+          )}
 
           <Card className="p-4">
             <h2 className="mb-3 text-sm font-medium text-slate-900">
