@@ -6,6 +6,7 @@ import { parseInput } from "@/lib/api/validation";
 import { getPool } from "@/lib/db";
 import { text } from "@/lib/ingest/schemas";
 import { slugify } from "@/lib/ingest/service-choice";
+import { ensureService } from "@/lib/ingest/services";
 import {
   checkTimestamp,
   type TimestampLimits,
@@ -257,27 +258,6 @@ type DeploymentRow = {
 
 const ROW_COLUMNS =
   "id, version, environment, status, deployed_at, commit_sha, description";
-
-async function ensureService(
-  db: pg.ClientBase,
-  slug: string,
-): Promise<{ id: number; created: boolean }> {
-  // Same pattern as resolveServiceForWrite: ON CONFLICT waits for a
-  // concurrent creator to commit, and the next SELECT returns its row.
-  const inserted = await db.query<{ id: number }>(
-    `INSERT INTO service (slug, name) VALUES ($1, $1)
-     ON CONFLICT (slug) DO NOTHING RETURNING id`,
-    [slug],
-  );
-  if (inserted.rows[0] !== undefined) {
-    return { id: inserted.rows[0].id, created: true };
-  }
-  const existing = await db.query<{ id: number }>(
-    "SELECT id FROM service WHERE slug = $1",
-    [slug],
-  );
-  return { id: existing.rows[0]!.id, created: false };
-}
 
 async function lockDeployment(
   db: pg.ClientBase,

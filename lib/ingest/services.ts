@@ -57,10 +57,19 @@ export async function resolveServiceForWrite(
     return { id: found.id, created: false };
   }
   if (found !== undefined) return { id: found.id, created: false };
+  return ensureService(db, slug);
+}
 
-  // A concurrent request may create the same service first. ON CONFLICT
-  // then waits for it to commit and inserts nothing, and the next SELECT
-  // (a new snapshot under READ COMMITTED) returns its row.
+/**
+ * Returns the id of the service with this slug, creating it (name = slug)
+ * when it does not exist. A concurrent request may create the same service
+ * first. ON CONFLICT then waits for it to commit and inserts nothing, and
+ * the next SELECT (a new snapshot under READ COMMITTED) returns its row.
+ */
+export async function ensureService(
+  db: Queryable,
+  slug: string,
+): Promise<{ id: number; created: boolean }> {
   const inserted = await db.query<{ id: number }>(
     `INSERT INTO service (slug, name) VALUES ($1, $1)
      ON CONFLICT (slug) DO NOTHING RETURNING id`,

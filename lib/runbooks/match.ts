@@ -1,4 +1,4 @@
-import type { Queryable } from "@/lib/incidents/events";
+import type { NewIncidentEvent, Queryable } from "@/lib/incidents/events";
 import { addIncidentEvent } from "@/lib/incidents/events";
 
 // Ranks runbooks for an incident by their match rules. A rule left empty
@@ -142,15 +142,27 @@ function toRules(row: RunbookRow): RunbookRules {
   };
 }
 
+/** Who the "runbooks_suggested" event names: the detector unless given. */
+export type SuggestionActor = Pick<
+  NewIncidentEvent,
+  "actorType" | "actorId" | "actorName"
+>;
+
+const DETECTOR_ACTOR: SuggestionActor = {
+  actorType: "worker",
+  actorName: "anomaly detector",
+};
+
 /**
  * Stores the best runbooks for an incident in incident_runbook and adds a
- * "runbooks_suggested" timeline event, inside the caller's transaction.
- * Returns the stored matches, none when no runbook matches.
+ * "runbooks_suggested" timeline event by `actor`, inside the caller's
+ * transaction. Returns the stored matches, none when no runbook matches.
  */
 export async function suggestRunbooks(
   db: Queryable,
   incidentId: number,
   target: MatchTarget,
+  actor: SuggestionActor = DETECTOR_ACTOR,
 ): Promise<RunbookMatch[]> {
   const { rows } = await db.query<RunbookRow>(
     `SELECT id, slug, title, services, metric_pattern, labels FROM runbook`,
@@ -177,8 +189,7 @@ export async function suggestRunbooks(
   await addIncidentEvent(db, {
     incidentId,
     kind: "runbooks_suggested",
-    actorType: "worker",
-    actorName: "anomaly detector",
+    ...actor,
     message: `Suggested runbooks: ${top.map((match) => match.title).join("; ")}`,
     data: {
       runbooks: top.map(({ runbookId, slug, score, reason }) => ({

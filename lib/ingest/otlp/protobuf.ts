@@ -2,6 +2,16 @@ import protobuf from "protobufjs";
 
 import { ApiError } from "@/lib/api/errors";
 import {
+  beginMessage,
+  endMessage,
+  expectWireType,
+  isWireFormatError,
+  WIRE_FIXED64,
+  WIRE_LENGTH_DELIMITED,
+  WIRE_VARINT,
+  WireFormatError,
+} from "@/lib/ingest/protobuf-wire";
+import {
   arrayFragment,
   doubleFragment,
   formatDouble,
@@ -32,42 +42,8 @@ import { FIELD } from "@/lib/ingest/otlp/schema";
 // repeated fields are both accepted, and when a oneof member appears more
 // than once the last one wins (a repeated message field merges).
 
-const WIRE_VARINT = 0;
-const WIRE_FIXED64 = 1;
-const WIRE_LENGTH_DELIMITED = 2;
-
 /** Deepest nesting of arrayValue and kvlistValue that an attribute may use. */
 const MAX_ANY_VALUE_DEPTH = 32;
-
-/** Malformed wire format. The decoder adds the position to the message. */
-class WireFormatError extends Error {}
-
-/**
- * Tells malformed input apart from a bug in this file. Besides
- * WireFormatError, protobufjs's Reader throws RangeError past the end of
- * the data and Error for an invalid tag or wire type, and stringVerify
- * throws TextDecoder's TypeError for invalid UTF-8.
- */
-function isWireFormatError(error: unknown): error is Error {
-  if (error instanceof WireFormatError || error instanceof RangeError) {
-    return true;
-  }
-  if (error instanceof TypeError) {
-    return (
-      (error as NodeJS.ErrnoException).code ===
-      "ERR_ENCODING_INVALID_ENCODED_DATA"
-    );
-  }
-  return error instanceof Error && error.constructor === Error;
-}
-
-function expectWireType(wireType: number, expected: number, field: number) {
-  if (wireType !== expected) {
-    throw new WireFormatError(
-      `field ${field} has wire type ${wireType}, expected ${expected}`,
-    );
-  }
-}
 
 /** Reads a fixed64 as a double, exact below 2^53, without a Long. */
 function readFixed64(reader: protobuf.Reader): number {
@@ -196,27 +172,12 @@ class MetricsRequestDecoder {
     );
   }
 
-  /**
-   * Limits the reader to the length-delimited field that starts here and
-   * returns the outer limit, for endMessage to restore. Reads past the field
-   * then fail instead of running into the next one.
-   */
   private beginMessage(): number {
-    const reader = this.reader;
-    const length = reader.uint32();
-    const end = reader.pos + length;
-    if (end > reader.len) {
-      throw new WireFormatError(
-        `length ${length} runs past the end of the enclosing message`,
-      );
-    }
-    const outer = reader.len;
-    reader.len = end;
-    return outer;
+    return beginMessage(this.reader);
   }
 
   private endMessage(outer: number): void {
-    this.reader.len = outer;
+    endMessage(this.reader, outer);
   }
 
   private decodeRequest(): OtlpMetricsRequest {

@@ -2,6 +2,16 @@ import protobuf from "protobufjs";
 
 import { ApiError } from "@/lib/api/errors";
 import {
+  beginMessage,
+  endMessage,
+  expectWireType,
+  isWireFormatError,
+  WIRE_FIXED64,
+  WIRE_LENGTH_DELIMITED,
+  WIRE_VARINT,
+  WireFormatError,
+} from "@/lib/ingest/protobuf-wire";
+import {
   MAX_METRIC_NAME_LENGTH,
   METRIC_NAME_PATTERN,
 } from "@/lib/ingest/schemas";
@@ -55,32 +65,6 @@ const LABEL_VALUE = FIELD.label.value;
 const SAMPLE_VALUE = FIELD.sample.value;
 const SAMPLE_TIMESTAMP = FIELD.sample.timestamp;
 
-const WIRE_VARINT = 0;
-const WIRE_FIXED64 = 1;
-const WIRE_LENGTH_DELIMITED = 2;
-
-/** A malformed wire format. The decoder adds where it happened. */
-class WireFormatError extends Error {}
-
-/**
- * Tells malformed input apart from a bug in this file. Besides
- * WireFormatError, protobufjs's Reader throws RangeError past the end of
- * the data and Error for an invalid tag or wire type, and stringVerify
- * throws TextDecoder's TypeError for invalid UTF-8.
- */
-function isWireFormatError(error: unknown): error is Error {
-  if (error instanceof WireFormatError || error instanceof RangeError) {
-    return true;
-  }
-  if (error instanceof TypeError) {
-    return (
-      (error as NodeJS.ErrnoException).code ===
-      "ERR_ENCODING_INVALID_ENCODED_DATA"
-    );
-  }
-  return error instanceof Error && error.constructor === Error;
-}
-
 /** The repeated field of a series that the decoder is in, for error paths. */
 type SeriesPart = "labels" | "samples" | "exemplars" | "histograms";
 
@@ -128,14 +112,6 @@ function readInt64(reader: protobuf.Reader): number {
     }
   }
   throw new WireFormatError("varint is longer than 10 bytes");
-}
-
-function expectWireType(wireType: number, expected: number, field: number) {
-  if (wireType !== expected) {
-    throw new WireFormatError(
-      `field ${field} has wire type ${wireType}, expected ${expected}`,
-    );
-  }
 }
 
 /** Quotes a label set the way Prometheus prints it, cut at 120 characters. */
@@ -299,27 +275,12 @@ class WriteRequestDecoder {
     );
   }
 
-  /**
-   * Limits the reader to the length-delimited field that starts here and
-   * returns the outer limit, for endMessage to restore. Reads past the field
-   * then fail instead of running into the next one.
-   */
   private beginMessage(): number {
-    const reader = this.reader;
-    const length = reader.uint32();
-    const end = reader.pos + length;
-    if (end > reader.len) {
-      throw new WireFormatError(
-        `length ${length} runs past the end of the enclosing message`,
-      );
-    }
-    const outer = reader.len;
-    reader.len = end;
-    return outer;
+    return beginMessage(this.reader);
   }
 
   private endMessage(outer: number): void {
-    this.reader.len = outer;
+    endMessage(this.reader, outer);
   }
 
   private decodeWriteRequest(): void {
