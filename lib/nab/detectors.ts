@@ -1,0 +1,146 @@
+import { getConfig } from "@/lib/config";
+import {
+  disposeModel,
+  loadModel,
+  scoreSeries,
+  trainModel,
+} from "@/lib/detector/model";
+
+// Detectors for the NAB evaluation. Each one turns the values of one series,
+// in file order, into one anomaly_score in [0, 1] per row. Both are strictly
+// online: a row's score depends only on that row and earlier rows. Both are
+// deterministic, because the vigil model trains with fixed seeds and the
+// z-score baseline is plain arithmetic.
+
+export const DETECTOR_NAMES = ["vigil", "zscore"] as const;
+export type DetectorName = (typeof DETECTOR_NAMES)[number];
+
+/** Rows in the z-score baseline's trailing window: one day at 5-minute steps. */
+export const ZSCORE_WINDOW_ROWS = 288;
+
+export type VigilRunOptions = {
+  /** Points the model trains on, VIGIL_MIN_TRAINING_POINTS by default. */
+  minTrainingPoints?: number;
+};
+
+export type VigilRun = {
+  scores: number[];
+  /** Time spent in trainModel, in milliseconds. */
+  trainingMs: number;
+  /** The model's threshold on the RMS forecast error, in normalised units. */
+  threshold: number | null;
+};
+
+/**
+ * Maps a non-negative ratio (a forecast error over its threshold, or |z|) to
+ * [0, 1) with r / (1 + r). The map is strictly increasing, so the NAB
+ * threshold sweep sees the same order of rows, and a ratio of 1 maps to 0.5.
+ * An infinite ratio maps to 1.
+ */
+export function ratioToUnitScore(ratio: number): number {
+  if (ratio === Number.POSITIVE_INFINITY) return 1;
+  return ratio / (1 + ratio);
+}
+
+function assertFinite(values: readonly number[]): void {
+  const row = values.findIndex((value) => !Number.isFinite(value));
+  if (row >= 0) {
+    throw new Error(
+      `row ${row} has the value ${values[row]}; the detectors need finite numbers`,
+    );
+  }
+}
+
+/**
+ * Scores a series with the worker's detector, simulating a series that
+ * arrives one row at a time.
+ *
+ * The worker (workers/score-series.ts) trains a model once its series has
+ * VIGIL_MIN_TRAINING_POINTS points, on those points, and scores the points
+ * after them with that model. Here the model trains on the first
+ * `minTrainingPoints` rows with trainModel and DEFAULT_PARAMS, as the worker
+ * does, and scoreSeries scores every later row. Rows before that get 0.
+ *
+ * scoreSeries returns score = error / threshold, where error is the RMS of
+ * the last errorSpan forecast residuals and the worker flags score > 1. The
+ * anomaly_score of a row is ratioToUnitScore(score), so the worker's
+ * threshold sits at 0.5 and the order of rows is kept.
+ */
+export async function vigilScores(
+  values: readonly number[],
+  options: VigilRunOptions = {},
+): Promise<VigilRun> {
+  assertFinite(values);
+  const trainingPoints =
+    options.minTrainingPoints ?? getConfig().VIGIL_MIN_TRAINING_POINTS;
+  const scores: number[] = new Array<number>(values.length).fill(0);
+  if (values.length <= trainingPoints) {
+    return { scores, trainingMs: 0, threshold: null };
+  }
+
+  const started = performance.now();
+  const record = await trainModel(values.slice(0, trainingPoints));
+  const trainingMs = performance.now() - started;
+
+  const model = await loadModel(record);
+  try {
+    for (const point of scoreSeries(model, values, trainingPoints)) {
+      scores[point.index] = ratioToUnitScore(point.score);
+    }
+  } finally {
+    disposeModel(model);
+  }
+  return { scores, trainingMs, threshold: record.threshold };
+}
+
+/**
+ * Scores a series with a rolling z-score: z = (x - mean) / std, where mean
+ * and the population standard deviation come from the `windowRows` rows
+ * before x (not x itself). The anomaly_score is ratioToUnitScore(|z|). Rows
+ * before the window is full get 0. When every row of the window has the same
+ * value, a row equal to it gets 0 and any other row gets 1.
+ */
+export function zscoreScores(
+  values: readonly number[],
+  windowRows: number = ZSCORE_WINDOW_ROWS,
+): number[] {
+  if (!Number.isInteger(windowRows) || windowRows < 2) {
+    throw new Error(
+      `the z-score window must be an integer of at least 2 rows, got ${windowRows}`,
+    );
+  }
+  assertFinite(values);
+  const scores: number[] = new Array<number>(values.length).fill(0);
+
+  // Two passes over each window instead of running sums: running sums of
+  // squares lose precision on byte counts near 1e9, and 288 rows per row is
+  // cheap.
+  for (let row = windowRows; row < values.length; row += 1) {
+    let sum = 0;
+    let min = Number.POSITIVE_INFINITY;
+    let max = Number.NEGATIVE_INFINITY;
+    for (let back = 1; back <= windowRows; back += 1) {
+      const value = values[row - back]!;
+      sum += value;
+      min = Math.min(min, value);
+      max = Math.max(max, value);
+    }
+    const mean = sum / windowRows;
+
+    // Compare with the window itself: a rounded mean of equal values can
+    // differ from them in the last bit and give a tiny nonzero std.
+    if (min === max) {
+      scores[row] = values[row] === min ? 0 : 1;
+      continue;
+    }
+
+    let squares = 0;
+    for (let back = 1; back <= windowRows; back += 1) {
+      squares += (values[row - back]! - mean) ** 2;
+    }
+    const std = Math.sqrt(squares / windowRows);
+
+    scores[row] = ratioToUnitScore(Math.abs(values[row]! - mean) / std);
+  }
+  return scores;
+}
