@@ -190,7 +190,7 @@ describe("npm run eval:nab", () => {
     ]);
 
     expect(result.code).toBe(0);
-    expect(result.stdout).not.toContain("vigil");
+    expect(result.stdout).not.toMatch(/^vigil/m);
     expect(result.stdout).toMatch(/^zscore +standard /m);
   });
 
@@ -227,6 +227,26 @@ describe("npm run eval:nab", () => {
     const result = await runEval(["--data", empty, "--out", outDir]);
 
     expect(result.code).toBe(1);
-    expect(result.stderr).toMatch(/^eval:nab failed: .+/);
+    expect(result.stderr).toContain(
+      "eval:nab failed: labels/combined_windows.json not found",
+    );
+  });
+
+  it("rejects a malformed series file", async () => {
+    const broken = path.join(workDir, "broken");
+    await mkdir(path.join(broken, "data/realBroken"), { recursive: true });
+    await mkdir(path.join(broken, "labels"), { recursive: true });
+    await writeFile(
+      path.join(broken, "data/realBroken/bad.csv"),
+      `timestamp,value\n${timestampAt(0)},1\n${timestampAt(1)},abc\n`,
+    );
+    await writeFile(
+      path.join(broken, "labels/combined_windows.json"),
+      JSON.stringify({ "realBroken/bad.csv": [] }),
+    );
+    const result = await runEval(["--data", broken, "--out", outDir]);
+
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain("data/realBroken/bad.csv line 3");
   });
 });
