@@ -28,7 +28,7 @@ export type NabFile = {
 /** Weights of a NAB cost profile. NAB's tnWeight is not used in scoring. */
 export type NabProfile = { tpWeight: number; fnWeight: number; fpWeight: number };
 
-/** NAB's three cost profiles, as in NAB's config/profiles.json (corpus v1.1). */
+/** NAB's three cost profiles, as in NAB's config/profiles.json. */
 export const STANDARD_NAB_PROFILES: Record<string, NabProfile> = {
   standard: { tpWeight: 1, fnWeight: 1, fpWeight: 0.11 },
   reward_low_FP_rate: { tpWeight: 1, fnWeight: 1, fpWeight: 0.22 },
@@ -152,7 +152,7 @@ export function windowRowRanges(
     const previous = ranges.at(-1);
     if (previous && start <= previous[1]) {
       throw new Error(
-        `${WINDOWS_PATH}: "${key}"[${windowIndex}] starts at row ${start}, inside or before the previous window (rows ${previous[0]}-${previous[1]}); windows must be sorted and must not overlap`,
+        `${WINDOWS_PATH}: "${key}"[${windowIndex}] starts at row ${start}, inside or before the previous window (rows ${previous[0]}-${previous[1]}). Windows must be sorted and must not overlap`,
       );
     }
     ranges.push([start, end]);
@@ -189,7 +189,7 @@ async function readWindowLimits(
   } catch (error) {
     if (isMissingFile(error)) {
       throw new Error(
-        `${WINDOWS_PATH} not found in ${dir}; a NAB folder needs its label windows`,
+        `${WINDOWS_PATH} not found in ${dir}. A NAB folder needs its label windows`,
       );
     }
     throw error;
@@ -276,7 +276,7 @@ async function listDataFiles(dir: string): Promise<[string, string][]> {
   } catch (error) {
     if (isMissingFile(error)) {
       throw new Error(
-        `data/ not found in ${dir}; expected data/<category>/<file>.csv`,
+        `data/ not found in ${dir}. Expected data/<category>/<file>.csv`,
       );
     }
     throw error;
@@ -326,7 +326,7 @@ export async function loadNab(
     const limits = limitsByKey.get(key);
     if (limits === undefined) {
       throw new Error(
-        `${WINDOWS_PATH} has no entry for "${key}"; add "${key}": [] if the file has no anomalies`,
+        `${WINDOWS_PATH} has no entry for "${key}". Add "${key}": [] if the file has no anomalies`,
       );
     }
     const text = await readFile(path.join(dir, "data", category, name), "utf8");
@@ -358,7 +358,7 @@ export function resultsCsv(
   const key = `${file.category}/${file.name}`;
   if (scores.length !== file.rows.length) {
     throw new Error(
-      `${key}: ${scores.length} scores for ${file.rows.length} rows; a detector must return one score per row`,
+      `${key}: ${scores.length} scores for ${file.rows.length} rows. A detector must return one score per row`,
     );
   }
   if (labels !== undefined && labels.length !== file.rows.length) {

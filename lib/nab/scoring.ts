@@ -26,7 +26,10 @@ export type ScoredFile = {
 };
 
 export type NabScore = {
-  /** 100 * (raw - nullScore) / (perfectScore - nullScore), or null when the files have no windows. */
+  /**
+   * 100 * (raw - nullScore) / (perfectScore - nullScore), or null when the
+   * files have no windows.
+   */
   normalized: number | null;
   raw: number;
   /** Raw score with no detections: -fnWeight per window that has scored rows. */
@@ -63,7 +66,7 @@ type PreparedRows = {
 /** Probation rows cap: NAB uses 15% of 5000 rows. */
 const MAX_PROBATION_ROWS = 0.15 * 5000;
 
-/** Returns the number of leading rows NAB leaves unscored in a file of `rowCount` rows. */
+/** Returns the number of leading rows NAB leaves unscored in a file. */
 export function probationRows(rowCount: number): number {
   return Math.min(Math.floor(0.15 * rowCount), MAX_PROBATION_ROWS);
 }
@@ -102,7 +105,7 @@ function validateFile(file: ScoredFile): void {
       end < rowCount;
     if (!valid) {
       throw new Error(
-        `${key}: window ${index} [${start}, ${end}] is invalid; windows must be sorted, non-overlapping row ranges within 0..${rowCount - 1}`,
+        `${key}: window ${index} [${start}, ${end}] is invalid. Windows must be sorted, non-overlapping row ranges within 0..${rowCount - 1}`,
       );
     }
     previousEnd = end;
@@ -132,7 +135,7 @@ function prepareRows(files: readonly ScoredFile[], profile: NabProfile): Prepare
   for (const file of files) {
     const rowCount = file.scores.length;
     const probation = probationRows(rowCount);
-    let next = 0; // index of the first window that has not ended before row i
+    let next = 0; // first window that has not ended before row i
     let previousEnd = -1;
     let previousWidth = 0;
 
@@ -152,13 +155,15 @@ function prepareRows(files: readonly ScoredFile[], profile: NabProfile): Prepare
         const width = end - window[0] + 1;
         windowId = firstWindowId + next;
         windowScored[windowId] = 1;
-        sweepScore = (scaledSigmoid(-(end - i + 1) / width) * profile.tpWeight) / MAX_TP;
+        const position = -(end - i + 1) / width;
+        sweepScore = (scaledSigmoid(position) * profile.tpWeight) / MAX_TP;
       } else if (previousEnd < 0) {
         sweepScore = -1 * profile.fpWeight;
       } else {
         // NOTE: a one-row window gives d / 0 = Infinity here, so S = -1.
         // NAB itself raises ZeroDivisionError on such a window.
-        sweepScore = scaledSigmoid((i - previousEnd) / (previousWidth - 1)) * profile.fpWeight;
+        const position = (i - previousEnd) / (previousWidth - 1);
+        sweepScore = scaledSigmoid(position) * profile.fpWeight;
       }
 
       scores[out] = file.scores[i]!;

@@ -14,7 +14,7 @@ import {
 import { scoreByCategory, type ScoredFile } from "@/lib/nab/scoring";
 
 // Loads tiny NAB-layout folders written to a temporary directory, and the
-// real NAB subset in ../shared/datasets/nab when that folder exists.
+// real NAB subset at REAL_NAB_DIR when that folder exists.
 
 const REAL_NAB_DIR = path.resolve(import.meta.dirname, "../../../shared/datasets/nab");
 
@@ -270,7 +270,7 @@ describe("resultsCsv", () => {
 
   it("rejects a score count mismatch", () => {
     expect(() => resultsCsv(file, [0, 0, 0])).toThrow(
-      "realB/dup.csv: 3 scores for 4 rows; a detector must return one score per row",
+      "realB/dup.csv: 3 scores for 4 rows. A detector must return one score per row",
     );
   });
 

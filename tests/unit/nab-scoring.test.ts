@@ -9,7 +9,7 @@ import {
   type ScoredFile,
 } from "@/lib/nab/scoring";
 
-// Hand-computed NAB scores on small files. Unless a case says otherwise, a
+// Hand-computed NAB scores on small files. Unless a case states otherwise, a
 // file has 40 rows, so probation is floor(0.15 * 40) = 6 rows (0..5), and
 // one window covers rows 10..14 (width 5).
 //
@@ -26,7 +26,7 @@ const LOW_FN: NabProfile = { tpWeight: 1, fnWeight: 2, fpWeight: 0.11 };
 
 const S = (x: number) => 2 / (1 + Math.exp(5 * x)) - 1;
 
-/** A file of `rows` zero scores with 1 at each row of `detections`. */
+/** Builds a file of `rows` zero scores with 1 at each row of `detections`. */
 function file(
   detections: number[],
   windows: [number, number][] = [[10, 14]],
@@ -87,7 +87,7 @@ describe("scoreDetector windows", () => {
   });
 
   it("counts only the earliest detection", () => {
-    // Rows 12, 13 and 14 are all in the window; only row 12 counts.
+    // Rows 12, 13 and 14 are all in the window, but only row 12 counts.
     const score = fixed([file([12, 13, 14])]);
     expect(score.raw).toBeCloseTo(S(-0.6) / S(-1), 12);
     expect(score.truePositives).toBe(1);
