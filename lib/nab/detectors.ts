@@ -15,7 +15,7 @@ import {
 export const DETECTOR_NAMES = ["vigil", "zscore"] as const;
 export type DetectorName = (typeof DETECTOR_NAMES)[number];
 
-/** Rows in the z-score baseline's trailing window: one day at 5-minute steps. */
+/** Rows in the z-score baseline's trailing window: a day at 5-minute steps. */
 export const ZSCORE_WINDOW_ROWS = 288;
 
 export type VigilRunOptions = {
@@ -34,7 +34,7 @@ export type VigilRun = {
 /**
  * Maps a non-negative ratio (a forecast error over its threshold, or |z|) to
  * [0, 1) with r / (1 + r). The map is strictly increasing, so the NAB
- * threshold sweep sees the same order of rows, and a ratio of 1 maps to 0.5.
+ * threshold sweep ranks rows in the same order, and a ratio of 1 maps to 0.5.
  * An infinite ratio maps to 1.
  */
 export function ratioToUnitScore(ratio: number): number {
@@ -46,7 +46,7 @@ function assertFinite(values: readonly number[]): void {
   const row = values.findIndex((value) => !Number.isFinite(value));
   if (row >= 0) {
     throw new Error(
-      `row ${row} has the value ${values[row]}; the detectors need finite numbers`,
+      `row ${row}: value ${values[row]} is not a finite number`,
     );
   }
 }
@@ -60,6 +60,10 @@ function assertFinite(values: readonly number[]): void {
  * after them with that model. Here the model trains on the first
  * `minTrainingPoints` rows with trainModel and DEFAULT_PARAMS, as the worker
  * does, and scoreSeries scores every later row. Rows before that get 0.
+ *
+ * NOTE: on its first run the worker also scores the training points with
+ * the model trained on them. Those scores depend on later rows, so here
+ * they are 0.
  *
  * scoreSeries returns score = error / threshold, where error is the RMS of
  * the last errorSpan forecast residuals and the worker flags score > 1. The
@@ -112,9 +116,9 @@ export function zscoreScores(
   assertFinite(values);
   const scores: number[] = new Array<number>(values.length).fill(0);
 
-  // Two passes over each window instead of running sums: running sums of
-  // squares lose precision on byte counts near 1e9, and 288 rows per row is
-  // cheap.
+  // Two passes over each window instead of running sums, because running
+  // sums of squares lose precision on large byte counts. The cost, one
+  // window per row, is small for NAB-sized files.
   for (let row = windowRows; row < values.length; row += 1) {
     let sum = 0;
     let min = Number.POSITIVE_INFINITY;

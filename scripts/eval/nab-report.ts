@@ -35,7 +35,8 @@ function threshold(score: NabScore): string {
   return score.threshold === null ? "none" : score.threshold.toFixed(6);
 }
 
-/** Pads the cells of each column to its widest cell; the first column is left-aligned. */
+/** Pads each cell to the widest cell of its column. The first two columns are
+ * left-aligned and the rest right-aligned. */
 function table(rows: string[][]): string[] {
   const widths = rows[0]!.map((_, column) =>
     Math.max(...rows.map((row) => row[column]!.length)),
@@ -43,7 +44,9 @@ function table(rows: string[][]): string[] {
   return rows.map((row) =>
     row
       .map((cell, column) =>
-        column <= 1 ? cell.padEnd(widths[column]!) : cell.padStart(widths[column]!),
+        column <= 1
+          ? cell.padEnd(widths[column]!)
+          : cell.padStart(widths[column]!),
       )
       .join("  ")
       .trimEnd(),
@@ -62,7 +65,9 @@ function scoreTable(report: Report, categories: string[]): string[] {
         run.detector,
         result.profile,
         normalized(result.overall),
-        ...categories.map((category) => normalized(result.categories[category])),
+        ...categories.map((category) =>
+          normalized(result.categories[category]),
+        ),
       ]);
     }
   }
@@ -71,16 +76,26 @@ function scoreTable(report: Report, categories: string[]): string[] {
 
 function detectionTable(report: Report, categories: string[]): string[] {
   const rows = [
-    ["detector", "selection", "threshold", "windows hit", "false positives", "windows missed"],
+    [
+      "detector",
+      "selection",
+      "threshold",
+      "windows hit",
+      "false positives",
+      "windows missed",
+    ],
   ];
   for (const run of report.runs) {
-    const standard = run.results.find((result) => result.profile === "standard");
+    const standard = run.results.find(
+      (result) => result.profile === "standard",
+    );
     if (!standard) continue;
     const selections: [string, NabScore | undefined][] = [
       ["overall", standard.overall],
-      ...categories.map(
-        (category) => [category, standard.categories[category]] as [string, NabScore | undefined],
-      ),
+      ...categories.map((category): [string, NabScore | undefined] => [
+        category,
+        standard.categories[category],
+      ]),
     ];
     for (const [selection, score] of selections) {
       if (!score) continue;
@@ -101,7 +116,10 @@ function detectionTable(report: Report, categories: string[]): string[] {
 export function formatReport(report: Report): string {
   const categories = categoriesOf(report.files);
   const rows = report.files.reduce((sum, file) => sum + file.rows.length, 0);
-  const windows = report.files.reduce((sum, file) => sum + file.windows.length, 0);
+  const windows = report.files.reduce(
+    (sum, file) => sum + file.windows.length,
+    0,
+  );
 
   const lines = [
     `NAB evaluation of ${report.data}`,
@@ -112,7 +130,8 @@ export function formatReport(report: Report): string {
 
   lines.push(
     "",
-    "Normalised NAB score (0 = no detections, 100 = every window hit at its start, n/a = no windows)",
+    "Normalised NAB score (0 = no detections, " +
+      "100 = every window hit at its start, n/a = no windows)",
     ...scoreTable(report, categories),
     "",
     "Standard profile at the threshold its sweep chose for each selection",

@@ -46,7 +46,8 @@ function parseOptions(argv: string[]): Options | null {
       },
     });
   } catch (error) {
-    throw new UsageError(error instanceof Error ? error.message : String(error));
+    const message = error instanceof Error ? error.message : String(error);
+    throw new UsageError(message);
   }
   const { values } = parsed;
   if (values.help) return null;

@@ -43,8 +43,8 @@ function seriesCsv(values: number[]): string {
   return `timestamp,value\n${lines.join("\n")}\n`;
 }
 
-// A daily wave without noise, 700 rows; the spike at row 620 sits inside
-// the window of rows 610 to 640.
+// A daily wave without noise, 700 rows. The spike at row 620 is inside the
+// window of rows 610 to 640.
 const SPIKE_ROWS = 700;
 const SPIKE_ROW = 620;
 const WINDOW: [number, number] = [610, 640];

@@ -123,7 +123,7 @@ describe("vigil detector", () => {
 
     await expect(
       vigilScores(values, { minTrainingPoints: TRAINING_POINTS }),
-    ).rejects.toThrow("row 42 has the value NaN");
+    ).rejects.toThrow("row 42: value NaN is not a finite number");
   });
 });
 
