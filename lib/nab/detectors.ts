@@ -1,4 +1,5 @@
 import { getConfig } from "@/lib/config";
+import { scoreDeviations } from "@/lib/detector/likelihood";
 import {
   disposeModel,
   loadModel,
@@ -7,12 +8,16 @@ import {
 } from "@/lib/detector/model";
 
 // Detectors for the NAB evaluation. Each one turns the values of one series,
-// in file order, into one anomaly_score in [0, 1] per row. Both are strictly
-// online: a row's score depends only on that row and earlier rows. Both are
+// in file order, into one anomaly_score in [0, 1] per row. All are strictly
+// online: a row's score depends only on that row and earlier rows. All are
 // deterministic, because the vigil model trains with fixed seeds and the
-// z-score baseline is plain arithmetic.
+// rest is plain arithmetic.
+//
+// vigil-likelihood is the vigil model's scores compared with the series' own
+// history (lib/detector/likelihood.ts). NOTE: the worker does not use the
+// likelihood yet, so vigil is the detector that matches production.
 
-export const DETECTOR_NAMES = ["vigil", "zscore"] as const;
+export const DETECTOR_NAMES = ["vigil", "vigil-likelihood", "zscore"] as const;
 export type DetectorName = (typeof DETECTOR_NAMES)[number];
 
 /** Rows in the z-score baseline's trailing window: a day at 5-minute steps. */
@@ -30,6 +35,15 @@ export type VigilRun = {
   /** The model's threshold on the RMS forecast error, in normalised units. */
   threshold: number | null;
 };
+
+/**
+ * Maps a z of any sign to (0, 1) with 0.5 + tanh(z / 10) / 2, which is
+ * strictly increasing, so the NAB sweep ranks rows by z. Dividing by 10
+ * keeps z up to about 150 apart in double precision.
+ */
+export function deviationToUnitScore(z: number): number {
+  return 0.5 + 0.5 * Math.tanh(z / 10);
+}
 
 /**
  * Maps a non-negative ratio (a forecast error over its threshold, or |z|) to
@@ -72,7 +86,7 @@ function assertFinite(values: readonly number[]): void {
  */
 export async function vigilScores(
   values: readonly number[],
-  options: VigilRunOptions = {},
+  options: VigilRunOptions & { likelihood?: boolean } = {},
 ): Promise<VigilRun> {
   assertFinite(values);
   const trainingPoints =
@@ -88,8 +102,19 @@ export async function vigilScores(
 
   const model = await loadModel(record);
   try {
-    for (const point of scoreSeries(model, values, trainingPoints)) {
-      scores[point.index] = ratioToUnitScore(point.score);
+    const points = scoreSeries(model, values, trainingPoints);
+    if (options.likelihood) {
+      // Rows whose history is still too short for a z score 0, like rows
+      // before training.
+      const deviations = scoreDeviations(points.map((point) => point.score));
+      points.forEach((point, i) => {
+        const z = deviations[i] ?? null;
+        scores[point.index] = z === null ? 0 : deviationToUnitScore(z);
+      });
+    } else {
+      for (const point of points) {
+        scores[point.index] = ratioToUnitScore(point.score);
+      }
     }
   } finally {
     disposeModel(model);

@@ -2,6 +2,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 
 import { seededRandom } from "@/lib/detector/windows";
 import {
+  deviationToUnitScore,
   ratioToUnitScore,
   vigilScores,
   zscoreScores,
@@ -48,6 +49,40 @@ describe("ratioToUnitScore", () => {
     expect(ratioToUnitScore(Number.POSITIVE_INFINITY)).toBe(1);
     expect(ratioToUnitScore(1e6)).toBeLessThan(1);
     expect(ratioToUnitScore(2)).toBeGreaterThan(ratioToUnitScore(1.999));
+  });
+});
+
+describe("deviationToUnitScore", () => {
+  it("maps z into (0, 1) in order", () => {
+    expect(deviationToUnitScore(0)).toBe(0.5);
+    expect(deviationToUnitScore(-3)).toBeLessThan(0.5);
+    expect(deviationToUnitScore(40)).toBeLessThan(1);
+    expect(deviationToUnitScore(40)).toBeGreaterThan(deviationToUnitScore(39));
+  });
+});
+
+describe("vigil-likelihood detector", () => {
+  const base = periodicSeries(LENGTH);
+  const options = { minTrainingPoints: TRAINING_POINTS, likelihood: true };
+  let first: VigilRun;
+  let spiked: VigilRun;
+
+  beforeAll(async () => {
+    first = await vigilScores(base, options);
+    spiked = await vigilScores(withSpike(base), options);
+  });
+
+  it("scores the spike above every earlier row", () => {
+    const before = max(spiked.scores.slice(0, SPIKE_ROW));
+    expect(max(spiked.scores.slice(SPIKE_ROW, SPIKE_ROW + 12))).toBeGreaterThan(
+      before,
+    );
+  });
+
+  it("ignores later rows when altered", () => {
+    expect(spiked.scores.slice(0, SPIKE_ROW)).toEqual(
+      first.scores.slice(0, SPIKE_ROW),
+    );
   });
 });
 
