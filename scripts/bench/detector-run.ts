@@ -57,11 +57,18 @@ async function useBackend(backend: string): Promise<void> {
   await tf.ready();
 }
 
-/** Calls `step` until `seconds` have passed (at least once) and returns the calls' durations in ms. */
+/** Calls per latency run at most, so that the list of durations stays small. */
+const MAX_LATENCY_CALLS = 20_000;
+
+/**
+ * Calls `step` until `seconds` have passed (at least once) or `maxCalls`
+ * calls are done, and returns the calls' durations in ms.
+ */
 async function repeatFor(
   seconds: number,
   sampler: PhaseSampler,
   step: () => Promise<void> | void,
+  maxCalls = Number.POSITIVE_INFINITY,
 ): Promise<number[]> {
   const durations: number[] = [];
   const started = performance.now();
@@ -71,7 +78,10 @@ async function repeatFor(
     durations.push(performance.now() - callStarted);
     sampler.sample();
     await yieldToTimers();
-  } while (performance.now() - started < seconds * 1000);
+  } while (
+    performance.now() - started < seconds * 1000 &&
+    durations.length < maxCalls
+  );
   return durations;
 }
 
@@ -134,8 +144,8 @@ async function measureModel(
       } finally {
         disposeModel(model);
       }
-    });
-    pointCallMs.push(...durations);
+    }, MAX_LATENCY_CALLS);
+    for (const ms of durations) pointCallMs.push(ms);
     pointCallRunMedians.push(median(durations));
   }
   const pointPeaks = sampler.stop();
@@ -180,8 +190,8 @@ async function measureZscore(job: PhaseJob): Promise<ModelFigures> {
       const end = span + (offset % (values.length - span));
       offset += 1;
       zscoreScores(values.slice(end - span, end));
-    });
-    pointCallMs.push(...durations);
+    }, MAX_LATENCY_CALLS);
+    for (const ms of durations) pointCallMs.push(ms);
     pointCallRunMedians.push(median(durations));
   }
   const pointPeaks = sampler.stop();
@@ -296,7 +306,7 @@ async function measureWorkerJob(
           );
         }
       }
-      pointJobMs.push(...durations);
+      for (const ms of durations) pointJobMs.push(ms);
       pointJobRunMedians.push(median(durations));
     }
     const pointJobPeaks = sampler.stop();
@@ -337,7 +347,11 @@ async function main(): Promise<void> {
   );
 }
 
-main().catch((error: unknown) => {
-  log.error({ err: error }, "detector benchmark step failed");
-  process.exitCode = 1;
-});
+// The open IPC channel would keep the process alive, so it is closed on
+// success and on failure alike.
+main()
+  .catch((error: unknown) => {
+    log.error({ err: error }, "detector benchmark step failed");
+    process.exitCode = 1;
+  })
+  .finally(() => process.disconnect?.());
