@@ -50,9 +50,9 @@ export type Peaks = {
   heapUsedPeak: number;
   /** Bytes held by TensorFlow.js tensors (tf.memory().numBytes). */
   tensorBytesPeak: number;
-  /** Tensors still allocated when the phase ended; above 0 means a leak. */
+  /** Tensors still allocated when the phase ended. A count that grows from phase to phase means a leak. */
   tensorsAfter: number;
-  /** Process CPU time over wall time: 1.0 is one core fully busy. */
+  /** Process CPU time over wall time, so 1.0 is one core fully busy. */
   cpuPerWall: number;
 };
 

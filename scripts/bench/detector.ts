@@ -215,7 +215,7 @@ async function main(): Promise<void> {
   const backends = args.backends!.split(",").map((name) => name.trim());
   for (const backend of backends) {
     if (!KNOWN_BACKENDS.includes(backend)) {
-      throw new Error(`--backends lists ${KNOWN_BACKENDS.join(", ")}, got ${backend}`);
+      throw new Error(`--backends must list only ${KNOWN_BACKENDS.join(", ")}, got ${backend}`);
     }
   }
   const series = loadBenchSeries(phase.file, phase.points);
@@ -239,20 +239,20 @@ async function main(): Promise<void> {
       continue;
     }
     const result = await runChild({ kind: "model", backend, ...phase });
-    if (result.kind !== "model") throw new Error(`unexpected ${result.kind} result`);
+    if (result.kind !== "model") throw new Error(`expected a model result from the child process, got ${result.kind}`);
     const summary = summarize(`vigil model, backend ${result.figures.backend}`, result.figures);
     printDetector(summary, true);
     summaries.push(summary);
   }
 
   const zscoreResult = await runChild({ kind: "zscore", ...phase });
-  if (zscoreResult.kind !== "zscore") throw new Error(`unexpected ${zscoreResult.kind} result`);
+  if (zscoreResult.kind !== "zscore") throw new Error(`expected a zscore result from the child process, got ${zscoreResult.kind}`);
   const zscore = summarize("rolling z-score baseline (reference)", zscoreResult.figures);
   printDetector(zscore, false);
   for (const summary of summaries) printRatios(summary, zscore);
 
   const jobResult = await runChild({ kind: "worker-job", calls, ...phase });
-  if (jobResult.kind !== "worker-job") throw new Error(`unexpected ${jobResult.kind} result`);
+  if (jobResult.kind !== "worker-job") throw new Error(`expected a worker-job result from the child process, got ${jobResult.kind}`);
   const jobBackend = summaries.find(
     (summary) => summary.figures.backend === jobResult.figures.backend,
   );
