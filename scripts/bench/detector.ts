@@ -228,7 +228,7 @@ async function main(): Promise<void> {
   );
   console.log(`machine: ${os.cpus().length} cores (${cpu}), Node.js ${process.version}`);
   console.log(
-    `each timing: ${phase.repeats} runs, median; throughput and latency runs last at least ${phase.seconds} s`,
+    `each timing is the median of ${phase.repeats} runs, and throughput and latency runs last at least ${phase.seconds} s`,
   );
 
   const summaries: Summary[] = [];
