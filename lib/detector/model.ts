@@ -85,6 +85,16 @@ function toUnits(values: readonly number[], norm: Normalization) {
 
 
 /**
+ * Frees a trained network's tensors. The optimizer's state (Adam's moment
+ * estimates) belongs to the optimizer, not to the layers, so the network's
+ * own dispose() leaves it allocated.
+ */
+function releaseNetwork(network: tf.LayersModel): void {
+  network.optimizer?.dispose();
+  network.dispose();
+}
+
+/**
  * Trains a model on a series' values in time order. Training is
  * deterministic for a given backend: seeded initialisers, a seeded shuffle
  * and no dropout.
@@ -149,13 +159,13 @@ export async function trainModel(
   );
   const finalLoss = lossHistory.at(-1) ?? Number.NaN;
   if (!Number.isFinite(finalLoss) || !Number.isFinite(threshold)) {
-    network.dispose();
+    releaseNetwork(network);
     throw new Error(
       `training diverged: final loss ${finalLoss}, threshold ${threshold}`,
     );
   }
   const serialized = await serializeNetwork(network);
-  network.dispose();
+  releaseNetwork(network);
   const trainingMs = Math.round(performance.now() - started);
 
   return {

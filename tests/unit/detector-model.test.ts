@@ -9,6 +9,7 @@ import {
   type LoadedModel,
   type ModelRecord,
 } from "@/lib/detector/model";
+import { tf } from "@/lib/detector/backend";
 import { seededRandom } from "@/lib/detector/windows";
 
 // The forecaster on synthetic series with known shape: a daily-like sine
@@ -104,6 +105,12 @@ describe("detector model", () => {
     );
 
     expect(inside.length / scores.length).toBeGreaterThan(0.95);
+  });
+
+  it("frees every tensor after training", async () => {
+    const before = tf.memory().numTensors;
+    await trainModel(training);
+    expect(tf.memory().numTensors).toBe(before);
   });
 
   it("trains deterministically", async () => {
