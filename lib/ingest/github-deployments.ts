@@ -254,10 +254,12 @@ type DeploymentRow = {
   deployed_at: Date;
   commit_sha: string | null;
   description: string | null;
+  /** Time of the GitHub status that set `status`, null before any. */
+  status_at: Date | null;
 };
 
 const ROW_COLUMNS =
-  "id, version, environment, status, deployed_at, commit_sha, description";
+  "id, version, environment, status, deployed_at, commit_sha, description, status_at";
 
 async function lockDeployment(
   db: pg.ClientBase,
@@ -326,8 +328,8 @@ export async function storeDeploymentStatus(
       if (current === undefined) {
         const { rows } = await db.query<DeploymentRow>(
           `INSERT INTO deployment (service_id, version, environment, status,
-             deployed_at, commit_sha, description, external_id)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+             deployed_at, commit_sha, description, external_id, status_at)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
            ON CONFLICT (service_id, external_id) DO NOTHING
            RETURNING ${ROW_COLUMNS}`,
           [
@@ -339,6 +341,7 @@ export async function storeDeploymentStatus(
             event.commitSha,
             event.description,
             event.externalId,
+            new Date(event.statusAt),
           ],
         );
         created = rows[0] !== undefined;
@@ -350,16 +353,33 @@ export async function storeDeploymentStatus(
 
       let outcome: "created" | "updated" | "unchanged" = "created";
       let stored = row;
-      if (!created) {
+      // GitHub does not promise to deliver statuses in order, and a
+      // status older than the stored one is history, not news.
+      const older =
+        row.status_at !== null && event.statusAt < row.status_at.getTime();
+      if (!created && older) {
+        outcome = "unchanged";
+      } else if (!created) {
         const status = nextStatus(row.status, event.state) ?? row.status;
+        const statusAt =
+          STATUS_BY_STATE[event.state] === null
+            ? row.status_at
+            : new Date(event.statusAt);
         const deployedAt = deployedAtFor(event, row);
         const { rows } = await db.query<DeploymentRow>(
           `UPDATE deployment
               SET status = $2, deployed_at = $3, environment = $4,
-                  description = COALESCE($5, description)
+                  description = COALESCE($5, description), status_at = $6
             WHERE id = $1
            RETURNING ${ROW_COLUMNS}`,
-          [row.id, status, deployedAt, event.environment, event.description],
+          [
+            row.id,
+            status,
+            deployedAt,
+            event.environment,
+            event.description,
+            statusAt,
+          ],
         );
         stored = rows[0]!;
         const changed =

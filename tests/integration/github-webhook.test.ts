@@ -205,6 +205,22 @@ describe("POST /api/v1/webhooks/github", () => {
     expect(deliveries).toHaveLength(5);
   });
 
+  it("ignores a status older than the stored one", async () => {
+    await send(event("success", minutesAfterCreation(3)));
+    // A failure from before the success, delivered late or replayed.
+    const late = await send(event("failure", minutesAfterCreation(1)));
+
+    expect(late.json.outcome).toBe("unchanged");
+    expect(late.json.deployment.status).toBe("success");
+    const { deployments } = await stored();
+    expect(deployments[0]!.status).toBe("success");
+    expect(deployments[0]!.deployed_at).toEqual(minutesAfterCreation(3));
+
+    const newer = await send(event("failure", minutesAfterCreation(5)));
+    expect(newer.json.outcome).toBe("updated");
+    expect(newer.json.deployment.status).toBe("failure");
+  });
+
   it("uses the creation time until success", async () => {
     const { json } = await send(event("in_progress", minutesAfterCreation(1)));
     expect(json.deployment.deployedAt).toBe(deploymentCreatedAt.toISOString());
