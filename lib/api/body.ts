@@ -140,15 +140,15 @@ export async function readRequestBody(
   }
 }
 
-/** Decodes UTF-8 bytes, with a 400 naming what was expected on bad input. */
-export function decodeUtf8(bytes: Uint8Array, what: string): string {
+/** Decodes UTF-8 bytes, with a 400 naming the expected format on bad input. */
+export function decodeUtf8(bytes: Uint8Array, format: string): string {
   try {
     return new TextDecoder("utf-8", { fatal: true }).decode(bytes);
   } catch {
     throw new ApiError(
       400,
       "invalid_encoding",
-      `request body is not valid UTF-8; send ${what} encoded as UTF-8`,
+      `request body is not valid UTF-8; send ${format} encoded as UTF-8`,
     );
   }
 }

@@ -28,7 +28,7 @@ export type ApiRouteOptions = {
   scope: TokenScope;
 };
 
-/** What every handler gets, with or without a bearer token. */
+/** Context of every handler, with or without a bearer token. */
 export type RequestContext = {
   request: Request;
   requestId: string;

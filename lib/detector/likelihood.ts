@@ -3,8 +3,8 @@
 // threshold) means different things for a quiet series and a noisy one.
 // So the mean of the last few scores is compared with the mean and spread of
 // that mean over the series' past, as a number of standard deviations (z).
-// A noisy series whose errors are always high then stands out less, and a
-// quiet series stands out at a smaller error. Every z depends only on the
+// A noisy series whose errors are always high then gets a lower z, and a
+// quiet series gets a high z at a smaller error. Every z depends only on the
 // scores up to its own point, so scoring stays strictly online.
 
 export type LikelihoodParams = {

@@ -56,7 +56,7 @@ const MAX_ENVIRONMENT_LENGTH = 255;
 
 /**
  * Longest text field accepted from an event. It only bounds the input,
- * because each stored field is cut to its own maximum after parsing.
+ * because each stored field is cut to its own length limit after parsing.
  */
 const MAX_EVENT_TEXT_LENGTH = 65_536;
 

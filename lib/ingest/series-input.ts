@@ -23,7 +23,7 @@ export type SeriesInput = {
    */
   values: number[];
   /**
-   * Where the series sits in the request, for error messages, such as
+   * Position of the series in the request, for error messages, such as
    * "timeseries[3]" or "line 12". Errors read "<field>.labels.host ...".
    */
   field: string;
@@ -43,7 +43,7 @@ export type SeriesInput = {
   identity?: string;
 };
 
-/** What a receiver tells the client, and logs, about one request. */
+/** Counts that a receiver returns to the client, and logs, for one request. */
 export type StoreResult = {
   /** Distinct series in the request after merging repeats. */
   series: number;

@@ -142,7 +142,7 @@ function toRules(row: RunbookRow): RunbookRules {
   };
 }
 
-/** Who the "runbooks_suggested" event names: the detector unless given. */
+/** Actor of the "runbooks_suggested" event, the detector by default. */
 export type SuggestionActor = Pick<
   NewIncidentEvent,
   "actorType" | "actorId" | "actorName"

@@ -17,9 +17,9 @@ import { buildFleet, fleetValues, type FleetOptions } from "./fleet";
 import type { ClientJob, ClientResult } from "./ingest-client";
 
 // npm run bench:ingest: end-to-end ingest throughput against a real
-// PostgreSQL. It starts the Vigil web server (next start) on a new database,
-// sends the same fleet through remote write and through the JSON API from a
-// second process, and then COPYs the same rows into data_point in the same
+// PostgreSQL. It starts the Vigil web server (next start) on a new database.
+// A second process sends the same fleet through remote write and through the
+// JSON API. Then the same rows are COPYed into data_point in the same
 // database as the reference. Before each phase data_point and the job queue
 // are emptied, so that every phase writes into the same table state.
 //

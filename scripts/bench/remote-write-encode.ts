@@ -11,12 +11,18 @@ export type RemoteWriteSeries = {
   samples: { value: number; timestamp: number }[];
 };
 
+/** Orders label names by code unit. */
+function compareNames(a: string, b: string): number {
+  if (a === b) return 0;
+  return a < b ? -1 : 1;
+}
+
 /** Returns the snappy-compressed protobuf WriteRequest for `series`. */
 export function encodeRemoteWrite(series: RemoteWriteSeries[]): Buffer {
   const message = WriteRequest.create({
     timeseries: series.map((entry) => ({
       labels: Object.entries(entry.labels)
-        .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+        .sort(([a], [b]) => compareNames(a, b))
         .map(([name, value]) => ({ name, value })),
       samples: entry.samples,
     })),

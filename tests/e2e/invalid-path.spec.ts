@@ -1,7 +1,7 @@
 import { expect, test } from "./support/fixtures";
 
-// Paths whose percent-encoding is not UTF-8 get a 400 from proxy.ts, where
-// Next.js alone answers with a bare 500.
+// Paths whose percent-encoding is not UTF-8 get a 400 from proxy.ts.
+// Without it, Next.js responds with a bare 500.
 
 for (const path of [
   "/api/v1/services/%ED%A0%80",

@@ -485,6 +485,13 @@ describe("metadata lines", () => {
     expect(samples[0]?.line).toBe(6);
   });
 
+  it("skips comments and blank lines in OpenMetrics", () => {
+    const text = "# a comment\n\nm 1\n# EOF\n";
+    const samples = parseExposition(text, OM).samples;
+    expect(samples).toHaveLength(1);
+    expect(samples[0]?.line).toBe(3);
+  });
+
   it("treats # UNIT as a comment in 0.0.4", () => {
     const { families } = parseExposition("# UNIT m seconds\nm 1\n", PROM);
     expect(families[0]?.unit).toBeNull();

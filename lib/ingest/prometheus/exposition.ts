@@ -156,8 +156,8 @@ function isBlank(code: number): boolean {
 /**
  * Parses a sample value or an le/quantile bound: a decimal float, NaN, or
  * Inf/+Inf/-Inf (also spelled Infinity, any case), as Go's strconv.ParseFloat
- * reads them for the Prometheus parsers. Returns null when the text is none
- * of these or overflows float64.
+ * reads them for the Prometheus parsers. Returns null when the text matches
+ * none of these or overflows float64.
  */
 export function parseFloatText(text: string): number | null {
   if (DECIMAL_NUMBER.test(text)) {

@@ -386,7 +386,7 @@ class WriteRequestDecoder {
     this.result.samples += timestamps.length;
   }
 
-  /** The slug of `service`, else of `job`, as chooseServiceSlug picks it. */
+  /** Returns the slug of `service`, else of `job`, as chooseServiceSlug picks it. */
   private serviceFromLabels(labels: Record<string, string>): string | null {
     const service = labels.service;
     if (service !== undefined) {

@@ -101,9 +101,9 @@ function remoteWriteBody(points: StreamPoint[]): Uint8Array<ArrayBuffer> {
 /**
  * Builds `count` batches. Batch i is JSON when i is even and remote write
  * when it is odd. The points of a format are one second apart from
- * `startMs` on, in batch order, and point number n of the whole stream has
- * the value n + 1/3, which has no exact binary fraction and so checks that
- * values are stored bit for bit.
+ * `startMs` on, in batch order. Point number n of the whole stream has the
+ * value n + 1/3. That value has no exact binary fraction, so the checks
+ * show that values are stored bit for bit.
  */
 export function planStream(count: number, startMs: number): StreamBatch[] {
   const batches: StreamBatch[] = [];
