@@ -44,6 +44,9 @@ export type TrainingMetrics = {
   errorMax: number;
   threshold: number;
   params: ModelParams;
+  /** Deciles of the training values (10th to 90th percentile), in the
+   * series' units, the reference for input drift. Absent on older models. */
+  inputDeciles?: number[];
 };
 
 /** Everything needed to store a trained model and to score with it later. */
@@ -83,6 +86,13 @@ function toUnits(values: readonly number[], norm: Normalization) {
   return Float32Array.from(values, (value) => normalizeValue(value, norm));
 }
 
+
+function deciles(values: readonly number[]): number[] {
+  const sorted = [...values].sort((a, b) => a - b);
+  return [1, 2, 3, 4, 5, 6, 7, 8, 9].map((tenth) =>
+    quantile(sorted, tenth / 10),
+  );
+}
 
 /**
  * Frees a trained network's tensors. The optimizer's state (Adam's moment
@@ -190,6 +200,7 @@ export async function trainModel(
       errorMax: sorted.at(-1) ?? Number.NaN,
       threshold,
       params,
+      inputDeciles: deciles(history),
     },
   };
 }
