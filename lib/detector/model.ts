@@ -109,9 +109,19 @@ function releaseNetwork(network: tf.LayersModel): void {
  * deterministic for a given backend: seeded initialisers, a seeded shuffle
  * and no dropout.
  */
+export type TrainingOptions = {
+  /** Called after each epoch with the epochs done so far, for progress. */
+  onEpochEnd?: (
+    epochsDone: number,
+    totalEpochs: number,
+    loss: number,
+  ) => void | Promise<void>;
+};
+
 export async function trainModel(
   values: readonly number[],
   overrides: Partial<ModelParams> = {},
+  options: TrainingOptions = {},
 ): Promise<ModelRecord> {
   const params = { ...DEFAULT_PARAMS, ...overrides };
   const minimum = firstScoredIndex(params) + 2 * params.windowSize;
@@ -148,6 +158,17 @@ export async function trainModel(
       batchSize: params.batchSize,
       shuffle: false,
       verbose: 0,
+      callbacks: options.onEpochEnd
+        ? {
+            onEpochEnd: async (epoch, logs) => {
+              await options.onEpochEnd?.(
+                epoch + 1,
+                params.epochs,
+                Number(logs?.loss ?? Number.NaN),
+              );
+            },
+          }
+        : undefined,
     });
     lossHistory = (fitted.history.loss ?? []).map(Number);
   } finally {
