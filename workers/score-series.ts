@@ -3,14 +3,19 @@ import type pg from "pg";
 import packageJson from "@/package.json" with { type: "json" };
 import { getConfig } from "@/lib/config";
 import {
-  DEFAULT_PARAMS,
   disposeModel,
   firstScoredIndex,
   loadModel,
-  scoreSeries,
   trainModel,
   type LoadedModel,
 } from "@/lib/detector/model";
+import {
+  DEFAULT_SETTINGS,
+  parseDetectorState,
+  scoreStream,
+  type DetectorSettings,
+  type DetectorState,
+} from "@/lib/detector/pipeline";
 import {
   loadActiveModel,
   storeModelVersion,
@@ -33,10 +38,16 @@ import {
 } from "@/workers/series-queries";
 
 // The score-series job: train a model for the series if it has none and
-// enough history, score every point after scored_until, record episodes as
-// incidents, resolve them when the series recovers, and advance scored_until. Everything happens in one transaction,
-// so a crash or a failed attempt leaves no partial work and a retry redoes
-// it without duplicates.
+// enough history, score every point after scored_until with the detector
+// pipeline, record episodes as incidents, resolve them when the series
+// recovers, and advance scored_until with the pipeline's state. Everything
+// happens in one transaction, so a crash or a failed attempt leaves no
+// partial work and a retry redoes it without duplicates.
+//
+// The points a model first trains on are not scored: their errors would be
+// in-sample, lower than on new points, and would skew the likelihood's
+// history. The NAB evaluation (lib/nab/detectors.ts) starts scoring at the
+// same point.
 
 /** Points scored per round trip; bounds memory for long backlogs. */
 export const SCORING_CHUNK_POINTS = 10_000;
@@ -72,20 +83,22 @@ async function trainAndStore(
   db: pg.ClientBase,
   seriesId: number,
   log: Logger,
-): Promise<StoredModel | null> {
+): Promise<(StoredModel & { trainedTo: Date }) | null> {
+  // The first model trains on the oldest VIGIL_MIN_TRAINING_POINTS points,
+  // also when a longer history arrived at once, so that the points after
+  // them are scored out of sample as in the NAB evaluation. Retraining
+  // (lib/detector/retrain-policy.ts) later uses more history.
   const minimum = getConfig().VIGIL_MIN_TRAINING_POINTS;
-  const limit = Math.max(minimum, DEFAULT_PARAMS.maxTrainingPoints);
-  const points = await loadNewestPoints(db, seriesId, limit);
-  if (points.length < minimum) {
+  const trained = await loadPointsAfter(db, seriesId, null, minimum);
+  if (trained.length < minimum) {
     log.debug(
-      { points: points.length, minimum },
+      { points: trained.length, minimum },
       "not enough history to train a model yet",
     );
     return null;
   }
 
-  const record = await trainModel(points.map((point) => point.value));
-  const trained = points.slice(-DEFAULT_PARAMS.maxTrainingPoints);
+  const record = await trainModel(trained.map((point) => point.value));
   const stored = await storeModelVersion(db, seriesId, record, {
     trainedFrom: trained[0]!.ts,
     trainedTo: trained.at(-1)!.ts,
@@ -104,8 +117,14 @@ async function trainAndStore(
     },
     "model trained",
   );
-  return { ...stored, record };
+  return { ...stored, record, trainedTo: trained.at(-1)!.ts };
 }
+
+type ChunkProgress = {
+  cursor: Date | null;
+  state: EpisodeState;
+  detectorState: DetectorState;
+};
 
 /** Scores one chunk of points after `cursor` and records its episodes. */
 async function scoreChunk(
@@ -113,27 +132,32 @@ async function scoreChunk(
   series: SeriesContext,
   model: LoadedModel,
   modelVersionId: number,
-  cursor: Date | null,
-  state: EpisodeState,
+  { cursor, state, detectorState }: ChunkProgress,
+  detectorSettings: DetectorSettings,
   result: ScoreSeriesResult,
   log: Logger,
   { chunkPoints, autoResolve }: ChunkSettings,
-): Promise<{ cursor: Date | null; state: EpisodeState; done: boolean }> {
+): Promise<ChunkProgress & { done: boolean }> {
   const contextSize = firstScoredIndex(model.params);
   const context = cursor
     ? await loadNewestPoints(db, series.seriesId, contextSize, cursor)
     : [];
   const fresh = await loadPointsAfter(db, series.seriesId, cursor, chunkPoints);
-  if (fresh.length === 0) return { cursor, state, done: true };
+  if (fresh.length === 0) {
+    return { cursor, state, detectorState, done: true };
+  }
 
   const points = [...context, ...fresh];
-  const scores = scoreSeries(
+  const detected = scoreStream(
     model,
     points.map((point) => point.value),
     context.length,
+    detectorState,
+    detectorSettings,
   );
-  const scored = scores.map((score) => ({
+  const scored = detected.points.map((score) => ({
     ...score,
+    likelihood: score.anomalyScore,
     ts: points[score.index]!.ts,
     value: points[score.index]!.value,
   }));
@@ -168,6 +192,7 @@ async function scoreChunk(
   return {
     cursor: fresh.at(-1)!.ts,
     state: found.state,
+    detectorState: detected.state,
     done: fresh.length < chunkPoints,
   };
 }
@@ -206,13 +231,20 @@ async function scoreInTransaction(
     [seriesId],
   );
 
+  let cursor = row.scored_until;
   let stored = await loadActiveModel(db, seriesId);
   if (!stored) {
-    stored = await trainAndStore(db, seriesId, log);
-    if (!stored) return { ...result, status: "waiting_for_history" };
+    const trained = await trainAndStore(db, seriesId, log);
+    if (!trained) return { ...result, status: "waiting_for_history" };
+    stored = trained;
     result.trained = true;
+    // Scoring starts after the training window (see the header).
+    if (!cursor || cursor < trained.trainedTo) cursor = trained.trainedTo;
   }
   result.modelVersionId = stored.id;
+  const detectorSettings: DetectorSettings = {
+    alarmThreshold: row.alarm_threshold ?? DEFAULT_SETTINGS.alarmThreshold,
+  };
 
   const series: SeriesContext = {
     seriesId,
@@ -223,8 +255,11 @@ async function scoreInTransaction(
     labels: row.labels ?? {},
   };
   const model = await loadModel(stored.record);
-  let cursor = row.scored_until;
-  let state = await loadEpisodeState(db, seriesId, cursor);
+  let progress: ChunkProgress = {
+    cursor,
+    state: await loadEpisodeState(db, seriesId, cursor),
+    detectorState: parseDetectorState(row.detector_state),
+  };
   try {
     for (;;) {
       const step = await scoreChunk(
@@ -232,25 +267,25 @@ async function scoreInTransaction(
         series,
         model,
         stored.id,
-        cursor,
-        state,
+        progress,
+        detectorSettings,
         result,
         log,
         settings,
       );
-      cursor = step.cursor;
-      state = step.state;
+      progress = step;
       if (step.done) break;
     }
   } finally {
     disposeModel(model);
   }
 
+  cursor = progress.cursor;
   if (cursor && cursor !== row.scored_until) {
     await db.query(
-      `UPDATE metric_series SET scored_until = $2
+      `UPDATE metric_series SET scored_until = $2, detector_state = $3
         WHERE id = $1 AND (scored_until IS NULL OR scored_until < $2)`,
-      [seriesId, cursor],
+      [seriesId, cursor, JSON.stringify(progress.detectorState)],
     );
   }
   return result;

@@ -17,6 +17,8 @@ export type SeriesRow = {
   name: string;
   labels: Record<string, unknown>;
   scored_until: Date | null;
+  detector_state: unknown;
+  alarm_threshold: number | null;
   service_slug: string;
   service_name: string;
 };
@@ -29,7 +31,7 @@ export async function loadSeries(
 ): Promise<SeriesRow | undefined> {
   const { rows } = await db.query<SeriesRow>(
     `SELECT s.id, s.service_id, s.name, s.labels, s.scored_until,
-            sv.slug AS service_slug, sv.name AS service_name
+            s.detector_state, s.alarm_threshold, sv.slug AS service_slug, sv.name AS service_name
        FROM metric_series s JOIN service sv ON sv.id = s.service_id
       WHERE s.id = $1`,
     [seriesId],
@@ -77,18 +79,23 @@ export async function insertScores(
   db: pg.ClientBase,
   seriesId: number,
   modelVersionId: number,
-  points: ReadonlyArray<ScoredPoint & { error: number; isAnomaly: boolean }>,
+  points: ReadonlyArray<
+    ScoredPoint & { error: number; deviation: number | null }
+  >,
 ): Promise<void> {
   const finiteOrNull = (value: number | null) =>
     value !== null && Number.isFinite(value) ? value : null;
   await db.query(
     `INSERT INTO anomaly_score
        (series_id, ts, model_version_id, error, score, is_anomaly,
-        expected_low, expected_high)
-     SELECT $1, p.ts, $2, p.error, p.score, p.is_anomaly, p.low, p.high
+        expected_low, expected_high, likelihood, deviation)
+     SELECT $1, p.ts, $2, p.error, p.score, p.is_anomaly, p.low, p.high,
+            p.likelihood, p.deviation
        FROM unnest($3::timestamptz[], $4::float8[], $5::float8[],
-                   $6::boolean[], $7::float8[], $8::float8[])
-            AS p(ts, error, score, is_anomaly, low, high)
+                   $6::boolean[], $7::float8[], $8::float8[],
+                   $9::float8[], $10::float8[])
+            AS p(ts, error, score, is_anomaly, low, high, likelihood,
+                 deviation)
      ON CONFLICT (series_id, ts) DO NOTHING`,
     [
       seriesId,
@@ -99,6 +106,8 @@ export async function insertScores(
       points.map((point) => point.isAnomaly),
       points.map((point) => finiteOrNull(point.expectedLow)),
       points.map((point) => finiteOrNull(point.expectedHigh)),
+      points.map((point) => point.likelihood),
+      points.map((point) => finiteOrNull(point.deviation)),
     ],
   );
 }

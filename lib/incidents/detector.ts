@@ -45,6 +45,7 @@ export function describePoint(point: ScoredPoint): Record<string, unknown> {
     ts: point.ts.toISOString(),
     value: point.value,
     score: point.score,
+    likelihood: point.likelihood,
     expectedLow: point.expectedLow,
     expectedHigh: point.expectedHigh,
   };
@@ -55,6 +56,7 @@ function observedVersusExpected(point: ScoredPoint): string {
     `observed ${formatValue(point.value)} where ` +
     `${formatValue(point.expectedLow)} to ${formatValue(point.expectedHigh)} ` +
     `was expected (anomaly score ${point.score.toFixed(2)}, ` +
+    `likelihood ${point.likelihood.toFixed(4)}, ` +
     `${point.ts.toISOString()})`
   );
 }

@@ -2,18 +2,23 @@ import type { Severity } from "@/lib/generated/prisma/enums";
 
 // Anomaly episodes in a sequence of scored points, with no database access.
 //
-// An episode starts at the first point whose score is above 1 and ends once
-// EPISODE_QUIET_POINTS consecutive points score 1 or less. The series has
-// then recovered: it is back within the expected range.
+// An episode starts at the first anomalous point (the detector pipeline's
+// alarm: likelihood at or above the series' alarm threshold) and ends once
+// EPISODE_QUIET_POINTS consecutive points are not anomalous. The series has
+// then recovered.
 
-/** Points at or below score 1 that close an episode: one hour of 5-minute
+/** Points that are not anomalous and close an episode: one hour of 5-minute
  * data, so a short dip inside one disturbance does not split it in two. */
 export const EPISODE_QUIET_POINTS = 12;
 
 export type ScoredPoint = {
   ts: Date;
   value: number;
+  /** Raw score: forecast error over the model's threshold. */
   score: number;
+  /** Anomaly likelihood in [0, 1]. */
+  likelihood: number;
+  isAnomaly: boolean;
   expectedLow: number | null;
   expectedHigh: number | null;
 };
@@ -21,7 +26,7 @@ export type ScoredPoint = {
 /** Episode progress at the end of the points scored so far. */
 export type EpisodeState = {
   active: boolean;
-  /** Consecutive points at or below score 1 since the last anomalous one. */
+  /** Consecutive points that are not anomalous since the last anomalous one. */
   quietRun: number;
 };
 
@@ -80,8 +85,7 @@ export function findEpisodes(
   let current: Episode | undefined;
 
   for (const point of points) {
-    const anomalous = point.score > 1;
-    if (anomalous) {
+    if (point.isAnomaly) {
       if (!state.active) {
         current = { continuesPrevious: false, onset: point, peak: point };
         events.push({ kind: "episode", episode: current });

@@ -24,6 +24,8 @@ function episodeAt(iso: string, score: number): Episode {
     ts: new Date(iso),
     value: 97.5,
     score,
+    likelihood: 0.99,
+    isAnomaly: true,
     expectedLow: 10,
     expectedHigh: 40,
   };

@@ -117,19 +117,19 @@ async function appendPoints(from: number, to: number, spikes: Spike[] = []) {
 
 /**
  * Reads the stored scores from `from` on and returns the index of the point
- * that completes EPISODE_QUIET_POINTS scores of 1 or less after the first
- * anomalous one, or null when the series has not recovered.
+ * that completes EPISODE_QUIET_POINTS points that are not anomalous after the
+ * first anomalous one, or null when the series has not recovered.
  */
 async function expectedRecoveryIndex(from: number): Promise<number | null> {
-  const { rows } = await db.query<{ ts: Date; score: number }>(
-    `SELECT ts, score FROM anomaly_score
+  const { rows } = await db.query<{ ts: Date; is_anomaly: boolean }>(
+    `SELECT ts, is_anomaly FROM anomaly_score
       WHERE series_id = $1 AND ts >= $2 ORDER BY ts`,
     [seriesId, timeAt(from)],
   );
   let active = false;
   let quiet = 0;
   for (const row of rows) {
-    if (row.score > 1) {
+    if (row.is_anomaly) {
       active = true;
       quiet = 0;
     } else if (active && ++quiet === EPISODE_QUIET_POINTS) {
@@ -432,6 +432,8 @@ describe("recovery of an acknowledged incident", () => {
       ts: timeAt(recoveredIndex),
       value: BASELINE[recoveredIndex]!,
       score: 0.5,
+      likelihood: 0.5,
+      isAnomaly: false,
       expectedLow: 0,
       expectedHigh: 100,
     };

@@ -1,7 +1,8 @@
 import pg from "pg";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 
-import { firstScoredIndex, DEFAULT_PARAMS } from "@/lib/detector/model";
+import { getConfig } from "@/lib/config";
+import { DEFAULT_PARAMS } from "@/lib/detector/model";
 import { logger } from "@/lib/logger";
 import { truncateAll } from "@/tests/support/database";
 import { loadNabSeries, shiftToEnd, type NabSeries } from "@/tests/support/nab";
@@ -130,16 +131,18 @@ describe("score-series job", () => {
     expect(model.kind).toBe("dense-forecaster");
     expect(["wasm", "tensorflow", "cpu"]).toContain(model.backend);
     expect(model.code_version).toMatch(/^\d+\.\d+\.\d+/);
-    expect(model.point_count).toBe(series.points.length);
+    // The first model trains on the oldest VIGIL_MIN_TRAINING_POINTS points.
+    const trainingPoints = getConfig().VIGIL_MIN_TRAINING_POINTS;
+    expect(model.point_count).toBe(trainingPoints);
     expect(model.window_size).toBe(DEFAULT_PARAMS.windowSize);
     expect(model.weight_bytes).toBeGreaterThan(1000);
     expect(model.threshold).toBeGreaterThan(0);
     expect(model.metrics.errorQuantiles.p99).toBeGreaterThan(0);
     expect(Number.isFinite(model.metrics.finalLoss)).toBe(true);
     expect(model.trained_from).toEqual(series.points[0]!.ts);
-    expect(model.trained_to).toEqual(series.points.at(-1)!.ts);
+    expect(model.trained_to).toEqual(series.points[trainingPoints - 1]!.ts);
 
-    const scored = series.points.length - firstScoredIndex(DEFAULT_PARAMS);
+    const scored = series.points.length - trainingPoints;
     expect(result.scoredPoints).toBe(scored);
     expect(
       await count("SELECT count(*) FROM anomaly_score WHERE series_id = $1", [
@@ -284,7 +287,7 @@ describe("score-series job", () => {
       await count("SELECT count(*) FROM anomaly_score WHERE series_id = $1", [
         seriesId,
       ]),
-    ).toBe(series.points.length - firstScoredIndex(DEFAULT_PARAMS));
+    ).toBe(series.points.length - getConfig().VIGIL_MIN_TRAINING_POINTS);
   });
 
   it("scores points that arrive after the first run", async () => {
@@ -308,7 +311,7 @@ describe("score-series job", () => {
       [seriesId],
     );
     expect(allScores.rows).toHaveLength(
-      series.points.length - firstScoredIndex(DEFAULT_PARAMS),
+      series.points.length - getConfig().VIGIL_MIN_TRAINING_POINTS,
     );
     expect(allScores.rows.slice(0, earlyScores.rows.length)).toEqual(
       earlyScores.rows,

@@ -12,8 +12,9 @@ import {
   type ScoredPoint,
 } from "@/lib/incidents/episodes";
 
-// Episode detection over score sequences: onset at the first score above 1,
-// end (recovery) after EPISODE_QUIET_POINTS points at or below 1.
+// Episode detection over score sequences. The points here are anomalous when
+// their score is above 1, so an episode starts at the first score above 1 and
+// ends (recovers) after EPISODE_QUIET_POINTS points at or below 1.
 
 const START = Date.parse("2026-01-01T00:00:00Z");
 
@@ -22,6 +23,8 @@ function points(scores: number[]): ScoredPoint[] {
     ts: new Date(START + index * 300_000),
     value: index,
     score,
+    likelihood: score / (1 + score),
+    isAnomaly: score > 1,
     expectedLow: 0,
     expectedHigh: 1,
   }));
