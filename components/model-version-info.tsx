@@ -10,6 +10,7 @@ const STATUS_TONE: Record<ModelVersion["status"], string> = {
   training: "bg-sky-50 text-sky-700",
   retired: "bg-slate-100 text-slate-600",
   failed: "bg-rose-50 text-rose-700",
+  rejected: "bg-amber-50 text-amber-700",
 };
 
 /** The newest model version of a series: version, status, when and how it was trained. */
