@@ -16,9 +16,12 @@ import {
 //    scale because the likelihood squeezes large deviations close to 1.
 // 3. The candidate never exceeds the lowest peak likelihood of a confirmed
 //    real anomaly, so that anomaly would still be detected, nor
-//    MAX_ALARM_THRESHOLD.
+//    MAX_ALARM_THRESHOLD. A real anomaly whose peak is below the default
+//    threshold sets no limit, because the default would not detect it
+//    either.
 // 4. Feedback never lowers the threshold below the default. A value equal
-//    to the default is stored as null.
+//    to the default is returned as null.
+// Verdicts on incidents without a known peak are skipped.
 // The result depends only on the set of verdicts, not on their order, and
 // applying it twice gives the same threshold.
 
@@ -34,8 +37,9 @@ export const MAX_ALARM_THRESHOLD = 0.999;
 
 export type FeedbackPeak = {
   verdict: "real" | "false_alarm";
-  /** Highest anomaly likelihood of the incident's points, in [0, 1]. */
-  peakLikelihood: number;
+  /** Highest anomaly likelihood of the incident's points, in [0, 1], or
+   * null when none of them was scored. */
+  peakLikelihood: number | null;
 };
 
 /** Search range of the inverse, in standard deviations; the mapping is
@@ -71,6 +75,7 @@ export function thresholdFromFeedback(
   let highestFalseAlarm: number | null = null;
   let lowestReal = Number.POSITIVE_INFINITY;
   for (const entry of feedback) {
+    if (entry.peakLikelihood === null) continue;
     if (!Number.isFinite(entry.peakLikelihood)) {
       throw new RangeError(
         `peakLikelihood must be a finite number, got ${entry.peakLikelihood}`,
@@ -81,7 +86,7 @@ export function thresholdFromFeedback(
         highestFalseAlarm ?? Number.NEGATIVE_INFINITY,
         entry.peakLikelihood,
       );
-    } else {
+    } else if (entry.peakLikelihood >= defaultThreshold) {
       lowestReal = Math.min(lowestReal, entry.peakLikelihood);
     }
   }

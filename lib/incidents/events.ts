@@ -15,7 +15,8 @@ export type IncidentEventKind =
   | "resolved"
   | "recovered"
   | "alert_fired_again"
-  | "alerts_truncated";
+  | "alerts_truncated"
+  | "feedback";
 
 export type NewIncidentEvent = {
   incidentId: number;

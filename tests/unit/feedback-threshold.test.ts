@@ -94,7 +94,27 @@ describe("thresholdFromFeedback", () => {
 
   it("never goes below the default", () => {
     expect(thresholdFromFeedback([falseAlarm(0.5)])).toBeNull();
-    expect(thresholdFromFeedback([falseAlarm(0.95), real(0.6)])).toBeNull();
+    expect(thresholdFromFeedback([falseAlarm(0.85), real(0.95)])).toBeNull();
+  });
+
+  it("ignores real peaks below the default", () => {
+    expect(thresholdFromFeedback([falseAlarm(0.95), real(0.6)])).toBeCloseTo(
+      marginAbove(0.95),
+      12,
+    );
+  });
+
+  it("skips verdicts without a peak", () => {
+    const unknown: FeedbackPeak[] = [
+      { verdict: "false_alarm", peakLikelihood: null },
+      { verdict: "real", peakLikelihood: null },
+    ];
+
+    expect(thresholdFromFeedback(unknown)).toBeNull();
+    expect(thresholdFromFeedback([...unknown, falseAlarm(0.95)])).toBeCloseTo(
+      marginAbove(0.95),
+      12,
+    );
   });
 
   it("takes a custom default", () => {

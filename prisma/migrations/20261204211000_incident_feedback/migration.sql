@@ -3,7 +3,8 @@
 -- counts. series_id and peak_likelihood are copied from the incident when
 -- the verdict is given, so that the alarm threshold derived from the
 -- feedback (lib/feedback/threshold.ts) does not depend on anomaly_score rows,
--- which a rescore deletes.
+-- which a rescore deletes. peak_likelihood is NULL when the incident has no
+-- scored points.
 CREATE TYPE "FeedbackVerdict" AS ENUM ('real', 'false_alarm');
 
 CREATE TABLE "incident_feedback" (
@@ -12,7 +13,7 @@ CREATE TABLE "incident_feedback" (
     "series_id" INTEGER NOT NULL,
     "model_version_id" INTEGER,
     "verdict" "FeedbackVerdict" NOT NULL,
-    "peak_likelihood" DOUBLE PRECISION NOT NULL,
+    "peak_likelihood" DOUBLE PRECISION,
     "user_id" INTEGER,
     "token_id" INTEGER,
     "actor_name" TEXT NOT NULL,

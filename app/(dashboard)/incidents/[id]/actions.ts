@@ -10,6 +10,8 @@ import {
   type IncidentAction,
 } from "@/lib/incidents/actions";
 import type { IncidentStatus } from "@/lib/generated/prisma/enums";
+import { FeedbackError } from "@/lib/feedback/errors";
+import { recordFeedback, type FeedbackVerdict } from "@/lib/feedback/record";
 
 // Server actions behind the Acknowledge and Resolve buttons. The role check
 // happens here on the server, so a viewer who replays the request directly
@@ -120,4 +122,74 @@ export async function resolveIncidentAction(
   incidentId: number,
 ): Promise<IncidentActionResponse> {
   return runIncidentAction("resolve", incidentId);
+}
+
+export type FeedbackActionResponse =
+  | {
+      ok: true;
+      outcome: "recorded" | "unchanged";
+      verdict: FeedbackVerdict;
+      by: string;
+      at: string;
+      /** Alarm threshold of the series after the verdict; null is the default. */
+      alarmThreshold: number | null;
+    }
+  | {
+      ok: false;
+      error: {
+        code: "invalid_input" | "forbidden" | "not_found" | "rejected";
+        message: string;
+        field?: string;
+      };
+    };
+
+/** Records a responder's verdict on a detector incident (lib/feedback). */
+export async function giveFeedbackAction(
+  incidentId: number,
+  verdict: FeedbackVerdict,
+  comment: string | null,
+): Promise<FeedbackActionResponse> {
+  let user;
+  try {
+    user = await requireUser("responder");
+  } catch (error) {
+    if (!(error instanceof ForbiddenError)) throw error;
+    return {
+      ok: false,
+      error: {
+        code: "forbidden",
+        message: `Your role (${error.user.role}) cannot give feedback on incidents; it needs the responder or admin role.`,
+      },
+    };
+  }
+
+  try {
+    const result = await recordFeedback({
+      incidentId,
+      verdict,
+      comment,
+      actor: { kind: "user", id: user.id, name: user.name },
+    });
+    revalidatePath(`/incidents/${incidentId}`);
+    return {
+      ok: true,
+      outcome: result.outcome,
+      verdict: result.feedback.verdict,
+      by: result.feedback.actorName,
+      at: result.feedback.createdAt.toISOString(),
+      alarmThreshold: result.alarmThreshold.after,
+    };
+  } catch (error) {
+    if (!(error instanceof FeedbackError)) throw error;
+    const code =
+      error.status === 404
+        ? "not_found"
+        : error.status === 400
+          ? "invalid_input"
+          : "rejected";
+    return {
+      ok: false,
+      error: { code, message: error.message, field: error.field },
+    };
+  }
 }

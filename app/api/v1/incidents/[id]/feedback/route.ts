@@ -1,0 +1,65 @@
+import { z } from "zod";
+
+import { ApiError } from "@/lib/api/errors";
+import { unauthenticatedRoute } from "@/lib/api/handler";
+import { parseInput } from "@/lib/api/validation";
+import { authenticateFeedbackRequest } from "@/lib/feedback/actor";
+import {
+  FEEDBACK_VERDICTS,
+  MAX_COMMENT_LENGTH,
+  recordFeedback,
+} from "@/lib/feedback/record";
+
+// Feedback on a detector incident. Authentication (an admin-scope API token
+// or a responder's session) is in lib/feedback/actor.ts, the effect on the
+// series' alarm threshold in lib/feedback/record.ts.
+
+const MAX_INCIDENT_ID = 2_147_483_647;
+
+const bodySchema = z.strictObject({
+  verdict: z.enum(FEEDBACK_VERDICTS),
+  comment: z.string().max(MAX_COMMENT_LENGTH).nullish(),
+});
+
+function parseIncidentId(raw: string | undefined): number {
+  const id = raw && /^[1-9][0-9]{0,9}$/.test(raw) ? Number(raw) : NaN;
+  if (!(id <= MAX_INCIDENT_ID)) {
+    throw new ApiError(
+      400,
+      "invalid_field",
+      `incident id must be a positive integer up to ${MAX_INCIDENT_ID}, got ${JSON.stringify(raw ?? "")}`,
+      { field: "id" },
+    );
+  }
+  return id;
+}
+
+/**
+ * Records a verdict: 201 with the new feedback, or 200 when the newest
+ * verdict already had the same verdict and comment and nothing changed.
+ */
+export const POST = unauthenticatedRoute(
+  "POST /api/v1/incidents/{id}/feedback",
+  async ({ request, params, readJson, requestId }) => {
+    const actor = await authenticateFeedbackRequest(request);
+    const incidentId = parseIncidentId(params.id);
+    const body = parseInput(bodySchema, await readJson());
+
+    const result = await recordFeedback({
+      incidentId,
+      verdict: body.verdict,
+      comment: body.comment ?? null,
+      actor,
+    });
+    return {
+      status: result.outcome === "recorded" ? 201 : 200,
+      body: {
+        outcome: result.outcome,
+        feedback: result.feedback,
+        previousVerdict: result.previousVerdict,
+        alarmThreshold: result.alarmThreshold,
+        requestId,
+      },
+    };
+  },
+);
