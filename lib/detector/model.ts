@@ -20,6 +20,7 @@ import {
   MODEL_KIND,
   type ModelParams,
 } from "@/lib/detector/params";
+import { binShares } from "@/lib/detector/retrain-policy";
 import { packWindows, range, seededShuffle } from "@/lib/detector/windows";
 
 export {
@@ -47,6 +48,10 @@ export type TrainingMetrics = {
   /** Deciles of the training values (10th to 90th percentile), in the
    * series' units, the reference for input drift. Absent on older models. */
   inputDeciles?: number[];
+  /** Share of the training values in each of the 10 bins that inputDeciles
+   * bound, as binShares counts them. Ties make them differ from 0.1 (a flat
+   * series has all its values in one bin). Absent on older models. */
+  inputShares?: number[];
 };
 
 /** Everything needed to store a trained model and to score with it later. */
@@ -189,6 +194,7 @@ export async function trainModel(
     1e-6,
   );
   const finalLoss = lossHistory.at(-1) ?? Number.NaN;
+  const inputDeciles = deciles(history);
   if (!Number.isFinite(finalLoss) || !Number.isFinite(threshold)) {
     releaseNetwork(network);
     throw new Error(
@@ -221,7 +227,8 @@ export async function trainModel(
       errorMax: sorted.at(-1) ?? Number.NaN,
       threshold,
       params,
-      inputDeciles: deciles(history),
+      inputDeciles,
+      inputShares: binShares(history, inputDeciles),
     },
   };
 }
@@ -302,6 +309,35 @@ export function scoreSeries(
     });
   }
   return result;
+}
+
+/**
+ * Returns the forecast residuals (actual - forecast) of the points
+ * values[from..to) in the series' units, so that models with different
+ * normalisations compare on the same scale. Each forecast reads the
+ * windowSize values before its point, so `from` must be at least windowSize.
+ */
+export function forecastResiduals(
+  model: LoadedModel,
+  values: readonly number[],
+  from: number,
+  to: number,
+): Float64Array {
+  const { params, record } = model;
+  if (from < params.windowSize || to > values.length || from > to) {
+    throw new RangeError(
+      `residual range ${from}..${to} does not fit a series of ${values.length} points with window ${params.windowSize}`,
+    );
+  }
+  const windowStart = from - params.windowSize;
+  const units = toUnits(values.slice(windowStart, to), record.normalization);
+  const targets = range(params.windowSize, units.length);
+  const predicted = forecast(model.network, units, params.windowSize, targets);
+  return Float64Array.from(
+    predicted,
+    (prediction, row) =>
+      values[from + row]! - denormalizeValue(prediction, record.normalization),
+  );
 }
 
 /** Frees the network's tensors. */

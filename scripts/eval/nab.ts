@@ -14,7 +14,7 @@ import { scoreByCategory, type ScoredFile } from "@/lib/nab/scoring";
 
 import { formatReport, type DetectorRun } from "./nab-report";
 
-// npm run eval:nab -- --data DIR --out DIR [--detector vigil|vigil-likelihood|zscore|all]
+// npm run eval:nab -- --data DIR --out DIR [--detector vigil|zscore|all]
 //
 // Runs each detector over every series of a folder in the Numenta Anomaly
 // Benchmark layout (data/<category>/<file>.csv, labels/combined_windows.json,
@@ -22,12 +22,12 @@ import { formatReport, type DetectorRun } from "./nab-report";
 // layout to <out>/<detector>/<category>/<detector>_<file>.csv, and prints
 // the normalised NAB scores of every profile, overall and per category.
 
-const USAGE = `Usage: npm run eval:nab -- --data DIR --out DIR [--detector vigil|vigil-likelihood|zscore|all]
+const USAGE = `Usage: npm run eval:nab -- --data DIR --out DIR [--detector vigil|zscore|all]
 
   --data DIR       NAB folder with data/<category>/<file>.csv,
                    labels/combined_windows.json and config/profiles.json
   --out DIR        folder for the results CSVs, created when missing
-  --detector NAME  vigil, vigil-likelihood, zscore or all (default all)`;
+  --detector NAME  vigil, zscore or all (default all)`;
 
 class UsageError extends Error {}
 
@@ -62,7 +62,7 @@ function parseOptions(argv: string[]): Options | null {
     detectors = [detector as DetectorName];
   } else {
     throw new UsageError(
-      `invalid --detector "${detector}": expected vigil, vigil-likelihood, zscore or all`,
+      `invalid --detector "${detector}": expected vigil, zscore or all`,
     );
   }
   return {
@@ -89,9 +89,7 @@ async function runOnFile(
   if (detector === "zscore") {
     return { scores: zscoreScores(values), trainingMs: 0 };
   }
-  const run = await vigilScores(values, {
-    likelihood: detector === "vigil-likelihood",
-  });
+  const run = await vigilScores(values);
   return { scores: run.scores, trainingMs: run.trainingMs };
 }
 
