@@ -11,10 +11,16 @@ import {
   TASK_SCORE_SERIES,
 } from "@/lib/queue";
 import {
+  requeueStaleTrainingJobs,
+  TASK_TRAIN_SERIES,
+} from "@/lib/models/training-jobs";
+import {
   enqueueStaleSeries,
+  STALE_LOCK_MINUTES,
   TASK_ENQUEUE_STALE_SERIES,
 } from "@/workers/enqueue-stale-series";
 import { runScoreSeries } from "@/workers/score-series";
+import { runTrainSeries } from "@/workers/train-series";
 
 // The worker process: graphile-worker pulling jobs from PostgreSQL, so
 // several worker processes can share one queue.
@@ -34,6 +40,11 @@ export type WorkerOptions = {
 
 const scoreSeriesPayload = z.object({
   seriesId: z.number().int().positive(),
+});
+
+const trainSeriesPayload = z.object({
+  seriesId: z.number().int().positive(),
+  trainingJobId: z.number().int().positive(),
 });
 
 const enqueueScoringPayload = z.object({
@@ -112,6 +123,31 @@ export async function runWorker(
           throw error;
         }
       },
+      [TASK_TRAIN_SERIES]: async (payload, helpers) => {
+        const parsed = trainSeriesPayload.safeParse(payload);
+        const log = workerLog.child({
+          jobId: helpers.job.id,
+          task: helpers.job.task_identifier,
+          attempt: helpers.job.attempts,
+        });
+        if (!parsed.success) {
+          log.error(
+            { payload },
+            "invalid train-series payload, expected {seriesId, trainingJobId}",
+          );
+          throw new Error(
+            "invalid train-series payload: seriesId and trainingJobId must be positive integers",
+          );
+        }
+        // The client stays checked out for the whole training, which runs
+        // outside any transaction so that its progress updates commit.
+        await helpers.withPgClient((client) =>
+          runTrainSeries(client, parsed.data.trainingJobId, log, {
+            attempt: helpers.job.attempts,
+            maxAttempts: helpers.job.max_attempts,
+          }),
+        );
+      },
       [TASK_ENQUEUE_SCORING]: async (payload, helpers) => {
         const parsed = enqueueScoringPayload.safeParse(payload);
         if (!parsed.success) {
@@ -137,6 +173,15 @@ export async function runWorker(
         );
         if (ids.length > 0) {
           log.info({ seriesIds: ids }, "enqueued series with unscored points");
+        }
+        const trainingJobIds = await helpers.withPgClient((client) =>
+          requeueStaleTrainingJobs(client, STALE_LOCK_MINUTES),
+        );
+        if (trainingJobIds.length > 0) {
+          log.warn(
+            { trainingJobIds },
+            "requeued training jobs whose worker stopped or whose job was lost",
+          );
         }
       },
     },

@@ -29,6 +29,7 @@ import {
 } from "@/lib/incidents/detector";
 import { recordRecovery } from "@/lib/incidents/recovery";
 import type { Logger } from "@/lib/logger";
+import { checkRetraining } from "@/lib/models/retraining-check";
 import {
   insertScores,
   loadEpisodeState,
@@ -287,6 +288,11 @@ async function scoreInTransaction(
         WHERE id = $1 AND (scored_until IS NULL OR scored_until < $2)`,
       [seriesId, cursor, JSON.stringify(progress.detectorState)],
     );
+  }
+  // Drift and schedule checks, which may queue a train-series job that
+  // commits with these scores.
+  if (result.scoredPoints > 0) {
+    await checkRetraining(db, seriesId, stored.id, log);
   }
   return result;
 }

@@ -1,0 +1,421 @@
+import { execFile, spawn } from "node:child_process";
+import { promisify } from "node:util";
+
+import pg from "pg";
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+
+import { getConfig } from "@/lib/config";
+import { closeDb } from "@/lib/db";
+import { loadModel, scoreSeries, trainModel } from "@/lib/detector/model";
+import { DEFAULT_RETRAIN_POLICY } from "@/lib/detector/retrain-policy";
+import { logger } from "@/lib/logger";
+import {
+  requestTraining,
+  requeueStaleTrainingJobs,
+  TASK_TRAIN_SERIES,
+  type TrainingActor,
+} from "@/lib/models/training-jobs";
+import { truncateAll } from "@/tests/support/database";
+import {
+  createSeries,
+  insertPoints,
+  syntheticValues,
+  toPoints,
+  type Point,
+} from "@/tests/support/model-series";
+import { runWorker } from "@/workers/runner";
+import { runScoreSeries } from "@/workers/score-series";
+import { runTrainSeries } from "@/workers/train-series";
+
+// The model lifecycle against a real database with the worker's own code.
+// Covered: versions that training jobs store and another process loads, the
+// holdout comparison, drift and schedule checks after scoring, progress
+// rows, and a worker killed in the middle of a training.
+
+const execFileAsync = promisify(execFile);
+const log = logger.child({ test: "model-lifecycle" });
+const ADA: TrainingActor = { type: "user", id: null, name: "Ada Admin" };
+// Few epochs keep the tests quick, and the lifecycle does not depend on them.
+const FAST = { params: { epochs: 4 } };
+// A candidate always serves, for tests about versioning rather than quality.
+const ALWAYS_SERVE = { ...DEFAULT_RETRAIN_POLICY, tolerance: 1e6 };
+
+let db: pg.Client;
+
+async function connect(): Promise<pg.Client> {
+  const client = new pg.Client({ connectionString: process.env.DATABASE_URL });
+  await client.connect();
+  return client;
+}
+
+async function versions(seriesId: number) {
+  const { rows } = await db.query(
+    `SELECT id, version, status, reason, requested_by, activated_at,
+            training_job_id, compared_version_id, holdout_points,
+            holdout_current_error, holdout_candidate_error, point_count,
+            trained_to
+       FROM model_version WHERE series_id = $1 ORDER BY version`,
+    [seriesId],
+  );
+  return rows;
+}
+
+async function trainingJob(id: number) {
+  const { rows } = await db.query(
+    `SELECT status, reason, epochs_done, epochs_total, attempts, message,
+            model_version_id, requested_by_name, data_until
+       FROM model_training_job WHERE id = $1`,
+    [id],
+  );
+  return rows[0];
+}
+
+/** Creates a series and lets the score-series job train its first model. */
+async function seriesWithModel(values: number[] | Point[], name = "cpu") {
+  const seriesId = await createSeries(db, name);
+  const points =
+    typeof values[0] === "number" ? toPoints(values as number[]) : (values as Point[]);
+  await insertPoints(db, seriesId, points);
+  const scored = await runScoreSeries(db, seriesId, log);
+  expect(scored.trained).toBe(true);
+  return seriesId;
+}
+
+beforeAll(async () => {
+  db = await connect();
+});
+
+afterAll(async () => {
+  await db.end();
+  await closeDb();
+});
+
+beforeEach(async () => {
+  await truncateAll(process.env.DATABASE_URL!);
+});
+
+describe("training job", () => {
+  it("stores a version a fresh process can load", async () => {
+    const minimum = getConfig().VIGIL_MIN_TRAINING_POINTS;
+    const values = syntheticValues({
+      count: minimum + DEFAULT_RETRAIN_POLICY.holdoutPoints + 100,
+    });
+    const seriesId = await seriesWithModel(values);
+    const { job, created } = await requestTraining(db, seriesId, "request", ADA);
+    expect(created).toBe(true);
+
+    const result = await runTrainSeries(db, job.id, log, {
+      ...FAST,
+      policy: ALWAYS_SERVE,
+    });
+
+    expect(result.outcome).toBe("activated");
+    const rows = await versions(seriesId);
+    expect(rows.map((row) => [row.version, row.status, row.reason])).toEqual([
+      [1, "retired", "initial"],
+      [2, "active", "request"],
+    ]);
+    const v2 = rows[1]!;
+    expect(v2.requested_by).toBe("Ada Admin");
+    expect(v2.activated_at).toBeInstanceOf(Date);
+    expect(v2.training_job_id).toBe(job.id);
+    expect(v2.compared_version_id).toBe(rows[0]!.id);
+    expect(v2.holdout_points).toBe(DEFAULT_RETRAIN_POLICY.holdoutPoints);
+    expect(v2.holdout_current_error).toBeGreaterThan(0);
+    expect(v2.holdout_candidate_error).toBeGreaterThan(0);
+    const holdoutStart = values.length - DEFAULT_RETRAIN_POLICY.holdoutPoints;
+    expect(v2.point_count).toBe(holdoutStart);
+    const finished = await trainingJob(job.id);
+    expect(finished.status).toBe("succeeded");
+    expect(finished.model_version_id).toBe(v2.id);
+    expect(finished.epochs_done).toBe(4);
+    expect(finished.epochs_total).toBe(4);
+    expect(finished.message).toMatch(/^version 2 activated: holdout error/);
+
+    // The same training in this process, and the stored version scored by
+    // another process, give the same errors: weights, normalisation and
+    // threshold all come back from PostgreSQL.
+    const local = await loadModel(
+      await trainModel(values.slice(0, holdoutStart), FAST.params),
+    );
+    const expected = scoreSeries(local, values, holdoutStart).map(
+      (point) => point.error,
+    );
+    const { stdout } = await execFileAsync(
+      "node_modules/.bin/tsx",
+      ["tests/support/score-stored-model.ts", String(seriesId), "2", String(holdoutStart)],
+      { env: { ...process.env, LOG_LEVEL: "warn" } },
+    );
+    const fresh = JSON.parse(stdout.trim().split("\n").at(-1)!) as {
+      threshold: number;
+      scores: number[];
+    };
+    expect(fresh.threshold).toBe(local.record.threshold);
+    expect(fresh.scores).toHaveLength(expected.length);
+    fresh.scores.forEach((score, index) => {
+      expect(score).toBeCloseTo(expected[index]!, 5);
+    });
+  });
+
+  it("writes progress outside its transaction", async () => {
+    const minimum = getConfig().VIGIL_MIN_TRAINING_POINTS;
+    const seriesId = await seriesWithModel(
+      syntheticValues({ count: minimum + DEFAULT_RETRAIN_POLICY.holdoutPoints }),
+    );
+    const { job } = await requestTraining(db, seriesId, "request", ADA);
+    const observer = await connect();
+    const seen: Array<[number, number, string]> = [];
+    try {
+      await runTrainSeries(db, job.id, log, {
+        ...FAST,
+        policy: ALWAYS_SERVE,
+        onEpochEnd: async () => {
+          const { rows } = await observer.query(
+            "SELECT epochs_done, epochs_total, status FROM model_training_job WHERE id = $1",
+            [job.id],
+          );
+          seen.push([rows[0].epochs_done, rows[0].epochs_total, rows[0].status]);
+        },
+      });
+    } finally {
+      await observer.end();
+    }
+    expect(seen).toEqual([
+      [1, 4, "running"],
+      [2, 4, "running"],
+      [3, 4, "running"],
+      [4, 4, "running"],
+    ]);
+  });
+
+  it("rejects and keeps a worse candidate", async () => {
+    const minimum = getConfig().VIGIL_MIN_TRAINING_POINTS;
+    const holdout = DEFAULT_RETRAIN_POLICY.holdoutPoints;
+    // The first model learns the clean sine. The candidate trains mostly on
+    // a stretch of loud noise and is compared on the sine that follows.
+    const values = syntheticValues({
+      count: minimum + 1500 + holdout,
+      chaos: { from: minimum, to: minimum + 1500, scale: 25 },
+    });
+    const points = toPoints(values);
+    const seriesId = await seriesWithModel(points.slice(0, minimum + 1));
+    await insertPoints(db, seriesId, points);
+    const stateBefore = await db.query(
+      "SELECT detector_state FROM metric_series WHERE id = $1",
+      [seriesId],
+    );
+    const { job } = await requestTraining(db, seriesId, "drift", ADA);
+
+    const result = await runTrainSeries(db, job.id, log, FAST);
+
+    expect(result.outcome).toBe("rejected");
+    const rows = await versions(seriesId);
+    expect(rows.map((row) => [row.version, row.status, row.reason])).toEqual([
+      [1, "active", "initial"],
+      [2, "rejected", "drift"],
+    ]);
+    expect(rows[1]!.activated_at).toBeNull();
+    expect(rows[1]!.holdout_candidate_error).toBeGreaterThan(
+      rows[1]!.holdout_current_error * (1 + DEFAULT_RETRAIN_POLICY.tolerance),
+    );
+    const finished = await trainingJob(job.id);
+    expect(finished.status).toBe("succeeded");
+    expect(finished.message).toMatch(/^version 2 rejected and kept/);
+    const stateAfter = await db.query(
+      "SELECT detector_state FROM metric_series WHERE id = $1",
+      [seriesId],
+    );
+    expect(stateAfter.rows[0].detector_state).toEqual(
+      stateBefore.rows[0].detector_state,
+    );
+  });
+
+  it("fails at once without enough history", async () => {
+    const minimum = getConfig().VIGIL_MIN_TRAINING_POINTS;
+    const seriesId = await seriesWithModel(syntheticValues({ count: minimum + 10 }));
+    const { job } = await requestTraining(db, seriesId, "request", ADA);
+
+    const result = await runTrainSeries(db, job.id, log, FAST);
+
+    expect(result.outcome).toBe("failed");
+    const failed = await trainingJob(job.id);
+    expect(failed.status).toBe("failed");
+    expect(failed.message).toBe(
+      `the series has ${minimum + 10} points; retraining needs at least ` +
+        `${minimum + DEFAULT_RETRAIN_POLICY.holdoutPoints} (${minimum} to train on and ` +
+        `${DEFAULT_RETRAIN_POLICY.holdoutPoints} held out)`,
+    );
+    expect(await versions(seriesId)).toHaveLength(1);
+  });
+
+  it("dedupes an open job per series", async () => {
+    const seriesId = await createSeries(db, "cpu");
+    const first = await requestTraining(db, seriesId, "request", ADA);
+    const second = await requestTraining(db, seriesId, "drift", ADA);
+
+    expect(first.created).toBe(true);
+    expect(second.created).toBe(false);
+    expect(second.job.id).toBe(first.job.id);
+    const queued = await db.query(
+      "SELECT count(*)::int AS count FROM graphile_worker._private_jobs WHERE key = $1",
+      [`${TASK_TRAIN_SERIES}:${seriesId}`],
+    );
+    expect(queued.rows[0].count).toBe(1);
+  });
+});
+
+describe("worker crash", () => {
+  it("stores nothing and the job retries", async () => {
+    const minimum = getConfig().VIGIL_MIN_TRAINING_POINTS;
+    const seriesId = await seriesWithModel(
+      syntheticValues({ count: minimum + DEFAULT_RETRAIN_POLICY.holdoutPoints + 50 }),
+    );
+    const { job } = await requestTraining(db, seriesId, "request", ADA);
+
+    // node --import tsx runs the script in this child itself, so the
+    // SIGKILL it sends itself is what the child exits with.
+    const child = spawn(
+      process.execPath,
+      ["--import", "tsx", "tests/support/crash-training.ts", String(job.id), "2"],
+      { env: { ...process.env, LOG_LEVEL: "warn" }, stdio: "ignore" },
+    );
+    const signal = await new Promise<NodeJS.Signals | null>((resolve) =>
+      child.once("exit", (_code, exitSignal) => resolve(exitSignal)),
+    );
+
+    expect(signal).toBe("SIGKILL");
+    expect(await versions(seriesId)).toHaveLength(1);
+    const crashed = await trainingJob(job.id);
+    expect(crashed.status).toBe("running");
+    expect(crashed.epochs_done).toBe(2);
+
+    // A worker that held the graphile job and died leaves it locked. The
+    // stale sweep adds it again, and a real worker runs it to the end.
+    await db.query(
+      `UPDATE graphile_worker._private_jobs
+          SET locked_at = now() - interval '1 hour', locked_by = 'dead-worker',
+              attempts = 1
+        WHERE key = $1`,
+      [`${TASK_TRAIN_SERIES}:${seriesId}`],
+    );
+    expect(await requeueStaleTrainingJobs(db, 10)).toEqual([job.id]);
+    expect(await requeueStaleTrainingJobs(db, 10)).toEqual([]);
+
+    const worker = await runWorker({
+      connectionString: process.env.DATABASE_URL,
+      concurrency: 1,
+      pollIntervalMs: 100,
+    });
+    try {
+      for (let poll = 0; poll < 600; poll += 1) {
+        const current = await trainingJob(job.id);
+        if (current.status === "succeeded" || current.status === "failed") break;
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+    } finally {
+      await worker.stop();
+    }
+    const retried = await trainingJob(job.id);
+    expect(retried.status).toBe("succeeded");
+    expect(retried.attempts).toBe(1);
+    const rows = await versions(seriesId);
+    expect(rows).toHaveLength(2);
+    expect(rows[1]!.training_job_id).toBe(job.id);
+  });
+});
+
+describe("retraining check after scoring", () => {
+  const policy = DEFAULT_RETRAIN_POLICY;
+
+  /** Points after the first model: enough for a drift check, short of the schedule. */
+  function driftCheckLength(): number {
+    const after = Math.max(policy.checkEveryPoints, policy.minPointsBeforeDrift) + 50;
+    expect(after).toBeLessThan(policy.scheduleEveryPoints);
+    return getConfig().VIGIL_MIN_TRAINING_POINTS + after;
+  }
+
+  async function driftRows(seriesId: number) {
+    const { rows } = await db.query(
+      `SELECT input_psi, score_psi, points, points_since, retrain_reason,
+              training_job_id, model_version_id
+         FROM model_drift WHERE series_id = $1 ORDER BY id`,
+      [seriesId],
+    );
+    return rows;
+  }
+
+  it("stores drift of a stable series without retraining", async () => {
+    const seriesId = await seriesWithModel(syntheticValues({ count: driftCheckLength() }));
+
+    const rows = await driftRows(seriesId);
+    expect(rows).toHaveLength(1);
+    expect(rows[0].retrain_reason).toBeNull();
+    expect(rows[0].input_psi).toBeLessThan(policy.driftThreshold);
+    expect(rows[0].score_psi).toBeLessThan(policy.driftThreshold);
+    expect(rows[0].points).toBe(policy.driftWindowPoints);
+    expect(rows[0].training_job_id).toBeNull();
+    const jobs = await db.query("SELECT count(*)::int AS count FROM model_training_job");
+    expect(jobs.rows[0].count).toBe(0);
+  });
+
+  it("queues a retraining of a shifted series", async () => {
+    const minimum = getConfig().VIGIL_MIN_TRAINING_POINTS;
+    const seriesId = await seriesWithModel(
+      syntheticValues({ count: driftCheckLength(), shift: { from: minimum, level: 40 } }),
+    );
+
+    const rows = await driftRows(seriesId);
+    expect(rows).toHaveLength(1);
+    expect(rows[0].retrain_reason).toBe("drift");
+    expect(rows[0].input_psi).toBeGreaterThanOrEqual(policy.driftThreshold);
+    const job = await trainingJob(rows[0].training_job_id);
+    expect(job.status).toBe("queued");
+    expect(job.reason).toBe("drift");
+    expect(job.requested_by_name).toBe("worker");
+    const queued = await db.query(
+      `SELECT payload FROM graphile_worker._private_jobs WHERE key = $1`,
+      [`${TASK_TRAIN_SERIES}:${seriesId}`],
+    );
+    expect(queued.rows[0].payload).toEqual({
+      seriesId,
+      trainingJobId: rows[0].training_job_id,
+    });
+  });
+
+  it("checks again only after checkEveryPoints", async () => {
+    const length = driftCheckLength();
+    const points = toPoints(
+      syntheticValues({ count: length + policy.checkEveryPoints }),
+    );
+    const seriesId = await seriesWithModel(points.slice(0, length));
+    expect(await driftRows(seriesId)).toHaveLength(1);
+
+    await insertPoints(db, seriesId, points.slice(0, length + 10));
+    await runScoreSeries(db, seriesId, log);
+    expect(await driftRows(seriesId)).toHaveLength(1);
+
+    await insertPoints(db, seriesId, points);
+    await runScoreSeries(db, seriesId, log);
+    expect(await driftRows(seriesId)).toHaveLength(2);
+  });
+
+  it("queues and runs a scheduled retraining", async () => {
+    const minimum = getConfig().VIGIL_MIN_TRAINING_POINTS;
+    const seriesId = await seriesWithModel(
+      syntheticValues({ count: minimum + policy.scheduleEveryPoints + 10 }),
+    );
+
+    const rows = await driftRows(seriesId);
+    expect(rows).toHaveLength(1);
+    expect(rows[0].retrain_reason).toBe("schedule");
+    expect(rows[0].points_since).toBe(policy.scheduleEveryPoints + 10);
+
+    const result = await runTrainSeries(db, rows[0].training_job_id, log, FAST);
+    expect(["activated", "rejected"]).toContain(result.outcome);
+    const stored = await versions(seriesId);
+    expect(stored.map((row) => [row.version, row.reason])).toEqual([
+      [1, "initial"],
+      [2, "schedule"],
+    ]);
+  });
+});
