@@ -2,17 +2,32 @@ import { formatScore, formatSignificant } from "@/components/format";
 import { deviationOf } from "@/components/incident-points";
 import { LocalTime } from "@/components/local-time";
 import { TextWithTimes } from "@/components/text-with-times";
+import type { LikelihoodPoint } from "@/lib/feedback/queries";
 import type { ScoredPointView } from "@/lib/incidents/queries";
+
+/** The detector's likelihoods for the incident and the threshold now in effect. */
+export type IncidentLikelihood = {
+  onset: LikelihoodPoint | null;
+  /** Point with the highest likelihood during the incident. */
+  peak: LikelihoodPoint | null;
+  alarmThreshold: number;
+};
+
+function formatLikelihood(value: number): string {
+  return value.toFixed(4);
+}
 
 function PointCards({
   point,
+  likelihood,
   testId,
 }: {
   point: ScoredPointView;
+  likelihood: number | null;
   testId: string;
 }) {
   return (
-    <dl className="grid grid-cols-1 gap-3 sm:grid-cols-3" data-testid={testId}>
+    <dl className="grid grid-cols-1 gap-3 sm:grid-cols-4" data-testid={testId}>
       <div className="rounded-md bg-rose-50 p-3">
         <dt className="text-xs text-rose-700">Observed</dt>
         <dd className="mt-1 text-lg font-semibold tabular-nums text-rose-700">
@@ -28,9 +43,18 @@ function PointCards({
         </dd>
       </div>
       <div className="rounded-md bg-violet-50 p-3">
-        <dt className="text-xs text-violet-700">Anomaly score</dt>
+        <dt className="text-xs text-violet-700">Raw score</dt>
         <dd className="mt-1 text-lg font-semibold tabular-nums text-violet-700">
           {formatScore(point.score)}
+        </dd>
+      </div>
+      <div className="rounded-md bg-amber-50 p-3">
+        <dt className="text-xs text-amber-700">Likelihood</dt>
+        <dd
+          className="mt-1 text-lg font-semibold tabular-nums text-amber-700"
+          data-testid="point-likelihood"
+        >
+          {likelihood === null ? "unknown" : formatLikelihood(likelihood)}
         </dd>
       </div>
     </dl>
@@ -44,20 +68,26 @@ function describeDeviation(point: ScoredPointView): string {
 }
 
 /**
- * Explains a detector incident with two points: the onset, whose score first
- * crossed the threshold, and the point of the episode whose value lay
- * furthest outside its expected range.
+ * Explains a detector incident with two points: the onset, whose likelihood
+ * first reached the alarm threshold, and the point of the episode whose
+ * value lay furthest outside its expected range. Also shows the highest
+ * likelihood of the incident against the threshold now in effect.
  */
 export function IncidentExplanation({
   summary,
   seriesName,
   onset,
   maxDeviation,
+  likelihood = null,
+  maxDeviationLikelihood = null,
 }: {
   summary: string | null;
   seriesName: string | null;
   onset: ScoredPointView | null;
   maxDeviation: ScoredPointView | null;
+  likelihood?: IncidentLikelihood | null;
+  /** Likelihood at the maxDeviation point, when known. */
+  maxDeviationLikelihood?: number | null;
 }) {
   const series = seriesName ?? "the series";
   const sameAsOnset =
@@ -76,10 +106,14 @@ export function IncidentExplanation({
           <h3 className="text-xs font-medium uppercase tracking-wide text-slate-500">
             Onset, <LocalTime value={onset.ts} />
           </h3>
-          <PointCards point={onset} testId="onset-point" />
+          <PointCards
+            point={onset}
+            likelihood={likelihood?.onset?.likelihood ?? null}
+            testId="onset-point"
+          />
           <p className="text-xs text-slate-500">
-            First point of {series} whose anomaly score crossed the threshold of
-            1, {describeDeviation(onset)}.
+            First point of {series} whose likelihood reached the alarm
+            threshold, {describeDeviation(onset)}.
             {sameAsOnset
               ? " It is also the largest deviation of the incident."
               : ""}
@@ -96,7 +130,11 @@ export function IncidentExplanation({
           <h3 className="text-xs font-medium uppercase tracking-wide text-slate-500">
             Largest deviation, <LocalTime value={maxDeviation.ts} />
           </h3>
-          <PointCards point={maxDeviation} testId="max-deviation-point" />
+          <PointCards
+            point={maxDeviation}
+            likelihood={maxDeviationLikelihood}
+            testId="max-deviation-point"
+          />
           <p className="text-xs text-slate-500">
             Value of {series} furthest outside its expected range during this
             incident, {describeDeviation(maxDeviation)}.
@@ -104,10 +142,30 @@ export function IncidentExplanation({
         </section>
       )}
 
+      {likelihood?.peak && (
+        <p className="text-sm text-slate-700" data-testid="likelihood-summary">
+          Highest likelihood {formatLikelihood(likelihood.peak.likelihood)} at{" "}
+          <LocalTime value={likelihood.peak.ts} />
+          {likelihood.peak.deviation !== null &&
+            `, ${formatSignificant(likelihood.peak.deviation, 3)} standard deviations above the series' usual raw scores`}
+          . The alarm threshold of this series is now{" "}
+          {formatLikelihood(likelihood.alarmThreshold)}, so a point this
+          unusual would{" "}
+          {likelihood.peak.likelihood >= likelihood.alarmThreshold
+            ? "raise an alarm again"
+            : "no longer raise an alarm"}
+          .
+        </p>
+      )}
+
       <p className="text-xs text-slate-500">
-        The score is the model&apos;s error over the last few points divided by
-        its threshold, so it can stay above 1 for a few points after a spike
-        while the values are normal again.
+        The raw score is the model&apos;s forecast error over the last few
+        points divided by its threshold, so it can stay high for a few points
+        after a spike while the values are normal again. The likelihood
+        compares the recent raw scores with the series&apos; own history: 0.5
+        is usual, and it approaches 1 as they become rarer. A point is
+        anomalous when its likelihood reaches the series&apos; alarm
+        threshold.
       </p>
     </div>
   );

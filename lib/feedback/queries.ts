@@ -128,3 +128,15 @@ export async function getIncidentFeedbackView(incident: {
       : null,
   };
 }
+
+/** Loads the likelihood of one scored point, or null when it was not scored. */
+export async function getLikelihoodAt(
+  seriesId: number,
+  ts: Date,
+): Promise<number | null> {
+  const { rows } = await getPool().query<{ likelihood: number }>(
+    "SELECT likelihood FROM anomaly_score WHERE series_id = $1 AND ts = $2",
+    [seriesId, ts],
+  );
+  return rows[0]?.likelihood ?? null;
+}

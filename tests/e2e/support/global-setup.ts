@@ -21,8 +21,12 @@ import { STATE_ENV, type E2eState, type E2eUser } from "./state";
 // with random passwords, and the built app (`next start` from .next-test)
 // plus the worker, on a free port in 3140-3159.
 
-const PORT_RANGE = [3140, 3159] as const;
-const DIST_DIR = ".next-test";
+// VIGIL_E2E_DIST_DIR and VIGIL_E2E_PORTS ("first-last") let several
+// checkouts or builds run the browser tests side by side.
+const PORT_RANGE = (process.env.VIGIL_E2E_PORTS ?? "3140-3159")
+  .split("-")
+  .map(Number) as [number, number];
+const DIST_DIR = process.env.VIGIL_E2E_DIST_DIR ?? ".next-test";
 const SERVER_START_TIMEOUT_MS = 90_000;
 
 export type E2eRuntime = {

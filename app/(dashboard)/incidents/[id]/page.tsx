@@ -15,12 +15,17 @@ import {
 import { IncidentActions } from "@/components/incident-actions";
 import { SeverityBadge, StatusBadge } from "@/components/incident-badges";
 import { IncidentExplanation } from "@/components/incident-explanation";
+import { IncidentFeedback } from "@/components/incident-feedback";
 import { onsetFromEventData } from "@/components/incident-points";
 import { IncidentTimeline } from "@/components/incident-timeline";
 import { LocalTime } from "@/components/local-time";
 import { RunbookList } from "@/components/runbook-list";
 import { SeriesChart } from "@/components/series-chart";
 import { hasRole, requireUser } from "@/lib/auth/session";
+import {
+  getIncidentFeedbackView,
+  getLikelihoodAt,
+} from "@/lib/feedback/queries";
 import { getIncidentDetail, getOnsetTelemetry } from "@/lib/incidents/queries";
 
 type Props = { params: Promise<{ id: string }> };
@@ -60,6 +65,20 @@ export default async function IncidentPage({ params }: Props) {
         now,
       )
     : null;
+  // Verdicts, likelihoods and precision exist only for detector incidents.
+  const feedback =
+    incident.source === "detector" && incident.series
+      ? await getIncidentFeedbackView({
+          id: incident.id,
+          seriesId: incident.series.id,
+          openedAt: incident.openedAt,
+          resolvedAt: incident.resolvedAt,
+        })
+      : null;
+  const maxDeviationLikelihood =
+    feedback && incident.series && telemetry?.maxDeviation
+      ? await getLikelihoodAt(incident.series.id, telemetry.maxDeviation.ts)
+      : null;
   const openedEvent = incident.events.find((event) => event.kind === "opened");
   const alert =
     incident.source === "alert" ? alertFromEventData(openedEvent?.data) : null;
@@ -279,6 +298,14 @@ export default async function IncidentPage({ params }: Props) {
                   seriesName={incident.series?.name ?? null}
                   onset={onset}
                   maxDeviation={telemetry?.maxDeviation ?? null}
+                  likelihood={
+                    feedback && {
+                      onset: feedback.onset,
+                      peak: feedback.peak,
+                      alarmThreshold: feedback.alarmThreshold,
+                    }
+                  }
+                  maxDeviationLikelihood={maxDeviationLikelihood}
                 />
               </Card>
             </>
@@ -292,10 +319,34 @@ export default async function IncidentPage({ params }: Props) {
           </Card>
         </div>
 
-        <Card className="h-fit min-w-0 p-4">
-          <h2 className="mb-4 text-sm font-medium text-slate-900">Timeline</h2>
-          <IncidentTimeline events={incident.events} now={now} />
-        </Card>
+        <div className="min-w-0 space-y-4">
+          {feedback && (
+            <Card className="h-fit min-w-0 p-4">
+              <h2 className="mb-3 text-sm font-medium text-slate-900">
+                Feedback
+              </h2>
+              <IncidentFeedback
+                incidentId={incident.id}
+                canGiveFeedback={hasRole(user.role, "responder")}
+                history={feedback.history.map((entry) => ({
+                  ...entry,
+                  createdAt: entry.createdAt.toISOString(),
+                }))}
+                alarmThreshold={feedback.alarmThreshold}
+                thresholdFromFeedback={feedback.thresholdFromFeedback}
+                seriesPrecision={feedback.seriesPrecision}
+                modelPrecision={feedback.modelPrecision}
+                modelVersion={feedback.onsetModelVersion?.version ?? null}
+              />
+            </Card>
+          )}
+          <Card className="h-fit min-w-0 p-4">
+            <h2 className="mb-4 text-sm font-medium text-slate-900">
+              Timeline
+            </h2>
+            <IncidentTimeline events={incident.events} now={now} />
+          </Card>
+        </div>
       </div>
     </>
   );
