@@ -7,6 +7,7 @@ const LINKS = [
   { href: "/", label: "Overview" },
   { href: "/incidents", label: "Incidents" },
   { href: "/services", label: "Services" },
+  { href: "/models", label: "Models" },
 ];
 
 function isActive(pathname: string, href: string): boolean {

@@ -32,9 +32,10 @@ export type ModelVersionSummary = {
   pointCount: number;
   threshold: number;
   trainingMs: number;
-  finalLoss: number;
-  epochs: number;
-  errorQuantiles: TrainingMetrics["errorQuantiles"];
+  /** Null for a version whose stored metrics lack the field. */
+  finalLoss: number | null;
+  epochs: number | null;
+  errorQuantiles: TrainingMetrics["errorQuantiles"] | null;
   normalization: Pick<Normalization, "center" | "scale" | "mean" | "std">;
   createdAt: Date;
   activatedAt: Date | null;
@@ -102,6 +103,10 @@ type VersionRow = {
   holdout_candidate_error: number | null;
 };
 
+function numberOrNull(value: unknown): number | null {
+  return typeof value === "number" && Number.isFinite(value) ? value : null;
+}
+
 function toSummary(row: VersionRow): ModelVersionSummary {
   return {
     id: row.id,
@@ -118,9 +123,9 @@ function toSummary(row: VersionRow): ModelVersionSummary {
     pointCount: row.point_count,
     threshold: row.threshold,
     trainingMs: row.training_ms,
-    finalLoss: row.metrics.finalLoss,
-    epochs: row.metrics.epochs,
-    errorQuantiles: row.metrics.errorQuantiles,
+    finalLoss: numberOrNull(row.metrics?.finalLoss),
+    epochs: numberOrNull(row.metrics?.epochs),
+    errorQuantiles: row.metrics?.errorQuantiles ?? null,
     normalization: {
       center: row.normalization.center,
       scale: row.normalization.scale,

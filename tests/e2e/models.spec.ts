@@ -1,0 +1,107 @@
+import { getConfig } from "@/lib/config";
+import { DEFAULT_RETRAIN_POLICY } from "@/lib/detector/retrain-policy";
+import { enqueueSeriesScoring } from "@/lib/queue";
+import {
+  createSeries,
+  insertPoints,
+  syntheticValues,
+  toPoints,
+} from "@/tests/support/model-series";
+
+import { expect, login, test } from "./support/fixtures";
+
+// The Models page against the running server and worker: a responder
+// retrains a series and watches the job finish, and an admin rolls back to
+// the version that is not serving. The worker trains real models, so the
+// waits are long.
+
+const TRAINING_TIMEOUT_MS = 90_000;
+
+test.describe.configure({ mode: "serial" });
+
+let seriesId: number;
+
+test("models page lists a trained series", async ({ page, state, db }) => {
+  const count =
+    getConfig().VIGIL_MIN_TRAINING_POINTS + DEFAULT_RETRAIN_POLICY.holdoutPoints + 30;
+  seriesId = await createSeries(db, "lifecycle_cpu", "lifecycle-e2e");
+  await insertPoints(db, seriesId, toPoints(syntheticValues({ count })));
+  await enqueueSeriesScoring(db, [seriesId], { delaySeconds: 0 });
+  await expect
+    .poll(
+      async () =>
+        (
+          await db.query(
+            "SELECT count(*)::int AS count FROM model_version WHERE series_id = $1",
+            [seriesId],
+          )
+        ).rows[0].count,
+      { timeout: TRAINING_TIMEOUT_MS },
+    )
+    .toBe(1);
+
+  await login(page, state.users.viewer);
+  await page.getByRole("link", { name: "Models" }).click();
+  await expect(page.getByRole("heading", { name: "Models" })).toBeVisible();
+  const row = page.getByTestId(`models-row-${seriesId}`);
+  await expect(row).toContainText("lifecycle_cpu");
+  await expect(row).toContainText("v1");
+
+  await row.getByRole("link", { name: "lifecycle_cpu" }).click();
+  await expect(page.getByTestId("serving-model")).toContainText("v1");
+  await expect(page.getByTestId("serving-model")).toContainText("first model");
+  // A viewer may look but neither retrain nor roll back.
+  await expect(page.getByTestId("retrain-button")).toHaveCount(0);
+});
+
+test("retrain button shows a job", async ({ page, state }) => {
+  await login(page, state.users.responder);
+  await page.goto(`/models/${seriesId}`);
+
+  await page.getByTestId("retrain-button").click();
+
+  await expect(page.getByRole("status")).toContainText(/Training job \d+ queued/);
+  const jobs = page.getByTestId("training-jobs");
+  await expect(jobs).toContainText("on request");
+  await expect(jobs).toContainText("Rui Responder");
+  // The page refreshes itself while the job is open, until it succeeds.
+  await expect(jobs.getByTestId("training-job-status").first()).toHaveText(
+    "succeeded",
+    { timeout: TRAINING_TIMEOUT_MS },
+  );
+  await expect(page.getByTestId("model-version-2")).toBeVisible();
+  // A responder may retrain but not roll back.
+  await expect(page.getByTestId("activate-version-1")).toHaveCount(0);
+});
+
+test("admin rolls back a version", async ({ page, state, db }) => {
+  // Version 2 serves unless the holdout check rejected it. Either way the
+  // admin activates the version that is not serving.
+  const before = await db.query(
+    "SELECT status FROM model_version WHERE series_id = $1 AND version = 2",
+    [seriesId],
+  );
+  const target = before.rows[0].status === "active" ? 1 : 2;
+  await login(page, state.users.admin);
+  await page.goto(`/models/${seriesId}`);
+  page.once("dialog", (dialog) => void dialog.accept());
+
+  await page.getByTestId(`activate-version-${target}`).click();
+
+  await expect(page.getByRole("status")).toContainText(
+    `Version 3 is active, a copy of version ${target}.`,
+  );
+  await expect(page.getByTestId("model-version-3")).toContainText(`copy of v${target}`);
+  await expect(page.getByTestId("serving-model")).toContainText("v3");
+  await expect(page.getByTestId("serving-model")).toContainText("rollback");
+  const { rows } = await db.query(
+    `SELECT version, status, reason, requested_by FROM model_version
+      WHERE series_id = $1 ORDER BY version`,
+    [seriesId],
+  );
+  expect(rows.map((row) => row.version)).toEqual([1, 2, 3]);
+  expect(rows[2].status).toBe("active");
+  expect(rows[2].reason).toBe("rollback");
+  expect(rows[2].requested_by).toBe("Ada Admin");
+  expect(rows.filter((row) => row.status === "active")).toHaveLength(1);
+});
