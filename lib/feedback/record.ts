@@ -110,7 +110,7 @@ function toRecordedFeedback(row: FeedbackRow): RecordedFeedback {
 /** Formats a threshold for a timeline message; null is the default. */
 function describeThreshold(threshold: number | null): string {
   if (threshold === null) {
-    return `the default ${DEFAULT_SETTINGS.alarmThreshold}`;
+    return `the default ${DEFAULT_SETTINGS.alarmThreshold.toFixed(4)}`;
   }
   return threshold.toFixed(4);
 }
@@ -311,7 +311,10 @@ async function recordInTransaction(
       ? `${actor.name} changed the verdict from ${VERDICT_TEXT[previousVerdict]} to ${VERDICT_TEXT[verdict]}.`
       : `${actor.name} marked this incident as ${VERDICT_TEXT[verdict]}.`,
   ];
-  if (comment) sentences.push(`Comment: ${comment}`);
+  if (comment) {
+    const ended = /[.!?]$/.test(comment) ? comment : `${comment}.`;
+    sentences.push(`Comment: ${ended}`);
+  }
   if (after !== before) {
     sentences.push(
       `The alarm threshold of the series changed from ${describeThreshold(before)} to ${describeThreshold(after)}.`,

@@ -12,6 +12,7 @@ const SESSION_SECRET = vi.hoisted(() => {
 import { POST } from "@/app/api/v1/incidents/[id]/feedback/route";
 import { createApiToken } from "@/lib/auth/api-token";
 import { closeDb, getPool, getPrisma } from "@/lib/db";
+import { DEFAULT_SETTINGS } from "@/lib/detector/pipeline";
 import { feedbackPrecision } from "@/lib/feedback/precision";
 import { thresholdFromFeedback } from "@/lib/feedback/threshold";
 import { truncateAll } from "@/tests/support/database";
@@ -288,9 +289,9 @@ describe("POST /api/v1/incidents/{id}/feedback", () => {
     expect(events[0].message).toContain(
       "API token oncall-bot marked this incident as a false alarm.",
     );
-    expect(events[0].message).toContain("Comment: Nightly batch job");
+    expect(events[0].message).toContain("Comment: Nightly batch job.");
     expect(events[0].message).toContain(
-      `changed from the default 0.9 to ${expected!.toFixed(4)}`,
+      `changed from the default ${DEFAULT_SETTINGS.alarmThreshold.toFixed(4)} to ${expected!.toFixed(4)}.`,
     );
     expect(events[0].data).toMatchObject({
       verdict: "false_alarm",
