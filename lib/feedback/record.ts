@@ -55,8 +55,8 @@ export type RecordedFeedback = {
 };
 
 export type FeedbackResult = {
-  /** "unchanged" when the newest verdict already had this verdict and
-   * comment, so nothing was written. */
+  /** "unchanged" when the newest verdict came from the same actor with
+   * the same verdict and comment, so nothing was written. */
   outcome: "recorded" | "unchanged";
   feedback: RecordedFeedback;
   previousVerdict: FeedbackVerdict | null;
@@ -229,13 +229,25 @@ async function recordInTransaction(
   }
   const before = locked.rows[0]?.alarm_threshold ?? null;
 
-  const { rows: latestRows } = await db.query<FeedbackRow>(
-    `SELECT ${FEEDBACK_COLUMNS} FROM incident_feedback
+  const { rows: latestRows } = await db.query<
+    FeedbackRow & { user_id: number | null; token_id: number | null }
+  >(
+    `SELECT ${FEEDBACK_COLUMNS}, user_id, token_id FROM incident_feedback
       WHERE incident_id = $1 ORDER BY id DESC LIMIT 1`,
     [incidentId],
   );
   const latest = latestRows[0];
-  if (latest && latest.verdict === verdict && latest.comment === comment) {
+  const sameActor =
+    latest !== undefined &&
+    (actor.kind === "user"
+      ? latest.user_id === actor.id
+      : latest.token_id === actor.id);
+  if (
+    latest &&
+    sameActor &&
+    latest.verdict === verdict &&
+    latest.comment === comment
+  ) {
     return {
       outcome: "unchanged",
       feedback: toRecordedFeedback(latest),
@@ -246,6 +258,8 @@ async function recordInTransaction(
 
   // The incident spans opened_at to resolved_at. An open incident spans
   // every point scored so far, including episodes that joined it.
+  // NOTE: the peak is recorded with the verdict. If an open incident's peak
+  // rises later, the threshold uses the older peak until the next verdict.
   const peak = await db.query<{
     peak_likelihood: number | null;
     model_version_id: number | null;

@@ -317,6 +317,40 @@ describe("POST /api/v1/incidents/{id}/feedback", () => {
     expect(await writes()).toEqual(before);
   });
 
+  it("records another actor's agreement", async () => {
+    await post(fixture.incidentA, { verdict: "false_alarm" });
+    const threshold = await alarmThreshold();
+
+    const response = await post(
+      fixture.incidentA,
+      { verdict: "false_alarm" },
+      { cookie: await sessionCookie(fixture.responder), origin: `http://${HOST}` },
+    );
+
+    expect(response.status).toBe(201);
+    expect(response.json.feedback.actorName).toBe("Rui Responder");
+    expect(await alarmThreshold()).toBe(threshold);
+    expect((await writes()).feedback).toBe(2);
+  });
+
+  it("serialises verdicts on one series", async () => {
+    // Both requests run at once. Each recomputation must include the other
+    // verdict if it committed first, so the result covers both.
+    const [first, second] = await Promise.all([
+      post(fixture.incidentA, { verdict: "false_alarm" }),
+      post(fixture.incidentB, { verdict: "false_alarm" }),
+    ]);
+
+    expect(first.status).toBe(201);
+    expect(second.status).toBe(201);
+    expect(await alarmThreshold()).toBe(
+      thresholdFromFeedback([
+        { verdict: "false_alarm", peakLikelihood: fixture.peakA },
+        { verdict: "false_alarm", peakLikelihood: fixture.peakB },
+      ]),
+    );
+  });
+
   it("records a new comment as a new verdict", async () => {
     await post(fixture.incidentA, { verdict: "false_alarm" });
     const threshold = await alarmThreshold();
