@@ -248,6 +248,37 @@ describe("training job", () => {
     expect(await versions(seriesId)).toHaveLength(1);
   });
 
+  it("records failed attempts for retry", async () => {
+    const minimum = getConfig().VIGIL_MIN_TRAINING_POINTS;
+    const seriesId = await seriesWithModel(
+      syntheticValues({ count: minimum + DEFAULT_RETRAIN_POLICY.holdoutPoints }),
+    );
+    const { job } = await requestTraining(db, seriesId, "request", ADA);
+    const failing = {
+      ...FAST,
+      maxAttempts: 2,
+      onEpochEnd: () => {
+        throw new Error("out of memory");
+      },
+    };
+
+    await expect(
+      runTrainSeries(db, job.id, log, { ...failing, attempt: 1 }),
+    ).rejects.toThrow("out of memory");
+    const retrying = await trainingJob(job.id);
+    await expect(
+      runTrainSeries(db, job.id, log, { ...failing, attempt: 2 }),
+    ).rejects.toThrow("out of memory");
+    const failed = await trainingJob(job.id);
+
+    expect(retrying.status).toBe("queued");
+    expect(retrying.message).toBe("attempt 1 of 2 failed, retrying: out of memory");
+    expect(failed.status).toBe("failed");
+    expect(failed.attempts).toBe(2);
+    expect(failed.message).toBe("attempt 2 of 2 failed: out of memory");
+    expect(await versions(seriesId)).toHaveLength(1);
+  });
+
   it("dedupes an open job per series", async () => {
     const seriesId = await createSeries(db, "cpu");
     const first = await requestTraining(db, seriesId, "request", ADA);

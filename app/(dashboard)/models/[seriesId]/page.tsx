@@ -301,7 +301,7 @@ export default async function SeriesModelsPage({
                     <th className="py-1 pr-4 font-medium">Version</th>
                     <th className="py-1 pr-4 font-medium">Status</th>
                     <th className="py-1 pr-4 font-medium">Reason</th>
-                    <th className="py-1 pr-4 font-medium">Trained</th>
+                    <th className="py-1 pr-4 font-medium">Created</th>
                     <th className="py-1 pr-4 font-medium">Holdout error</th>
                     <th className="py-1 pr-4 font-medium">Loss</th>
                     <th className="py-1 pr-4 font-medium">Threshold</th>
