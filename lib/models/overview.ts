@@ -79,12 +79,21 @@ type OverviewRow = {
 export async function listModelOverview(
   db: Queryable,
 ): Promise<{ rows: SeriesModelOverview[]; total: number }> {
-  const { rows } = await db.query<OverviewRow & { total: number }>(
+  const modelled = `
+    SELECT s.id, s.name, s.labels, sv.slug, sv.name AS service_name
+      FROM metric_series s JOIN service sv ON sv.id = s.service_id
+     WHERE EXISTS (SELECT 1 FROM model_version m WHERE m.series_id = s.id)
+        OR EXISTS (SELECT 1 FROM model_training_job t WHERE t.series_id = s.id)`;
+  const counted = await db.query<{ total: number }>(
+    `SELECT count(*)::int AS total FROM (${modelled}) x`,
+  );
+  // The limit applies before the per-series lookups, so the page stays
+  // quick however many series have models.
+  const { rows } = await db.query<OverviewRow>(
     `WITH modelled AS (
-       SELECT s.id, s.name, s.labels, sv.slug, sv.name AS service_name
-         FROM metric_series s JOIN service sv ON sv.id = s.service_id
-        WHERE EXISTS (SELECT 1 FROM model_version m WHERE m.series_id = s.id)
-           OR EXISTS (SELECT 1 FROM model_training_job t WHERE t.series_id = s.id)
+       ${modelled}
+       ORDER BY sv.slug, s.name, s.id
+       LIMIT $1
      )
      SELECT x.id AS series_id, x.name AS series_name, x.labels,
             x.slug AS service_slug, x.service_name,
@@ -101,8 +110,7 @@ export async function listModelOverview(
             d.score_psi AS drift_score_psi, d.retrain_reason AS drift_reason,
             j.id AS job_id, j.status AS job_status, j.reason AS job_reason,
             j.epochs_done AS job_epochs_done, j.epochs_total AS job_epochs_total,
-            j.message AS job_message, j.updated_at AS job_updated_at,
-            count(*) OVER ()::int AS total
+            j.message AS job_message, j.updated_at AS job_updated_at
        FROM modelled x
        LEFT JOIN LATERAL (
          SELECT id, version, reason, activated_at, created_at, threshold, backend
@@ -118,12 +126,11 @@ export async function listModelOverview(
            FROM model_training_job WHERE series_id = x.id
           ORDER BY (status IN ('queued', 'running')) DESC, created_at DESC, id DESC
           LIMIT 1) j ON true
-      ORDER BY x.slug, x.name, x.id
-      LIMIT $1`,
+      ORDER BY x.slug, x.name, x.id`,
     [OVERVIEW_LIMIT],
   );
   return {
-    total: rows[0]?.total ?? 0,
+    total: counted.rows[0]!.total,
     rows: rows.map((row) => ({
       seriesId: row.series_id,
       seriesName: row.series_name,

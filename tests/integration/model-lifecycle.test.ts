@@ -23,6 +23,7 @@ import {
   toPoints,
   type Point,
 } from "@/tests/support/model-series";
+import { listModelOverview } from "@/lib/models/overview";
 import { runWorker } from "@/workers/runner";
 import { runScoreSeries } from "@/workers/score-series";
 import { runTrainSeries } from "@/workers/train-series";
@@ -292,6 +293,31 @@ describe("training job", () => {
       [`${TASK_TRAIN_SERIES}:${seriesId}`],
     );
     expect(queued.rows[0].count).toBe(1);
+  });
+});
+
+describe("models overview", () => {
+  it("lists modelled series with jobs", async () => {
+    const minimum = getConfig().VIGIL_MIN_TRAINING_POINTS;
+    const values = syntheticValues({ count: minimum + DEFAULT_RETRAIN_POLICY.checkEveryPoints + 10 });
+    const cpu = await seriesWithModel(values, "cpu");
+    const memory = await seriesWithModel(values, "memory");
+    await createSeries(db, "short");
+    const { job } = await requestTraining(db, memory, "request", ADA);
+
+    const overview = await listModelOverview(db);
+
+    expect(overview.total).toBe(2);
+    expect(overview.rows.map((row) => row.seriesId)).toEqual([cpu, memory]);
+    const [cpuRow, memoryRow] = overview.rows;
+    expect(cpuRow!.active?.version).toBe(1);
+    expect(cpuRow!.active?.reason).toBe("initial");
+    expect(cpuRow!.drift?.inputPsi).not.toBeNull();
+    expect(cpuRow!.job).toBeNull();
+    expect(memoryRow!.job?.id).toBe(job.id);
+    expect(memoryRow!.job?.status).toBe("queued");
+    expect(memoryRow!.rejectedCount).toBe(0);
+    expect(memoryRow!.versionCount).toBe(1);
   });
 });
 
