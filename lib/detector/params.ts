@@ -28,7 +28,7 @@ export type ModelParams = {
 // Training took 1.6 to 2.7 s per 4,032-point file on wasm, 2 cores.
 export const DEFAULT_PARAMS: ModelParams = {
   windowSize: 24,
-  errorSpan: 6,
+  errorSpan: 1,
   hiddenUnits: [32, 16],
   epochs: 25,
   batchSize: 64,

@@ -4,25 +4,41 @@ import {
   type PointScore,
 } from "@/lib/detector/model";
 
-// The detector as the worker and the NAB evaluation both run it: the
-// model's raw score per point, turned into an anomaly score in [0, 1] by
-// comparing the recent raw scores with the series' own history, and the
-// alarm decision. The state between calls is small and JSON-serialisable,
-// so the worker stores it with scored_until in the scoring transaction.
-// Scoring a stream in chunks with the state carried over gives exactly the
-// same results as scoring it in one call.
+// The detector as the worker and the NAB evaluation both run it. Each point
+// gets the model's raw score (forecast error over the model's threshold),
+// and an anomaly score in [0, 1] that compares the mean of the last
+// RECENT_SPAN raw scores with the series' own history of that mean, as a
+// number of standard deviations (the deviation). So a noisy series, whose
+// raw scores are always high, needs a larger error to alarm than a quiet
+// one. Two rules sit on top:
+// - A value outside the range seen so far, widened by RANGE_TOLERANCE of
+//   its width on each side, gets at least OUT_OF_RANGE_DEVIATION, because a
+//   forecaster trained on that range gives its errors there no meaning.
+// - After an alarm, the next QUIET_POINTS points cannot alarm: their anomaly
+//   score is halved, which puts it below 0.5 and so below any threshold a
+//   deviation of 0 or more gives. One incident then stands for one anomaly instead of
+//   paging again for every point of it.
+// The state between calls is O(1) and JSON-serialisable, so the worker
+// stores it with scored_until in the scoring transaction. Scoring a stream
+// in chunks with the state carried over gives exactly the same results as
+// scoring it in one call.
 
 /** Detector state after the points scored so far. */
 export type DetectorState = {
-  version: 1;
+  version: 2;
   /** Newest raw scores, oldest first, at most RECENT_SPAN of them. */
   recent: number[];
-  /** Short-term averages seen so far, capped at HISTORY_SPAN for the
+  /** Short-term means seen so far, capped at HISTORY_SPAN for the
    * exponential weights. */
   count: number;
-  /** Exponentially weighted mean and variance of the short-term average. */
+  /** Exponentially weighted mean and variance of the short-term mean. */
   mean: number;
   variance: number;
+  /** Smallest and largest value scored so far, null before the first. */
+  low: number | null;
+  high: number | null;
+  /** Points scored since the last alarm, null before the first alarm. */
+  sinceAlarm: number | null;
 };
 
 export type DetectorSettings = {
@@ -35,41 +51,86 @@ export type DetectedPoint = PointScore & {
   /** Position in the `values` passed to scoreStream. */
   index: number;
   /** Anomaly score in [0, 1]: 0.5 for a usual point, towards 1 as the
-   * recent raw scores leave the series' own history. 0 during warm-up. */
+   * recent raw scores leave the series' own history. 0 during warm-up, and
+   * halved during the quiet period after an alarm. */
   anomalyScore: number;
   /** Standard deviations of the recent raw scores above their history,
-   * null during warm-up. */
+   * raised to OUT_OF_RANGE_DEVIATION for a value out of range; null during
+   * warm-up. */
   deviation: number | null;
+  /** Whether the value is outside the range seen before it. */
+  outOfRange: boolean;
 };
 
-/** Raw scores averaged into the short-term value. */
-export const RECENT_SPAN = 6;
+/** Raw scores averaged into the short-term mean. */
+export const RECENT_SPAN = 10;
 /** Weight span of the history, in points: a week of 5-minute data. */
 export const HISTORY_SPAN = 2016;
-/** Short-term averages needed before an anomaly score is given. */
+/** Short-term means needed before an anomaly score is given. */
 export const WARM_UP_POINTS = 100;
 /** Smallest standard deviation used, in raw score units. */
 const MIN_DEVIATION = 0.05;
-
-export const DEFAULT_SETTINGS: DetectorSettings = { alarmThreshold: 0.9 };
-
-export function initialDetectorState(): DetectorState {
-  return { version: 1, recent: [], count: 0, mean: 0, variance: 0 };
-}
+/** Share of the seen range's width added on each side before a value
+ * counts as out of range. 0.05 is the spatial tolerance of Numenta's HTM
+ * detector in NAB (nab/detectors/numenta/numenta_detector.py). */
+export const RANGE_TOLERANCE = 0.05;
+/** Points scored before the range check starts: a day of 5-minute data,
+ * so that a daily cycle has been seen whole. */
+export const RANGE_WARM_UP_POINTS = 288;
+/** Deviation given to an out-of-range value, unless its own is higher. It
+ * maps to an anomaly score of about 0.9975, so feedback can still raise a
+ * series' threshold above it. */
+export const OUT_OF_RANGE_DEVIATION = 30;
+/** Points after an alarm that cannot alarm again: 12 hours of 5-minute
+ * data. On NAB, 288 points hid windows that followed a false alarm. */
+export const QUIET_POINTS = 144;
 
 /** Maps a deviation of any sign to (0, 1), strictly increasing. */
 export function deviationToAnomalyScore(z: number): number {
   return 0.5 + 0.5 * Math.tanh(z / 10);
 }
 
+/** Deviation of the default alarm threshold. The NAB threshold sweep on
+ * the AWS CloudWatch and artificial files, standard profile, picked about
+ * 0.733, which is a deviation of 5.05. */
+export const DEFAULT_ALARM_DEVIATION = 5;
+
+export const DEFAULT_SETTINGS: DetectorSettings = {
+  alarmThreshold: deviationToAnomalyScore(DEFAULT_ALARM_DEVIATION),
+};
+
+export function initialDetectorState(): DetectorState {
+  return {
+    version: 2,
+    recent: [],
+    count: 0,
+    mean: 0,
+    variance: 0,
+    low: null,
+    high: null,
+    sinceAlarm: null,
+  };
+}
+
+/** Whether `value` lies outside [low, high] widened by RANGE_TOLERANCE,
+ * once the range has seen RANGE_WARM_UP_POINTS values. */
+function outsideRange(state: DetectorState, value: number): boolean {
+  if (state.count < RANGE_WARM_UP_POINTS) return false;
+  if (state.low === null || state.high === null) return false;
+  const width = state.high - state.low;
+  if (width <= 0) return false;
+  const margin = width * RANGE_TOLERANCE;
+  return value > state.high + margin || value < state.low - margin;
+}
+
 /**
- * Returns the next state and the point's deviation after one raw score.
- * The deviation compares with the history before the point.
+ * Returns the next history after one raw score and the short-term mean's
+ * deviation against the history before the point.
  */
-function advance(
+function advanceHistory(
   state: DetectorState,
   raw: number,
-): { state: DetectorState; deviation: number | null } {
+): { history: Omit<DetectorState, "low" | "high" | "sinceAlarm">; deviation: number | null } {
   const recent = [...state.recent, raw].slice(-RECENT_SPAN);
   let total = 0;
   for (const value of recent) total += value;
@@ -89,15 +150,51 @@ function advance(
   const mean = state.mean + weight * delta;
   const variance = (1 - weight) * (state.variance + weight * delta * delta);
   return {
-    state: { version: 1, recent, count, mean, variance },
+    history: { version: 2, recent, count, mean, variance },
     deviation,
+  };
+}
+
+/** Scores one point and returns it with the next state. */
+function detectPoint(
+  state: DetectorState,
+  point: PointScore & { index: number },
+  value: number,
+  settings: DetectorSettings,
+): { point: DetectedPoint; state: DetectorState } {
+  const { history, deviation: own } = advanceHistory(state, point.score);
+  const outOfRange = own !== null && outsideRange(state, value);
+  const deviation =
+    own === null
+      ? null
+      : outOfRange
+        ? Math.max(own, OUT_OF_RANGE_DEVIATION)
+        : own;
+
+  const quiet = state.sinceAlarm !== null && state.sinceAlarm < QUIET_POINTS;
+  let anomalyScore = deviation === null ? 0 : deviationToAnomalyScore(deviation);
+  if (quiet) anomalyScore /= 2;
+  const isAnomaly = anomalyScore >= settings.alarmThreshold;
+
+  let sinceAlarm: number | null = null;
+  if (isAnomaly) sinceAlarm = 0;
+  else if (state.sinceAlarm !== null) sinceAlarm = state.sinceAlarm + 1;
+  return {
+    point: { ...point, anomalyScore, deviation, outOfRange, isAnomaly },
+    state: {
+      ...history,
+      low: state.low === null ? value : Math.min(state.low, value),
+      high: state.high === null ? value : Math.max(state.high, value),
+      sinceAlarm,
+    },
   };
 }
 
 /**
  * Scores values[startIndex..] with the model and turns each raw score into
  * an anomaly score, continuing from `state`. Earlier values only feed the
- * model's input windows.
+ * model's input windows, so the worker passes firstScoredIndex(params) of
+ * them.
  */
 export function scoreStream(
   model: LoadedModel,
@@ -109,30 +206,33 @@ export function scoreStream(
   const raw = scoreSeries(model, values, startIndex);
   let current = state;
   const points = raw.map((point) => {
-    const step = advance(current, point.score);
+    const step = detectPoint(current, point, values[point.index]!, settings);
     current = step.state;
-    const anomalyScore =
-      step.deviation === null ? 0 : deviationToAnomalyScore(step.deviation);
-    return {
-      ...point,
-      anomalyScore,
-      deviation: step.deviation,
-      isAnomaly: anomalyScore >= settings.alarmThreshold,
-    };
+    return step.point;
   });
   return { points, state: current };
 }
 
+const isNumber = (value: unknown) =>
+  typeof value === "number" && Number.isFinite(value);
+const isNumberOrNull = (value: unknown) => value === null || isNumber(value);
+
 /** Checks a stored state and returns it, or a fresh state when it is
- * missing or from another version of this code. */
+ * missing, malformed or from another version of this code. */
 export function parseDetectorState(stored: unknown): DetectorState {
-  if (
-    typeof stored === "object" &&
-    stored !== null &&
-    (stored as { version?: unknown }).version === 1 &&
-    Array.isArray((stored as { recent?: unknown }).recent)
-  ) {
-    return stored as DetectorState;
+  if (typeof stored !== "object" || stored === null) {
+    return initialDetectorState();
   }
-  return initialDetectorState();
+  const state = stored as Record<string, unknown>;
+  const valid =
+    state.version === 2 &&
+    Array.isArray(state.recent) &&
+    state.recent.every(isNumber) &&
+    isNumber(state.count) &&
+    isNumber(state.mean) &&
+    isNumber(state.variance) &&
+    isNumberOrNull(state.low) &&
+    isNumberOrNull(state.high) &&
+    isNumberOrNull(state.sinceAlarm);
+  return valid ? (stored as DetectorState) : initialDetectorState();
 }

@@ -5,6 +5,7 @@ import {
   loadModel,
   trainModel,
   type LoadedModel,
+  type ModelParams,
   type ModelRecord,
 } from "@/lib/detector/model";
 import {
@@ -35,6 +36,8 @@ import {
 
 export type ReplayOptions = {
   minTrainingPoints: number;
+  /** Model parameters over DEFAULT_PARAMS, for experiments. */
+  params?: Partial<ModelParams>;
   settings?: DetectorSettings;
   policy?: RetrainPolicy;
 };
@@ -64,9 +67,10 @@ type Serving = { model: LoadedModel; record: ModelRecord; trainedTo: number };
 async function train(
   values: readonly number[],
   end: number,
+  params: Partial<ModelParams>,
 ): Promise<{ serving: Serving; ms: number }> {
   const started = performance.now();
-  const record = await trainModel(values.slice(0, end));
+  const record = await trainModel(values.slice(0, end), params);
   const ms = performance.now() - started;
   const model = await loadModel(record);
   return { serving: { model, record, trainedTo: end }, ms };
@@ -86,7 +90,7 @@ export async function replaySeries(
   const result: ReplayResult = { points: [], retrainings: [], trainingMs: 0 };
   if (values.length <= trainingPoints) return result;
 
-  const first = await train(values, trainingPoints);
+  const first = await train(values, trainingPoints, options.params ?? {});
   result.trainingMs += first.ms;
   let serving = first.serving;
   // The worker scores the training values too, with the model just trained
@@ -140,7 +144,7 @@ export async function replaySeries(
       if (!reason) continue;
 
       const holdoutStart = cursor - policy.holdoutPoints;
-      const candidate = await train(values, holdoutStart);
+      const candidate = await train(values, holdoutStart, options.params ?? {});
       result.trainingMs += candidate.ms;
       const currentError = meanSquaredError(
         forecastResiduals(serving.model, values, holdoutStart, cursor),

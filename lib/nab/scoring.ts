@@ -312,12 +312,14 @@ export function scoreDetector(
 /**
  * Scores a detector under each profile, over all files and per category.
  * Each category gets its own threshold sweep, null and perfect score, as NAB
- * does when only some categories are selected. Profiles keep the order of
- * `profiles`, categories the order of their first file.
+ * does when only some categories are selected. With `options.threshold`,
+ * every selection uses that threshold instead of a sweep. Profiles keep the
+ * order of `profiles`, categories the order of their first file.
  */
 export function scoreByCategory(
   files: ScoredFile[],
   profiles: Record<string, NabProfile>,
+  options: { threshold?: number } = {},
 ): { profile: string; overall: NabScore; categories: Record<string, NabScore> }[] {
   const byCategory = new Map<string, ScoredFile[]>();
   for (const file of files) {
@@ -329,8 +331,12 @@ export function scoreByCategory(
   return Object.entries(profiles).map(([name, profile]) => {
     const categories: Record<string, NabScore> = {};
     for (const [category, group] of byCategory) {
-      categories[category] = scoreDetector(group, profile);
+      categories[category] = scoreDetector(group, profile, options);
     }
-    return { profile: name, overall: scoreDetector(files, profile), categories };
+    return {
+      profile: name,
+      overall: scoreDetector(files, profile, options),
+      categories,
+    };
   });
 }

@@ -13,6 +13,9 @@ export type DetectorRun = {
   /** Part of totalMs spent training models. */
   trainingMs: number;
   results: ReturnType<typeof scoreByCategory>;
+  /** True for an earlier run's results scored at a fixed threshold, whose
+   * run time is not listed again. */
+  rescored?: boolean;
 };
 
 export type Report = {
@@ -141,6 +144,7 @@ export function formatReport(report: Report): string {
     "Run time",
   );
   for (const run of report.runs) {
+    if (run.rescored) continue;
     lines.push(
       `${run.detector}: ${run.files} files in ${seconds(run.totalMs)}` +
         ` (training ${seconds(run.trainingMs)})`,

@@ -3,6 +3,7 @@ import path from "node:path";
 import { parseArgs } from "node:util";
 
 import { initBackend } from "@/lib/detector/backend";
+import { DEFAULT_SETTINGS } from "@/lib/detector/pipeline";
 import { loadNab, resultsCsv, type NabFile } from "@/lib/nab/dataset";
 import {
   DETECTOR_NAMES,
@@ -20,7 +21,9 @@ import { formatReport, type DetectorRun } from "./nab-report";
 // Benchmark layout (data/<category>/<file>.csv, labels/combined_windows.json,
 // config/profiles.json), writes one results CSV per series in NAB's results
 // layout to <out>/<detector>/<category>/<detector>_<file>.csv, and prints
-// the normalised NAB scores of every profile, overall and per category.
+// the normalised NAB scores of every profile, overall and per category. The
+// vigil detector is scored twice: at the threshold NAB's sweep picks, and at
+// the production alarm threshold (DEFAULT_SETTINGS.alarmThreshold).
 
 const USAGE = `Usage: npm run eval:nab -- --data DIR --out DIR [--detector vigil|zscore|all]
 
@@ -162,6 +165,16 @@ async function main(): Promise<void> {
   for (const detector of options.detectors) {
     const { scored, run } = await runDetector(detector, files, options.out);
     runs.push({ ...run, results: scoreByCategory(scored, profiles) });
+    if (detector === "vigil") {
+      // The alarm threshold the worker uses, instead of the sweep's.
+      const threshold = DEFAULT_SETTINGS.alarmThreshold;
+      runs.push({
+        ...run,
+        detector: `vigil@${threshold.toFixed(4)}`,
+        rescored: true,
+        results: scoreByCategory(scored, profiles, { threshold }),
+      });
+    }
   }
 
   console.log(
