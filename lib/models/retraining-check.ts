@@ -18,6 +18,9 @@ import { requestTraining, WORKER_ACTOR } from "@/lib/models/training-jobs";
 // (lib/detector/replay.ts) makes the same decisions with the same policy
 // functions and the same inputs: the newest driftWindowPoints values and
 // raw scores, and the points since the retraining clock started.
+// NOTE: the check runs once per scoring job. A job that scores a backlog of
+// many times checkEveryPoints (a backfill) checks once at its end, where
+// the replay would have checked, and possibly retrained, at every multiple.
 
 export type RetrainingCheck =
   | { measured: false; pointsSinceCheck: number }
