@@ -258,7 +258,7 @@ async function scoreInTransaction(
   const model = await loadModel(stored.record);
   let progress: ChunkProgress = {
     cursor,
-    state: await loadEpisodeState(db, seriesId, cursor),
+    state: await loadEpisodeState(db, seriesId, cursor, row.episode_state),
     detectorState: parseDetectorState(row.detector_state),
   };
   try {
@@ -284,9 +284,15 @@ async function scoreInTransaction(
   cursor = progress.cursor;
   if (cursor && cursor !== row.scored_until) {
     await db.query(
-      `UPDATE metric_series SET scored_until = $2, detector_state = $3
+      `UPDATE metric_series
+          SET scored_until = $2, detector_state = $3, episode_state = $4
         WHERE id = $1 AND (scored_until IS NULL OR scored_until < $2)`,
-      [seriesId, cursor, JSON.stringify(progress.detectorState)],
+      [
+        seriesId,
+        cursor,
+        JSON.stringify(progress.detectorState),
+        JSON.stringify(progress.state),
+      ],
     );
   }
   // Drift and schedule checks, which may queue a train-series job that

@@ -4,6 +4,7 @@ import {
   EPISODE_QUIET_POINTS,
   episodeStateFromRecent,
   IDLE_STATE,
+  parseEpisodeState,
   type EpisodeState,
   type ScoredPoint,
 } from "@/lib/incidents/detector";
@@ -18,6 +19,7 @@ export type SeriesRow = {
   labels: Record<string, unknown>;
   scored_until: Date | null;
   detector_state: unknown;
+  episode_state: unknown;
   alarm_threshold: number | null;
   service_slug: string;
   service_name: string;
@@ -31,7 +33,7 @@ export async function loadSeries(
 ): Promise<SeriesRow | undefined> {
   const { rows } = await db.query<SeriesRow>(
     `SELECT s.id, s.service_id, s.name, s.labels, s.scored_until,
-            s.detector_state, s.alarm_threshold, sv.slug AS service_slug, sv.name AS service_name
+            s.detector_state, s.episode_state, s.alarm_threshold, sv.slug AS service_slug, sv.name AS service_name
        FROM metric_series s JOIN service sv ON sv.id = s.service_id
       WHERE s.id = $1`,
     [seriesId],
@@ -112,19 +114,24 @@ export async function insertScores(
   );
 }
 
+/** Returns the saved episode state, or rebuilds it from the newest scores
+ * of a series scored before the worker saved it. */
 export async function loadEpisodeState(
   db: pg.ClientBase,
   seriesId: number,
   scoredUntil: Date | null,
+  saved: unknown,
 ): Promise<EpisodeState> {
   if (!scoredUntil) return IDLE_STATE;
-  const { rows } = await db.query<{ is_anomaly: boolean }>(
-    `SELECT is_anomaly FROM anomaly_score
+  const parsed = parseEpisodeState(saved);
+  if (parsed) return parsed;
+  const { rows } = await db.query<{ is_anomaly: boolean; score: number }>(
+    `SELECT is_anomaly, score FROM anomaly_score
       WHERE series_id = $1 AND ts <= $2
       ORDER BY ts DESC LIMIT $3`,
     [seriesId, scoredUntil, EPISODE_QUIET_POINTS],
   );
   return episodeStateFromRecent(
-    rows.map((row) => ({ isAnomaly: row.is_anomaly })),
+    rows.map((row) => ({ isAnomaly: row.is_anomaly, score: row.score })),
   );
 }

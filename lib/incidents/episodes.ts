@@ -2,13 +2,16 @@ import type { Severity } from "@/lib/generated/prisma/enums";
 
 // Anomaly episodes in a sequence of scored points, with no database access.
 //
-// An episode starts at the first anomalous point (the detector pipeline's
-// alarm: likelihood at or above the series' alarm threshold) and ends once
-// EPISODE_QUIET_POINTS consecutive points are not anomalous. The series has
-// then recovered.
+// An episode starts at an alarm: a point the detector pipeline flags as
+// anomalous (likelihood at or above the series' alarm threshold). The
+// pipeline flags only the first point of an anomaly and keeps quiet for a
+// while after it, so the episode goes on while points stay outside the
+// expected range (raw score above 1) and ends once EPISODE_QUIET_POINTS
+// consecutive points are inside it and raise no alarm. The series has then
+// recovered.
 
-/** Points that are not anomalous and close an episode: one hour of 5-minute
- * data, so a short dip inside one disturbance does not split it in two. */
+/** Points back in range that close an episode: one hour of 5-minute data,
+ * so that a short dip inside one disturbance does not split it in two. */
 export const EPISODE_QUIET_POINTS = 12;
 
 export type ScoredPoint = {
@@ -26,7 +29,7 @@ export type ScoredPoint = {
 /** Episode progress at the end of the points scored so far. */
 export type EpisodeState = {
   active: boolean;
-  /** Consecutive points that are not anomalous since the last anomalous one. */
+  /** Consecutive points back in range since the last anomalous one. */
   quietRun: number;
 };
 
@@ -56,17 +59,34 @@ export type EpisodeScan = {
 
 export const IDLE_STATE: EpisodeState = { active: false, quietRun: 0 };
 
+/** Whether a point keeps an active episode going. */
+function continuesEpisode(point: { isAnomaly: boolean; score: number }) {
+  return point.isAnomaly || point.score > 1;
+}
+
 /**
- * Rebuilds the state from the newest scores, newest first. Only the first
- * EPISODE_QUIET_POINTS of them matter.
+ * Rebuilds the state from the newest scores, newest first, for a series
+ * scored before the worker saved its episode state. Only the first
+ * EPISODE_QUIET_POINTS of them matter. NOTE: a point out of range without an
+ * alarm counts as part of an episode here, so the rebuilt state may be
+ * active where the saved one would not be.
  */
 export function episodeStateFromRecent(
-  newestFirst: ReadonlyArray<{ isAnomaly: boolean }>,
+  newestFirst: ReadonlyArray<{ isAnomaly: boolean; score: number }>,
 ): EpisodeState {
   const recent = newestFirst.slice(0, EPISODE_QUIET_POINTS);
-  const lastAnomaly = recent.findIndex((point) => point.isAnomaly);
+  const lastAnomaly = recent.findIndex(continuesEpisode);
   if (lastAnomaly === -1) return IDLE_STATE;
   return { active: true, quietRun: lastAnomaly };
+}
+
+/** Checks a saved state and returns it, or null when it is malformed. */
+export function parseEpisodeState(stored: unknown): EpisodeState | null {
+  if (typeof stored !== "object" || stored === null) return null;
+  const { active, quietRun } = stored as Record<string, unknown>;
+  if (typeof active !== "boolean") return null;
+  if (!Number.isInteger(quietRun) || (quietRun as number) < 0) return null;
+  return { active, quietRun: quietRun as number };
 }
 
 /**
@@ -85,7 +105,8 @@ export function findEpisodes(
   let current: Episode | undefined;
 
   for (const point of points) {
-    if (point.isAnomaly) {
+    const anomalous = state.active ? continuesEpisode(point) : point.isAnomaly;
+    if (anomalous) {
       if (!state.active) {
         current = { continuesPrevious: false, onset: point, peak: point };
         events.push({ kind: "episode", episode: current });

@@ -117,19 +117,24 @@ async function appendPoints(from: number, to: number, spikes: Spike[] = []) {
 
 /**
  * Reads the stored scores from `from` on and returns the index of the point
- * that completes EPISODE_QUIET_POINTS points that are not anomalous after the
- * first anomalous one, or null when the series has not recovered.
+ * that completes EPISODE_QUIET_POINTS points back in range after the first
+ * alarm, or null when the series has not recovered. Points keep the episode
+ * going while they raise an alarm or score above 1, as in findEpisodes.
  */
 async function expectedRecoveryIndex(from: number): Promise<number | null> {
-  const { rows } = await db.query<{ ts: Date; is_anomaly: boolean }>(
-    `SELECT ts, is_anomaly FROM anomaly_score
+  const { rows } = await db.query<{
+    ts: Date;
+    is_anomaly: boolean;
+    score: number;
+  }>(
+    `SELECT ts, is_anomaly, score FROM anomaly_score
       WHERE series_id = $1 AND ts >= $2 ORDER BY ts`,
     [seriesId, timeAt(from)],
   );
   let active = false;
   let quiet = 0;
   for (const row of rows) {
-    if (row.is_anomaly) {
+    if (row.is_anomaly || (active && row.score > 1)) {
       active = true;
       quiet = 0;
     } else if (active && ++quiet === EPISODE_QUIET_POINTS) {

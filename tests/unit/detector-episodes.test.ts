@@ -5,6 +5,7 @@ import {
   EPISODE_QUIET_POINTS,
   episodeStateFromRecent,
   findEpisodes,
+  parseEpisodeState,
   formatValue,
   IDLE_STATE,
   severityForScore,
@@ -245,7 +246,10 @@ describe("findEpisodes events", () => {
 
 describe("episodeStateFromRecent", () => {
   it("is idle with no anomalous point", () => {
-    const recent = Array.from({ length: 20 }, () => ({ isAnomaly: false }));
+    const recent = Array.from({ length: 20 }, () => ({
+      isAnomaly: false,
+      score: 0.5,
+    }));
 
     expect(episodeStateFromRecent(recent)).toEqual(IDLE_STATE);
     expect(episodeStateFromRecent([])).toEqual(IDLE_STATE);
@@ -254,6 +258,7 @@ describe("episodeStateFromRecent", () => {
   it("counts quiet points since the last anomaly", () => {
     const recent = [false, false, true, false].map((isAnomaly) => ({
       isAnomaly,
+      score: 0.5,
     }));
 
     expect(episodeStateFromRecent(recent)).toEqual({
@@ -266,11 +271,78 @@ describe("episodeStateFromRecent", () => {
     const recent = [
       ...Array.from({ length: EPISODE_QUIET_POINTS }, () => ({
         isAnomaly: false,
+        score: 0.5,
       })),
-      { isAnomaly: true },
+      { isAnomaly: true, score: 3 },
     ];
 
     expect(episodeStateFromRecent(recent)).toEqual(IDLE_STATE);
+  });
+
+  it("counts a point out of range as anomalous", () => {
+    const recent = [
+      { isAnomaly: false, score: 0.5 },
+      { isAnomaly: false, score: 1.5 },
+      { isAnomaly: true, score: 3 },
+    ];
+
+    expect(episodeStateFromRecent(recent)).toEqual({
+      active: true,
+      quietRun: 1,
+    });
+  });
+});
+
+describe("findEpisodes after a single alarm", () => {
+  // The pipeline flags only an anomaly's first point, so these points carry
+  // their own isAnomaly instead of score > 1.
+  function alarmed(scores: number[], alarmAt: number): ScoredPoint[] {
+    return points(scores).map((point, index) => ({
+      ...point,
+      isAnomaly: index === alarmAt,
+    }));
+  }
+
+  it("goes on while points stay out of range", () => {
+    const scores = [0.2, 3, 2, 1.5, 2, ...quiet(EPISODE_QUIET_POINTS)];
+
+    const result = findEpisodes(alarmed(scores, 1), IDLE_STATE);
+
+    expect(timeline(result.events)).toEqual([
+      "episode@1",
+      `recovered@${4 + EPISODE_QUIET_POINTS}`,
+    ]);
+    expect(result.episodes[0]!.peak.value).toBe(1);
+  });
+
+  it("needs an alarm to start", () => {
+    const scores = [0.2, 3, 2, ...quiet(3)];
+
+    const result = findEpisodes(alarmed(scores, -1), IDLE_STATE);
+
+    expect(result.events).toEqual([]);
+    expect(result.state).toEqual(IDLE_STATE);
+  });
+});
+
+describe("parseEpisodeState", () => {
+  it("accepts a saved state", () => {
+    expect(parseEpisodeState({ active: true, quietRun: 3 })).toEqual({
+      active: true,
+      quietRun: 3,
+    });
+    expect(parseEpisodeState(IDLE_STATE)).toEqual(IDLE_STATE);
+  });
+
+  it.each([
+    null,
+    "idle",
+    {},
+    { active: "yes", quietRun: 0 },
+    { active: true, quietRun: -1 },
+    { active: true, quietRun: 1.5 },
+  ])("rejects %j", (stored) => {
+    expect(parseEpisodeState(stored)).toBeNull();
   });
 });
 
