@@ -10,14 +10,17 @@ import { TokenScope } from "@/lib/generated/prisma/enums";
 // Authentication of the feedback API, which takes either an API token or
 // the browser session of a signed-in user.
 //
-// - A request with an Authorization header must carry an API token of
-//   scope admin, because a verdict changes the series' alarm threshold.
-//   Ingest tokens belong to exporters and get 403.
+// - A request with an Authorization header must carry a valid API token.
+//   Recording a verdict needs scope admin, because it changes the series'
+//   alarm threshold, so ingest tokens (those of exporters) get 403.
 // - Without that header, the next-auth session cookie identifies the user,
-//   whose role is read from the database now: viewers get 403. The session
-//   path also requires Content-Type application/json and, when the browser
-//   sends Origin, an Origin of this host. A cross-site HTML form can send
+//   whose role is read from the database now. Viewers may read verdicts
+//   but get 403 when they record one. Recording through a session also
+//   requires Content-Type application/json and, when the browser sends
+//   Origin, an Origin of this host. A cross-site HTML form can send
 //   neither, so another site cannot submit a verdict as the user.
+
+const SECURE_SESSION_COOKIE = "__Secure-next-auth.session-token";
 
 const SESSION_HINT =
   "sign in to Vigil, or send Authorization: Bearer <API token of scope admin>";
@@ -80,23 +83,36 @@ function checkJsonContentType(request: Request): void {
   }
 }
 
-async function authenticateSession(request: Request): Promise<FeedbackActor> {
+/** "write" records a verdict; "read" only reads verdicts and precision. */
+export type FeedbackAccess = "write" | "read";
+
+async function authenticateSession(
+  request: Request,
+  access: FeedbackAccess,
+): Promise<FeedbackActor> {
   const cookies = parseCookies(request.headers.get("cookie"));
   // getToken reads cookies from `req.cookies` as a plain object when it is
   // not a Next.js request, and decrypts the JWT as next-auth 4 writes it.
+  // next-auth names the cookie with the __Secure- prefix when the site is
+  // served over HTTPS, so the cookie itself tells which name to read.
   const session = await getToken({
     req: { cookies, headers: {} } as unknown as Parameters<
       typeof getToken
     >[0]["req"],
     secret: authOptions.secret,
+    secureCookie: Object.keys(cookies).some((name) =>
+      name.startsWith(SECURE_SESSION_COOKIE),
+    ),
   });
   const userId = session?.userId;
   if (typeof userId !== "number") {
     throw unauthorized(`no valid session or API token; ${SESSION_HINT}`);
   }
 
-  checkSameOrigin(request);
-  checkJsonContentType(request);
+  if (access === "write") {
+    checkSameOrigin(request);
+    checkJsonContentType(request);
+  }
 
   const user = await getPrisma().user.findUnique({
     where: { id: userId },
@@ -106,7 +122,7 @@ async function authenticateSession(request: Request): Promise<FeedbackActor> {
     throw unauthorized(`the session's user no longer exists; ${SESSION_HINT}`);
   }
   // Not hasRole from lib/auth/session, which needs React's server build.
-  if (user.role !== "responder" && user.role !== "admin") {
+  if (access === "write" && user.role !== "responder" && user.role !== "admin") {
     throw new ApiError(
       403,
       "forbidden",
@@ -118,15 +134,20 @@ async function authenticateSession(request: Request): Promise<FeedbackActor> {
 }
 
 /**
- * Identifies who sends a feedback request: an admin-scope API token or a
- * signed-in responder or admin. Throws ApiError 401, 403 or 415.
+ * Identifies who sends a feedback request. Writing needs an admin-scope API
+ * token or a signed-in responder or admin. Reading takes any valid token
+ * or signed-in user. Throws ApiError 401, 403 or 415.
  */
 export async function authenticateFeedbackRequest(
   request: Request,
+  access: FeedbackAccess = "write",
 ): Promise<FeedbackActor> {
   if (request.headers.has("authorization")) {
     const token = await authenticateBearer(request);
-    requireScope(token, TokenScope.admin);
+    requireScope(
+      token,
+      access === "write" ? TokenScope.admin : TokenScope.ingest,
+    );
     return {
       kind: "token",
       id: token.id,
@@ -134,5 +155,5 @@ export async function authenticateFeedbackRequest(
       serviceId: token.serviceId,
     };
   }
-  return authenticateSession(request);
+  return authenticateSession(request, access);
 }

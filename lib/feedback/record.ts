@@ -4,7 +4,7 @@ import { getPool } from "@/lib/db";
 import { DEFAULT_SETTINGS } from "@/lib/detector/pipeline";
 import { FeedbackError } from "@/lib/feedback/errors";
 import { thresholdFromFeedback } from "@/lib/feedback/threshold";
-import { addIncidentEvent } from "@/lib/incidents/events";
+import { addIncidentEvent, type Queryable } from "@/lib/incidents/events";
 import { logger } from "@/lib/logger";
 
 // Records a verdict on a detector incident and applies its effect, all in
@@ -156,9 +156,10 @@ function validateInput(input: FeedbackInput): string | null {
   return comment;
 }
 
-/** Loads the incident and checks that the actor may give it a verdict. */
-async function loadTargetIncident(
-  db: pg.ClientBase,
+/** Loads a detector incident and checks that the actor may judge it or
+ * read its verdicts. */
+export async function loadTargetIncident(
+  db: Queryable,
   incidentId: number,
   actor: FeedbackActor,
 ): Promise<IncidentRow & { series_id: number }> {

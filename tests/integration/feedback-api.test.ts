@@ -9,7 +9,7 @@ const SESSION_SECRET = vi.hoisted(() => {
   return secret;
 });
 
-import { POST } from "@/app/api/v1/incidents/[id]/feedback/route";
+import { GET, POST } from "@/app/api/v1/incidents/[id]/feedback/route";
 import { createApiToken } from "@/lib/auth/api-token";
 import { closeDb, getPool, getPrisma } from "@/lib/db";
 import { DEFAULT_SETTINGS } from "@/lib/detector/pipeline";
@@ -446,6 +446,18 @@ describe("POST /api/v1/incidents/{id}/feedback", () => {
     expect(events).toEqual([{ actor_type: "user", actor_id: fixture.responder.id }]);
   });
 
+  it("accepts the HTTPS session cookie", async () => {
+    const cookie = (await sessionCookie(fixture.responder)).replace(
+      "next-auth.session-token",
+      "__Secure-next-auth.session-token",
+    );
+
+    const response = await post(fixture.incidentA, { verdict: "real" }, { cookie });
+
+    expect(response.status).toBe(201);
+    expect(response.json.feedback.actorName).toBe("Rui Responder");
+  });
+
   it("rolls back when a write fails", async () => {
     // A trigger makes the timeline insert fail after the feedback row and
     // before the threshold update of the same transaction.
@@ -631,6 +643,73 @@ describe("POST /api/v1/incidents/{id}/feedback", () => {
         expect(await writes()).toEqual(before);
       });
     }
+  });
+});
+
+describe("GET /api/v1/incidents/{id}/feedback", () => {
+  async function get(incidentId: number, auth: Auth) {
+    const headers: Record<string, string> = { host: HOST };
+    if (auth.token) headers.authorization = `Bearer ${auth.token}`;
+    if (auth.cookie) headers.cookie = auth.cookie;
+    const response = await GET(
+      new Request(`http://${HOST}/api/v1/incidents/${incidentId}/feedback`, {
+        headers,
+      }),
+      { params: Promise.resolve({ id: String(incidentId) }) },
+    );
+    return { status: response.status, json: (await response.json()) as Record<string, any> };
+  }
+
+  it("returns verdicts, threshold and precision", async () => {
+    await post(fixture.incidentA, { verdict: "real" });
+    await post(fixture.incidentA, { verdict: "false_alarm", comment: "Batch job" });
+
+    const response = await get(fixture.incidentA, { token: fixture.ingestToken });
+
+    expect(response.status).toBe(200);
+    expect(response.json.verdict).toBe("false_alarm");
+    expect(response.json.seriesId).toBe(fixture.seriesId);
+    expect(response.json.history.map((entry: any) => entry.verdict)).toEqual([
+      "false_alarm",
+      "real",
+    ]);
+    expect(response.json.history[0].comment).toBe("Batch job");
+    expect(response.json.alarmThreshold).toEqual({
+      value: await alarmThreshold(),
+      fromFeedback: true,
+    });
+    expect(response.json.likelihood.onset.likelihood).toBe(0.91);
+    expect(response.json.likelihood.peak.likelihood).toBe(fixture.peakA);
+    expect(response.json.precision.series).toEqual({
+      seriesId: fixture.seriesId,
+      real: 0,
+      falseAlarm: 1,
+      precision: 0,
+    });
+    expect(response.json.precision.modelVersion.modelVersionId).toBe(
+      fixture.modelVersionId,
+    );
+  });
+
+  it("lets a viewer read", async () => {
+    const response = await get(fixture.incidentB, {
+      cookie: await sessionCookie(fixture.viewer),
+    });
+
+    expect(response.status).toBe(200);
+    expect(response.json.verdict).toBeNull();
+    expect(response.json.alarmThreshold.fromFeedback).toBe(false);
+    expect(response.json.alarmThreshold.value).toBe(DEFAULT_SETTINGS.alarmThreshold);
+  });
+
+  it("rejects unknown and alert incidents", async () => {
+    const unknown = await get(999_999, { token: fixture.ingestToken });
+    const alert = await get(fixture.alertIncident, { token: fixture.ingestToken });
+    const anonymous = await get(fixture.incidentA, {});
+
+    expect(unknown.status).toBe(404);
+    expect(alert.status).toBe(422);
+    expect(anonymous.status).toBe(401);
   });
 });
 

@@ -3,9 +3,12 @@ import { z } from "zod";
 import { ApiError } from "@/lib/api/errors";
 import { unauthenticatedRoute } from "@/lib/api/handler";
 import { parseInput } from "@/lib/api/validation";
+import { getPool } from "@/lib/db";
 import { authenticateFeedbackRequest } from "@/lib/feedback/actor";
+import { getIncidentFeedbackView } from "@/lib/feedback/queries";
 import {
   FEEDBACK_VERDICTS,
+  loadTargetIncident,
   MAX_COMMENT_LENGTH,
   recordFeedback,
 } from "@/lib/feedback/record";
@@ -58,6 +61,45 @@ export const POST = unauthenticatedRoute(
         feedback: result.feedback,
         previousVerdict: result.previousVerdict,
         alarmThreshold: result.alarmThreshold,
+        requestId,
+      },
+    };
+  },
+);
+
+/**
+ * Returns every verdict on a detector incident (newest first), the alarm
+ * threshold of its series, its likelihoods and the precision of its series
+ * and onset model version. Any valid token or signed-in user may read it.
+ */
+export const GET = unauthenticatedRoute(
+  "GET /api/v1/incidents/{id}/feedback",
+  async ({ request, params, requestId }) => {
+    const actor = await authenticateFeedbackRequest(request, "read");
+    const incidentId = parseIncidentId(params.id);
+    const incident = await loadTargetIncident(getPool(), incidentId, actor);
+
+    const view = await getIncidentFeedbackView({
+      id: incident.id,
+      seriesId: incident.series_id,
+      openedAt: incident.opened_at,
+      resolvedAt: incident.resolved_at,
+    });
+    return {
+      body: {
+        incidentId,
+        seriesId: incident.series_id,
+        verdict: view.history[0]?.verdict ?? null,
+        history: view.history,
+        alarmThreshold: {
+          value: view.alarmThreshold,
+          fromFeedback: view.thresholdFromFeedback,
+        },
+        likelihood: { onset: view.onset, peak: view.peak },
+        precision: {
+          series: view.seriesPrecision,
+          modelVersion: view.modelPrecision,
+        },
         requestId,
       },
     };
