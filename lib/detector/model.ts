@@ -17,24 +17,27 @@ import {
 import {
   DEFAULT_PARAMS,
   firstScoredIndex,
+  inputLookback,
+  inputSize,
   MODEL_KIND,
   type ModelParams,
 } from "@/lib/detector/params";
 import { binShares } from "@/lib/detector/retrain-policy";
-import { packWindows, range, seededShuffle } from "@/lib/detector/windows";
+import { packInputs, range, seededShuffle } from "@/lib/detector/windows";
 
 export {
   DEFAULT_PARAMS,
   firstScoredIndex,
+  inputLookback,
   MODEL_KIND,
   type ModelParams,
 } from "@/lib/detector/params";
 
 // A small dense forecaster per series. It reads the `windowSize` normalised
-// values before t and predicts the value at t. The anomaly error at t is the
-// root mean square of the last `errorSpan` forecast residuals. So the score
-// of a point depends only on that point and earlier ones (strictly online),
-// and a lone noisy point counts less than a run of surprising ones.
+// values before t, and the values around t one season (a day) earlier, and
+// predicts the value at t. The anomaly error at t is the root mean square
+// of the last `errorSpan` forecast residuals. So the score of a point
+// depends only on that point and earlier ones (strictly online).
 
 export type TrainingMetrics = {
   finalLoss: number;
@@ -87,6 +90,9 @@ export type PointScore = {
 };
 
 
+/** Training targets needed before the seasonal input is used. */
+const SEASONAL_TRAINING_TARGETS = 200;
+
 function toUnits(values: readonly number[], norm: Normalization) {
   return Float32Array.from(values, (value) => normalizeValue(value, norm));
 }
@@ -128,7 +134,12 @@ export async function trainModel(
   overrides: Partial<ModelParams> = {},
   options: TrainingOptions = {},
 ): Promise<ModelRecord> {
-  const params = { ...DEFAULT_PARAMS, ...overrides };
+  let params = { ...DEFAULT_PARAMS, ...overrides };
+  // A history too short for the seasonal input trains without it, so a new
+  // series gets a model early and a retraining adds the season later.
+  if (values.length < firstScoredIndex(params) + SEASONAL_TRAINING_TARGETS) {
+    params = { ...params, seasonLag: 0, seasonHalfWidth: 0 };
+  }
   const minimum = firstScoredIndex(params) + 2 * params.windowSize;
   if (values.length < minimum) {
     throw new Error(
@@ -144,17 +155,13 @@ export async function trainModel(
   const history = values.slice(-params.maxTrainingPoints);
   const normalization = fitNormalization(history);
   const units = toUnits(history, normalization);
-  const targets = range(params.windowSize, units.length);
+  const targets = range(inputLookback(params), units.length);
   const order = seededShuffle(targets, params.seed);
-  const inputs = packWindows(
-    units,
-    params.windowSize,
-    order.map((target) => target - 1),
-  );
+  const inputs = packInputs(units, params, order);
   const labels = Float32Array.from(order, (target) => units[target]!);
 
   const network = buildNetwork(params);
-  const xs = tf.tensor2d(inputs, [order.length, params.windowSize]);
+  const xs = tf.tensor2d(inputs, [order.length, inputSize(params)]);
   const ys = tf.tensor2d(labels, [order.length, 1]);
   let lossHistory: number[];
   try {
@@ -181,7 +188,7 @@ export async function trainModel(
     ys.dispose();
   }
 
-  const predicted = forecast(network, units, params.windowSize, targets);
+  const predicted = forecast(network, units, params, targets);
   const residuals = predicted.map(
     (prediction, row) => units[targets[row]!]! - prediction,
   );
@@ -253,7 +260,13 @@ export async function loadModel(record: ModelRecord): Promise<LoadedModel> {
       weightData,
     }),
   );
-  const params = { ...DEFAULT_PARAMS, ...record.metrics.params };
+  // Models stored before the seasonal input have no seasonLag.
+  const params = {
+    ...DEFAULT_PARAMS,
+    seasonLag: 0,
+    seasonHalfWidth: 0,
+    ...(record.metrics.params as Partial<ModelParams>),
+  };
   return { network, record, params };
 }
 
@@ -274,15 +287,11 @@ export function scoreSeries(
 
   // Only the points that feed a scored span are needed.
   const firstTarget = from - params.errorSpan + 1;
-  const windowStart = firstTarget - params.windowSize;
+  const lookback = inputLookback(params);
+  const windowStart = firstTarget - lookback;
   const units = toUnits(values.slice(windowStart), record.normalization);
-  const targets = range(params.windowSize, units.length);
-  const predicted = forecast(
-    model.network,
-    units,
-    params.windowSize,
-    targets,
-  );
+  const targets = range(lookback, units.length);
+  const predicted = forecast(model.network, units, params, targets);
   const residuals = predicted.map(
     (prediction, row) => units[targets[row]!]! - prediction,
   );
@@ -315,7 +324,7 @@ export function scoreSeries(
  * Returns the forecast residuals (actual - forecast) of the points
  * values[from..to) in the series' units, so that models with different
  * normalisations compare on the same scale. Each forecast reads the
- * windowSize values before its point, so `from` must be at least windowSize.
+ * inputLookback values before its point, so `from` must be at least that.
  */
 export function forecastResiduals(
   model: LoadedModel,
@@ -324,15 +333,16 @@ export function forecastResiduals(
   to: number,
 ): Float64Array {
   const { params, record } = model;
-  if (from < params.windowSize || to > values.length || from > to) {
+  const lookback = inputLookback(params);
+  if (from < lookback || to > values.length || from > to) {
     throw new RangeError(
-      `residual range ${from}..${to} does not fit a series of ${values.length} points with window ${params.windowSize}`,
+      `residual range ${from}..${to} does not fit a series of ${values.length} points with lookback ${lookback}`,
     );
   }
-  const windowStart = from - params.windowSize;
+  const windowStart = from - lookback;
   const units = toUnits(values.slice(windowStart, to), record.normalization);
-  const targets = range(params.windowSize, units.length);
-  const predicted = forecast(model.network, units, params.windowSize, targets);
+  const targets = range(lookback, units.length);
+  const predicted = forecast(model.network, units, params, targets);
   return Float64Array.from(
     predicted,
     (prediction, row) =>

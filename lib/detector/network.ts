@@ -1,8 +1,8 @@
 import type { io as tfio } from "@tensorflow/tfjs";
 
 import { tf } from "@/lib/detector/backend";
-import type { ModelParams } from "@/lib/detector/params";
-import { packWindows } from "@/lib/detector/windows";
+import { inputSize, type ModelParams } from "@/lib/detector/params";
+import { packInputs } from "@/lib/detector/windows";
 
 // The TensorFlow.js network of the forecaster: its layers, batched
 // prediction, the span error and serialisation to memory.
@@ -13,7 +13,7 @@ export function buildNetwork(params: ModelParams): tf.LayersModel {
   const model = tf.sequential();
   model.add(
     tf.layers.dense({
-      inputShape: [params.windowSize],
+      inputShape: [inputSize(params)],
       units: params.hiddenUnits[0],
       activation: "relu",
       kernelInitializer: initializer(1),
@@ -36,22 +36,22 @@ export function buildNetwork(params: ModelParams): tf.LayersModel {
   return model;
 }
 
-/** Forecasts the points at `targets` (each >= windowSize), in batches. */
+/** Forecasts the points at `targets` (each at least inputLookback), in
+ * batches. */
 export function forecast(
   network: tf.LayersModel,
   units: Float32Array,
-  windowSize: number,
+  params: ModelParams,
   targets: readonly number[],
 ): Float32Array {
   const result = new Float32Array(targets.length);
+  const width = inputSize(params);
   const batch = 2048;
   for (let offset = 0; offset < targets.length; offset += batch) {
-    const ends = targets
-      .slice(offset, offset + batch)
-      .map((target) => target - 1);
-    const packed = packWindows(units, windowSize, ends);
+    const rows = targets.slice(offset, offset + batch);
+    const packed = packInputs(units, params, rows);
     const predicted = tf.tidy(() => {
-      const input = tf.tensor2d(packed, [ends.length, windowSize]);
+      const input = tf.tensor2d(packed, [rows.length, width]);
       return (network.predict(input) as tf.Tensor).dataSync();
     });
     result.set(predicted, offset);

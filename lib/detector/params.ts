@@ -5,7 +5,13 @@
 export const MODEL_KIND = "dense-forecaster";
 
 export type ModelParams = {
+  /** Values just before the forecast point that the model reads. */
   windowSize: number;
+  /** Distance in points to the same time one season (a day) earlier, 0 for
+   * no seasonal input. */
+  seasonLag: number;
+  /** Values read on each side of the point one season earlier. */
+  seasonHalfWidth: number;
   errorSpan: number;
   hiddenUnits: [number, number];
   epochs: number;
@@ -28,6 +34,10 @@ export type ModelParams = {
 // Training took 1.6 to 2.7 s per 4,032-point file on wasm, 2 cores.
 export const DEFAULT_PARAMS: ModelParams = {
   windowSize: 24,
+  // A day at 5-minute steps, the interval of NAB's files and of the demo.
+  // NOTE: for other intervals the seasonal input is not a day apart.
+  seasonLag: 288,
+  seasonHalfWidth: 3,
   errorSpan: 1,
   hiddenUnits: [32, 16],
   epochs: 25,
@@ -39,8 +49,21 @@ export const DEFAULT_PARAMS: ModelParams = {
   maxTrainingPoints: 8064,
 };
 
-/** Index of the first point that gets a score: the model needs a full
- * window plus the error span before it. */
+/** Values before a forecast point that its input reads. */
+export function inputLookback(params: ModelParams): number {
+  if (params.seasonLag <= 0) return params.windowSize;
+  return Math.max(params.windowSize, params.seasonLag + params.seasonHalfWidth);
+}
+
+/** Number of inputs of the network: the recent window, then the values
+ * around the same time one season earlier. */
+export function inputSize(params: ModelParams): number {
+  const seasonal = params.seasonLag > 0 ? 2 * params.seasonHalfWidth + 1 : 0;
+  return params.windowSize + seasonal;
+}
+
+/** Index of the first point that gets a score: the model needs its whole
+ * lookback plus the error span before it. */
 export function firstScoredIndex(params: ModelParams): number {
-  return params.windowSize + params.errorSpan - 1;
+  return inputLookback(params) + params.errorSpan - 1;
 }

@@ -213,6 +213,29 @@ export function scoreStream(
   return { points, state: current };
 }
 
+/**
+ * Rescales the raw-score history in `state` by `factor`, for a new model
+ * whose raw scores are `factor` times the old model's on the same points.
+ * Without it a retrained model, whose threshold comes from its own training
+ * errors, shifts every deviation. The range and the quiet period stay.
+ */
+export function rescaleDetectorState(
+  state: DetectorState,
+  factor: number,
+): DetectorState {
+  if (!Number.isFinite(factor) || factor <= 0) {
+    throw new RangeError(
+      `the raw score scale factor must be a positive number, got ${factor}`,
+    );
+  }
+  return {
+    ...state,
+    recent: state.recent.map((score) => score * factor),
+    mean: state.mean * factor,
+    variance: state.variance * factor * factor,
+  };
+}
+
 const isNumber = (value: unknown) =>
   typeof value === "number" && Number.isFinite(value);
 const isNumberOrNull = (value: unknown) => value === null || isNumber(value);

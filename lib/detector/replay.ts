@@ -3,6 +3,7 @@ import {
   firstScoredIndex,
   forecastResiduals,
   loadModel,
+  scoreSeries,
   trainModel,
   type LoadedModel,
   type ModelParams,
@@ -11,6 +12,7 @@ import {
 import {
   DEFAULT_SETTINGS,
   initialDetectorState,
+  rescaleDetectorState,
   scoreStream,
   type DetectedPoint,
   type DetectorSettings,
@@ -74,6 +76,20 @@ async function train(
   const ms = performance.now() - started;
   const model = await loadModel(record);
   return { serving: { model, record, trainedTo: end }, ms };
+}
+
+/** Mean raw score of the model over values[from..to). */
+function meanRawScore(
+  model: LoadedModel,
+  values: readonly number[],
+  from: number,
+  to: number,
+): number {
+  const context = Math.max(0, from - firstScoredIndex(model.params));
+  const points = scoreSeries(model, values.slice(context, to), from - context);
+  let total = 0;
+  for (const point of points) total += point.score;
+  return total / points.length;
 }
 
 /**
@@ -161,6 +177,14 @@ export async function replaySeries(
         served,
       });
       if (served) {
+        // The candidate's raw scores have their own scale, so the history
+        // is carried over in it, measured on the holdout.
+        const factor =
+          meanRawScore(candidate.serving.model, values, holdoutStart, cursor) /
+          meanRawScore(serving.model, values, holdoutStart, cursor);
+        if (Number.isFinite(factor) && factor > 0) {
+          state = rescaleDetectorState(state, factor);
+        }
         disposeModel(serving.model);
         serving = candidate.serving;
         clockStart = holdoutStart;

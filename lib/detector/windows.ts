@@ -52,3 +52,42 @@ export function seededShuffle<T>(items: readonly T[], seed: number): T[] {
   }
   return result;
 }
+
+/**
+ * Packs the network inputs of each target index, row by row: the
+ * `windowSize` values before the target, then, when `seasonLag` > 0, the
+ * 2 * seasonHalfWidth + 1 values centred one season before it. Every
+ * target must have that many values before it.
+ */
+export function packInputs(
+  units: Float32Array,
+  shape: { windowSize: number; seasonLag: number; seasonHalfWidth: number },
+  targets: readonly number[],
+): Float32Array {
+  const recent = packWindows(
+    units,
+    shape.windowSize,
+    targets.map((target) => target - 1),
+  );
+  if (shape.seasonLag <= 0) return recent;
+
+  const seasonal = 2 * shape.seasonHalfWidth + 1;
+  const width = shape.windowSize + seasonal;
+  const season = packWindows(
+    units,
+    seasonal,
+    targets.map((target) => target - shape.seasonLag + shape.seasonHalfWidth),
+  );
+  const packed = new Float32Array(targets.length * width);
+  for (let row = 0; row < targets.length; row += 1) {
+    packed.set(
+      recent.subarray(row * shape.windowSize, (row + 1) * shape.windowSize),
+      row * width,
+    );
+    packed.set(
+      season.subarray(row * seasonal, (row + 1) * seasonal),
+      row * width + shape.windowSize,
+    );
+  }
+  return packed;
+}

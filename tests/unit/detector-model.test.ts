@@ -3,6 +3,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import {
   DEFAULT_PARAMS,
   firstScoredIndex,
+  inputLookback,
   loadModel,
   scoreSeries,
   trainModel,
@@ -59,8 +60,9 @@ describe("detector model", () => {
       record.metrics.lossHistory[0]!,
     );
     expect(record.metrics.trainingWindows).toBe(
-      1000 - DEFAULT_PARAMS.windowSize,
+      1000 - inputLookback(DEFAULT_PARAMS),
     );
+    expect(record.metrics.params.seasonLag).toBe(DEFAULT_PARAMS.seasonLag);
     expect(record.normalization.nonNegative).toBe(true);
   });
 
@@ -157,6 +159,34 @@ describe("detector model", () => {
 
     expect(tail[0]!.index).toBe(1234);
     expect(tail).toEqual(full.filter((point) => point.index >= 1234));
+  });
+
+  it("trains without the season on a short history", async () => {
+    const short = await trainModel(periodicSeries(300, 0.5));
+    const shortModel = await loadModel(short);
+    const values = periodicSeries(400, 0.5, 23);
+
+    expect(short.metrics.params.seasonLag).toBe(0);
+    expect(short.metrics.trainingWindows).toBe(300 - DEFAULT_PARAMS.windowSize);
+    expect(scoreSeries(shortModel, values, 0)[0]!.index).toBe(
+      DEFAULT_PARAMS.windowSize + DEFAULT_PARAMS.errorSpan - 1,
+    );
+  });
+
+  it("loads a stored model without seasonal params", async () => {
+    const flat = periodicSeries(300, 0.5);
+    const record = await trainModel(flat);
+    const { seasonLag, seasonHalfWidth, ...older } = record.metrics.params;
+    const stored = { ...record, metrics: { ...record.metrics, params: older } };
+
+    const reloaded = await loadModel(stored as ModelRecord);
+
+    expect(seasonLag).toBe(0);
+    expect(seasonHalfWidth).toBe(0);
+    expect(reloaded.params.seasonLag).toBe(0);
+    expect(scoreSeries(reloaded, flat, 0)).toEqual(
+      scoreSeries(await loadModel(record), flat, 0),
+    );
   });
 
   it("rejects too short or non-finite input", async () => {
