@@ -12,6 +12,7 @@ import {
 import type { IncidentStatus } from "@/lib/generated/prisma/enums";
 import { FeedbackError } from "@/lib/feedback/errors";
 import { recordFeedback, type FeedbackVerdict } from "@/lib/feedback/record";
+import { logger } from "@/lib/logger";
 
 // Server actions behind the Acknowledge and Resolve buttons. The role check
 // happens here on the server, so a viewer who replays the request directly
@@ -181,12 +182,20 @@ export async function giveFeedbackAction(
     };
   } catch (error) {
     if (!(error instanceof FeedbackError)) throw error;
-    const code =
-      error.status === 404
-        ? "not_found"
-        : error.status === 400
-          ? "invalid_input"
-          : "rejected";
+    logger.warn(
+      {
+        incidentId,
+        userId: user.id,
+        status: error.status,
+        code: error.code,
+        field: error.field,
+        reason: error.message,
+      },
+      "rejected incident feedback",
+    );
+    let code: "not_found" | "invalid_input" | "rejected" = "rejected";
+    if (error.status === 404) code = "not_found";
+    if (error.status === 400) code = "invalid_input";
     return {
       ok: false,
       error: { code, message: error.message, field: error.field },
