@@ -5,8 +5,10 @@ import { getConfig } from "@/lib/config";
 import {
   DEFAULT_PARAMS,
   disposeModel,
+  firstScoredIndex,
   forecastResiduals,
   loadModel,
+  scoreSeries,
   trainModel,
   type LoadedModel,
   type ModelParams,
@@ -15,6 +17,10 @@ import {
   loadActiveModel,
   storeModelVersion,
 } from "@/lib/detector/model-store";
+import {
+  parseDetectorState,
+  rescaleDetectorState,
+} from "@/lib/detector/pipeline";
 import {
   candidateServes,
   DEFAULT_RETRAIN_POLICY,
@@ -36,7 +42,9 @@ import { loadNewestPoints } from "@/workers/series-queries";
 // The train-series job: trains a candidate model on a series' newest
 // points minus the newest holdoutPoints, compares it with the serving model
 // on those held-out points, and stores it as the active version (the
-// previous one retires) or as rejected (kept and flagged). Training runs
+// previous one retires) or as rejected (kept and flagged). A version that
+// starts serving gets the series' detector state rescaled to its raw
+// scores, as in the NAB replay (lib/detector/replay.ts). Training runs
 // outside any transaction and writes its progress per epoch. The version,
 // the retirement and the job's outcome are written in one short
 // transaction at the end, so a worker killed mid-training stores nothing
@@ -139,6 +147,47 @@ function holdoutError(
   );
 }
 
+/** Mean raw score (error / threshold) of a model over values[from..]. */
+function meanRawScore(
+  model: LoadedModel,
+  values: readonly number[],
+  from: number,
+): number {
+  const context = Math.max(0, from - firstScoredIndex(model.params));
+  const points = scoreSeries(model, values.slice(context), from - context);
+  let total = 0;
+  for (const point of points) total += point.score;
+  return total / points.length;
+}
+
+/**
+ * Rescales the series' detector state to the new model's raw scores, as the
+ * NAB replay does when a candidate serves. Each model's threshold comes from
+ * its own training errors, so without this every deviation would shift.
+ * `factor` is the candidate's mean raw score on the holdout divided by the
+ * serving model's. The state is left as it is when the factor is unusable.
+ */
+async function carryDetectorState(
+  db: pg.ClientBase,
+  seriesId: number,
+  factor: number,
+): Promise<void> {
+  if (!Number.isFinite(factor) || factor <= 0) return;
+  const { rows } = await db.query<{ detector_state: unknown }>(
+    "SELECT detector_state FROM metric_series WHERE id = $1",
+    [seriesId],
+  );
+  if (rows[0]?.detector_state == null) return;
+  const state = rescaleDetectorState(
+    parseDetectorState(rows[0].detector_state),
+    factor,
+  );
+  await db.query(
+    "UPDATE metric_series SET detector_state = $2 WHERE id = $1",
+    [seriesId, JSON.stringify(state)],
+  );
+}
+
 /** Compares the candidate with the serving model and stores it, in one
  * transaction. Returns null when the job finished in another attempt. */
 async function storeCandidate(
@@ -163,15 +212,20 @@ async function storeCandidate(
     const candidateError = holdoutError(candidate.model, values, holdoutStart);
     const serving = await loadActiveModel(db, job.seriesId);
     let currentError = Number.NaN;
+    let scaleFactor = Number.NaN;
     if (serving) {
       const servingModel = await loadModel(serving.record);
       try {
         currentError = holdoutError(servingModel, values, holdoutStart);
+        scaleFactor =
+          meanRawScore(candidate.model, values, holdoutStart) /
+          meanRawScore(servingModel, values, holdoutStart);
       } finally {
         disposeModel(servingModel);
       }
     }
     const serves = candidateServes(currentError, candidateError, policy);
+    if (serves) await carryDetectorState(db, job.seriesId, scaleFactor);
     const stored = await storeModelVersion(
       db,
       job.seriesId,

@@ -7,6 +7,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { getConfig } from "@/lib/config";
 import { closeDb } from "@/lib/db";
 import { loadModel, scoreSeries, trainModel } from "@/lib/detector/model";
+import { DEFAULT_PARAMS, inputLookback } from "@/lib/detector/params";
 import { DEFAULT_RETRAIN_POLICY } from "@/lib/detector/retrain-policy";
 import { logger } from "@/lib/logger";
 import {
@@ -61,6 +62,14 @@ async function versions(seriesId: number) {
   return rows;
 }
 
+async function detectorState(seriesId: number) {
+  const { rows } = await db.query(
+    "SELECT detector_state FROM metric_series WHERE id = $1",
+    [seriesId],
+  );
+  return rows[0].detector_state;
+}
+
 async function trainingJob(id: number) {
   const { rows } = await db.query(
     `SELECT status, reason, epochs_done, epochs_total, attempts, message,
@@ -102,6 +111,7 @@ describe("training job", () => {
       count: minimum + DEFAULT_RETRAIN_POLICY.holdoutPoints + 100,
     });
     const seriesId = await seriesWithModel(values);
+    const stateBefore = await detectorState(seriesId);
     const { job, created } = await requestTraining(db, seriesId, "request", ADA);
     expect(created).toBe(true);
 
@@ -132,6 +142,18 @@ describe("training job", () => {
     expect(finished.epochs_done).toBe(4);
     expect(finished.epochs_total).toBe(4);
     expect(finished.message).toMatch(/^version 2 activated: holdout error/);
+
+    // The detector state carries over, rescaled to the new model's raw
+    // scores by one factor.
+    const stateAfter = await detectorState(seriesId);
+    const factor = stateAfter.mean / stateBefore.mean;
+    expect(factor).toBeGreaterThan(0);
+    expect(stateAfter.count).toBe(stateBefore.count);
+    expect(stateAfter.recent).toHaveLength(stateBefore.recent.length);
+    stateAfter.recent.forEach((score: number, index: number) => {
+      expect(score).toBeCloseTo(stateBefore.recent[index] * factor, 9);
+    });
+    expect(stateAfter.variance).toBeCloseTo(stateBefore.variance * factor ** 2, 9);
 
     // The same training in this process, and the stored version scored by
     // another process, give the same errors: weights, normalisation and
@@ -193,9 +215,11 @@ describe("training job", () => {
     const minimum = getConfig().VIGIL_MIN_TRAINING_POINTS;
     const holdout = DEFAULT_RETRAIN_POLICY.holdoutPoints;
     // The first model learns the clean sine. The candidate trains mostly on
-    // a stretch of loud noise and is compared on the sine that follows.
+    // a stretch of loud noise and is compared on the sine that follows,
+    // after enough sine that the holdout's inputs contain no noise.
+    const cleanBeforeHoldout = inputLookback(DEFAULT_PARAMS) + 24;
     const values = syntheticValues({
-      count: minimum + 1500 + holdout,
+      count: minimum + 1500 + cleanBeforeHoldout + holdout,
       chaos: { from: minimum, to: minimum + 1500, scale: 25 },
     });
     const points = toPoints(values);
