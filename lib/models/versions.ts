@@ -267,6 +267,9 @@ export type RollbackOutcome =
  * keeps the version history in order: every activation is a new version.
  * The series' detector state is kept. `db` must be a dedicated connection,
  * because this runs a transaction that waits for the series' lock.
+ * NOTE: unlike a retrained version's, the state is not rescaled to the
+ * restored version's raw scores, because that would need TensorFlow.js in
+ * the web process. Deviations can shift until the history adapts.
  */
 export async function rollbackToVersion(
   db: pg.ClientBase,
