@@ -16,7 +16,7 @@ export const TRAIN_SERIES_MAX_ATTEMPTS = 3;
 
 export type TrainSeriesPayload = { seriesId: number; trainingJobId: number };
 
-/** Who requested a training: a user, an API token or the worker itself. */
+/** Requester of a training: a user, an API token or the worker itself. */
 export type TrainingActor = {
   type: ActorType;
   id: number | null;
@@ -182,8 +182,8 @@ export async function startTrainingAttempt(
   return rows[0] ? toTrainingJob(rows[0]) : null;
 }
 
-/** Records the epochs done. Runs outside any transaction, so that the
- * Models page sees progress while the training runs. */
+/** Records the epochs done. Call it outside any transaction, so that the
+ * Models page shows progress while the training runs. */
 export async function recordTrainingProgress(
   db: Queryable,
   trainingJobId: number,
@@ -211,8 +211,8 @@ export async function recordTrainingData(
   );
 }
 
-/** Marks a job succeeded with its stored version; runs in the transaction
- * that stores the version. */
+/** Marks a job succeeded with its stored version. Call it in the
+ * transaction that stores the version. */
 export async function finishTrainingJob(
   db: Queryable,
   trainingJobId: number,

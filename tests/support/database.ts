@@ -43,7 +43,8 @@ function withDatabase(url: string, database: string): string {
 export async function createTestDatabase(
   label: string,
 ): Promise<TestDatabase> {
-  // VIGIL_TEST_DB_PREFIX lets test runs that share a server keep apart.
+  // VIGIL_TEST_DB_PREFIX keeps the databases of test runs that share a
+  // server apart.
   const prefix = process.env.VIGIL_TEST_DB_PREFIX ?? "vigil_test";
   const name = `${prefix}_${label}_${Date.now()}_${process.pid}`;
   let adminUrl = process.env.VIGIL_TEST_SERVER_URL ?? process.env.DATABASE_URL;
