@@ -8,7 +8,8 @@ import { startProcess, waitForHttp } from "./processes";
 // .next-test build in its own process group so that a test can SIGKILL every
 // process of it at once. Linux only: the listener check reads /proc.
 
-const DIST_DIR = ".next-test";
+// The same build as the global set-up (VIGIL_E2E_DIST_DIR).
+const DIST_DIR = process.env.VIGIL_E2E_DIST_DIR ?? ".next-test";
 const SERVER_START_TIMEOUT_MS = 60_000;
 const EXIT_TIMEOUT_MS = 10_000;
 
