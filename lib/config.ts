@@ -50,7 +50,7 @@ const envSchema = z.object({
   // Unset: pretty when stdout is a terminal, JSON otherwise (lib/logger.ts).
   LOG_FORMAT: z.enum(["pretty", "json"]).optional(),
   VIGIL_WORKER_CONCURRENCY: positiveInt(2),
-  VIGIL_MIN_TRAINING_POINTS: positiveInt(500),
+  VIGIL_MIN_TRAINING_POINTS: positiveInt(200),
   VIGIL_AUTO_RESOLVE: booleanFlagDefaultTrue,
   VIGIL_INGEST_MAX_BODY_BYTES: positiveInt(5 * 1024 * 1024),
   VIGIL_INGEST_MAX_POINTS: positiveInt(100_000),

@@ -21,6 +21,7 @@ import {
 import {
   candidateServes,
   DEFAULT_RETRAIN_POLICY,
+  holdoutSize,
   meanSquaredError,
   measureDrift,
   retrainReason,
@@ -156,10 +157,11 @@ export async function replaySeries(
         cursor - clockStart,
         driftBlocked ? { inputPsi: null, scorePsi: null } : drift,
         policy,
+        Math.min(serving.trainedTo, serving.record.metrics.params.maxTrainingPoints),
       );
       if (!reason) continue;
 
-      const holdoutStart = cursor - policy.holdoutPoints;
+      const holdoutStart = cursor - holdoutSize(cursor, policy);
       const candidate = await train(values, holdoutStart, options.params ?? {});
       result.trainingMs += candidate.ms;
       const currentError = meanSquaredError(

@@ -103,14 +103,20 @@ export function measureDrift(
 
 /**
  * Returns why the model should be retrained now, or null. `pointsSince` is
- * the number of points after the model's training window.
+ * the number of points after the model's training window, `trainedPoints`
+ * the number the model trained on. A model trained on fewer points than
+ * scheduleEveryPoints is retrained as soon as as many new points have
+ * arrived, so a young series' model doubles its history each time.
  */
 export function retrainReason(
   pointsSince: number,
   drift: DriftMeasures,
   policy: RetrainPolicy = DEFAULT_RETRAIN_POLICY,
+  trainedPoints: number = Number.POSITIVE_INFINITY,
 ): RetrainReason | null {
-  if (pointsSince >= policy.scheduleEveryPoints) return "schedule";
+  if (pointsSince >= Math.min(policy.scheduleEveryPoints, trainedPoints)) {
+    return "schedule";
+  }
   if (pointsSince < policy.minPointsBeforeDrift) return null;
   // Only input drift triggers. Score drift compares out-of-sample scores with
   // in-sample training errors, which are smaller, so on NAB's artificial
@@ -126,6 +132,16 @@ export function meanSquaredError(residuals: ArrayLike<number>): number {
   let total = 0;
   for (let i = 0; i < residuals.length; i += 1) total += residuals[i]! ** 2;
   return total / residuals.length;
+}
+
+/** Returns the number of newest points held out from a candidate's
+ * training when the series has `historyPoints`: holdoutPoints, but at most
+ * a quarter of the history. */
+export function holdoutSize(
+  historyPoints: number,
+  policy: RetrainPolicy = DEFAULT_RETRAIN_POLICY,
+): number {
+  return Math.min(policy.holdoutPoints, Math.floor(historyPoints / 4));
 }
 
 /** Decides whether a candidate with `candidateError` on the holdout may

@@ -30,7 +30,7 @@ describe("parseConfig", () => {
     expect(config.VIGIL_EMBEDDED_PG_PORT).toBe(5544);
     expect(config.VIGIL_DEMO).toBe(false);
     expect(config.VIGIL_DEMO_SPEED).toBe(60);
-    expect(config.VIGIL_MIN_TRAINING_POINTS).toBe(500);
+    expect(config.VIGIL_MIN_TRAINING_POINTS).toBe(200);
     expect(config.VIGIL_INGEST_MAX_POINTS).toBe(100_000);
     expect(config.DATABASE_URL).toBeUndefined();
     expect(config.dataDir).toBe(path.resolve(".vigil"));
