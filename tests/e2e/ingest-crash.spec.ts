@@ -7,6 +7,7 @@ import { expect, test } from "@playwright/test";
 import pg from "pg";
 
 import { createApiToken } from "@/lib/auth/api-token";
+import { getConfig } from "@/lib/config";
 import { closeDb } from "@/lib/db";
 import { enqueueSeriesScoring } from "@/lib/queue";
 import { createTestDatabase } from "@/tests/support/database";
@@ -458,9 +459,9 @@ test("worker SIGKILL mid-scoring opens no duplicate incident", async () => {
         Number(row.active_models),
         `active models of series ${row.series_id}`,
       ).toBe(1);
-      // Every point from the first full window and error span on.
+      // Every point after the first model's training points.
       expect(Number(row.scores), `scores of series ${row.series_id}`).toBe(
-        WORKER_POINTS_PER_SERIES + 1 - 29,
+        WORKER_POINTS_PER_SERIES + 1 - getConfig().VIGIL_MIN_TRAINING_POINTS,
       );
     }
     const incidents = await readIncidents(client);

@@ -95,10 +95,14 @@ describe("worker runner", () => {
       "SELECT opened_at FROM incident WHERE series_id = $1",
       [seriesId],
     );
-    expect(incidents.rows).toHaveLength(1);
+    // The detector may also raise false alarms elsewhere in the file; the
+    // worker must at least open one incident inside the labelled window.
     const window = series.windows[0]!;
-    const openedAt = incidents.rows[0].opened_at.getTime();
-    expect(openedAt).toBeGreaterThanOrEqual(window.start.getTime());
-    expect(openedAt).toBeLessThanOrEqual(window.end.getTime());
+    const inWindow = incidents.rows.filter(
+      (row) =>
+        row.opened_at.getTime() >= window.start.getTime() &&
+        row.opened_at.getTime() <= window.end.getTime(),
+    );
+    expect(inWindow).toHaveLength(1);
   });
 });
