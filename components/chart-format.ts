@@ -67,18 +67,6 @@ export function formatMeasurement(value: number, unit: SeriesUnit): string {
   }
 }
 
-/**
- * Returns the top of the anomaly-score axis: the next whole number above the
- * highest score, and at least 2 so that the threshold of 1 sits mid-axis.
- */
-export function scoreAxisMax(scores: ReadonlyArray<number | null>): number {
-  let highest = 0;
-  for (const score of scores) {
-    if (score !== null && score > highest) highest = score;
-  }
-  return Math.max(2, Math.ceil(highest));
-}
-
 /** Maximum rows of a chart after filling the range with empty rows. */
 export const MAX_CHART_ROWS = 600;
 

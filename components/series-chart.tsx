@@ -6,7 +6,6 @@ import {
   formatAxisValue,
   formatMeasurement,
   gapTimes,
-  scoreAxisMax,
   unitForSeries,
   type SeriesUnit,
 } from "@/components/chart-format";
@@ -21,8 +20,8 @@ const VALUE = "Value";
 const EXPECTED_HIGH = "Expected high";
 const EXPECTED_LOW = "Expected low";
 const ANOMALOUS = "Anomalous";
-const SCORE = "Anomaly score";
-const THRESHOLD = "threshold 1";
+const LIKELIHOOD = "Anomaly likelihood";
+const THRESHOLD = "Alarm threshold";
 /** Y-axis width in pixels, enough for ticks such as "900 MB" on one line. */
 const Y_AXIS_WIDTH = 72;
 
@@ -35,9 +34,9 @@ type ValueRow = {
   [ANOMALOUS]: number | null;
 };
 
-type ScoreRow = {
+type LikelihoodRow = {
   time: string;
-  [SCORE]: number | null;
+  [LIKELIHOOD]: number | null;
   [THRESHOLD]: number;
 };
 
@@ -52,7 +51,11 @@ export type ChartRange = { from: number; to: number };
  * neighbours, so it retraces the value line on every segment that touches
  * an anomalous point.
  */
-function toRows(points: SeriesChartPoint[], range: ChartRange | undefined) {
+function toRows(
+  points: SeriesChartPoint[],
+  range: ChartRange | undefined,
+  alarmThreshold: number,
+) {
   const entries: { ts: number; point: SeriesChartPoint | null }[] = points.map(
     (point) => ({ ts: point.ts, point }),
   );
@@ -67,7 +70,7 @@ function toRows(points: SeriesChartPoint[], range: ChartRange | undefined) {
   }
 
   const valueRows: ValueRow[] = [];
-  const scoreRows: ScoreRow[] = [];
+  const likelihoodRows: LikelihoodRow[] = [];
   entries.forEach(({ ts, point }, index) => {
     const time = formatDateTime(ts);
     const touchesAnomaly =
@@ -82,9 +85,13 @@ function toRows(points: SeriesChartPoint[], range: ChartRange | undefined) {
       [EXPECTED_LOW]: point?.expectedLow ?? null,
       [ANOMALOUS]: point && touchesAnomaly ? point.value : null,
     });
-    scoreRows.push({ time, [SCORE]: point?.score ?? null, [THRESHOLD]: 1 });
+    likelihoodRows.push({
+      time,
+      [LIKELIHOOD]: point?.likelihood ?? null,
+      [THRESHOLD]: alarmThreshold,
+    });
   });
-  return { valueRows, scoreRows };
+  return { valueRows, likelihoodRows };
 }
 
 function makePointTooltip(unit: SeriesUnit) {
@@ -117,14 +124,20 @@ function makePointTooltip(unit: SeriesUnit) {
             {formatMeasurement(point.expectedHigh, unit)}
           </p>
         )}
-        {point.score !== null && (
+        {point.likelihood !== null && (
           <p
             className={
               point.isAnomaly ? "font-medium text-rose-600" : "text-slate-500"
             }
           >
-            Anomaly score {formatScore(point.score)}
-            {point.isAnomaly ? ", anomalous" : ""}
+            Likelihood {formatLikelihood(point.likelihood)}
+            {point.isAnomaly ? ", alarm" : ""}
+          </p>
+        )}
+        {point.score !== null && (
+          <p className="text-slate-500">
+            Forecast error {formatScore(point.score)} × the model&apos;s
+            threshold
           </p>
         )}
       </div>
@@ -133,19 +146,23 @@ function makePointTooltip(unit: SeriesUnit) {
 }
 
 /**
- * Value of a series with the model's expected band and anomalous segments in
- * red, and underneath the anomaly score against the threshold of 1. With a
- * `range`, the x-axis spans it even where the series has no points.
+ * Value of a series with the model's expected band and the alarms in red,
+ * and underneath the anomaly likelihood against the series' alarm
+ * threshold. With a `range`, the x-axis spans it even where the series has
+ * no points.
  */
 export function SeriesChart({
   seriesName,
   points,
+  alarmThreshold,
   range,
   height = "h-56",
   showScore = true,
 }: {
   seriesName: string;
   points: SeriesChartPoint[];
+  /** Likelihood at or above which the detector raises an alarm. */
+  alarmThreshold: number;
   range?: ChartRange;
   height?: string;
   showScore?: boolean;
@@ -159,9 +176,9 @@ export function SeriesChart({
   }
 
   const unit = unitForSeries(seriesName);
-  const { valueRows, scoreRows } = toRows(points, range);
+  const { valueRows, likelihoodRows } = toRows(points, range, alarmThreshold);
   const hasBand = points.some((point) => point.expectedHigh !== null);
-  const hasScores = points.some((point) => point.score !== null);
+  const hasScores = points.some((point) => point.likelihood !== null);
   const hasAnomalies = points.some((point) => point.isAnomaly);
   const lines = [
     ...(hasBand ? [{ category: EXPECTED_HIGH, color: "slate" }] : []),
@@ -191,22 +208,21 @@ export function SeriesChart({
           <p className="mt-3 flex justify-end gap-4 text-xs text-slate-500">
             <span className="inline-flex items-center gap-1.5">
               <span className="size-2 rounded-full bg-violet-500" aria-hidden />
-              {SCORE}
+              {LIKELIHOOD}
             </span>
             <span className="inline-flex items-center gap-1.5">
               <span className="size-2 rounded-full bg-rose-500" aria-hidden />
-              {THRESHOLD}
+              {THRESHOLD} {formatLikelihood(alarmThreshold)}
             </span>
           </p>
           <LineChart
-            data={scoreRows}
+            data={likelihoodRows}
             index="time"
-            categories={[SCORE, THRESHOLD]}
+            categories={[LIKELIHOOD, THRESHOLD]}
             colors={["violet", "rose"]}
-            valueFormatter={formatScoreTick}
+            valueFormatter={formatLikelihood}
             minValue={0}
-            maxValue={scoreAxisMax(points.map((point) => point.score))}
-            allowDecimals={false}
+            maxValue={1}
             connectNulls={false}
             showLegend={false}
             yAxisWidth={Y_AXIS_WIDTH}
@@ -224,6 +240,8 @@ export function SeriesChart({
   );
 }
 
-function formatScoreTick(value: number): string {
-  return Number.isInteger(value) ? String(value) : formatScore(value);
+/** Formats a likelihood with enough digits to tell 0.99 from 0.999. */
+function formatLikelihood(value: number): string {
+  if (value === 0 || value === 1) return String(value);
+  return value >= 0.99 ? value.toFixed(4) : value.toFixed(2);
 }

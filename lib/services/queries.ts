@@ -15,8 +15,12 @@ export type SeriesChartPoint = {
   minValue: number;
   maxValue: number;
   pointCount: number;
-  /** Highest anomaly score in the bucket; null when nothing in it was scored. */
+  /** Highest raw anomaly score (forecast error over the model's threshold)
+   * in the bucket; null when nothing in it was scored. */
   score: number | null;
+  /** Highest anomaly likelihood in the bucket, in [0, 1]; null when nothing
+   * in it was scored. */
+  likelihood: number | null;
   isAnomaly: boolean;
   expectedLow: number | null;
   expectedHigh: number | null;
@@ -29,6 +33,7 @@ type ChartRow = {
   max_value: number;
   point_count: number;
   score: number | null;
+  likelihood: number | null;
   is_anomaly: boolean;
   expected_low: number | null;
   expected_high: number | null;
@@ -50,7 +55,8 @@ export async function getSeriesChart(
 
   const { rows } = await getPool().query<ChartRow>(
     `WITH points AS (
-       SELECT p.ts, p.value, s.score, s.is_anomaly, s.expected_low, s.expected_high,
+       SELECT p.ts, p.value, s.score, s.likelihood, s.is_anomaly,
+              s.expected_low, s.expected_high,
               floor(extract(epoch FROM p.ts - $2::timestamptz) * 1000 / $4)::bigint AS bucket
          FROM data_point p
          LEFT JOIN anomaly_score s ON s.series_id = p.series_id AND s.ts = p.ts
@@ -64,6 +70,7 @@ export async function getSeriesChart(
             max(value) AS max_value,
             count(*)::int AS point_count,
             max(score) AS score,
+            max(likelihood) AS likelihood,
             coalesce(bool_or(is_anomaly), false) AS is_anomaly,
             min(expected_low) AS expected_low,
             max(expected_high) AS expected_high
@@ -80,6 +87,7 @@ export async function getSeriesChart(
     maxValue: row.max_value,
     pointCount: row.point_count,
     score: row.score,
+    likelihood: row.likelihood,
     isAnomaly: row.is_anomaly,
     expectedLow: row.expected_low,
     expectedHigh: row.expected_high,
@@ -169,7 +177,9 @@ export async function getServiceDetail(slug: string) {
           name: true,
           labels: true,
           lastPointAt: true,
+          alarmThreshold: true,
           modelVersions: {
+            where: { status: "active" },
             orderBy: { version: "desc" },
             take: 1,
             select: {

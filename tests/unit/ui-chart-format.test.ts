@@ -6,7 +6,6 @@ import {
   formatMeasurement,
   gapTimes,
   MAX_CHART_ROWS,
-  scoreAxisMax,
   unitForSeries,
 } from "@/components/chart-format";
 import {
@@ -66,20 +65,6 @@ describe("formatMeasurement", () => {
 
   it("formats bytes with two decimals", () => {
     expect(formatMeasurement(1_234_567, "bytes")).toBe("1.23 MB");
-  });
-});
-
-describe("scoreAxisMax", () => {
-  it("rounds the highest score up", () => {
-    expect(scoreAxisMax([0.2, 7.86, null, 3])).toBe(8);
-  });
-
-  it("is at least 2", () => {
-    expect(scoreAxisMax([0.4, null])).toBe(2);
-  });
-
-  it("handles no scores", () => {
-    expect(scoreAxisMax([])).toBe(2);
   });
 });
 

@@ -22,6 +22,7 @@ import { LocalTime } from "@/components/local-time";
 import { RunbookList } from "@/components/runbook-list";
 import { SeriesChart } from "@/components/series-chart";
 import { hasRole, requireUser } from "@/lib/auth/session";
+import { DEFAULT_SETTINGS } from "@/lib/detector/pipeline";
 import {
   getIncidentFeedbackView,
   getLikelihoodAt,
@@ -93,7 +94,7 @@ export default async function IncidentPage({ params }: Props) {
   // incident without adding a timeline event, so the header explains it.
   const severityDescription =
     incident.source === "detector"
-      ? "Current severity. The detector raises it while the incident is open, as the peak anomaly score rises."
+      ? "Current severity. The detector raises it while the incident is open, as the peak forecast error (over the model's threshold) rises."
       : "Current severity";
   const labels = incident.series ? formatLabels(incident.series.labels) : "";
   // The worker, or a user deleted since, leaves no user on the incident row;
@@ -128,7 +129,7 @@ export default async function IncidentPage({ params }: Props) {
                 className="text-xs tabular-nums text-slate-500"
                 title={severityDescription}
               >
-                peak score {formatScore(incident.peakScore)}
+                peak error {formatScore(incident.peakScore)}× threshold
               </span>
             )}
             <Badge color="slate" size="xs">
@@ -281,6 +282,10 @@ export default async function IncidentPage({ params }: Props) {
                   <SeriesChart
                     seriesName={incident.series.name}
                     points={telemetry.points}
+                    alarmThreshold={
+                      feedback?.alarmThreshold ??
+                      DEFAULT_SETTINGS.alarmThreshold
+                    }
                     range={{
                       from: telemetry.from.getTime(),
                       to: telemetry.to.getTime(),

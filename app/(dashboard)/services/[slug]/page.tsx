@@ -22,6 +22,7 @@ import { PageHeader } from "@/components/page-header";
 import { SegmentedLinks } from "@/components/segmented-links";
 import { SeriesChart } from "@/components/series-chart";
 import { requireUser } from "@/lib/auth/session";
+import { DEFAULT_SETTINGS } from "@/lib/detector/pipeline";
 import { SERVICE_SLUG_PATTERN } from "@/lib/ingest/schemas";
 import { getSeriesChart, getServiceDetail } from "@/lib/services/queries";
 
@@ -126,6 +127,9 @@ export default async function ServicePage({ params, searchParams }: Props) {
               <SeriesChart
                 seriesName={series.name}
                 points={charts[index] ?? []}
+                alarmThreshold={
+                  series.alarmThreshold ?? DEFAULT_SETTINGS.alarmThreshold
+                }
                 range={chartRange}
                 height="h-48"
               />
