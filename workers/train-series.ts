@@ -28,6 +28,7 @@ import {
   type RetrainPolicy,
 } from "@/lib/detector/retrain-policy";
 import type { Logger } from "@/lib/logger";
+import { planHoldout } from "@/lib/models/holdout-plan";
 import { lockSeriesInTransaction } from "@/lib/models/series-lock";
 import {
   finishTrainingJob,
@@ -40,7 +41,7 @@ import {
 import { loadNewestPoints } from "@/workers/series-queries";
 
 // The train-series job: trains a candidate model on a series' newest
-// points minus the newest holdoutPoints, compares it with the serving model
+// points minus the newest ones it holds out (planHoldout), compares it with the serving model
 // on those held-out points, and stores it as the active version (the
 // previous one retires) or as rejected (kept and flagged). A version that
 // starts serving gets the series' detector state rescaled to its raw
@@ -98,24 +99,26 @@ async function trainCandidate(
   options: TrainSeriesOptions,
 ): Promise<Candidate> {
   const params = { ...DEFAULT_PARAMS, ...options.params };
-  const minimum = getConfig().VIGIL_MIN_TRAINING_POINTS;
+  const { rows } = await db.query<{ count: number }>(
+    "SELECT count(*)::int AS count FROM data_point WHERE series_id = $1",
+    [job.seriesId],
+  );
+  const plan = planHoldout(
+    rows[0]!.count,
+    getConfig().VIGIL_MIN_TRAINING_POINTS,
+    policy,
+  );
+  if (plan.problem) throw new TrainingInputError(plan.problem);
   const points = await loadNewestPoints(
     db,
     job.seriesId,
-    params.maxTrainingPoints + policy.holdoutPoints,
+    params.maxTrainingPoints + plan.holdout,
   );
-  if (points.length < minimum + policy.holdoutPoints) {
-    throw new TrainingInputError(
-      `the series has ${points.length} points; retraining needs at least ` +
-        `${minimum + policy.holdoutPoints} (${minimum} to train on and ` +
-        `${policy.holdoutPoints} held out)`,
-    );
-  }
   const dataUntil = points.at(-1)!.ts;
   await recordTrainingData(db, job.id, dataUntil);
 
   const values = points.map((point) => point.value);
-  const holdoutStart = values.length - policy.holdoutPoints;
+  const holdoutStart = values.length - plan.holdout;
   const trainingStart = Math.max(0, holdoutStart - params.maxTrainingPoints);
   const record = await trainModel(values.slice(0, holdoutStart), params, {
     onEpochEnd: async (epochsDone, totalEpochs) => {

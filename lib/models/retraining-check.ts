@@ -35,6 +35,8 @@ export type RetrainingCheck =
 
 type ServingRow = {
   metrics: TrainingMetrics;
+  point_count: number;
+  drift_blocked: boolean;
   clock_start: Date;
   last_check: Date | null;
   scored_until: Date | null;
@@ -73,7 +75,13 @@ export async function checkRetraining(
   // or later at the newest point of a training that did not replace it, as
   // in the replay: a rejected candidate waits a full period before the next.
   const { rows } = await db.query<ServingRow>(
-    `SELECT m.metrics,
+    `SELECT m.metrics, m.point_count,
+            -- A candidate rejected while this version serves blocks drift
+            -- retraining until a candidate serves, as in the replay.
+            EXISTS (SELECT 1 FROM model_version r
+                     WHERE r.series_id = m.series_id AND r.status = 'rejected'
+                       AND r.created_at > COALESCE(m.activated_at, m.created_at))
+              AS drift_blocked,
             GREATEST(COALESCE(m.schedule_from, m.trained_to),
                      (SELECT max(t.data_until) FROM model_training_job t
                        WHERE t.series_id = m.series_id
@@ -102,10 +110,7 @@ export async function checkRetraining(
     checkFrom,
     scoredUntil,
   );
-  // A policy without checkEveryPoints checks after every scoring job.
-  const checkEvery =
-    (policy as Partial<{ checkEveryPoints: number }>).checkEveryPoints ?? 1;
-  if (pointsSinceCheck < checkEvery) {
+  if (pointsSinceCheck < policy.checkEveryPoints) {
     return { measured: false, pointsSinceCheck };
   }
 
@@ -133,7 +138,14 @@ export async function checkRetraining(
     .filter((score) => Number.isFinite(score))
     .reverse();
   const drift = measureDrift(serving.metrics, values, scores);
-  const reason = retrainReason(pointsSince, drift, policy);
+  // After a rejected candidate only the schedule retrains, because the
+  // drift that triggered it is usually still there.
+  const reason = retrainReason(
+    pointsSince,
+    serving.drift_blocked ? { inputPsi: null, scorePsi: null } : drift,
+    policy,
+    serving.point_count,
+  );
 
   let trainingJobId: number | null = null;
   if (reason) {

@@ -22,8 +22,10 @@ test.describe.configure({ mode: "serial" });
 let seriesId: number;
 
 test("models page lists a trained series", async ({ page, state, db }) => {
+  // Short of a retraining check, so that the worker queues no training of
+  // its own before the responder's.
   const count =
-    getConfig().VIGIL_MIN_TRAINING_POINTS + DEFAULT_RETRAIN_POLICY.holdoutPoints + 30;
+    getConfig().VIGIL_MIN_TRAINING_POINTS + DEFAULT_RETRAIN_POLICY.checkEveryPoints - 30;
   seriesId = await createSeries(db, "lifecycle_cpu", "lifecycle-e2e");
   await insertPoints(db, seriesId, toPoints(syntheticValues({ count })));
   await enqueueSeriesScoring(db, [seriesId], { delaySeconds: 0 });

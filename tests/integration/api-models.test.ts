@@ -13,6 +13,7 @@ import { loadModelVersion } from "@/lib/detector/model-store";
 import { DEFAULT_RETRAIN_POLICY } from "@/lib/detector/retrain-policy";
 import type { Role } from "@/lib/generated/prisma/enums";
 import { logger } from "@/lib/logger";
+import { planHoldout } from "@/lib/models/holdout-plan";
 import { upsertUser } from "@/lib/users";
 import { truncateAll } from "@/tests/support/database";
 import {
@@ -96,12 +97,17 @@ async function countRows(table: string): Promise<number> {
   return rows[0].count;
 }
 
-/** Creates a series long enough to retrain, with its first model. */
-async function trainedSeries(extraPoints = 0) {
+/**
+ * Creates a series long enough to retrain, with its first model. By default
+ * the first scoring job stops one point short of a retraining check, so
+ * the worker queues no training of its own.
+ */
+async function trainedSeries(
+  extraPoints = 0,
+  scoredPoints = DEFAULT_RETRAIN_POLICY.checkEveryPoints - 1,
+) {
   const minimum = getConfig().VIGIL_MIN_TRAINING_POINTS;
-  const values = syntheticValues({
-    count: minimum + DEFAULT_RETRAIN_POLICY.holdoutPoints + 20 + extraPoints,
-  });
+  const values = syntheticValues({ count: minimum + scoredPoints + extraPoints });
   const points = toPoints(values);
   const seriesId = await createSeries(db, "cpu");
   const initialLength = values.length - extraPoints;
@@ -184,13 +190,12 @@ describe("POST /api/v1/series/{id}/retrain", () => {
     const { seriesId } = await trainedSeries();
     const short = await createSeries(db, "short");
     await insertPoints(db, short, toPoints(syntheticValues({ count: 20 })));
-    const needed =
-      getConfig().VIGIL_MIN_TRAINING_POINTS + DEFAULT_RETRAIN_POLICY.holdoutPoints;
+    const tooShort = planHoldout(20, getConfig().VIGIL_MIN_TRAINING_POINTS).problem;
 
     const cases: Array<[Awaited<ReturnType<typeof retrain>>, number, string, string]> = [
       [await retrain("abc", { cookie: cookies.admin }), 400, "invalid_field", 'id must be a positive integer of at most 2147483647, got "abc"'],
       [await retrain(999999, { cookie: cookies.admin }), 404, "not_found", "series 999999 not found"],
-      [await retrain(short, { cookie: cookies.admin }), 409, "not_enough_history", `series ${short} has 20 points; retraining needs at least ${needed}`],
+      [await retrain(short, { cookie: cookies.admin }), 409, "not_enough_history", `series ${short}: ${tooShort}`],
       [await retrain(seriesId, { cookie: cookies.admin }, '{"epochs": 3}'), 400, "invalid_field", 'unknown field "epochs"; this request takes no fields'],
       [await retrain(seriesId, { cookie: cookies.admin }, "[1"), 400, "invalid_json", ""],
       [await retrain(seriesId, { cookie: cookies.admin, origin: "http://evil.test" }), 403, "forbidden", ""],
@@ -312,8 +317,8 @@ describe("POST /api/v1/series/{id}/models/{version}/activate", () => {
 
 describe("GET /api/v1/series/{id}/models", () => {
   it("lists versions, jobs and drift", async () => {
-    const { seriesId } = await trainedSeries();
-    await retrain(seriesId, { cookie: cookies.responder });
+    // One retraining check, which queues the young model's scheduled training.
+    const { seriesId } = await trainedSeries(0, DEFAULT_RETRAIN_POLICY.checkEveryPoints);
 
     const viewer = await models(seriesId, { cookie: cookies.viewer });
     const ingest = await models(seriesId, { token: ingestToken });
@@ -327,7 +332,9 @@ describe("GET /api/v1/series/{id}/models", () => {
     expect(viewer.json.versions[0].status).toBe("active");
     expect(viewer.json.versions[0]).not.toHaveProperty("weights");
     expect(viewer.json.trainingJobs).toHaveLength(1);
+    expect(viewer.json.trainingJobs[0].reason).toBe("schedule");
     expect(viewer.json.drift).toHaveLength(1);
+    expect(viewer.json.drift[0].retrainReason).toBe("schedule");
     expect(ingest.status).toBe(200);
     expect(anonymous.status).toBe(401);
     expect(unknown.status).toBe(404);

@@ -8,7 +8,7 @@ import { getConfig } from "@/lib/config";
 import { closeDb } from "@/lib/db";
 import { loadModel, scoreSeries, trainModel } from "@/lib/detector/model";
 import { DEFAULT_PARAMS, inputLookback } from "@/lib/detector/params";
-import { DEFAULT_RETRAIN_POLICY } from "@/lib/detector/retrain-policy";
+import { DEFAULT_RETRAIN_POLICY, holdoutSize } from "@/lib/detector/retrain-policy";
 import { logger } from "@/lib/logger";
 import {
   requestTraining,
@@ -80,6 +80,12 @@ async function trainingJob(id: number) {
   return rows[0];
 }
 
+/** Returns a series length whose first scoring job stops short of a
+ * retraining check, so that no training job is queued by the worker. */
+function noCheckLength(): number {
+  return getConfig().VIGIL_MIN_TRAINING_POINTS + DEFAULT_RETRAIN_POLICY.checkEveryPoints - 1;
+}
+
 /** Creates a series and lets the score-series job train its first model. */
 async function seriesWithModel(values: number[] | Point[], name = "cpu") {
   const seriesId = await createSeries(db, name);
@@ -106,10 +112,7 @@ beforeEach(async () => {
 
 describe("training job", () => {
   it("stores a version a fresh process can load", async () => {
-    const minimum = getConfig().VIGIL_MIN_TRAINING_POINTS;
-    const values = syntheticValues({
-      count: minimum + DEFAULT_RETRAIN_POLICY.holdoutPoints + 100,
-    });
+    const values = syntheticValues({ count: noCheckLength() });
     const seriesId = await seriesWithModel(values);
     const stateBefore = await detectorState(seriesId);
     const { job, created } = await requestTraining(db, seriesId, "request", ADA);
@@ -131,10 +134,11 @@ describe("training job", () => {
     expect(v2.activated_at).toBeInstanceOf(Date);
     expect(v2.training_job_id).toBe(job.id);
     expect(v2.compared_version_id).toBe(rows[0]!.id);
-    expect(v2.holdout_points).toBe(DEFAULT_RETRAIN_POLICY.holdoutPoints);
+    const holdout = holdoutSize(values.length);
+    expect(v2.holdout_points).toBe(holdout);
     expect(v2.holdout_current_error).toBeGreaterThan(0);
     expect(v2.holdout_candidate_error).toBeGreaterThan(0);
-    const holdoutStart = values.length - DEFAULT_RETRAIN_POLICY.holdoutPoints;
+    const holdoutStart = values.length - holdout;
     expect(v2.point_count).toBe(holdoutStart);
     const finished = await trainingJob(job.id);
     expect(finished.status).toBe("succeeded");
@@ -181,10 +185,7 @@ describe("training job", () => {
   });
 
   it("writes progress outside its transaction", async () => {
-    const minimum = getConfig().VIGIL_MIN_TRAINING_POINTS;
-    const seriesId = await seriesWithModel(
-      syntheticValues({ count: minimum + DEFAULT_RETRAIN_POLICY.holdoutPoints }),
-    );
+    const seriesId = await seriesWithModel(syntheticValues({ count: noCheckLength() }));
     const { job } = await requestTraining(db, seriesId, "request", ADA);
     const observer = await connect();
     const seen: Array<[number, number, string]> = [];
@@ -222,6 +223,7 @@ describe("training job", () => {
       count: minimum + 1500 + cleanBeforeHoldout + holdout,
       chaos: { from: minimum, to: minimum + 1500, scale: 25 },
     });
+    expect(holdoutSize(values.length)).toBe(holdout);
     const points = toPoints(values);
     const seriesId = await seriesWithModel(points.slice(0, minimum + 1));
     await insertPoints(db, seriesId, points);
@@ -266,9 +268,9 @@ describe("training job", () => {
     const failed = await trainingJob(job.id);
     expect(failed.status).toBe("failed");
     expect(failed.message).toBe(
-      `the series has ${minimum + 10} points; retraining needs at least ` +
-        `${minimum + DEFAULT_RETRAIN_POLICY.holdoutPoints} (${minimum} to train on and ` +
-        `${DEFAULT_RETRAIN_POLICY.holdoutPoints} held out)`,
+      `the series has ${minimum + 10} points; retraining needs ${minimum} to ` +
+        "train on besides the newest points it holds out for the comparison " +
+        `(up to ${DEFAULT_RETRAIN_POLICY.holdoutPoints}, at most a quarter of the history)`,
     );
     expect(await versions(seriesId)).toHaveLength(1);
   });
@@ -322,8 +324,7 @@ describe("training job", () => {
 
 describe("models overview", () => {
   it("lists modelled series with jobs", async () => {
-    const minimum = getConfig().VIGIL_MIN_TRAINING_POINTS;
-    const values = syntheticValues({ count: minimum + DEFAULT_RETRAIN_POLICY.checkEveryPoints + 10 });
+    const values = syntheticValues({ count: noCheckLength() });
     const cpu = await seriesWithModel(values, "cpu");
     const memory = await seriesWithModel(values, "memory");
     await createSeries(db, "short");
@@ -407,13 +408,12 @@ describe("worker crash", () => {
 
 describe("retraining check after scoring", () => {
   const policy = DEFAULT_RETRAIN_POLICY;
-
-  /** Points after the first model: enough for a drift check, short of the schedule. */
-  function driftCheckLength(): number {
-    const after = Math.max(policy.checkEveryPoints, policy.minPointsBeforeDrift) + 50;
-    expect(after).toBeLessThan(policy.scheduleEveryPoints);
-    return getConfig().VIGIL_MIN_TRAINING_POINTS + after;
-  }
+  // The first model trains on only VIGIL_MIN_TRAINING_POINTS points, so its
+  // schedule comes due at the first check. Drift is tested on a second
+  // version trained on HISTORY points, whose schedule is further away.
+  const HISTORY = 1600;
+  /** Points after HISTORY: one check, short of the second version's schedule. */
+  const AFTER = Math.max(policy.checkEveryPoints, policy.minPointsBeforeDrift) + 12;
 
   async function driftRows(seriesId: number) {
     const { rows } = await db.query(
@@ -425,31 +425,74 @@ describe("retraining check after scoring", () => {
     return rows;
   }
 
-  it("stores drift of a stable series without retraining", async () => {
-    const seriesId = await seriesWithModel(syntheticValues({ count: driftCheckLength() }));
+  /** Creates a series from the first HISTORY points and lets its scheduled
+   * retraining produce the serving version 2. */
+  async function seriesWithSecondModel(points: Point[]): Promise<number> {
+    const seriesId = await seriesWithModel(points.slice(0, HISTORY));
+    const [check] = await driftRows(seriesId);
+    expect(check.retrain_reason).toBe("schedule");
+    const trained = await runTrainSeries(db, check.training_job_id, log, {
+      ...FAST,
+      policy: ALWAYS_SERVE,
+    });
+    expect(trained.outcome).toBe("activated");
+    const second = await versions(seriesId);
+    const trainedPoints = second[1]!.point_count;
+    expect(holdoutSize(HISTORY) + AFTER).toBeLessThan(
+      Math.min(policy.scheduleEveryPoints, trainedPoints),
+    );
+    return seriesId;
+  }
 
-    const rows = await driftRows(seriesId);
-    expect(rows).toHaveLength(1);
-    expect(rows[0].retrain_reason).toBeNull();
-    expect(rows[0].input_psi).toBeLessThan(policy.driftThreshold);
-    expect(rows[0].score_psi).toBeLessThan(policy.driftThreshold);
-    expect(rows[0].points).toBe(policy.driftWindowPoints);
-    expect(rows[0].training_job_id).toBeNull();
-    const jobs = await db.query("SELECT count(*)::int AS count FROM model_training_job");
-    expect(jobs.rows[0].count).toBe(0);
-  });
-
-  it("queues a retraining of a shifted series", async () => {
+  it("schedules a young model's retraining", async () => {
     const minimum = getConfig().VIGIL_MIN_TRAINING_POINTS;
     const seriesId = await seriesWithModel(
-      syntheticValues({ count: driftCheckLength(), shift: { from: minimum, level: 40 } }),
+      syntheticValues({ count: minimum + policy.checkEveryPoints }),
     );
 
     const rows = await driftRows(seriesId);
     expect(rows).toHaveLength(1);
-    expect(rows[0].retrain_reason).toBe("drift");
-    expect(rows[0].input_psi).toBeGreaterThanOrEqual(policy.driftThreshold);
+    expect(rows[0].points_since).toBe(policy.checkEveryPoints);
+    expect(rows[0].retrain_reason).toBe("schedule");
     const job = await trainingJob(rows[0].training_job_id);
+    expect(job.reason).toBe("schedule");
+    expect(job.requested_by_name).toBe("worker");
+  });
+
+  it("stores drift of a stable series without retraining", async () => {
+    const points = toPoints(syntheticValues({ count: HISTORY + AFTER }));
+    const seriesId = await seriesWithSecondModel(points);
+    await insertPoints(db, seriesId, points);
+
+    await runScoreSeries(db, seriesId, log);
+
+    const rows = await driftRows(seriesId);
+    expect(rows).toHaveLength(2);
+    expect(rows[1].retrain_reason).toBeNull();
+    expect(rows[1].input_psi).toBeLessThan(policy.driftThreshold);
+    expect(rows[1].score_psi).not.toBeNull();
+    expect(rows[1].points).toBe(policy.driftWindowPoints);
+    expect(rows[1].training_job_id).toBeNull();
+    const open = await db.query(
+      "SELECT count(*)::int AS count FROM model_training_job WHERE status = 'queued'",
+    );
+    expect(open.rows[0].count).toBe(0);
+  });
+
+  it("queues a retraining of a shifted series", async () => {
+    const points = toPoints(
+      syntheticValues({ count: HISTORY + AFTER, shift: { from: HISTORY, level: 40 } }),
+    );
+    const seriesId = await seriesWithSecondModel(points);
+    await insertPoints(db, seriesId, points);
+
+    await runScoreSeries(db, seriesId, log);
+
+    const rows = await driftRows(seriesId);
+    expect(rows).toHaveLength(2);
+    expect(rows[1].retrain_reason).toBe("drift");
+    expect(rows[1].input_psi).toBeGreaterThanOrEqual(policy.driftThreshold);
+    const job = await trainingJob(rows[1].training_job_id);
     expect(job.status).toBe("queued");
     expect(job.reason).toBe("drift");
     expect(job.requested_by_name).toBe("worker");
@@ -459,12 +502,45 @@ describe("retraining check after scoring", () => {
     );
     expect(queued.rows[0].payload).toEqual({
       seriesId,
-      trainingJobId: rows[0].training_job_id,
+      trainingJobId: rows[1].training_job_id,
     });
   });
 
+  it("blocks drift after a rejected candidate", async () => {
+    const points = toPoints(
+      syntheticValues({
+        count: HISTORY + 2 * AFTER,
+        shift: { from: HISTORY, level: 40 },
+      }),
+    );
+    const seriesId = await seriesWithSecondModel(points);
+    await insertPoints(db, seriesId, points.slice(0, HISTORY + AFTER));
+    await runScoreSeries(db, seriesId, log);
+    const drifted = (await driftRows(seriesId))[1];
+    expect(drifted.retrain_reason).toBe("drift");
+    // A negative tolerance rejects any candidate.
+    const rejected = await runTrainSeries(db, drifted.training_job_id, log, {
+      ...FAST,
+      policy: { ...policy, tolerance: -1 },
+    });
+    expect(rejected.outcome).toBe("rejected");
+
+    await insertPoints(db, seriesId, points);
+    await runScoreSeries(db, seriesId, log);
+
+    const rows = await driftRows(seriesId);
+    expect(rows).toHaveLength(3);
+    expect(rows[2].input_psi).toBeGreaterThanOrEqual(policy.driftThreshold);
+    expect(rows[2].retrain_reason).toBeNull();
+    const open = await db.query(
+      "SELECT count(*)::int AS count FROM model_training_job WHERE status = 'queued'",
+    );
+    expect(open.rows[0].count).toBe(0);
+  });
+
   it("checks again only after checkEveryPoints", async () => {
-    const length = driftCheckLength();
+    const minimum = getConfig().VIGIL_MIN_TRAINING_POINTS;
+    const length = minimum + policy.checkEveryPoints;
     const points = toPoints(
       syntheticValues({ count: length + policy.checkEveryPoints }),
     );
@@ -481,22 +557,27 @@ describe("retraining check after scoring", () => {
   });
 
   it("queues and runs a scheduled retraining", async () => {
-    const minimum = getConfig().VIGIL_MIN_TRAINING_POINTS;
-    const seriesId = await seriesWithModel(
-      syntheticValues({ count: minimum + policy.scheduleEveryPoints + 10 }),
+    const points = toPoints(
+      syntheticValues({ count: HISTORY + policy.scheduleEveryPoints }),
     );
+    const seriesId = await seriesWithSecondModel(points);
+    await insertPoints(db, seriesId, points);
+
+    await runScoreSeries(db, seriesId, log);
 
     const rows = await driftRows(seriesId);
-    expect(rows).toHaveLength(1);
-    expect(rows[0].retrain_reason).toBe("schedule");
-    expect(rows[0].points_since).toBe(policy.scheduleEveryPoints + 10);
-
-    const result = await runTrainSeries(db, rows[0].training_job_id, log, FAST);
+    expect(rows).toHaveLength(2);
+    expect(rows[1].retrain_reason).toBe("schedule");
+    expect(rows[1].points_since).toBe(
+      holdoutSize(HISTORY) + policy.scheduleEveryPoints,
+    );
+    const result = await runTrainSeries(db, rows[1].training_job_id, log, FAST);
     expect(["activated", "rejected"]).toContain(result.outcome);
     const stored = await versions(seriesId);
     expect(stored.map((row) => [row.version, row.reason])).toEqual([
       [1, "initial"],
       [2, "schedule"],
+      [3, "schedule"],
     ]);
   });
 });

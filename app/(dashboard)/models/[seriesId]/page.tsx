@@ -250,8 +250,9 @@ export default async function SeriesModelsPage({
             {DEFAULT_RETRAIN_POLICY.driftWindowPoints} values against the
             training deciles, and of the newest raw scores against the training
             error quantiles, measured every {DEFAULT_RETRAIN_POLICY.checkEveryPoints}{" "}
-            scored points. At {DEFAULT_RETRAIN_POLICY.driftThreshold} or above
-            the worker retrains.
+            scored points. An input PSI of {DEFAULT_RETRAIN_POLICY.driftThreshold}{" "}
+            or above makes the worker retrain, unless a candidate was rejected
+            since the serving version started.
           </p>
           {drift.length === 0 ? (
             <p className="text-sm text-slate-500">
@@ -286,8 +287,9 @@ export default async function SeriesModelsPage({
           <h2 className="mb-1 text-sm font-semibold text-slate-900">Versions</h2>
           <p className="mb-3 text-xs text-slate-500">
             Holdout: mean squared forecast residual of the candidate on the
-            newest {DEFAULT_RETRAIN_POLICY.holdoutPoints} points against the
-            version serving then, in the series&apos; units squared. A candidate
+            newest {DEFAULT_RETRAIN_POLICY.holdoutPoints} points (at most a
+            quarter of the history) against the version serving then, in the
+            series&apos; units squared. A candidate
             more than {Math.round(DEFAULT_RETRAIN_POLICY.tolerance * 100)}% worse
             is rejected and kept here, flagged.
           </p>

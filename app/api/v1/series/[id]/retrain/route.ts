@@ -2,7 +2,7 @@ import { ApiError } from "@/lib/api/errors";
 import { unauthenticatedRoute } from "@/lib/api/handler";
 import { getConfig } from "@/lib/config";
 import { getPool } from "@/lib/db";
-import { DEFAULT_RETRAIN_POLICY } from "@/lib/detector/retrain-policy";
+import { planHoldout } from "@/lib/models/holdout-plan";
 import { authenticateModelRequest } from "@/lib/models/request-auth";
 import { parsePositiveId, requireEmptyBody } from "@/lib/models/route-params";
 import { requestTraining } from "@/lib/models/training-jobs";
@@ -38,15 +38,11 @@ export const POST = unauthenticatedRoute(
           field: "id",
         });
       }
-      const needed =
-        getConfig().VIGIL_MIN_TRAINING_POINTS + DEFAULT_RETRAIN_POLICY.holdoutPoints;
-      if (rows[0].points < needed) {
-        throw new ApiError(
-          409,
-          "not_enough_history",
-          `series ${seriesId} has ${rows[0].points} points; retraining needs at least ${needed}`,
-          { field: "id" },
-        );
+      const plan = planHoldout(rows[0].points, getConfig().VIGIL_MIN_TRAINING_POINTS);
+      if (plan.problem) {
+        throw new ApiError(409, "not_enough_history", `series ${seriesId}: ${plan.problem}`, {
+          field: "id",
+        });
       }
       const { job, created } = await requestTraining(client, seriesId, "request", actor);
       await client.query("COMMIT");
