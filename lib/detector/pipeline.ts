@@ -124,17 +124,16 @@ function outsideRange(state: DetectorState, value: number): boolean {
 }
 
 /**
- * Returns the next history after one raw score and the short-term mean's
- * deviation against the history before the point.
+ * Adds one raw score to the history in `state`, which it updates in place,
+ * and returns the short-term mean's deviation against the history before
+ * the point, or null during warm-up.
  */
-function advanceHistory(
-  state: DetectorState,
-  raw: number,
-): { history: Omit<DetectorState, "low" | "high" | "sinceAlarm">; deviation: number | null } {
-  const recent = [...state.recent, raw].slice(-RECENT_SPAN);
+function advanceHistory(state: DetectorState, raw: number): number | null {
+  state.recent.push(raw);
+  if (state.recent.length > RECENT_SPAN) state.recent.shift();
   let total = 0;
-  for (const value of recent) total += value;
-  const average = total / recent.length;
+  for (const value of state.recent) total += value;
+  const average = total / state.recent.length;
 
   let deviation: number | null = null;
   if (state.count >= WARM_UP_POINTS) {
@@ -144,26 +143,25 @@ function advanceHistory(
 
   // Welford-style update with weight 1 / n up to HISTORY_SPAN, then a fixed
   // exponential weight, so the first week is a plain mean.
-  const count = Math.min(state.count + 1, HISTORY_SPAN);
-  const weight = 1 / count;
+  state.count = Math.min(state.count + 1, HISTORY_SPAN);
+  const weight = 1 / state.count;
   const delta = average - state.mean;
-  const mean = state.mean + weight * delta;
-  const variance = (1 - weight) * (state.variance + weight * delta * delta);
-  return {
-    history: { version: 2, recent, count, mean, variance },
-    deviation,
-  };
+  state.mean += weight * delta;
+  state.variance = (1 - weight) * (state.variance + weight * delta * delta);
+  return deviation;
 }
 
-/** Scores one point and returns it with the next state. */
+/** Scores one point and advances `state`, which it updates in place. */
 function detectPoint(
   state: DetectorState,
   point: PointScore & { index: number },
   value: number,
   settings: DetectorSettings,
-): { point: DetectedPoint; state: DetectorState } {
-  const { history, deviation: own } = advanceHistory(state, point.score);
-  const outOfRange = own !== null && outsideRange(state, value);
+): DetectedPoint {
+  // The range check compares with the values before this one.
+  const outsideBefore = outsideRange(state, value);
+  const own = advanceHistory(state, point.score);
+  const outOfRange = own !== null && outsideBefore;
   const deviation =
     own === null
       ? null
@@ -176,18 +174,11 @@ function detectPoint(
   if (quiet) anomalyScore /= 2;
   const isAnomaly = anomalyScore >= settings.alarmThreshold;
 
-  let sinceAlarm: number | null = null;
-  if (isAnomaly) sinceAlarm = 0;
-  else if (state.sinceAlarm !== null) sinceAlarm = state.sinceAlarm + 1;
-  return {
-    point: { ...point, anomalyScore, deviation, outOfRange, isAnomaly },
-    state: {
-      ...history,
-      low: state.low === null ? value : Math.min(state.low, value),
-      high: state.high === null ? value : Math.max(state.high, value),
-      sinceAlarm,
-    },
-  };
+  if (isAnomaly) state.sinceAlarm = 0;
+  else if (state.sinceAlarm !== null) state.sinceAlarm += 1;
+  state.low = state.low === null ? value : Math.min(state.low, value);
+  state.high = state.high === null ? value : Math.max(state.high, value);
+  return { ...point, anomalyScore, deviation, outOfRange, isAnomaly };
 }
 
 /**
@@ -204,12 +195,11 @@ export function scoreStream(
   settings: DetectorSettings = DEFAULT_SETTINGS,
 ): { points: DetectedPoint[]; state: DetectorState } {
   const raw = scoreSeries(model, values, startIndex);
-  let current = state;
-  const points = raw.map((point) => {
-    const step = detectPoint(current, point, values[point.index]!, settings);
-    current = step.state;
-    return step.point;
-  });
+  // One copy per call, updated in place, so the caller's state is kept.
+  const current: DetectorState = { ...state, recent: [...state.recent] };
+  const points = raw.map((point) =>
+    detectPoint(current, point, values[point.index]!, settings),
+  );
   return { points, state: current };
 }
 

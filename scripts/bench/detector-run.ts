@@ -12,6 +12,7 @@ import {
   trainModel,
   type ModelRecord,
 } from "@/lib/detector/model";
+import { initialDetectorState, scoreStream } from "@/lib/detector/pipeline";
 import { logger } from "@/lib/logger";
 import { ZSCORE_WINDOW_ROWS, zscoreScores } from "@/lib/nab/detectors";
 import { createTestDatabase } from "@/tests/support/database";
@@ -115,7 +116,8 @@ async function measureModel(
     const durations = await repeatFor(job.seconds, sampler, async () => {
       const model = await loadModel(record);
       try {
-        scored += scoreSeries(model, values, 0).length;
+        scored += scoreStream(model, values, 0, initialDetectorState()).points
+          .length;
       } finally {
         disposeModel(model);
       }
@@ -137,7 +139,12 @@ async function measureModel(
       offset += 1;
       const model = await loadModel(record);
       try {
-        const scores = scoreSeries(model, values.slice(end - context - 1, end), context);
+        const scores = scoreStream(
+          model,
+          values.slice(end - context - 1, end),
+          context,
+          initialDetectorState(),
+        ).points;
         if (scores.length !== 1) {
           throw new Error(`expected 1 score for one new point, got ${scores.length}`);
         }

@@ -21,7 +21,7 @@ function runEval(args: string[]): Promise<RunResult> {
       ["--import", "tsx", "scripts/eval/nab.ts", ...args],
       {
         cwd: ROOT,
-        env: { ...process.env, LOG_LEVEL: "warn", VIGIL_MIN_TRAINING_POINTS: "500" },
+        env: { ...process.env, LOG_LEVEL: "warn", VIGIL_MIN_TRAINING_POINTS: "200" },
         timeout: 120_000,
       },
       (error, stdout, stderr) => {
@@ -153,9 +153,9 @@ describe("npm run eval:nab", () => {
     );
     const scores = rows.map((row) => Number(row[2]));
 
-    expect(scores.slice(0, 500).every((score) => score === 0)).toBe(true);
+    expect(scores.slice(0, 200).every((score) => score === 0)).toBe(true);
     expect(Math.max(...scores.slice(SPIKE_ROW, SPIKE_ROW + 6))).toBeGreaterThan(
-      Math.max(...scores.slice(500, SPIKE_ROW)),
+      Math.max(...scores.slice(200, SPIKE_ROW)),
     );
   });
 

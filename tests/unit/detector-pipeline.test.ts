@@ -85,6 +85,16 @@ describe("scoreStream", () => {
     }
   });
 
+  it("leaves the given state unchanged", () => {
+    const values = periodicSeries(800, 0.5, 19);
+    const state = scoreStream(model, values.slice(0, 500), 0, initialDetectorState()).state;
+    const copy = JSON.parse(JSON.stringify(state));
+
+    scoreStream(model, values, 500, state);
+
+    expect(state).toEqual(copy);
+  });
+
   it("repeats the same scores", () => {
     const values = periodicSeries(1500, 0.5, 21);
 
