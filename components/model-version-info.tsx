@@ -34,7 +34,9 @@ export function ModelVersionInfo({ model }: { model: ModelVersion | null }) {
           <span
             className={`rounded px-1 py-0.5 font-normal ${STATUS_TONE[model.status]}`}
           >
-            {model.status}
+            {model.status === "rejected"
+              ? "rejected candidate, not serving"
+              : model.status}
           </span>
         </dd>
       </div>
