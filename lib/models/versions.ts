@@ -263,7 +263,8 @@ export type RollbackOutcome =
 
 /**
  * Activates an earlier version of a series by storing a copy of it as the
- * next version, with reason rollback, and retiring the active one. Copying
+ * next version, with reason rollback, and retiring the active one. Open
+ * training jobs of the series are cancelled (marked failed). Copying
  * keeps the version history in order: every activation is a new version.
  * The series' detector state is kept. `db` must be a dedicated connection,
  * because this runs a transaction that waits for the series' lock.
@@ -322,10 +323,24 @@ export async function rollbackToVersion(
          RETURNING id, version`,
         [seriesId, source.id, requestedBy],
       );
+      const copy = inserted.rows[0]!;
+      // An open training would compare its candidate with the restored
+      // version and could replace it at once, undoing the admin's choice.
+      // Its running attempt sees the status when it stores and stores nothing.
+      await db.query(
+        `UPDATE model_training_job
+            SET status = 'failed', finished_at = now(), updated_at = now(),
+                message = $2
+          WHERE series_id = $1 AND status IN ('queued', 'running')`,
+        [
+          seriesId,
+          `cancelled: ${requestedBy} rolled back to version ${version} (stored as version ${copy.version})`,
+        ],
+      );
       outcome = {
         outcome: "activated",
-        modelVersionId: inserted.rows[0]!.id,
-        version: inserted.rows[0]!.version,
+        modelVersionId: copy.id,
+        version: copy.version,
         sourceVersion: version,
       };
     }

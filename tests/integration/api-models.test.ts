@@ -271,6 +271,34 @@ describe("POST /api/v1/series/{id}/models/{version}/activate", () => {
     });
   });
 
+  it("cancels an open training job", async () => {
+    const { seriesId } = await trainedSeries();
+    const first = await retrain(seriesId, { cookie: cookies.admin });
+    await runTrainSeries(db, first.json.trainingJob.id, log, {
+      params: { epochs: 4 },
+      policy: { ...DEFAULT_RETRAIN_POLICY, tolerance: 1e6 },
+    });
+    const open = await retrain(seriesId, { cookie: cookies.responder });
+    expect(open.status).toBe(202);
+
+    const response = await activate(seriesId, 1, { cookie: cookies.admin });
+
+    expect(response.status).toBe(200);
+    const job = await db.query(
+      "SELECT status, message FROM model_training_job WHERE id = $1",
+      [open.json.trainingJob.id],
+    );
+    expect(job.rows[0].status).toBe("failed");
+    expect(job.rows[0].message).toBe(
+      "cancelled: Ada Admin rolled back to version 1 (stored as version 3)",
+    );
+    const skipped = await runTrainSeries(db, open.json.trainingJob.id, log, {
+      params: { epochs: 4 },
+    });
+    expect(skipped.outcome).toBe("skipped");
+    expect(await countRows("model_version")).toBe(3);
+  });
+
   it("is admin only", async () => {
     const { seriesId } = await trainedSeries();
     await db.query(
