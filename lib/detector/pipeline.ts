@@ -5,19 +5,20 @@ import {
 } from "@/lib/detector/model";
 
 // The detector as the worker and the NAB evaluation both run it. Each point
-// gets the model's raw score (forecast error over the model's threshold),
-// and an anomaly score in [0, 1] that compares the mean of the last
-// RECENT_SPAN raw scores with the series' own history of that mean, as a
-// number of standard deviations (the deviation). So a noisy series, whose
-// raw scores are always high, needs a larger error to alarm than a quiet
-// one. Two rules sit on top:
+// gets the model's raw score, its forecast error over the model's
+// threshold. Its anomaly score in [0, 1] compares the mean of the last
+// RECENT_SPAN raw scores with the series' own history of that mean, in
+// standard deviations (the deviation). So a noisy series, whose raw scores
+// are always high, needs a larger error to alarm than a quiet one. Two
+// rules sit on top:
 // - A value outside the range seen so far, widened by RANGE_TOLERANCE of
-//   its width on each side, gets at least OUT_OF_RANGE_DEVIATION, because a
-//   forecaster trained on that range gives its errors there no meaning.
-// - After an alarm, the next QUIET_POINTS points cannot alarm: their anomaly
-//   score is halved, which puts it below 0.5 and so below any threshold a
-//   deviation of 0 or more gives. One incident then stands for one anomaly instead of
-//   paging again for every point of it.
+//   its width on each side, gets at least OUT_OF_RANGE_DEVIATION. The asinh
+//   normalisation compresses values far from the training data, so the
+//   forecast error understates them.
+// - After an alarm, the next QUIET_POINTS points cannot alarm: their
+//   anomaly score is halved, which puts it below 0.5 and so below the
+//   threshold of any deviation of 0 or more. One incident then stands for
+//   one anomaly instead of paging again for every point of it.
 // The state between calls is O(1) and JSON-serialisable, so the worker
 // stores it with scored_until in the scoring transaction. Scoring a stream
 // in chunks with the state carried over gives exactly the same results as
@@ -71,8 +72,9 @@ export const WARM_UP_POINTS = 100;
 /** Smallest standard deviation used, in raw score units. */
 const MIN_DEVIATION = 0.05;
 /** Share of the seen range's width added on each side before a value
- * counts as out of range. 0.05 is the spatial tolerance of Numenta's HTM
- * detector in NAB (nab/detectors/numenta/numenta_detector.py). */
+ * counts as out of range. 0.05 is SPATIAL_TOLERANCE in NAB's threshold
+ * detector (htm-community/NAB, nab/detectors/threshold/threshold_detector.py),
+ * which copies the rule of Numenta's NuPIC-based detector. */
 export const RANGE_TOLERANCE = 0.05;
 /** Points scored before the range check starts: a day of 5-minute data,
  * so that a daily cycle has been seen whole. */
@@ -112,8 +114,8 @@ export function initialDetectorState(): DetectorState {
   };
 }
 
-/** Whether `value` lies outside [low, high] widened by RANGE_TOLERANCE,
- * once the range has seen RANGE_WARM_UP_POINTS values. */
+/** Returns whether `value` lies outside [low, high] widened by
+ * RANGE_TOLERANCE, once the range has seen RANGE_WARM_UP_POINTS values. */
 function outsideRange(state: DetectorState, value: number): boolean {
   if (state.count < RANGE_WARM_UP_POINTS) return false;
   if (state.low === null || state.high === null) return false;

@@ -30,12 +30,12 @@ import {
 } from "@/lib/detector/retrain-policy";
 
 // The production detector replayed over a whole series, as if its values
-// arrived one at a time: the first model trains once the series has
-// minTrainingPoints values, scoreStream scores every later value with the
-// state carried over, and every checkEveryPoints values the retraining
+// arrived one at a time. The first model trains once the series has
+// minTrainingPoints values, and scoreStream scores every later value with
+// the state carried over. Every checkEveryPoints values the retraining
 // policy decides whether a candidate model is trained and whether it
-// replaces the current one. The NAB evaluation and the detector benchmark
-// use it, so they measure what the worker runs.
+// replaces the current one. The NAB evaluation uses it, so it measures
+// what the worker runs.
 
 export type ReplayOptions = {
   minTrainingPoints: number;
@@ -57,8 +57,8 @@ export type Retraining = {
 };
 
 export type ReplayResult = {
-  /** One entry per value after the first minTrainingPoints, in order; a
-   * value the model cannot score yet is missing. */
+  /** One entry per value after the first minTrainingPoints, in order. A
+   * value the model cannot score yet has none. */
   points: DetectedPoint[];
   retrainings: Retraining[];
   /** Time spent in trainModel, first model and candidates, in ms. */
