@@ -12,10 +12,11 @@ import {
   type DetectorName,
 } from "@/lib/nab/detectors";
 import { scoreByCategory, type ScoredFile } from "@/lib/nab/scoring";
+import { describeWindows, formatFileWindows } from "@/lib/nab/windows";
 
 import { formatReport, type DetectorRun } from "./nab-report";
 
-// npm run eval:nab -- --data DIR --out DIR [--detector vigil|zscore|all]
+// npm run eval:nab -- --data DIR --out DIR [--detector vigil|zscore|all] [--windows]
 //
 // Runs each detector over every series of a folder in the Numenta Anomaly
 // Benchmark layout (data/<category>/<file>.csv, labels/combined_windows.json,
@@ -25,16 +26,24 @@ import { formatReport, type DetectorRun } from "./nab-report";
 // vigil detector is scored twice: at the threshold NAB's sweep picks, and at
 // the production alarm threshold (DEFAULT_SETTINGS.alarmThreshold).
 
-const USAGE = `Usage: npm run eval:nab -- --data DIR --out DIR [--detector vigil|zscore|all]
+const USAGE = `Usage: npm run eval:nab -- --data DIR --out DIR [--detector vigil|zscore|all] [--windows]
 
   --data DIR       NAB folder with data/<category>/<file>.csv,
                    labels/combined_windows.json and config/profiles.json
   --out DIR        folder for the results CSVs, created when missing
-  --detector NAME  vigil, zscore or all (default all)`;
+  --detector NAME  vigil, zscore or all (default all)
+  --windows        also list each file's windows (hit or missed, peak score)
+                   and false positive rows at the standard profile's
+                   overall threshold`;
 
 class UsageError extends Error {}
 
-type Options = { data: string; out: string; detectors: DetectorName[] };
+type Options = {
+  data: string;
+  out: string;
+  detectors: DetectorName[];
+  windows: boolean;
+};
 
 function parseOptions(argv: string[]): Options | null {
   let parsed;
@@ -45,6 +54,7 @@ function parseOptions(argv: string[]): Options | null {
         data: { type: "string" },
         out: { type: "string" },
         detector: { type: "string", default: "all" },
+        windows: { type: "boolean", default: false },
         help: { type: "boolean", short: "h", default: false },
       },
     });
@@ -72,6 +82,7 @@ function parseOptions(argv: string[]): Options | null {
     data: path.resolve(values.data),
     out: path.resolve(values.out),
     detectors,
+    windows: values.windows,
   };
 }
 
@@ -162,9 +173,22 @@ async function main(): Promise<void> {
     : null;
 
   const runs: DetectorRun[] = [];
+  const windowLines: string[] = [];
   for (const detector of options.detectors) {
     const { scored, run } = await runDetector(detector, files, options.out);
-    runs.push({ ...run, results: scoreByCategory(scored, profiles) });
+    const results = scoreByCategory(scored, profiles);
+    runs.push({ ...run, results });
+    if (options.windows) {
+      const standard = results.find((result) => result.profile === "standard");
+      const threshold = standard?.overall.threshold ?? null;
+      windowLines.push(
+        "",
+        `Windows of ${detector} at threshold ${threshold ?? "none"}`,
+        ...scored.map((file) =>
+          formatFileWindows(describeWindows(file, threshold)),
+        ),
+      );
+    }
     if (detector === "vigil") {
       // The alarm threshold the worker uses, instead of the sweep's.
       const threshold = DEFAULT_SETTINGS.alarmThreshold;
@@ -187,6 +211,7 @@ async function main(): Promise<void> {
       totalMs: performance.now() - started,
     }),
   );
+  for (const line of windowLines) console.log(line);
 }
 
 main().catch((error: unknown) => {

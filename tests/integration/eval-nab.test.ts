@@ -194,6 +194,20 @@ describe("npm run eval:nab", () => {
     expect(result.stdout).toMatch(/^zscore +standard /m);
   });
 
+  it("lists windows with --windows", async () => {
+    const result = await runEval([
+      "--data", dataDir, "--out", path.join(workDir, "windows"),
+      "--detector", "zscore", "--windows",
+    ]);
+
+    expect(result.code).toBe(0);
+    expect(result.stdout).toMatch(/^Windows of zscore at threshold /m);
+    expect(result.stdout).toMatch(
+      /^artificialWithAnomaly\/spike\.csv: \d+ false positives.*\[610-640\] (hit at \+\d+|missed), peak /m,
+    );
+    expect(result.stdout).toMatch(/^realQuiet\/steps\.csv: \d+ false positives/m);
+  });
+
   it("rejects a missing folder", async () => {
     const missing = path.join(workDir, "missing");
     const result = await runEval(["--data", missing, "--out", outDir]);
