@@ -11,6 +11,7 @@ import {
 } from "@/lib/detector/model";
 import {
   DEFAULT_SETTINGS,
+  initialDetectorState,
   parseDetectorState,
   scoreStream,
   type DetectorSettings,
@@ -84,7 +85,9 @@ async function trainAndStore(
   db: pg.ClientBase,
   seriesId: number,
   log: Logger,
-): Promise<(StoredModel & { trainedTo: Date }) | null> {
+): Promise<
+  (StoredModel & { trainedTo: Date; trainingValues: number[] }) | null
+> {
   // The first model trains on the oldest VIGIL_MIN_TRAINING_POINTS points,
   // also when a longer history arrived at once, so that the points after
   // them are scored out of sample as in the NAB evaluation. Retraining
@@ -99,7 +102,8 @@ async function trainAndStore(
     return null;
   }
 
-  const record = await trainModel(trained.map((point) => point.value));
+  const trainingValues = trained.map((point) => point.value);
+  const record = await trainModel(trainingValues);
   const stored = await storeModelVersion(db, seriesId, record, {
     trainedFrom: trained[0]!.ts,
     trainedTo: trained.at(-1)!.ts,
@@ -118,7 +122,12 @@ async function trainAndStore(
     },
     "model trained",
   );
-  return { ...stored, record, trainedTo: trained.at(-1)!.ts };
+  return {
+    ...stored,
+    record,
+    trainedTo: trained.at(-1)!.ts,
+    trainingValues,
+  };
 }
 
 type ChunkProgress = {
@@ -234,12 +243,14 @@ async function scoreInTransaction(
 
   let cursor = row.scored_until;
   let stored = await loadActiveModel(db, seriesId);
+  let warmUpValues: number[] | null = null;
   if (!stored) {
     const trained = await trainAndStore(db, seriesId, log);
     if (!trained) return { ...result, status: "waiting_for_history" };
     stored = trained;
     result.trained = true;
     // Scoring starts after the training window (see the header).
+    if (!cursor) warmUpValues = trained.trainingValues;
     if (!cursor || cursor < trained.trainedTo) cursor = trained.trainedTo;
   }
   result.modelVersionId = stored.id;
@@ -256,10 +267,23 @@ async function scoreInTransaction(
     labels: row.labels ?? {},
   };
   const model = await loadModel(stored.record);
+  let detectorState = parseDetectorState(row.detector_state);
+  if (warmUpValues) {
+    // The training points warm the pipeline's history and range without
+    // being stored or raising incidents, exactly as in the NAB replay
+    // (lib/detector/replay.ts), so the first new points get a likelihood.
+    detectorState = scoreStream(
+      model,
+      warmUpValues,
+      0,
+      initialDetectorState(),
+      detectorSettings,
+    ).state;
+  }
   let progress: ChunkProgress = {
     cursor,
     state: await loadEpisodeState(db, seriesId, cursor, row.episode_state),
-    detectorState: parseDetectorState(row.detector_state),
+    detectorState,
   };
   try {
     for (;;) {
