@@ -59,6 +59,12 @@ const envSchema = z.object({
   VIGIL_INGEST_MAX_NEW_SERIES_PER_HOUR: positiveInt(10_000),
   VIGIL_CHROMIUM_PATH: z.string().optional(),
   VIGIL_GITHUB_WEBHOOK_SECRET: z.string().min(1).optional(),
+  // Base URL of incident links in notifications; unset: NEXTAUTH_URL, else
+  // http://localhost:$PORT (lib/notifications/settings.ts).
+  VIGIL_PUBLIC_URL: z.string().url().optional(),
+  VIGIL_NOTIFY_TIMEOUT_MS: positiveInt(10_000),
+  VIGIL_NOTIFY_MAX_ATTEMPTS: positiveInt(5),
+  VIGIL_NOTIFY_RETRY_BASE_SECONDS: z.coerce.number().positive().default(30),
 });
 
 export type Config = z.infer<typeof envSchema> & { dataDir: string };

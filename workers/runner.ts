@@ -19,6 +19,8 @@ import {
   STALE_LOCK_MINUTES,
   TASK_ENQUEUE_STALE_SERIES,
 } from "@/workers/enqueue-stale-series";
+import { TASK_NOTIFY_INCIDENT } from "@/lib/notifications/enqueue";
+import { runNotifyIncident } from "@/workers/notify-incident";
 import { runScoreSeries } from "@/workers/score-series";
 import { runTrainSeries } from "@/workers/train-series";
 
@@ -163,6 +165,8 @@ export async function runWorker(
           enqueueSeriesScoring(client, parsed.data.seriesIds),
         );
       },
+      [TASK_NOTIFY_INCIDENT]: (payload, helpers) =>
+        runNotifyIncident(payload, helpers, workerLog),
       [TASK_ENQUEUE_STALE_SERIES]: async (_payload, helpers) => {
         const log = workerLog.child({
           jobId: helpers.job.id,

@@ -2,6 +2,7 @@ import { getPrisma } from "@/lib/db";
 import type { IncidentStatus } from "@/lib/generated/prisma/enums";
 import type { Prisma } from "@/lib/generated/prisma/client";
 import { logger } from "@/lib/logger";
+import { enqueueIncidentNotificationsPrisma } from "@/lib/notifications/enqueue";
 
 // Acknowledge and resolve. Each runs in one transaction whose conditional
 // UPDATE only matches an incident in a status the action may leave. When two
@@ -112,6 +113,9 @@ async function runAction(
           data: { fromStatuses: spec.fromStatuses },
         },
       });
+      if (spec.eventKind === "resolved") {
+        await enqueueIncidentNotificationsPrisma(tx, incidentId, "resolved");
+      }
       return {
         outcome: "applied" as const,
         action: spec.action,

@@ -7,6 +7,7 @@ import {
   type ScoredPoint,
 } from "@/lib/incidents/episodes";
 import { logger as rootLogger, type Logger } from "@/lib/logger";
+import { enqueueIncidentNotifications } from "@/lib/notifications/enqueue";
 import { suggestRunbooks } from "@/lib/runbooks/match";
 
 export * from "@/lib/incidents/episodes";
@@ -220,6 +221,7 @@ export async function recordEpisode(
     metricName: series.metricName,
     labels: series.labels,
   });
+  await enqueueIncidentNotifications(db, insertedId, "opened");
   log.info(
     {
       incidentId: insertedId,

@@ -16,7 +16,9 @@ export type IncidentEventKind =
   | "recovered"
   | "alert_fired_again"
   | "alerts_truncated"
-  | "feedback";
+  | "feedback"
+  | "notification_sent"
+  | "notification_failed";
 
 export type NewIncidentEvent = {
   incidentId: number;

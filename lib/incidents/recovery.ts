@@ -14,6 +14,7 @@ import {
   type Queryable,
 } from "@/lib/incidents/events";
 import { logger as rootLogger, type Logger } from "@/lib/logger";
+import { enqueueIncidentNotifications } from "@/lib/notifications/enqueue";
 
 // Ends the series' detector incident when its anomaly episode ends.
 //
@@ -134,6 +135,7 @@ export async function recordRecovery(
       message: `Resolved: ${recovery}.`,
       data,
     });
+    await enqueueIncidentNotifications(db, open.id, "resolved");
     log.info(
       { incidentId: open.id, resolvedAt: quietSince ?? point.ts },
       "detector incident resolved, series back within the expected range",

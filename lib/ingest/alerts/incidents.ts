@@ -17,6 +17,7 @@ import { resolveServiceForWrite } from "@/lib/ingest/services";
 import { withTransaction } from "@/lib/ingest/transaction";
 import { addIncidentEvent, type Queryable } from "@/lib/incidents/events";
 import type { Logger } from "@/lib/logger";
+import { enqueueIncidentNotifications } from "@/lib/notifications/enqueue";
 
 // Turns the alerts of one Alertmanager or Grafana delivery into incidents,
 // all in one transaction.
@@ -259,6 +260,7 @@ async function openIncident(
       ...describeAlert(alert),
     },
   });
+  await enqueueIncidentNotifications(context.db, incidentId, "opened");
   // NOTE: runbook rules match the alertname as the metric name, so a
   // runbook whose metricPattern names a metric matches no alert.
   const runbooks = await suggestAlertRunbooks(
@@ -378,6 +380,7 @@ async function recordResolved(
     message: `Resolved: ${context.delivery.source} alert ${alertName(alert)} ended at ${endsAt.toISOString()}`,
     data: { source: context.delivery.source, ...describeAlert(alert) },
   });
+  await enqueueIncidentNotifications(context.db, target.id, "resolved");
   context.log.info(
     { incidentId: target.id, fingerprint: alert.fingerprint },
     "alert incident resolved",

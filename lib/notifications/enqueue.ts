@@ -1,0 +1,101 @@
+import type pg from "pg";
+
+// Adds the deliveries of an incident event, with one notify-incident job
+// each, in the caller's transaction. A crash before the commit loses both
+// the incident change and its notifications, and a crash after it loses
+// neither. The unique (incident_id, event, channel_id) index makes a
+// repeated call add nothing.
+
+export const TASK_NOTIFY_INCIDENT = "notify-incident";
+
+/** graphile-worker attempts of one job; the task schedules its own retries. */
+export const NOTIFY_JOB_MAX_ATTEMPTS = 3;
+
+export type NotifyIncidentPayload = { deliveryId: number };
+
+export type IncidentNotificationEvent = "opened" | "resolved";
+
+type Queryable = Pick<pg.ClientBase, "query">;
+
+/** Returns the job_key of a delivery's job, so it never has two pending jobs. */
+export function deliveryJobKey(deliveryId: number): string {
+  return `notify-delivery:${deliveryId}`;
+}
+
+// A rule matches when it names the incident's service, or no service, and
+// the incident's severity is at least as severe as the rule's minimum. The
+// Severity enum sorts sev1 first, so "at least as severe" is <=.
+const ENQUEUE_INCIDENT_SQL = `
+  WITH target AS (
+    SELECT id, service_id, severity FROM incident WHERE id = $1::int
+  ), inserted AS (
+    INSERT INTO notification_delivery (channel_id, incident_id, event)
+    SELECT DISTINCT channel.id, target.id, $2::text
+      FROM target
+      JOIN notification_rule rule
+        ON (rule.service_id IS NULL OR rule.service_id = target.service_id)
+       AND target.severity <= rule.min_severity
+      JOIN notification_channel channel
+        ON channel.id = rule.channel_id AND channel.enabled
+    ON CONFLICT (incident_id, event, channel_id) DO NOTHING
+    RETURNING id
+  )
+  SELECT count(graphile_worker.add_job(
+           $3::text,
+           json_build_object('deliveryId', inserted.id),
+           job_key := 'notify-delivery:' || inserted.id,
+           max_attempts := $4::int
+         ))::int AS count
+    FROM inserted`;
+
+/**
+ * Adds one delivery and one job per channel whose routing rules match the
+ * incident. Must run in the transaction that opens or resolves the incident.
+ */
+export async function enqueueIncidentNotifications(
+  db: Queryable,
+  incidentId: number,
+  event: IncidentNotificationEvent,
+): Promise<number> {
+  const { rows } = await db.query<{ count: number }>(ENQUEUE_INCIDENT_SQL, [
+    incidentId,
+    event,
+    TASK_NOTIFY_INCIDENT,
+    NOTIFY_JOB_MAX_ATTEMPTS,
+  ]);
+  return rows[0]?.count ?? 0;
+}
+
+/** Like enqueueIncidentNotifications, for a Prisma interactive transaction. */
+export async function enqueueIncidentNotificationsPrisma(
+  tx: { $queryRawUnsafe: (sql: string, ...params: unknown[]) => PromiseLike<unknown> },
+  incidentId: number,
+  event: IncidentNotificationEvent,
+): Promise<void> {
+  await tx.$queryRawUnsafe(
+    ENQUEUE_INCIDENT_SQL,
+    incidentId,
+    event,
+    TASK_NOTIFY_INCIDENT,
+    NOTIFY_JOB_MAX_ATTEMPTS,
+  );
+}
+
+/** Adds a test delivery to one channel and its job, and returns the delivery id. */
+export async function enqueueTestNotification(
+  db: Queryable,
+  channelId: number,
+): Promise<number> {
+  const { rows } = await db.query<{ id: number }>(
+    `INSERT INTO notification_delivery (channel_id, incident_id, event)
+     VALUES ($1, NULL, 'test') RETURNING id`,
+    [channelId],
+  );
+  const deliveryId = rows[0]!.id;
+  await db.query(
+    `SELECT graphile_worker.add_job($1::text, json_build_object('deliveryId', $2::int),
+       job_key := $3::text, max_attempts := $4::int)`,
+    [TASK_NOTIFY_INCIDENT, deliveryId, deliveryJobKey(deliveryId), NOTIFY_JOB_MAX_ATTEMPTS],
+  );
+  return deliveryId;
+}
