@@ -52,12 +52,18 @@ function isBlockedHost(hostname: string): boolean {
 const httpUrl = z
   .string()
   .max(2000)
-  .refine((value) => URL.canParse(value), { message: "must be an absolute URL" })
-  .refine((value) => /^https?:$/.test(new URL(value).protocol), {
-    message: "must use http or https",
-  })
-  .refine((value) => !isBlockedHost(new URL(value).hostname), {
-    message: "must not point at a link-local or cloud metadata address",
+  .superRefine((value, context) => {
+    // One check at a time, because the later ones need a parsable URL.
+    if (!URL.canParse(value)) {
+      context.addIssue({ code: "custom", message: "must be an absolute URL" });
+    } else if (!/^https?:$/.test(new URL(value).protocol)) {
+      context.addIssue({ code: "custom", message: "must use http or https" });
+    } else if (isBlockedHost(new URL(value).hostname)) {
+      context.addIssue({
+        code: "custom",
+        message: "must not point at a link-local or cloud metadata address",
+      });
+    }
   });
 
 const hostname = z
