@@ -14,7 +14,7 @@ export function NavBar({ user }: { user: SessionUser }) {
           <Logo />
         </Link>
         <div className="order-last -ml-3 w-full sm:order-none sm:ml-0 sm:w-auto">
-          <NavLinks />
+          <NavLinks isAdmin={user.role === "admin"} />
         </div>
         <div className="ml-auto flex min-w-0 items-center gap-3">
           <div

@@ -10,15 +10,19 @@ const LINKS = [
   { href: "/models", label: "Models" },
 ];
 
+/** Pages only admins may open, shown to admins only. */
+const ADMIN_LINKS = [{ href: "/settings/notifications", label: "Notifications" }];
+
 function isActive(pathname: string, href: string): boolean {
   return href === "/" ? pathname === "/" : pathname.startsWith(href);
 }
 
-export function NavLinks() {
+export function NavLinks({ isAdmin = false }: { isAdmin?: boolean }) {
   const pathname = usePathname() ?? "/";
+  const links = isAdmin ? [...LINKS, ...ADMIN_LINKS] : LINKS;
   return (
     <nav aria-label="Main" className="flex items-center gap-1">
-      {LINKS.map((link) => {
+      {links.map((link) => {
         const active = isActive(pathname, link.href);
         return (
           <Link

@@ -158,8 +158,19 @@ export function displayWebhookUrl(url: string): string {
   return hidden ? `${parsed.toString()}?…` : parsed.toString();
 }
 
+/** A channel as the API and the UI show it, secrets masked. */
+export type PublicChannel = {
+  id: number;
+  name: string;
+  type: ChannelType;
+  enabled: boolean;
+  config: Record<string, unknown>;
+  createdAt: string;
+  updatedAt: string;
+};
+
 /** Returns a channel for the API and the UI, without its secrets. */
-export function publicChannel(channel: StoredChannel): Record<string, unknown> {
+export function publicChannel(channel: StoredChannel): PublicChannel {
   let config: Record<string, unknown>;
   switch (channel.type) {
     case "webhook":

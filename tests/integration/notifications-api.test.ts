@@ -249,9 +249,9 @@ describe("notification channels API", () => {
 
     const disabled = await call(patchChannelRoute, "PATCH", `/notification-channels/${id}`, { token: adminToken }, { enabled: false }, { id });
     expect(disabled.status).toBe(200);
-    const refused = await call(testChannelRoute, "POST", `/notification-channels/${id}/test`, { token: adminToken }, undefined, { id });
-    expect(refused.status).toBe(409);
-    expect(refused.json.error.code).toBe("channel_disabled");
+    const rejected = await call(testChannelRoute, "POST", `/notification-channels/${id}/test`, { token: adminToken }, undefined, { id });
+    expect(rejected.status).toBe(409);
+    expect(rejected.json.error.code).toBe("channel_disabled");
   });
 });
 
