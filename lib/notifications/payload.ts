@@ -94,8 +94,9 @@ const SEVERITY_COLORS: Record<string, string> = {
 
 /**
  * Builds a Slack incoming-webhook body. It uses `text` and legacy
- * `attachments`, not Block Kit, because Slack-compatible receivers such as
- * Mattermost and Rocket.Chat accept those fields.
+ * `attachments`, not Block Kit, because Slack-compatible receivers accept
+ * those fields too: Mattermost renders both ("Use message attachments",
+ * developers.mattermost.com/integrate/reference/message-attachments).
  */
 export function slackBody(content: NotificationContent): Record<string, unknown> {
   const { incident } = content;

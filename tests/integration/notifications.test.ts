@@ -17,6 +17,8 @@ import { createApiToken } from "@/lib/auth/api-token";
 import { getConfig } from "@/lib/config";
 import { closeDb, getPool } from "@/lib/db";
 import { resolveIncident } from "@/lib/incidents/actions";
+import { recordEpisode, type SeriesContext } from "@/lib/incidents/detector";
+import { recordRecovery } from "@/lib/incidents/recovery";
 import { logger } from "@/lib/logger";
 import { runDelivery, type DeliveryOutcome } from "@/lib/notifications/deliver";
 import { enqueueIncidentNotifications } from "@/lib/notifications/enqueue";
@@ -499,6 +501,63 @@ describe("incident notifications", () => {
     expect(peer.requests).toHaveLength(1);
     expect(await deliveries()).toHaveLength(1);
     expect((await eventKinds(incidentId)).filter((kind) => kind === "notification_sent")).toHaveLength(1);
+  });
+
+  it("detector open and recovery notify", async () => {
+    const peer = await httpPeer("ok");
+    const channelId = await createChannel({ name: "hook", type: "webhook", config: { url: peer.url } });
+    await createRule({ channelId, service: "checkout" });
+    const pool = getPool();
+    const { rows: created } = await pool.query<{ id: number; service_id: number }>(
+      `INSERT INTO metric_series (service_id, name, labels, labels_key)
+       SELECT id, 'cpu_utilization', '{}', '{}' FROM service WHERE slug = 'checkout'
+       RETURNING id, service_id`,
+    );
+    const series: SeriesContext = {
+      seriesId: created[0]!.id,
+      serviceId: created[0]!.service_id,
+      serviceSlug: "checkout",
+      serviceName: "Checkout",
+      metricName: "cpu_utilization",
+      labels: {},
+    };
+    const point = (iso: string, score: number) => ({
+      ts: new Date(iso),
+      value: 97.5,
+      score,
+      likelihood: 0.99,
+      isAnomaly: score > 1,
+      expectedLow: 10,
+      expectedHigh: 40,
+    });
+    const onset = point("2026-12-04T10:00:00Z", 1.2);
+
+    const client = await pool.connect();
+    let incidentId: number;
+    try {
+      await client.query("BEGIN");
+      const opened = await recordEpisode(client, series, { continuesPrevious: false, onset, peak: onset });
+      await client.query("COMMIT");
+      expect(opened.outcome).toBe("opened");
+      incidentId = (opened as { incidentId: number }).incidentId;
+
+      await client.query("BEGIN");
+      const recovered = await recordRecovery(client, series, point("2026-12-04T11:00:00Z", 0.1), {
+        autoResolve: true,
+      });
+      await client.query("COMMIT");
+      expect(recovered.outcome).toBe("resolved");
+    } finally {
+      client.release();
+    }
+
+    expect((await deliveries()).map((row) => row.event)).toEqual(["opened", "resolved"]);
+    await drainDeliveries();
+    const bodies = peer.requests.map((request) => JSON.parse(request.body) as Json);
+    expect(bodies.map((body) => body.event)).toEqual(["incident.opened", "incident.resolved"]);
+    expect(bodies[0]!.incident.id).toBe(incidentId);
+    expect(bodies[0]!.incident.source).toBe("detector");
+    expect(bodies[0]!.incident.title).toBe("Anomaly in cpu_utilization on Checkout");
   });
 
   it("manual resolve notifies", async () => {

@@ -80,7 +80,10 @@ export async function startSmtpPeer(
       if (auth.username === username && auth.password === password) {
         callback(null, { user: username });
       } else {
-        callback(new Error("535 invalid username or password"));
+        const error = Object.assign(new Error("invalid username or password"), {
+          responseCode: 535,
+        });
+        callback(error);
       }
     },
     onData(stream, session, callback) {
