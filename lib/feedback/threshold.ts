@@ -1,6 +1,7 @@
 import {
   DEFAULT_SETTINGS,
   deviationToAnomalyScore,
+  OUT_OF_RANGE_DEVIATION,
 } from "@/lib/detector/pipeline";
 
 // The alarm threshold of a series, derived from the feedback on its
@@ -29,11 +30,14 @@ import {
 export const MARGIN_DEVIATIONS = 1;
 
 /**
- * Highest threshold feedback may set: a deviation of about 34.5 standard
- * deviations with the detector's current mapping. Above it too few points
- * could ever raise an alarm.
+ * Highest threshold feedback may set: the likelihood the detector gives a
+ * value outside the range seen so far (OUT_OF_RANGE_DEVIATION). A higher
+ * threshold would stop a series from ever alarming on a new extreme after
+ * one false alarm there, so feedback cannot silence out-of-range values.
  */
-export const MAX_ALARM_THRESHOLD = 0.999;
+export const MAX_ALARM_THRESHOLD = deviationToAnomalyScore(
+  OUT_OF_RANGE_DEVIATION,
+);
 
 export type FeedbackPeak = {
   verdict: "real" | "false_alarm";

@@ -3,6 +3,7 @@ import { describe, expect, it } from "vitest";
 import {
   DEFAULT_SETTINGS,
   deviationToAnomalyScore,
+  OUT_OF_RANGE_DEVIATION,
 } from "@/lib/detector/pipeline";
 import {
   likelihoodToDeviation,
@@ -89,6 +90,15 @@ describe("thresholdFromFeedback", () => {
       MAX_ALARM_THRESHOLD,
     );
     expect(thresholdFromFeedback([falseAlarm(1)])).toBe(MAX_ALARM_THRESHOLD);
+  });
+
+  it("keeps out-of-range values alarming", () => {
+    const outOfRange = deviationToAnomalyScore(OUT_OF_RANGE_DEVIATION);
+
+    const threshold = thresholdFromFeedback([falseAlarm(outOfRange)]);
+
+    expect(threshold).toBe(MAX_ALARM_THRESHOLD);
+    expect(outOfRange).toBeGreaterThanOrEqual(threshold!);
   });
 
   it("never goes below the default", () => {
