@@ -3,7 +3,7 @@ import { decode } from "next-auth/jwt";
 import { ApiError } from "@/lib/api/errors";
 import { authenticateBearer, requireScope } from "@/lib/auth/api-token";
 import { getConfig } from "@/lib/config";
-import { getPrisma } from "@/lib/db";
+import { getPool, getPrisma } from "@/lib/db";
 import { Role, TokenScope } from "@/lib/generated/prisma/enums";
 import type { TrainingActor } from "@/lib/models/training-jobs";
 
@@ -17,7 +17,13 @@ import type { TrainingActor } from "@/lib/models/training-jobs";
 // import: that module needs React's server-only cache().
 const ROLE_RANK: Record<Role, number> = { viewer: 0, responder: 1, admin: 2 };
 
-export type ModelRequestActor = TrainingActor & { role: Role | null };
+export type ModelRequestActor = TrainingActor & {
+  type: "user" | "token";
+  id: number;
+  role: Role | null;
+  /** Service an API token is bound to; null for users and unbound tokens. */
+  serviceId: number | null;
+};
 
 export type ModelAccess = {
   /** Lowest user role allowed. */
@@ -123,7 +129,13 @@ async function sessionActor(
     );
   }
   requireSameOrigin(request);
-  return { type: "user", id: user.id, name: user.name, role: user.role };
+  return {
+    type: "user",
+    id: user.id,
+    name: user.name,
+    role: user.role,
+    serviceId: null,
+  };
 }
 
 /**
@@ -143,7 +155,35 @@ export async function authenticateModelRequest(
       id: token.id,
       name: `API token ${token.name}`,
       role: null,
+      serviceId: token.serviceId,
     };
   }
   return sessionActor(request, access);
+}
+
+/**
+ * Rejects an API token bound to a service other than the series' own with
+ * 403. A series that does not exist passes, so that the route reports 404.
+ */
+export async function requireSeriesAccess(
+  actor: ModelRequestActor,
+  seriesId: number,
+): Promise<void> {
+  if (actor.serviceId === null) return;
+  const { rows } = await getPool().query<{ service_id: number }>(
+    "SELECT service_id FROM metric_series WHERE id = $1",
+    [seriesId],
+  );
+  const series = rows[0];
+  if (series && series.service_id !== actor.serviceId) {
+    throw new ApiError(
+      403,
+      "forbidden",
+      `this API token is bound to another service than series ${seriesId}`,
+      {
+        field: "id",
+        logContext: { tokenId: actor.id, tokenServiceId: actor.serviceId },
+      },
+    );
+  }
 }

@@ -343,6 +343,63 @@ describe("POST /api/v1/series/{id}/models/{version}/activate", () => {
   });
 });
 
+describe("service-bound API tokens", () => {
+  it("reach only their service's series", async () => {
+    const { seriesId } = await trainedSeries();
+    const serviceId = async (slug: string) =>
+      (
+        await db.query<{ id: number }>(
+          `INSERT INTO service (slug, name) VALUES ($1, $1)
+           ON CONFLICT (slug) DO UPDATE SET name = EXCLUDED.name RETURNING id`,
+          [slug],
+        )
+      ).rows[0]!.id;
+    const billing = await serviceId("billing");
+    const checkout = await serviceId("checkout");
+    const { token: billingToken } = await createApiToken({
+      name: "billing-bot",
+      scope: "admin",
+      serviceId: billing,
+    });
+    const { token: checkoutToken } = await createApiToken({
+      name: "checkout-bot",
+      scope: "admin",
+      serviceId: checkout,
+    });
+    await db.query(
+      `INSERT INTO model_version
+         (series_id, version, status, kind, backend, code_version, window_size,
+          trained_from, trained_to, point_count, topology, weight_specs,
+          weights, normalization, metrics, threshold, training_ms)
+       SELECT series_id, 2, 'retired', kind, backend, code_version, window_size,
+              trained_from, trained_to, point_count, topology, weight_specs,
+              weights, normalization, metrics, threshold, training_ms
+         FROM model_version WHERE series_id = $1 AND version = 1`,
+      [seriesId],
+    );
+
+    const read = await models(seriesId, { token: billingToken });
+    const retrained = await retrain(seriesId, { token: billingToken });
+    const activated = await activate(seriesId, 2, { token: billingToken });
+
+    for (const response of [read, retrained, activated]) {
+      expect(response.status).toBe(403);
+      expect(response.json.error.code).toBe("forbidden");
+      expect(response.json.error.message).toBe(
+        `this API token is bound to another service than series ${seriesId}`,
+      );
+    }
+    expect(await countRows("model_training_job")).toBe(0);
+    expect(await countRows("model_version")).toBe(2);
+
+    const ownRead = await models(seriesId, { token: checkoutToken });
+    const ownRetrain = await retrain(seriesId, { token: checkoutToken });
+
+    expect(ownRead.status).toBe(200);
+    expect(ownRetrain.status).toBe(202);
+  });
+});
+
 describe("GET /api/v1/series/{id}/models", () => {
   it("lists versions, jobs and drift", async () => {
     // One retraining check, which queues the young model's scheduled training.

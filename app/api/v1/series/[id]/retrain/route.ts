@@ -3,7 +3,10 @@ import { unauthenticatedRoute } from "@/lib/api/handler";
 import { getConfig } from "@/lib/config";
 import { getPool } from "@/lib/db";
 import { planHoldout } from "@/lib/models/holdout-plan";
-import { authenticateModelRequest } from "@/lib/models/request-auth";
+import {
+  authenticateModelRequest,
+  requireSeriesAccess,
+} from "@/lib/models/request-auth";
 import { parsePositiveId, requireEmptyBody } from "@/lib/models/route-params";
 import { requestTraining } from "@/lib/models/training-jobs";
 
@@ -20,6 +23,7 @@ export const POST = unauthenticatedRoute(
       scope: "admin",
     });
     const seriesId = parsePositiveId(params.id, "id");
+    await requireSeriesAccess(actor, seriesId);
     const body = await readBody();
     requireEmptyBody(new TextDecoder().decode(body.bytes));
 

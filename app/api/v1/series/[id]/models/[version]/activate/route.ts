@@ -1,7 +1,10 @@
 import { ApiError } from "@/lib/api/errors";
 import { unauthenticatedRoute } from "@/lib/api/handler";
 import { getPool } from "@/lib/db";
-import { authenticateModelRequest } from "@/lib/models/request-auth";
+import {
+  authenticateModelRequest,
+  requireSeriesAccess,
+} from "@/lib/models/request-auth";
 import { parsePositiveId, requireEmptyBody } from "@/lib/models/route-params";
 import { rollbackToVersion } from "@/lib/models/versions";
 
@@ -19,6 +22,7 @@ export const POST = unauthenticatedRoute(
     });
     const seriesId = parsePositiveId(params.id, "id");
     const version = parsePositiveId(params.version, "version");
+    await requireSeriesAccess(actor, seriesId);
     const body = await readBody();
     requireEmptyBody(new TextDecoder().decode(body.bytes));
 
