@@ -3,10 +3,8 @@ import { z } from "zod";
 import { ApiError } from "@/lib/api/errors";
 import { apiErrorMap, issueToApiError, parseInput } from "@/lib/api/validation";
 import { authenticateBearer, requireScope } from "@/lib/auth/api-token";
-import {
-  authenticateModelRequest,
-  type ModelRequestActor,
-} from "@/lib/models/request-auth";
+import { parsePositiveId } from "@/lib/models/route-params";
+import { authenticateModelRequest } from "@/lib/models/request-auth";
 import {
   CHANNEL_CONFIG_SCHEMAS,
   CHANNEL_TYPES,
@@ -21,6 +19,9 @@ import type { ChannelWrite } from "@/lib/notifications/store";
 
 // Request parsing and access checks of the notification admin API.
 
+/** The admin user or API token behind a request. */
+export type NotificationAdmin = { id: number | null; name: string };
+
 /**
  * Returns the admin behind a request: an admin-scope API token that is not
  * bound to a service, or an admin's session. Channels are global, so a
@@ -28,7 +29,7 @@ import type { ChannelWrite } from "@/lib/notifications/store";
  */
 export async function authenticateNotificationAdmin(
   request: Request,
-): Promise<ModelRequestActor> {
+): Promise<NotificationAdmin> {
   if (request.headers.has("authorization")) {
     const token = await authenticateBearer(request);
     requireScope(token, "admin");
@@ -40,20 +41,13 @@ export async function authenticateNotificationAdmin(
         { logContext: { tokenId: token.id } },
       );
     }
-    return { type: "token", id: token.id, name: `API token ${token.name}`, role: null };
+    return { id: token.id, name: `API token ${token.name}` };
   }
   return authenticateModelRequest(request, { minRole: "admin", scope: "admin" });
 }
 
 /** Parses a path id such as "12"; throws a 400 naming `field` otherwise. */
-export function parseId(value: string | undefined, field: string): number {
-  if (value === undefined || !/^[1-9][0-9]{0,9}$/.test(value) || Number(value) > 2_147_483_647) {
-    throw new ApiError(400, "invalid_field", `${field} must be a positive integer, got ${JSON.stringify(value ?? "")}`, {
-      field,
-    });
-  }
-  return Number(value);
-}
+export const parseId = parsePositiveId;
 
 /** Validates a channel's config for its type, naming fields as "config.<name>". */
 function parseChannelConfig(

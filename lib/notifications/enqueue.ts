@@ -8,7 +8,12 @@ import type pg from "pg";
 
 export const TASK_NOTIFY_INCIDENT = "notify-incident";
 
-/** graphile-worker attempts of one job; the task schedules its own retries. */
+/**
+ * graphile-worker attempts of one job, which only a database error uses up,
+ * because the task schedules its own retries of a failed send.
+ * NOTE: a delivery whose job fails this often on database errors stays
+ * pending, with the failed job left in graphile_worker's jobs table.
+ */
 export const NOTIFY_JOB_MAX_ATTEMPTS = 3;
 
 export type NotifyIncidentPayload = { deliveryId: number };
