@@ -153,7 +153,36 @@ function validateInput(input: FeedbackInput): string | null {
       "comment",
     );
   }
+  if (comment !== null) checkCommentText(comment);
   return comment;
+}
+
+/**
+ * Rejects text that PostgreSQL cannot store: it rejects U+0000 in text
+ * columns, and a lone UTF-16 surrogate in the jsonb of the timeline event.
+ */
+function checkCommentText(comment: string): void {
+  const nul = comment.indexOf("\u0000");
+  if (nul >= 0) {
+    throw new FeedbackError(
+      400,
+      "invalid_field",
+      `comment contains the NUL character (U+0000) at position ${nul}; remove it`,
+      "comment",
+    );
+  }
+  // With the u flag, a surrogate pair is one code point, so this class
+  // matches only unpaired surrogates.
+  const surrogate = /[\uD800-\uDFFF]/u.exec(comment);
+  if (surrogate) {
+    const code = surrogate[0].charCodeAt(0).toString(16).toUpperCase();
+    throw new FeedbackError(
+      400,
+      "invalid_field",
+      `comment contains an unpaired UTF-16 surrogate (U+${code}) at position ${surrogate.index}; send valid Unicode text`,
+      "comment",
+    );
+  }
 }
 
 /** Loads a detector incident and checks that the actor may judge it or

@@ -13,7 +13,9 @@ import { GET, POST } from "@/app/api/v1/incidents/[id]/feedback/route";
 import { createApiToken } from "@/lib/auth/api-token";
 import { closeDb, getPool, getPrisma } from "@/lib/db";
 import { DEFAULT_SETTINGS } from "@/lib/detector/pipeline";
+import { FeedbackError } from "@/lib/feedback/errors";
 import { feedbackPrecision } from "@/lib/feedback/precision";
+import { recordFeedback } from "@/lib/feedback/record";
 import { thresholdFromFeedback } from "@/lib/feedback/threshold";
 import { truncateAll } from "@/tests/support/database";
 
@@ -620,6 +622,22 @@ describe("POST /api/v1/incidents/{id}/feedback", () => {
         message: /comment must contain at most 2000 characters/,
       },
       {
+        name: "comment with NUL",
+        request: () => post(fixture.incidentA, { verdict: "real", comment: "a\u0000b" }),
+        status: 400,
+        code: "invalid_field",
+        field: "comment",
+        message: /comment contains the NUL character \(U\+0000\) at position 1/,
+      },
+      {
+        name: "comment with lone surrogate",
+        request: () => post(fixture.incidentA, { verdict: "real", comment: "a\ud800b" }),
+        status: 400,
+        code: "invalid_field",
+        field: "comment",
+        message: /comment contains an unpaired UTF-16 surrogate \(U\+D800\) at position 1/,
+      },
+      {
         name: "invalid JSON",
         request: () => post(fixture.incidentA, "{verdict: real"),
         status: 400,
@@ -643,6 +661,63 @@ describe("POST /api/v1/incidents/{id}/feedback", () => {
         expect(await writes()).toEqual(before);
       });
     }
+  });
+});
+
+// The Feedback card's server action passes its arguments to recordFeedback
+// unparsed, so these cases reach it without the route's checks.
+describe("recordFeedback input", () => {
+  type Case = { name: string; incidentId: () => number; comment: string; field: string; message: RegExp };
+  const cases: Case[] = [
+    {
+      name: "comment with NUL",
+      incidentId: () => fixture.incidentA,
+      comment: "a\u0000b",
+      field: "comment",
+      message: /NUL character/,
+    },
+    {
+      name: "comment with lone surrogate",
+      incidentId: () => fixture.incidentA,
+      comment: "a\udc00b",
+      field: "comment",
+      message: /unpaired UTF-16 surrogate \(U\+DC00\)/,
+    },
+  ];
+
+  for (const testCase of cases) {
+    it(`rejects ${testCase.name}`, async () => {
+      const before = await writes();
+
+      const result = recordFeedback({
+        incidentId: testCase.incidentId(),
+        verdict: "real",
+        comment: testCase.comment,
+        actor: { kind: "user", id: fixture.responder.id, name: fixture.responder.name },
+      });
+
+      const error = await result.then(
+        () => null,
+        (rejection: unknown) => rejection,
+      );
+      expect(error).toBeInstanceOf(FeedbackError);
+      expect((error as FeedbackError).status).toBe(400);
+      expect((error as FeedbackError).field).toBe(testCase.field);
+      expect((error as FeedbackError).message).toMatch(testCase.message);
+      expect(await writes()).toEqual(before);
+    });
+  }
+
+  it("keeps surrogate pairs", async () => {
+    const result = await recordFeedback({
+      incidentId: fixture.incidentA,
+      verdict: "real",
+      comment: "ok 😀",
+      actor: { kind: "user", id: fixture.responder.id, name: fixture.responder.name },
+    });
+
+    expect(result.outcome).toBe("recorded");
+    expect(result.feedback.comment).toBe("ok 😀");
   });
 });
 
