@@ -4,8 +4,9 @@ import type {
 } from "@/lib/generated/prisma/enums";
 import type { Queryable } from "@/lib/incidents/events";
 
-// One row per series for the Models page: its serving version, newest
-// drift measurement, open or newest training job and flagged candidates.
+// One row per series for the Models page: its serving version, that
+// version's newest drift measurement, open or newest training job and
+// flagged candidates.
 
 /** Maximum rows listed. The page shows the total when more series exist. */
 export const OVERVIEW_LIMIT = 500;
@@ -117,9 +118,13 @@ export async function listModelOverview(
            FROM model_version
           WHERE series_id = x.id AND status = 'active'
           ORDER BY version DESC LIMIT 1) a ON true
+       -- Drift of the serving version only: a newer version has no drift
+       -- row until the worker measures it, and the old version's rows
+       -- describe a model that no longer serves.
        LEFT JOIN LATERAL (
          SELECT measured_at, input_psi, score_psi, retrain_reason
-           FROM model_drift WHERE series_id = x.id
+           FROM model_drift
+          WHERE series_id = x.id AND model_version_id = a.id
           ORDER BY measured_at DESC, id DESC LIMIT 1) d ON true
        LEFT JOIN LATERAL (
          SELECT id, status, reason, epochs_done, epochs_total, message, updated_at

@@ -479,6 +479,28 @@ describe("retraining check after scoring", () => {
     expect(open.rows[0].count).toBe(0);
   });
 
+  it("lists only the serving version's drift", async () => {
+    const points = toPoints(syntheticValues({ count: HISTORY + AFTER }));
+    const seriesId = await seriesWithSecondModel(points);
+
+    const retrained = await listModelOverview(db);
+
+    // Version 1's check queued the retraining, and version 2 has no
+    // measurement of its own yet.
+    expect(await driftRows(seriesId)).toHaveLength(1);
+    expect(retrained.rows[0]!.active?.version).toBe(2);
+    expect(retrained.rows[0]!.drift).toBeNull();
+
+    await insertPoints(db, seriesId, points);
+    await runScoreSeries(db, seriesId, log);
+    const measured = await listModelOverview(db);
+
+    const rows = await driftRows(seriesId);
+    expect(rows).toHaveLength(2);
+    expect(measured.rows[0]!.drift?.inputPsi).toBe(rows[1].input_psi);
+    expect(measured.rows[0]!.drift?.retrainReason).toBeNull();
+  });
+
   it("queues a retraining of a shifted series", async () => {
     const points = toPoints(
       syntheticValues({ count: HISTORY + AFTER, shift: { from: HISTORY, level: 40 } }),
