@@ -81,9 +81,7 @@ export async function insertScores(
   db: pg.ClientBase,
   seriesId: number,
   modelVersionId: number,
-  points: ReadonlyArray<
-    ScoredPoint & { error: number; deviation: number | null }
-  >,
+  points: ReadonlyArray<ScoredPoint & { error: number }>,
 ): Promise<void> {
   const finiteOrNull = (value: number | null) =>
     value !== null && Number.isFinite(value) ? value : null;
@@ -109,7 +107,7 @@ export async function insertScores(
       points.map((point) => finiteOrNull(point.expectedLow)),
       points.map((point) => finiteOrNull(point.expectedHigh)),
       points.map((point) => point.likelihood),
-      points.map((point) => finiteOrNull(point.deviation)),
+      points.map((point) => finiteOrNull(point.deviation ?? null)),
     ],
   );
 }
@@ -125,13 +123,21 @@ export async function loadEpisodeState(
   if (!scoredUntil) return IDLE_STATE;
   const parsed = parseEpisodeState(saved);
   if (parsed) return parsed;
-  const { rows } = await db.query<{ is_anomaly: boolean; score: number }>(
-    `SELECT is_anomaly, score FROM anomaly_score
+  const { rows } = await db.query<{
+    is_anomaly: boolean;
+    score: number;
+    deviation: number | null;
+  }>(
+    `SELECT is_anomaly, score, deviation FROM anomaly_score
       WHERE series_id = $1 AND ts <= $2
       ORDER BY ts DESC LIMIT $3`,
     [seriesId, scoredUntil, EPISODE_QUIET_POINTS],
   );
   return episodeStateFromRecent(
-    rows.map((row) => ({ isAnomaly: row.is_anomaly, score: row.score })),
+    rows.map((row) => ({
+      isAnomaly: row.is_anomaly,
+      score: row.score,
+      deviation: row.deviation,
+    })),
   );
 }

@@ -6,13 +6,21 @@ import type { Severity } from "@/lib/generated/prisma/enums";
 // anomalous (likelihood at or above the series' alarm threshold). The
 // pipeline flags only the first point of an anomaly and keeps quiet for a
 // while after it, so the episode goes on while points stay outside the
-// expected range (raw score above 1) and ends once EPISODE_QUIET_POINTS
-// consecutive points are inside it and raise no alarm. The series has then
-// recovered.
+// expected range (raw score above 1) and the recent errors stay unusual for
+// the series (deviation at least EPISODE_HOLD_DEVIATION). It ends once
+// EPISODE_QUIET_POINTS consecutive points fail that test and raise no
+// alarm: the series has recovered. The deviation test keeps a series that
+// became noisier than its model's band from holding an incident open for
+// days after the anomaly itself is over.
 
-/** Points back in range that close an episode: one hour of 5-minute data,
+/** Points back to normal that close an episode: one hour of 5-minute data,
  * so that a short dip inside one disturbance does not split it in two. */
 export const EPISODE_QUIET_POINTS = 12;
+
+/** Deviation of the recent raw scores above the series' history that keeps
+ * an episode going: below the default alarm's 5, so that an episode does
+ * not flicker around the alarm level. */
+export const EPISODE_HOLD_DEVIATION = 3;
 
 export type ScoredPoint = {
   ts: Date;
@@ -21,6 +29,9 @@ export type ScoredPoint = {
   score: number;
   /** Anomaly likelihood in [0, 1]. */
   likelihood: number;
+  /** Standard deviations of the recent raw scores above the series'
+   * history; null or absent while the pipeline warms up. */
+  deviation?: number | null;
   isAnomaly: boolean;
   expectedLow: number | null;
   expectedHigh: number | null;
@@ -60,8 +71,15 @@ export type EpisodeScan = {
 export const IDLE_STATE: EpisodeState = { active: false, quietRun: 0 };
 
 /** Whether a point keeps an active episode going. */
-function continuesEpisode(point: { isAnomaly: boolean; score: number }) {
-  return point.isAnomaly || point.score > 1;
+function continuesEpisode(point: {
+  isAnomaly: boolean;
+  score: number;
+  deviation?: number | null;
+}) {
+  if (point.isAnomaly) return true;
+  const unusual =
+    point.deviation == null || point.deviation >= EPISODE_HOLD_DEVIATION;
+  return point.score > 1 && unusual;
 }
 
 /**
@@ -72,7 +90,11 @@ function continuesEpisode(point: { isAnomaly: boolean; score: number }) {
  * active where the saved one would not be.
  */
 export function episodeStateFromRecent(
-  newestFirst: ReadonlyArray<{ isAnomaly: boolean; score: number }>,
+  newestFirst: ReadonlyArray<{
+    isAnomaly: boolean;
+    score: number;
+    deviation?: number | null;
+  }>,
 ): EpisodeState {
   const recent = newestFirst.slice(0, EPISODE_QUIET_POINTS);
   const lastAnomaly = recent.findIndex(continuesEpisode);

@@ -115,7 +115,7 @@ export async function recordRecovery(
   const period = quietSince
     ? `since ${quietSince.toISOString()}`
     : `up to ${point.ts.toISOString()}`;
-  const recovery = `${series.metricName} was back within the expected range for ${EPISODE_QUIET_POINTS} points ${period}`;
+  const recovery = `${series.metricName} was back to normal (inside the expected range, or with errors usual for it) for ${EPISODE_QUIET_POINTS} points ${period}`;
   const data = {
     recoveredAt: point.ts.toISOString(),
     quietSince: quietSince?.toISOString() ?? null,
@@ -138,7 +138,7 @@ export async function recordRecovery(
     await enqueueIncidentNotifications(db, open.id, "resolved");
     log.info(
       { incidentId: open.id, resolvedAt: quietSince ?? point.ts },
-      "detector incident resolved, series back within the expected range",
+      "detector incident resolved, series back to normal",
     );
     return { outcome: "resolved", incidentId: open.id };
   }
@@ -162,7 +162,7 @@ export async function recordRecovery(
       recoveredAt: point.ts,
       autoResolve: options.autoResolve,
     },
-    "series back within the expected range, detector incident left open",
+    "series back to normal, detector incident left open",
   );
   return { outcome: "recovered", incidentId: open.id };
 }

@@ -17,7 +17,10 @@ import {
   resolveIncident,
   type IncidentActor,
 } from "@/lib/incidents/actions";
-import { EPISODE_QUIET_POINTS } from "@/lib/incidents/episodes";
+import {
+  EPISODE_HOLD_DEVIATION,
+  EPISODE_QUIET_POINTS,
+} from "@/lib/incidents/episodes";
 import { recordRecovery } from "@/lib/incidents/recovery";
 import { logger } from "@/lib/logger";
 import { truncateAll } from "@/tests/support/database";
@@ -117,24 +120,28 @@ async function appendPoints(from: number, to: number, spikes: Spike[] = []) {
 
 /**
  * Reads the stored scores from `from` on and returns the index of the point
- * that completes EPISODE_QUIET_POINTS points back in range after the first
- * alarm, or null when the series has not recovered. Points keep the episode
- * going while they raise an alarm or score above 1, as in findEpisodes.
+ * that completes EPISODE_QUIET_POINTS points back to normal after the first
+ * alarm, or null when the series has not recovered. A point keeps the
+ * episode going while it raises an alarm, or scores above 1 with a
+ * deviation of at least EPISODE_HOLD_DEVIATION, as in findEpisodes.
  */
 async function expectedRecoveryIndex(from: number): Promise<number | null> {
   const { rows } = await db.query<{
     ts: Date;
     is_anomaly: boolean;
     score: number;
+    deviation: number | null;
   }>(
-    `SELECT ts, is_anomaly, score FROM anomaly_score
+    `SELECT ts, is_anomaly, score, deviation FROM anomaly_score
       WHERE series_id = $1 AND ts >= $2 ORDER BY ts`,
     [seriesId, timeAt(from)],
   );
   let active = false;
   let quiet = 0;
   for (const row of rows) {
-    if (row.is_anomaly || (active && row.score > 1)) {
+    const unusual =
+      row.deviation === null || row.deviation >= EPISODE_HOLD_DEVIATION;
+    if (row.is_anomaly || (active && row.score > 1 && unusual)) {
       active = true;
       quiet = 0;
     } else if (active && ++quiet === EPISODE_QUIET_POINTS) {
@@ -191,7 +198,7 @@ async function snapshot() {
 
 function recoveryText(recoveredIndex: number): string {
   const since = timeAt(recoveredIndex - EPISODE_QUIET_POINTS + 1);
-  return `queue_depth was back within the expected range for ${EPISODE_QUIET_POINTS} points since ${since.toISOString()}`;
+  return `queue_depth was back to normal (inside the expected range, or with errors usual for it) for ${EPISODE_QUIET_POINTS} points since ${since.toISOString()}`;
 }
 
 /** Polls until `count` sessions of this database wait on a lock. */
@@ -287,12 +294,16 @@ describe("recovery in the score-series job", () => {
   });
 
   it("resolves across jobs and chunks", async () => {
-    await appendPoints(HISTORY, 1315, [FIRST_SPIKE]);
+    // The first job ends just after the alarm and the second fewer than
+    // EPISODE_QUIET_POINTS points later, so the episode cannot have ended
+    // before the third job, whatever the detector's scores.
+    await appendPoints(HISTORY, FIRST_SPIKE[0] + 1, [FIRST_SPIKE]);
     const during = await runScoreSeries(db, seriesId, log);
-    await appendPoints(1315, 1340);
+    const secondEnd = FIRST_SPIKE[0] + EPISODE_QUIET_POINTS - 1;
+    await appendPoints(FIRST_SPIKE[0] + 1, secondEnd, [FIRST_SPIKE]);
     const quieting = await runScoreSeries(db, seriesId, log);
     const stillOpen = await loadIncidents();
-    await appendPoints(1340, 1500);
+    await appendPoints(secondEnd, 1500);
 
     const after = await runScoreSeries(db, seriesId, log, { chunkPoints: 5 });
 
@@ -304,7 +315,7 @@ describe("recovery in the score-series job", () => {
     expect(after.resolved).toEqual(during.opened);
     const [incident] = await loadIncidents();
     const recoveredIndex = await expectedRecoveryIndex(FIRST_SPIKE[0]);
-    expect(recoveredIndex!).toBeGreaterThanOrEqual(1340);
+    expect(recoveredIndex!).toBeGreaterThanOrEqual(secondEnd);
     expect(incident!.status).toBe("resolved");
     expect(incident!.resolved_at).toEqual(quietStartTime(recoveredIndex!));
     const kinds = (await loadEvents(incident!.id)).map((event) => event.kind);

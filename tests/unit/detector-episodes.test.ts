@@ -2,12 +2,13 @@ import { describe, expect, it } from "vitest";
 
 import {
   dedupKeyFor,
+  EPISODE_HOLD_DEVIATION,
   EPISODE_QUIET_POINTS,
   episodeStateFromRecent,
   findEpisodes,
-  parseEpisodeState,
   formatValue,
   IDLE_STATE,
+  parseEpisodeState,
   severityForScore,
   type EpisodeEvent,
   type ScoredPoint,
@@ -313,6 +314,36 @@ describe("findEpisodes after a single alarm", () => {
       `recovered@${4 + EPISODE_QUIET_POINTS}`,
     ]);
     expect(result.episodes[0]!.peak.value).toBe(1);
+  });
+
+  it("ends when the errors are usual again", () => {
+    // Out of range (score above 1) but with a deviation below the hold
+    // level, as when a series stays noisier than its model's band.
+    const scores = [0.2, 3, ...Array.from({ length: EPISODE_QUIET_POINTS }, () => 2)];
+    const withDeviation = alarmed(scores, 1).map((point, index) => ({
+      ...point,
+      deviation: index <= 1 ? 8 : EPISODE_HOLD_DEVIATION - 0.5,
+    }));
+
+    const result = findEpisodes(withDeviation, IDLE_STATE);
+
+    expect(timeline(result.events)).toEqual([
+      "episode@1",
+      `recovered@${1 + EPISODE_QUIET_POINTS}`,
+    ]);
+  });
+
+  it("holds while the errors stay unusual", () => {
+    const scores = [0.2, 3, ...Array.from({ length: EPISODE_QUIET_POINTS }, () => 2)];
+    const withDeviation = alarmed(scores, 1).map((point) => ({
+      ...point,
+      deviation: EPISODE_HOLD_DEVIATION,
+    }));
+
+    const result = findEpisodes(withDeviation, IDLE_STATE);
+
+    expect(timeline(result.events)).toEqual(["episode@1"]);
+    expect(result.state).toEqual({ active: true, quietRun: 0 });
   });
 
   it("needs an alarm to start", () => {
