@@ -1,6 +1,6 @@
 "use client";
 
-import { RiArrowGoBackLine, RiRefreshLine } from "@remixicon/react";
+import { RiArrowGoBackLine, RiPlayLine, RiRefreshLine } from "@remixicon/react";
 import { Button } from "@tremor/react";
 import { useRouter } from "next/navigation";
 import { useState } from "react";
@@ -91,20 +91,33 @@ export function RetrainButton({ seriesId }: { seriesId: number }) {
   );
 }
 
-/** Activates an earlier version as a rollback (admin only). */
+/**
+ * Activates a stored version (admin only). The API stores a copy of it as
+ * a new version with the reason rollback. The button reads "Roll back" for
+ * a model older than the serving one and "Activate" for a newer one, such
+ * as a rejected candidate.
+ */
 export function ActivateButton({
   seriesId,
   version,
+  servingModelVersion,
 }: {
   seriesId: number;
   version: number;
+  /** Version whose model serves: the source of a copy, or null if none serves. */
+  servingModelVersion: number | null;
 }) {
   const router = useRouter();
   const [pending, setPending] = useState(false);
   const [feedback, setFeedback] = useState<Feedback>(null);
+  const rollsBack = servingModelVersion !== null && version < servingModelVersion;
 
   async function activate() {
-    if (!window.confirm(`Roll back to version ${version}? It will score the next points.`)) {
+    const question = rollsBack
+      ? `Roll back to version ${version}? It will score the next points.`
+      : `Activate version ${version} in place of the serving model? ` +
+        "It will score the next points, stored as a new version with the reason rollback.";
+    if (!window.confirm(question)) {
       return;
     }
     setPending(true);
@@ -128,17 +141,26 @@ export function ActivateButton({
     }
   }
 
+  // After a successful activation this version's model serves as a copy,
+  // so only the result line remains.
+  if (version === servingModelVersion) return <FeedbackLine feedback={feedback} />;
+
   return (
     <div className="flex flex-col items-end gap-1">
       <Button
         size="xs"
         variant="secondary"
-        icon={RiArrowGoBackLine}
+        icon={rollsBack ? RiArrowGoBackLine : RiPlayLine}
         loading={pending}
         onClick={activate}
+        title={
+          rollsBack
+            ? `Serve v${version} again, older than the serving model`
+            : `Serve v${version}, newer than the serving model`
+        }
         data-testid={`activate-version-${version}`}
       >
-        Roll back to v{version}
+        {rollsBack ? `Roll back to v${version}` : `Activate v${version}`}
       </Button>
       <FeedbackLine feedback={feedback} />
     </div>

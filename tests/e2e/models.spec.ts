@@ -86,9 +86,17 @@ test("admin rolls back a version", async ({ page, state, db }) => {
   const target = before.rows[0].status === "active" ? 1 : 2;
   await login(page, state.users.admin);
   await page.goto(`/models/${seriesId}`);
-  page.once("dialog", (dialog) => void dialog.accept());
+  // A rejected v2 is newer than the serving v1, so activating it is no
+  // rollback, and the button says so.
+  const button = page.getByTestId(`activate-version-${target}`);
+  await expect(button).toHaveText(target === 1 ? "Roll back to v1" : "Activate v2");
+  let question = "";
+  page.once("dialog", (dialog) => {
+    question = dialog.message();
+    void dialog.accept();
+  });
 
-  await page.getByTestId(`activate-version-${target}`).click();
+  await button.click();
 
   await expect(page.getByRole("status")).toContainText(
     `Version 3 is active, a copy of version ${target}.`,
@@ -96,6 +104,13 @@ test("admin rolls back a version", async ({ page, state, db }) => {
   await expect(page.getByTestId("model-version-3")).toContainText(`copy of v${target}`);
   await expect(page.getByTestId("serving-model")).toContainText("v3");
   await expect(page.getByTestId("serving-model")).toContainText("rollback");
+  expect(question).toMatch(target === 1 ? /^Roll back to version 1\?/ : /^Activate version 2 /);
+  // v3 serves the target's model, so the target has no button, and the
+  // other version is labelled by its age relative to the target.
+  await expect(page.getByTestId(`activate-version-${target}`)).toHaveCount(0);
+  await expect(page.getByTestId(`activate-version-${3 - target}`)).toHaveText(
+    target === 1 ? "Activate v2" : "Roll back to v1",
+  );
   const { rows } = await db.query(
     `SELECT version, status, reason, requested_by FROM model_version
       WHERE series_id = $1 ORDER BY version`,

@@ -353,7 +353,11 @@ export default async function SeriesModelsPage({
                       <td className="py-1.5 pr-4 text-right">
                         {canRollBack &&
                           (version.status === "retired" || version.status === "rejected") && (
-                            <ActivateButton seriesId={series.id} version={version.version} />
+                            <ActivateButton
+                              seriesId={series.id}
+                              version={version.version}
+                              servingModelVersion={active ? (active.sourceVersion ?? active.version) : null}
+                            />
                           )}
                       </td>
                     </tr>
