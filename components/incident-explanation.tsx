@@ -148,7 +148,7 @@ export function IncidentExplanation({
           <LocalTime value={likelihood.peak.ts} />
           {likelihood.peak.deviation !== null &&
             `, ${formatSignificant(likelihood.peak.deviation, 3)} standard deviations above the series' usual raw scores`}
-          . The alarm threshold of this series is now{" "}
+          . The alarm threshold (a likelihood) of this series is now{" "}
           {formatLikelihood(likelihood.alarmThreshold)}, so a point this
           unusual would{" "}
           {likelihood.peak.likelihood >= likelihood.alarmThreshold
@@ -160,7 +160,7 @@ export function IncidentExplanation({
 
       <p className="text-xs text-slate-500">
         The raw score is the model&apos;s forecast error over the last few
-        points divided by its threshold, so it can stay high for a few points
+        points divided by its error threshold, so it can stay high for a few points
         after a spike while the values are normal again. The likelihood
         compares the recent raw scores with the series&apos; own history: 0.5
         is usual, and it approaches 1 as they become rarer. A point is

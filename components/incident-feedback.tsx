@@ -11,6 +11,10 @@ import {
 } from "@/app/(dashboard)/incidents/[id]/actions";
 import { formatPercent } from "@/components/format";
 import { LocalTime } from "@/components/local-time";
+import {
+  ALARM_THRESHOLD_DESCRIPTION,
+  ALARM_THRESHOLD_LABEL,
+} from "@/components/threshold-labels";
 
 // The responder's verdict on a detector incident: the current verdict with
 // who gave it and when, buttons to give or change it, the alarm threshold it
@@ -197,7 +201,9 @@ export function IncidentFeedback({
 
       <dl className="space-y-1 text-xs text-slate-500">
         <div>
-          <dt className="inline">Alarm threshold of the series: </dt>
+          <dt className="inline" title={ALARM_THRESHOLD_DESCRIPTION}>
+            {ALARM_THRESHOLD_LABEL} of the series:{" "}
+          </dt>
           <dd className="inline tabular-nums text-slate-900" data-testid="alarm-threshold">
             {alarmThreshold.toFixed(4)}
             {thresholdFromFeedback ? " (set by feedback)" : " (default)"}

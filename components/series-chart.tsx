@@ -14,6 +14,11 @@ import {
   formatFullDateTime,
   formatScore,
 } from "@/components/format";
+import {
+  ALARM_THRESHOLD_DESCRIPTION,
+  ALARM_THRESHOLD_LABEL,
+  ERROR_THRESHOLD_LABEL,
+} from "@/components/threshold-labels";
 import type { SeriesChartPoint } from "@/lib/services/queries";
 
 const VALUE = "Value";
@@ -21,7 +26,7 @@ const EXPECTED_HIGH = "Expected high";
 const EXPECTED_LOW = "Expected low";
 const ANOMALOUS = "Anomalous";
 const LIKELIHOOD = "Anomaly likelihood";
-const THRESHOLD = "Alarm threshold";
+const THRESHOLD = ALARM_THRESHOLD_LABEL;
 /** Y-axis width in pixels, enough for ticks such as "900 MB" on one line. */
 const Y_AXIS_WIDTH = 72;
 
@@ -136,8 +141,8 @@ function makePointTooltip(unit: SeriesUnit) {
         )}
         {point.score !== null && (
           <p className="text-slate-500">
-            Forecast error {formatScore(point.score)} × the model&apos;s
-            threshold
+            Forecast error {formatScore(point.score)} × the{" "}
+            {ERROR_THRESHOLD_LABEL.toLowerCase()}
           </p>
         )}
       </div>
@@ -210,7 +215,10 @@ export function SeriesChart({
               <span className="size-2 rounded-full bg-violet-500" aria-hidden />
               {LIKELIHOOD}
             </span>
-            <span className="inline-flex items-center gap-1.5">
+            <span
+              className="inline-flex items-center gap-1.5"
+              title={ALARM_THRESHOLD_DESCRIPTION}
+            >
               <span className="size-2 rounded-full bg-rose-500" aria-hidden />
               {THRESHOLD} {formatLikelihood(alarmThreshold)}
             </span>

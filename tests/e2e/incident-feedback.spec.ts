@@ -101,6 +101,8 @@ test("responder marks feedback on an incident", async ({ page, state, db }) => {
   await expect(panel.getByTestId("feedback-current")).toHaveText("No verdict yet.");
   const threshold = panel.getByTestId("alarm-threshold");
   await expect(threshold).toHaveText(/^0\.\d{4} \(default\)$/);
+  const thresholdName = panel.getByText("Alarm threshold (likelihood) of the series:");
+  await expect(thresholdName).toHaveAttribute("title", /anomaly likelihood/);
   const defaultText = await threshold.textContent();
   const defaultThreshold = Number(defaultText!.split(" ")[0]);
   // The seeded peak (0.962) must raise an alarm at the default threshold.

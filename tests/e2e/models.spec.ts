@@ -48,6 +48,12 @@ test("models page lists a trained series", async ({ page, state, db }) => {
   const row = page.getByTestId(`models-row-${seriesId}`);
   await expect(row).toContainText("lifecycle_cpu");
   await expect(row).toContainText("v1");
+  // The model's error threshold is named apart from the alarm threshold.
+  const errorThreshold = page
+    .getByTestId("models-table")
+    .getByRole("columnheader", { name: /threshold/i });
+  await expect(errorThreshold).toHaveText("Error threshold (robust SD)");
+  await expect(errorThreshold).toHaveAttribute("title", /forecast error/);
 
   await row.getByRole("link", { name: "lifecycle_cpu" }).click();
   await expect(page.getByTestId("serving-model")).toContainText("v1");

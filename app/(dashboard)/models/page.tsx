@@ -13,6 +13,11 @@ import {
   TrainingJobBadge,
 } from "@/components/model-badges";
 import { PageHeader } from "@/components/page-header";
+import {
+  ERROR_THRESHOLD_DESCRIPTION,
+  ERROR_THRESHOLD_LABEL,
+  ERROR_THRESHOLD_UNIT,
+} from "@/components/threshold-labels";
 import { requireUser } from "@/lib/auth/session";
 import { getPool } from "@/lib/db";
 import { DEFAULT_RETRAIN_POLICY } from "@/lib/detector/retrain-policy";
@@ -66,7 +71,10 @@ export default async function ModelsPage() {
               <tr>
                 <th className="px-4 py-2 font-medium">Series</th>
                 <th className="px-4 py-2 font-medium">Serving version</th>
-                <th className="px-4 py-2 font-medium">Threshold</th>
+                <th className="px-4 py-2 font-medium" title={ERROR_THRESHOLD_DESCRIPTION}>
+                  {ERROR_THRESHOLD_LABEL}{" "}
+                  <span className="font-normal">({ERROR_THRESHOLD_UNIT})</span>
+                </th>
                 <th className="px-4 py-2 font-medium" title="Population stability index of the newest inputs and raw scores against training">
                   Drift (input / score PSI)
                 </th>

@@ -129,7 +129,7 @@ export default async function IncidentPage({ params }: Props) {
                 className="text-xs tabular-nums text-slate-500"
                 title={severityDescription}
               >
-                peak error {formatScore(incident.peakScore)}× threshold
+                peak error {formatScore(incident.peakScore)}× error threshold
               </span>
             )}
             <Badge color="slate" size="xs">

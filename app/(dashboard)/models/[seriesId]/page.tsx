@@ -25,6 +25,11 @@ import {
 } from "@/components/model-badges";
 import { ModelDriftChart } from "@/components/model-drift-chart";
 import { PageHeader } from "@/components/page-header";
+import {
+  ERROR_THRESHOLD_DESCRIPTION,
+  ERROR_THRESHOLD_LABEL,
+  ERROR_THRESHOLD_UNIT,
+} from "@/components/threshold-labels";
 import { hasRole, requireUser } from "@/lib/auth/session";
 import { getPool } from "@/lib/db";
 import { DEFAULT_RETRAIN_POLICY } from "@/lib/detector/retrain-policy";
@@ -108,9 +113,9 @@ function ServingModel({
         title={version.epochs === null ? undefined : `after ${version.epochs} epochs`}
       />
       <Metric
-        label="Error threshold"
+        label={`${ERROR_THRESHOLD_LABEL} (${ERROR_THRESHOLD_UNIT})`}
         value={formatThreshold(version.threshold)}
-        title="RMS forecast error, in robust standard deviations of the training data, at which the raw score reaches 1"
+        title={ERROR_THRESHOLD_DESCRIPTION}
       />
       <Metric
         label="Training error p50 / p90 / p99 / p99.9"
@@ -306,7 +311,9 @@ export default async function SeriesModelsPage({
                     <th className="py-1 pr-4 font-medium">Created</th>
                     <th className="py-1 pr-4 font-medium">Holdout error</th>
                     <th className="py-1 pr-4 font-medium">Loss</th>
-                    <th className="py-1 pr-4 font-medium">Threshold</th>
+                    <th className="py-1 pr-4 font-medium" title={ERROR_THRESHOLD_DESCRIPTION}>
+                      {ERROR_THRESHOLD_LABEL} ({ERROR_THRESHOLD_UNIT})
+                    </th>
                     <th className="py-1 pr-4 font-medium">Precision</th>
                     <th className="py-1 pr-4 font-medium">
                       <span className="sr-only">Actions</span>
