@@ -24,6 +24,9 @@ export type FeedbackVerdict = (typeof FEEDBACK_VERDICTS)[number];
 
 export const MAX_COMMENT_LENGTH = 2000;
 
+/** Largest id of a PostgreSQL integer (int4) column. */
+export const MAX_INCIDENT_ID = 2_147_483_647;
+
 /** Author of a verdict: a signed-in user or an API token. */
 export type FeedbackActor =
   | { kind: "user"; id: number; name: string }
@@ -116,11 +119,15 @@ function describeThreshold(threshold: number | null): string {
 }
 
 function validateInput(input: FeedbackInput): string | null {
-  if (!Number.isSafeInteger(input.incidentId) || input.incidentId <= 0) {
+  if (
+    !Number.isSafeInteger(input.incidentId) ||
+    input.incidentId <= 0 ||
+    input.incidentId > MAX_INCIDENT_ID
+  ) {
     throw new FeedbackError(
       400,
       "invalid_field",
-      `incident id must be a positive integer, got ${input.incidentId}`,
+      `incident id must be a positive integer up to ${MAX_INCIDENT_ID}, got ${input.incidentId}`,
       "id",
     );
   }

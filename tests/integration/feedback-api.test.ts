@@ -670,6 +670,20 @@ describe("recordFeedback input", () => {
   type Case = { name: string; incidentId: () => number; comment: string; field: string; message: RegExp };
   const cases: Case[] = [
     {
+      name: "id above the int4 range",
+      incidentId: () => 2_147_483_648,
+      comment: "",
+      field: "id",
+      message: /incident id must be a positive integer up to 2147483647, got 2147483648/,
+    },
+    {
+      name: "twelve-digit id",
+      incidentId: () => 999_999_999_999,
+      comment: "",
+      field: "id",
+      message: /incident id must be a positive integer up to 2147483647/,
+    },
+    {
       name: "comment with NUL",
       incidentId: () => fixture.incidentA,
       comment: "a\u0000b",

@@ -11,7 +11,11 @@ import {
 } from "@/lib/incidents/actions";
 import type { IncidentStatus } from "@/lib/generated/prisma/enums";
 import { FeedbackError } from "@/lib/feedback/errors";
-import { recordFeedback, type FeedbackVerdict } from "@/lib/feedback/record";
+import {
+  MAX_INCIDENT_ID,
+  recordFeedback,
+  type FeedbackVerdict,
+} from "@/lib/feedback/record";
 import { logger } from "@/lib/logger";
 
 // Server actions behind the Acknowledge and Resolve buttons. The role check
@@ -40,7 +44,7 @@ export type IncidentActionResponse =
       };
     };
 
-const incidentIdSchema = z.number().int().positive();
+const incidentIdSchema = z.number().int().positive().max(MAX_INCIDENT_ID);
 
 async function runIncidentAction(
   action: IncidentAction,
@@ -52,7 +56,7 @@ async function runIncidentAction(
       ok: false,
       error: {
         code: "invalid_input",
-        message: "incidentId must be a positive integer",
+        message: `incidentId must be a positive integer up to ${MAX_INCIDENT_ID}`,
         field: "incidentId",
       },
     };

@@ -23,6 +23,7 @@ import { RunbookList } from "@/components/runbook-list";
 import { SeriesChart } from "@/components/series-chart";
 import { hasRole, requireUser } from "@/lib/auth/session";
 import { DEFAULT_SETTINGS } from "@/lib/detector/pipeline";
+import { MAX_INCIDENT_ID } from "@/lib/feedback/record";
 import {
   getIncidentFeedbackView,
   getLikelihoodAt,
@@ -42,8 +43,11 @@ const DETECTED_DESCRIPTION =
   "Detected at: when the worker scored that point and opened the incident. " +
   "Timeline entries use this clock";
 
+/** Parses the path id, or returns null when it is not an int4 id above 0. */
 function parseId(raw: string): number | null {
-  return /^[1-9][0-9]{0,9}$/.test(raw) ? Number(raw) : null;
+  if (!/^[1-9][0-9]{0,9}$/.test(raw)) return null;
+  const id = Number(raw);
+  return id <= MAX_INCIDENT_ID ? id : null;
 }
 
 export async function generateMetadata({ params }: Props): Promise<Metadata> {

@@ -10,14 +10,13 @@ import {
   FEEDBACK_VERDICTS,
   loadTargetIncident,
   MAX_COMMENT_LENGTH,
+  MAX_INCIDENT_ID,
   recordFeedback,
 } from "@/lib/feedback/record";
 
 // Feedback on a detector incident. Authentication (an admin-scope API token
 // or a responder's session) is in lib/feedback/actor.ts, the effect on the
 // series' alarm threshold in lib/feedback/record.ts.
-
-const MAX_INCIDENT_ID = 2_147_483_647;
 
 const bodySchema = z.strictObject({
   verdict: z.enum(FEEDBACK_VERDICTS),
