@@ -209,7 +209,7 @@ export default async function SeriesModelsPage({
               drift exceeds the threshold, and responders can request one.
             </p>
           ) : (
-            <div className="overflow-x-auto">
+            <div className="relative overflow-x-auto">
               <table className="min-w-full text-sm" data-testid="training-jobs">
                 <thead className="text-left text-xs text-slate-500">
                   <tr>
@@ -301,7 +301,9 @@ export default async function SeriesModelsPage({
           {versions.length === 0 ? (
             <p className="text-sm text-slate-500">No versions yet.</p>
           ) : (
-            <div className="overflow-x-auto">
+            // relative: the sr-only header is absolutely positioned, and
+            // without a positioned ancestor it widens the page on phones.
+            <div className="relative overflow-x-auto">
               <table className="min-w-full text-sm" data-testid="model-versions">
                 <thead className="text-left text-xs text-slate-500">
                   <tr>
