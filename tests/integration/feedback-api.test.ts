@@ -368,6 +368,18 @@ describe("POST /api/v1/incidents/{id}/feedback", () => {
     expect((await writes()).feedback).toBe(2);
   });
 
+  it("trims before the length limit", async () => {
+    const comment = "x".repeat(1990);
+
+    const response = await post(fixture.incidentA, {
+      verdict: "real",
+      comment: `  ${comment}${" ".repeat(20)}`,
+    });
+
+    expect(response.status).toBe(201);
+    expect(response.json.feedback.comment).toBe(comment);
+  });
+
   it("changes the verdict and keeps history", async () => {
     await post(fixture.incidentA, { verdict: "false_alarm" });
     expect(await alarmThreshold()).not.toBeNull();

@@ -20,7 +20,8 @@ import {
 
 const bodySchema = z.strictObject({
   verdict: z.enum(FEEDBACK_VERDICTS),
-  comment: z.string().max(MAX_COMMENT_LENGTH).nullish(),
+  // Trimmed before the length check, as recordFeedback stores it.
+  comment: z.string().trim().max(MAX_COMMENT_LENGTH).nullish(),
 });
 
 function parseIncidentId(raw: string | undefined): number {
