@@ -74,6 +74,24 @@ function requireSameOrigin(request: Request): void {
 }
 
 /**
+ * Rejects a cookie-authenticated POST whose Content-Type is not
+ * application/json with 415, as the feedback route does. HTML forms cannot
+ * send that type, so another site cannot post a form with the cookie.
+ */
+function requireJsonContentType(request: Request): void {
+  if (request.method === "GET" || request.method === "HEAD") return;
+  const type = request.headers.get("content-type") ?? "";
+  if (!/^application\/json\s*(;|$)/i.test(type.trim())) {
+    throw new ApiError(
+      415,
+      "unsupported_media_type",
+      `requests signed in with a session cookie must send Content-Type application/json, got ${JSON.stringify(type)}`,
+      { field: "Content-Type" },
+    );
+  }
+}
+
+/**
  * Returns the session JWT from next-auth's cookie, which next-auth splits
  * into "<name>.0", "<name>.1", ... when it is larger than one cookie.
  */
@@ -129,6 +147,7 @@ async function sessionActor(
     );
   }
   requireSameOrigin(request);
+  requireJsonContentType(request);
   return {
     type: "user",
     id: user.id,

@@ -20,9 +20,10 @@ export function parsePositiveId(value: string | undefined, field: string): numbe
 /**
  * Checks that a request body that takes no fields is empty or an empty
  * JSON object, so that a client sending options this route ignores learns
- * about it instead of silently getting the default.
+ * about it instead of silently getting the default. Bytes must be UTF-8.
  */
-export function requireEmptyBody(text: string): void {
+export function requireEmptyBody(body: Uint8Array | string): void {
+  const text = typeof body === "string" ? body : decodeUtf8Json(body);
   if (text.trim() === "") return;
   const parsed = parseJsonText(text);
   if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) {
@@ -31,5 +32,18 @@ export function requireEmptyBody(text: string): void {
   const unknown = Object.keys(parsed)[0];
   if (unknown !== undefined) {
     throw invalidField(unknown, `unknown field "${unknown}"; this request takes no fields`);
+  }
+}
+
+function decodeUtf8Json(bytes: Uint8Array): string {
+  try {
+    return new TextDecoder("utf-8", { fatal: true }).decode(bytes);
+  } catch {
+    // The same code and message as the JSON bodies of the other routes.
+    throw new ApiError(
+      400,
+      "invalid_json",
+      "request body is not valid UTF-8; send JSON encoded as UTF-8",
+    );
   }
 }

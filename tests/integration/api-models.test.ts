@@ -48,10 +48,12 @@ async function sessionCookie(userId: number, role: Role): Promise<string> {
   return `next-auth.session-token=${jwt}`;
 }
 
-type Auth = { cookie?: string; token?: string; origin?: string };
+/** contentType defaults to application/json on a POST, as the Models page sends. */
+type Auth = { cookie?: string; token?: string; origin?: string; contentType?: string };
 
-function request(method: string, path: string, auth: Auth, body?: string) {
+function request(method: string, path: string, auth: Auth, body?: BodyInit) {
   const headers: Record<string, string> = {};
+  if (method === "POST") headers["content-type"] = auth.contentType ?? "application/json";
   if (auth.cookie) headers.cookie = auth.cookie;
   if (auth.token) headers.authorization = `Bearer ${auth.token}`;
   if (auth.origin) headers.origin = auth.origin;
@@ -68,7 +70,7 @@ async function call(
   return { status: response.status, json: (await response.json()) as Record<string, any> };
 }
 
-function retrain(seriesId: number | string, auth: Auth, body?: string) {
+function retrain(seriesId: number | string, auth: Auth, body?: BodyInit) {
   return call(
     retrainRoute,
     request("POST", `/api/v1/series/${seriesId}/retrain`, auth, body),
@@ -199,6 +201,10 @@ describe("POST /api/v1/series/{id}/retrain", () => {
       [await retrain(seriesId, { cookie: cookies.admin }, '{"epochs": 3}'), 400, "invalid_field", 'unknown field "epochs"; this request takes no fields'],
       [await retrain(seriesId, { cookie: cookies.admin }, "[1"), 400, "invalid_json", ""],
       [await retrain(seriesId, { cookie: cookies.admin, origin: "http://evil.test" }), 403, "forbidden", ""],
+      [await retrain(seriesId, { cookie: cookies.admin, contentType: "text/plain" }, "{}"), 415, "unsupported_media_type", 'requests signed in with a session cookie must send Content-Type application/json, got "text/plain"'],
+      [await retrain(seriesId, { cookie: cookies.admin, contentType: "application/x-www-form-urlencoded" }), 415, "unsupported_media_type", ""],
+      [await retrain(seriesId, { cookie: cookies.admin }, new Uint8Array([0x7b, 0xff, 0x7d])), 400, "invalid_json", "request body is not valid UTF-8; send JSON encoded as UTF-8"],
+      [await retrain(seriesId, { token: adminToken }, new Uint8Array([0xc3, 0x28])), 400, "invalid_json", "request body is not valid UTF-8; send JSON encoded as UTF-8"],
     ];
     for (const [response, status, code, message] of cases) {
       expect(response.status).toBe(status);

@@ -25,7 +25,7 @@ export const POST = unauthenticatedRoute(
     const seriesId = parsePositiveId(params.id, "id");
     await requireSeriesAccess(actor, seriesId);
     const body = await readBody();
-    requireEmptyBody(new TextDecoder().decode(body.bytes));
+    requireEmptyBody(body.bytes);
 
     const client = await getPool().connect();
     try {

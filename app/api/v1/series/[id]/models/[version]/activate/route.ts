@@ -24,7 +24,7 @@ export const POST = unauthenticatedRoute(
     const version = parsePositiveId(params.version, "version");
     await requireSeriesAccess(actor, seriesId);
     const body = await readBody();
-    requireEmptyBody(new TextDecoder().decode(body.bytes));
+    requireEmptyBody(body.bytes);
 
     const client = await getPool().connect();
     let result;
