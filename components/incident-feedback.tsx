@@ -149,10 +149,13 @@ export function IncidentFeedback({
               onChange={(event) => setComment(event.target.value)}
             />
           </label>
-          <div className="flex flex-wrap gap-2">
+          {/* Toggle buttons: only the current verdict is filled and pressed. */}
+          <div className="flex flex-wrap gap-2" role="group" aria-label="Verdict">
             <Button
               size="xs"
               color="rose"
+              variant={current?.verdict === "real" ? "primary" : "secondary"}
+              aria-pressed={current?.verdict === "real"}
               icon={RiCheckboxCircleLine}
               loading={pending === "real"}
               disabled={pending !== null}
@@ -162,7 +165,9 @@ export function IncidentFeedback({
             </Button>
             <Button
               size="xs"
-              variant="secondary"
+              color="slate"
+              variant={current?.verdict === "false_alarm" ? "primary" : "secondary"}
+              aria-pressed={current?.verdict === "false_alarm"}
               icon={RiCloseCircleLine}
               loading={pending === "false_alarm"}
               disabled={pending !== null}

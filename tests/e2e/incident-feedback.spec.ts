@@ -114,13 +114,19 @@ test("responder marks feedback on an incident", async ({ page, state, db }) => {
     "Highest likelihood 0.9620",
   );
 
+  const realButton = panel.getByRole("button", { name: "Real anomaly" });
+  const falseAlarmButton = panel.getByRole("button", { name: "False alarm" });
+  await expect(realButton).toHaveAttribute("aria-pressed", "false");
+  await expect(falseAlarmButton).toHaveAttribute("aria-pressed", "false");
   await panel.getByLabel("Comment (optional)").fill("Nightly reindex job");
-  await panel.getByRole("button", { name: "False alarm" }).click();
+  await falseAlarmButton.click();
 
   await expect(panel.getByTestId("feedback-result")).toContainText(
     "Marked as false alarm",
   );
   await expect(panel.getByTestId("feedback-verdict")).toHaveText("False alarm");
+  await expect(falseAlarmButton).toHaveAttribute("aria-pressed", "true");
+  await expect(realButton).toHaveAttribute("aria-pressed", "false");
   await expect(panel.getByTestId("feedback-current")).toContainText(
     `by ${responder.name}`,
   );
@@ -142,9 +148,11 @@ test("responder marks feedback on an incident", async ({ page, state, db }) => {
   );
   await expect(timeline).toContainText("Comment: Nightly reindex job");
 
-  await panel.getByRole("button", { name: "Real anomaly" }).click();
+  await realButton.click();
 
   await expect(panel.getByTestId("feedback-verdict")).toHaveText("Real anomaly");
+  await expect(realButton).toHaveAttribute("aria-pressed", "true");
+  await expect(falseAlarmButton).toHaveAttribute("aria-pressed", "false");
   await expect(threshold).toHaveText(defaultText!);
   await expect(panel.getByTestId("series-precision")).toContainText(
     "1 of 1 judged incidents real",
