@@ -8,6 +8,8 @@ import {
   toPoints,
 } from "@/tests/support/model-series";
 
+import type { Page } from "@playwright/test";
+
 import { expect, login, test } from "./support/fixtures";
 
 // The Models page against the running server and worker: a responder
@@ -16,6 +18,12 @@ import { expect, login, test } from "./support/fixtures";
 // waits are long.
 
 const TRAINING_TIMEOUT_MS = 90_000;
+const PHONE = { width: 390, height: 844 };
+
+async function pageWidth(page: Page): Promise<number> {
+  await page.waitForLoadState("networkidle");
+  return page.evaluate(() => document.documentElement.scrollWidth);
+}
 
 test.describe.configure({ mode: "serial" });
 
@@ -80,6 +88,22 @@ test("retrain button shows a job", async ({ page, state }) => {
   await expect(page.getByTestId("model-version-2")).toBeVisible();
   // A responder may retrain but not roll back.
   await expect(page.getByTestId("activate-version-1")).toHaveCount(0);
+
+  // On a phone the jobs are stacked cards in place of the table, and the
+  // Models list moves its narrow columns under the series name.
+  await page.setViewportSize(PHONE);
+  await expect(page.getByTestId("training-jobs")).toBeHidden();
+  const cards = page.getByTestId("training-job-cards");
+  await expect(cards).toBeVisible();
+  await expect(cards).toContainText("requested by Rui Responder");
+  expect(await pageWidth(page)).toBeLessThanOrEqual(PHONE.width);
+  await page.goto("/models");
+  const details = page.getByTestId(`models-row-${seriesId}`).getByTestId("models-row-details");
+  await expect(details).toBeVisible();
+  await expect(details).toContainText("Drift (input / score)");
+  await expect(details).toContainText("Precision");
+  await expect(details).toContainText("succeeded");
+  expect(await pageWidth(page)).toBeLessThanOrEqual(PHONE.width);
 });
 
 test("admin rolls back a version", async ({ page, state, db }) => {

@@ -22,7 +22,11 @@ import { requireUser } from "@/lib/auth/session";
 import { getPool } from "@/lib/db";
 import { DEFAULT_RETRAIN_POLICY } from "@/lib/detector/retrain-policy";
 import { feedbackPrecision } from "@/lib/feedback/precision";
-import { listModelOverview, OVERVIEW_LIMIT } from "@/lib/models/overview";
+import {
+  listModelOverview,
+  OVERVIEW_LIMIT,
+  type SeriesModelOverview,
+} from "@/lib/models/overview";
 
 export const metadata: Metadata = { title: "Models" };
 
@@ -34,6 +38,44 @@ function driftTone(value: number | null): string {
     ? "font-medium text-rose-700"
     : "text-slate-700";
 }
+
+type Precision = { precision: number | null; real: number; falseAlarm: number };
+
+function DriftValues({ drift }: { drift: SeriesModelOverview["drift"] }) {
+  if (!drift) return <span className="text-xs text-slate-500">not measured yet</span>;
+  return (
+    <>
+      <span className={driftTone(drift.inputPsi)}>{formatPsi(drift.inputPsi)}</span>
+      {" / "}
+      <span className={driftTone(drift.scorePsi)}>{formatPsi(drift.scorePsi)}</span>
+    </>
+  );
+}
+
+function PrecisionValue({ precision }: { precision: Precision | undefined }) {
+  if (precision?.precision == null) {
+    return <span className="text-xs text-slate-500">no feedback</span>;
+  }
+  return (
+    <span title={`${precision.real} real, ${precision.falseAlarm} false alarms`}>
+      {formatPercent(precision.precision, 0)}
+    </span>
+  );
+}
+
+function TrainingValue({ job }: { job: SeriesModelOverview["job"] }) {
+  if (!job) return <span className="text-xs text-slate-500">none</span>;
+  return (
+    <TrainingJobBadge
+      status={job.status}
+      epochsDone={job.epochsDone}
+      epochsTotal={job.epochsTotal}
+    />
+  );
+}
+
+/** Columns that phones show under the series name instead, to fit 390 px. */
+const WIDE_ONLY = "hidden px-4 py-2 sm:table-cell";
 
 export default async function ModelsPage() {
   await requireUser();
@@ -71,17 +113,17 @@ export default async function ModelsPage() {
               <tr>
                 <th className="px-4 py-2 font-medium">Series</th>
                 <th className="px-4 py-2 font-medium">Serving version</th>
-                <th className="px-4 py-2 font-medium" title={ERROR_THRESHOLD_DESCRIPTION}>
+                <th className={`${WIDE_ONLY} font-medium`} title={ERROR_THRESHOLD_DESCRIPTION}>
                   {ERROR_THRESHOLD_LABEL}{" "}
                   <span className="font-normal">({ERROR_THRESHOLD_UNIT})</span>
                 </th>
-                <th className="px-4 py-2 font-medium" title="Population stability index of the newest inputs and raw scores against training">
+                <th className={`${WIDE_ONLY} font-medium`} title="Population stability index of the newest inputs and raw scores against training">
                   Drift (input / score PSI)
                 </th>
-                <th className="px-4 py-2 font-medium" title="Share of judged detector incidents marked as real anomalies">
+                <th className={`${WIDE_ONLY} font-medium`} title="Share of judged detector incidents marked as real anomalies">
                   Precision
                 </th>
-                <th className="px-4 py-2 font-medium">Training</th>
+                <th className={`${WIDE_ONLY} font-medium`}>Training</th>
               </tr>
             </thead>
             <tbody className="divide-y divide-slate-100">
@@ -101,6 +143,27 @@ export default async function ModelsPage() {
                         {row.serviceName}
                         {formatLabels(row.labels) && ` · ${formatLabels(row.labels)}`}
                       </p>
+                      <dl
+                        className="mt-1 grid grid-cols-[auto_1fr] gap-x-2 text-xs text-slate-500 sm:hidden"
+                        data-testid="models-row-details"
+                      >
+                        <dt>{ERROR_THRESHOLD_LABEL}</dt>
+                        <dd className="tabular-nums text-slate-700">
+                          {row.active ? formatThreshold(row.active.threshold) : "–"}
+                        </dd>
+                        <dt>Drift (input / score)</dt>
+                        <dd className="tabular-nums">
+                          <DriftValues drift={row.drift} />
+                        </dd>
+                        <dt>Precision</dt>
+                        <dd className="tabular-nums text-slate-700">
+                          <PrecisionValue precision={seriesPrecision} />
+                        </dd>
+                        <dt>Training</dt>
+                        <dd>
+                          <TrainingValue job={row.job} />
+                        </dd>
+                      </dl>
                     </td>
                     <td className="px-4 py-2">
                       {row.active ? (
@@ -123,43 +186,17 @@ export default async function ModelsPage() {
                         </p>
                       )}
                     </td>
-                    <td className="px-4 py-2 tabular-nums">
+                    <td className={`${WIDE_ONLY} tabular-nums`}>
                       {row.active ? formatThreshold(row.active.threshold) : "–"}
                     </td>
-                    <td className="px-4 py-2 tabular-nums">
-                      {row.drift ? (
-                        <>
-                          <span className={driftTone(row.drift.inputPsi)}>
-                            {formatPsi(row.drift.inputPsi)}
-                          </span>
-                          {" / "}
-                          <span className={driftTone(row.drift.scorePsi)}>
-                            {formatPsi(row.drift.scorePsi)}
-                          </span>
-                        </>
-                      ) : (
-                        <span className="text-xs text-slate-500">not measured yet</span>
-                      )}
+                    <td className={`${WIDE_ONLY} tabular-nums`}>
+                      <DriftValues drift={row.drift} />
                     </td>
-                    <td className="px-4 py-2 tabular-nums">
-                      {seriesPrecision?.precision != null ? (
-                        <span title={`${seriesPrecision.real} real, ${seriesPrecision.falseAlarm} false alarms`}>
-                          {formatPercent(seriesPrecision.precision, 0)}
-                        </span>
-                      ) : (
-                        <span className="text-xs text-slate-500">no feedback</span>
-                      )}
+                    <td className={`${WIDE_ONLY} tabular-nums`}>
+                      <PrecisionValue precision={seriesPrecision} />
                     </td>
-                    <td className="px-4 py-2">
-                      {row.job ? (
-                        <TrainingJobBadge
-                          status={row.job.status}
-                          epochsDone={row.job.epochsDone}
-                          epochsTotal={row.job.epochsTotal}
-                        />
-                      ) : (
-                        <span className="text-xs text-slate-500">none</span>
-                      )}
+                    <td className={WIDE_ONLY}>
+                      <TrainingValue job={row.job} />
                     </td>
                   </tr>
                 );

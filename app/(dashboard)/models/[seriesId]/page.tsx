@@ -25,6 +25,7 @@ import {
 } from "@/components/model-badges";
 import { ModelDriftChart } from "@/components/model-drift-chart";
 import { PageHeader } from "@/components/page-header";
+import { TrainingJobCards } from "@/components/training-job-cards";
 import {
   ERROR_THRESHOLD_DESCRIPTION,
   ERROR_THRESHOLD_LABEL,
@@ -210,7 +211,7 @@ export default async function SeriesModelsPage({
             </p>
           ) : (
             <div className="relative overflow-x-auto">
-              <table className="min-w-full text-sm" data-testid="training-jobs">
+              <table className="hidden min-w-full text-sm sm:table" data-testid="training-jobs">
                 <thead className="text-left text-xs text-slate-500">
                   <tr>
                     <th className="py-1 pr-4 font-medium">Job</th>
@@ -244,6 +245,7 @@ export default async function SeriesModelsPage({
                   ))}
                 </tbody>
               </table>
+              <TrainingJobCards jobs={trainingJobs} className="sm:hidden" />
             </div>
           )}
         </Card>
