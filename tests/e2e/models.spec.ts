@@ -9,6 +9,7 @@ import {
 } from "@/tests/support/model-series";
 
 import type { Page } from "@playwright/test";
+import type pg from "pg";
 
 import { expect, login, test } from "./support/fixtures";
 
@@ -23,6 +24,18 @@ const PHONE = { width: 390, height: 844 };
 async function pageWidth(page: Page): Promise<number> {
   await page.waitForLoadState("networkidle");
   return page.evaluate(() => document.documentElement.scrollWidth);
+}
+
+/** Stores a drift measurement of the serving version with the given input PSI. */
+async function insertDrift(db: pg.Client, inputPsi: number): Promise<void> {
+  await db.query(
+    `INSERT INTO model_drift
+       (series_id, model_version_id, scored_until, input_psi, score_psi,
+        points, score_points, points_since)
+     SELECT series_id, id, now(), $2, 0.05, 288, 288, 300
+       FROM model_version WHERE series_id = $1 AND status = 'active'`,
+    [seriesId, inputPsi],
+  );
 }
 
 test.describe.configure({ mode: "serial" });
@@ -117,7 +130,7 @@ test("admin rolls back a version", async ({ page, state, db }) => {
   await login(page, state.users.admin);
   await page.goto(`/models/${seriesId}`);
   // A rejected v2 is newer than the serving v1, so activating it is no
-  // rollback, and the button says so.
+  // rollback, and the button reads "Activate".
   const button = page.getByTestId(`activate-version-${target}`);
   await expect(button).toHaveText(target === 1 ? "Roll back to v1" : "Activate v2");
   let question = "";
@@ -152,3 +165,40 @@ test("admin rolls back a version", async ({ page, state, db }) => {
   expect(rows[2].requested_by).toBe("Ada Admin");
   expect(rows.filter((row) => row.status === "active")).toHaveLength(1);
 });
+
+test("drift chart keeps its axis labels", async ({ page, state, db }) => {
+  await insertDrift(db, 12);
+  await login(page, state.users.viewer);
+  await page.goto(`/models/${seriesId}`);
+
+  const chart = page.getByTestId("drift-chart");
+  // One measurement: the threshold is a note, not a lone dot.
+  await expect(chart.getByTestId("drift-threshold-note")).toContainText(
+    `input PSI of ${DEFAULT_RETRAIN_POLICY.driftThreshold}`,
+  );
+  await expect(chart).not.toContainText("Drift threshold");
+  await expectTicksInside(page);
+  await page.setViewportSize(PHONE);
+  await expectTicksInside(page);
+
+  await insertDrift(db, 0.1);
+  await page.reload();
+
+  await expect(chart.getByTestId("drift-threshold-note")).toHaveCount(0);
+  await expect(chart).toContainText("Drift threshold");
+  await expectTicksInside(page);
+});
+
+/** Checks that every y-axis tick label of the drift chart is whole and inside the chart. */
+async function expectTicksInside(page: Page): Promise<void> {
+  const chart = page.getByTestId("drift-chart");
+  const ticks = chart.locator(".recharts-yAxis .recharts-cartesian-axis-tick-value");
+  await expect(ticks.first()).toBeVisible();
+  const chartBox = (await chart.boundingBox())!;
+  for (const tick of await ticks.all()) {
+    const text = (await tick.textContent()) ?? "";
+    expect(text, "tick label").not.toMatch(/^\./);
+    const box = (await tick.boundingBox())!;
+    expect(box.x, `left edge of tick ${text}`).toBeGreaterThanOrEqual(chartBox.x);
+  }
+}
