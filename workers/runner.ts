@@ -178,13 +178,19 @@ export async function runWorker(
         if (ids.length > 0) {
           log.info({ seriesIds: ids }, "enqueued series with unscored points");
         }
-        const trainingJobIds = await helpers.withPgClient((client) =>
+        const trainingJobs = await helpers.withPgClient((client) =>
           requeueStaleTrainingJobs(client, STALE_LOCK_MINUTES),
         );
-        if (trainingJobIds.length > 0) {
+        if (trainingJobs.requeued.length > 0) {
           log.warn(
-            { trainingJobIds },
+            { trainingJobIds: trainingJobs.requeued },
             "requeued training jobs whose worker stopped or whose job was lost",
+          );
+        }
+        if (trainingJobs.failed.length > 0) {
+          log.error(
+            { trainingJobIds: trainingJobs.failed },
+            "training jobs failed: the worker stopped during their last attempt",
           );
         }
       },

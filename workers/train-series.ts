@@ -334,19 +334,20 @@ export async function runTrainSeries(
       jobLog.warn({ reason: message }, "training job failed, not retrying");
       return { outcome: "failed", trainingJobId, message };
     }
-    const final = attempt >= maxAttempts;
+    // job.attempts also counts attempts lost with a dead worker.
+    const final = job.attempts >= maxAttempts;
     await recordTrainingFailure(
       db,
       job.id,
       final
-        ? `attempt ${attempt} of ${maxAttempts} failed: ${message}`
-        : `attempt ${attempt} of ${maxAttempts} failed, retrying: ${message}`,
+        ? `attempt ${job.attempts} of ${maxAttempts} failed: ${message}`
+        : `attempt ${job.attempts} of ${maxAttempts} failed, retrying: ${message}`,
       final,
     ).catch((recordError: unknown) => {
       jobLog.error({ err: recordError }, "could not record the training failure");
     });
     jobLog.error(
-      { err: error, attempt, maxAttempts },
+      { err: error, attempt: job.attempts, maxAttempts },
       final ? "training job failed" : "training attempt failed, the job will retry",
     );
     throw error;

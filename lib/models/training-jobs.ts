@@ -163,7 +163,9 @@ export async function listTrainingJobs(
 /**
  * Marks a training job as running for a new attempt and returns it, or
  * null when it has finished already (a retry after the attempt that stored
- * its version) or does not exist.
+ * its version) or does not exist. The returned job's attempts is this
+ * attempt's number: one more than the attempts so far, which include those
+ * of a worker that died, and at least graphile-worker's `attempt`.
  */
 export async function startTrainingAttempt(
   db: Queryable,
@@ -172,7 +174,8 @@ export async function startTrainingAttempt(
 ): Promise<TrainingJob | null> {
   const { rows } = await db.query<TrainingJobRow>(
     `UPDATE model_training_job
-        SET status = 'running', attempts = $2, epochs_done = 0,
+        SET status = 'running', attempts = GREATEST(attempts + 1, $2),
+            epochs_done = 0,
             started_at = COALESCE(started_at, now()), message = NULL,
             updated_at = now()
       WHERE id = $1 AND status IN ('queued', 'running')
@@ -252,7 +255,9 @@ export async function recordTrainingFailure(
 /**
  * Adds the graphile-worker job again for every open training job whose job
  * is missing, has used up its attempts, or has been locked for longer than
- * `staleMinutes` by a worker taken for dead. Returns the training job ids.
+ * `staleMinutes` by a worker taken for dead. A job still marked running
+ * lost its attempt with that worker: the attempt counts, and the job goes
+ * back to queued with a message, or fails when it was the last attempt.
  * Adding the job with its key replaces a locked one, and the transaction
  * that stores a version checks the job row first, so a slow worker that
  * was not dead cannot store a second version for the same job.
@@ -260,9 +265,14 @@ export async function recordTrainingFailure(
 export async function requeueStaleTrainingJobs(
   db: Queryable,
   staleMinutes: number,
-): Promise<number[]> {
-  const { rows } = await db.query<{ id: number; series_id: number }>(
-    `SELECT t.id, t.series_id FROM model_training_job t
+): Promise<{ requeued: number[]; failed: number[] }> {
+  const { rows } = await db.query<{
+    id: number;
+    series_id: number;
+    status: TrainingJobStatus;
+    attempts: number;
+  }>(
+    `SELECT t.id, t.series_id, t.status, t.attempts FROM model_training_job t
       WHERE t.status IN ('queued', 'running')
         AND NOT EXISTS (
           SELECT 1 FROM graphile_worker._private_jobs j
@@ -272,8 +282,33 @@ export async function requeueStaleTrainingJobs(
       ORDER BY t.id`,
     [TASK_TRAIN_SERIES, staleMinutes],
   );
+  const requeued: number[] = [];
+  const failed: number[] = [];
   for (const row of rows) {
+    if (row.status === "running") {
+      const final = row.attempts >= TRAIN_SERIES_MAX_ATTEMPTS;
+      const lost = `the worker stopped during attempt ${row.attempts} of ${TRAIN_SERIES_MAX_ATTEMPTS}`;
+      // The status check skips a job that a live worker finished meanwhile.
+      const updated = await db.query(
+        `UPDATE model_training_job
+            SET status = $2::"TrainingJobStatus", message = $3,
+                finished_at = CASE WHEN $2 = 'failed' THEN now() END,
+                updated_at = now()
+          WHERE id = $1 AND status = 'running'`,
+        [
+          row.id,
+          final ? "failed" : "queued",
+          final ? `${lost}; no attempts left` : `${lost}, retrying`,
+        ],
+      );
+      if (updated.rowCount === 0) continue;
+      if (final) {
+        failed.push(row.id);
+        continue;
+      }
+    }
     await addTrainSeriesJob(db, row.series_id, row.id);
+    requeued.push(row.id);
   }
-  return rows.map((row) => row.id);
+  return { requeued, failed };
 }

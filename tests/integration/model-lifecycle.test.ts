@@ -14,6 +14,7 @@ import {
   requestTraining,
   requeueStaleTrainingJobs,
   TASK_TRAIN_SERIES,
+  TRAIN_SERIES_MAX_ATTEMPTS,
   type TrainingActor,
 } from "@/lib/models/training-jobs";
 import { truncateAll } from "@/tests/support/database";
@@ -73,7 +74,7 @@ async function detectorState(seriesId: number) {
 async function trainingJob(id: number) {
   const { rows } = await db.query(
     `SELECT status, reason, epochs_done, epochs_total, attempts, message,
-            model_version_id, requested_by_name, data_until
+            model_version_id, requested_by_name, data_until, finished_at
        FROM model_training_job WHERE id = $1`,
     [id],
   );
@@ -347,32 +348,25 @@ describe("models overview", () => {
 });
 
 describe("worker crash", () => {
-  it("stores nothing and the job retries", async () => {
-    const minimum = getConfig().VIGIL_MIN_TRAINING_POINTS;
-    const seriesId = await seriesWithModel(
-      syntheticValues({ count: minimum + DEFAULT_RETRAIN_POLICY.holdoutPoints + 50 }),
-    );
-    const { job } = await requestTraining(db, seriesId, "request", ADA);
-
+  /**
+   * Runs an attempt of the training job in a child process that kills
+   * itself with SIGKILL after epoch 2. Then marks the graphile job locked
+   * for an hour by a dead worker, as a worker that died leaves it.
+   */
+  async function crashTraining(
+    trainingJobId: number,
+    seriesId: number,
+  ): Promise<NodeJS.Signals | null> {
     // node --import tsx runs the script in this child itself, so the
     // SIGKILL it sends itself is what the child exits with.
     const child = spawn(
       process.execPath,
-      ["--import", "tsx", "tests/support/crash-training.ts", String(job.id), "2"],
+      ["--import", "tsx", "tests/support/crash-training.ts", String(trainingJobId), "2"],
       { env: { ...process.env, LOG_LEVEL: "warn" }, stdio: "ignore" },
     );
     const signal = await new Promise<NodeJS.Signals | null>((resolve) =>
       child.once("exit", (_code, exitSignal) => resolve(exitSignal)),
     );
-
-    expect(signal).toBe("SIGKILL");
-    expect(await versions(seriesId)).toHaveLength(1);
-    const crashed = await trainingJob(job.id);
-    expect(crashed.status).toBe("running");
-    expect(crashed.epochs_done).toBe(2);
-
-    // A worker that held the graphile job and died leaves it locked. The
-    // stale sweep adds it again, and a real worker runs it to the end.
     await db.query(
       `UPDATE graphile_worker._private_jobs
           SET locked_at = now() - interval '1 hour', locked_by = 'dead-worker',
@@ -380,8 +374,65 @@ describe("worker crash", () => {
         WHERE key = $1`,
       [`${TASK_TRAIN_SERIES}:${seriesId}`],
     );
-    expect(await requeueStaleTrainingJobs(db, 10)).toEqual([job.id]);
-    expect(await requeueStaleTrainingJobs(db, 10)).toEqual([]);
+    return signal;
+  }
+
+  it("fails after the last attempt is lost", async () => {
+    const minimum = getConfig().VIGIL_MIN_TRAINING_POINTS;
+    const seriesId = await seriesWithModel(
+      syntheticValues({ count: minimum + DEFAULT_RETRAIN_POLICY.holdoutPoints + 50 }),
+    );
+    const { job } = await requestTraining(db, seriesId, "request", ADA);
+
+    const sweeps = [];
+    for (let attempt = 1; attempt <= TRAIN_SERIES_MAX_ATTEMPTS; attempt += 1) {
+      expect(await crashTraining(job.id, seriesId)).toBe("SIGKILL");
+      expect((await trainingJob(job.id)).attempts).toBe(attempt);
+      sweeps.push(await requeueStaleTrainingJobs(db, 10));
+    }
+
+    expect(sweeps).toEqual([
+      { requeued: [job.id], failed: [] },
+      { requeued: [job.id], failed: [] },
+      { requeued: [], failed: [job.id] },
+    ]);
+    const failed = await trainingJob(job.id);
+    expect(failed.status).toBe("failed");
+    expect(failed.attempts).toBe(3);
+    expect(failed.message).toBe("the worker stopped during attempt 3 of 3; no attempts left");
+    expect(failed.finished_at).not.toBeNull();
+    expect(await versions(seriesId)).toHaveLength(1);
+    expect(await requeueStaleTrainingJobs(db, 10)).toEqual({ requeued: [], failed: [] });
+  });
+
+  it("stores nothing and the job retries", async () => {
+    const minimum = getConfig().VIGIL_MIN_TRAINING_POINTS;
+    const seriesId = await seriesWithModel(
+      syntheticValues({ count: minimum + DEFAULT_RETRAIN_POLICY.holdoutPoints + 50 }),
+    );
+    const { job } = await requestTraining(db, seriesId, "request", ADA);
+
+    const signal = await crashTraining(job.id, seriesId);
+
+    expect(signal).toBe("SIGKILL");
+    expect(await versions(seriesId)).toHaveLength(1);
+    const crashed = await trainingJob(job.id);
+    expect(crashed.status).toBe("running");
+    expect(crashed.epochs_done).toBe(2);
+
+    // The stale sweep adds the job again, and a real worker runs it to the end.
+    expect(await requeueStaleTrainingJobs(db, 10)).toEqual({
+      requeued: [job.id],
+      failed: [],
+    });
+    expect(await requeueStaleTrainingJobs(db, 10)).toEqual({
+      requeued: [],
+      failed: [],
+    });
+    const requeued = await trainingJob(job.id);
+    expect(requeued.status).toBe("queued");
+    expect(requeued.attempts).toBe(1);
+    expect(requeued.message).toBe("the worker stopped during attempt 1 of 3, retrying");
 
     const worker = await runWorker({
       connectionString: process.env.DATABASE_URL,
@@ -399,7 +450,7 @@ describe("worker crash", () => {
     }
     const retried = await trainingJob(job.id);
     expect(retried.status).toBe("succeeded");
-    expect(retried.attempts).toBe(1);
+    expect(retried.attempts).toBe(2);
     const rows = await versions(seriesId);
     expect(rows).toHaveLength(2);
     expect(rows[1]!.training_job_id).toBe(job.id);
