@@ -67,6 +67,22 @@ export function formatMeasurement(value: number, unit: SeriesUnit): string {
   }
 }
 
+/**
+ * Formats a model's expected range in its unit, e.g. "12 ms to 40 ms". A
+ * low bound of exactly 0 reads "at most X", because the detector clips the
+ * band of a series with no negative training values at 0.
+ * NOTE: an unclipped low bound of exactly 0 on a series that can go
+ * negative would read "at most X" too, because only the bound is stored.
+ */
+export function formatExpectedRange(
+  low: number,
+  high: number,
+  unit: SeriesUnit,
+): string {
+  if (low === 0) return `at most ${formatMeasurement(high, unit)}`;
+  return `${formatMeasurement(low, unit)} to ${formatMeasurement(high, unit)}`;
+}
+
 /** Maximum rows of a chart after filling the range with empty rows. */
 export const MAX_CHART_ROWS = 600;
 

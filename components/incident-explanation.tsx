@@ -1,3 +1,9 @@
+import {
+  formatExpectedRange,
+  formatMeasurement,
+  unitForSeries,
+  type SeriesUnit,
+} from "@/components/chart-format";
 import { formatScore, formatSignificant } from "@/components/format";
 import { deviationOf } from "@/components/incident-points";
 import { LocalTime } from "@/components/local-time";
@@ -19,10 +25,12 @@ function formatLikelihood(value: number): string {
 
 function PointCards({
   point,
+  unit,
   likelihood,
   testId,
 }: {
   point: ScoredPointView;
+  unit: SeriesUnit;
   likelihood: number | null;
   testId: string;
 }) {
@@ -31,14 +39,14 @@ function PointCards({
       <div className="rounded-md bg-rose-50 p-3">
         <dt className="text-xs text-rose-700">Observed</dt>
         <dd className="mt-1 text-lg font-semibold tabular-nums text-rose-700">
-          {formatSignificant(point.observed)}
+          {formatMeasurement(point.observed, unit)}
         </dd>
       </div>
       <div className="rounded-md bg-slate-50 p-3">
         <dt className="text-xs text-slate-500">Expected</dt>
         <dd className="mt-1 text-lg font-semibold tabular-nums text-slate-900">
           {point.expectedLow !== null && point.expectedHigh !== null
-            ? `${formatSignificant(point.expectedLow)} to ${formatSignificant(point.expectedHigh)}`
+            ? formatExpectedRange(point.expectedLow, point.expectedHigh, unit)
             : "unknown"}
         </dd>
       </div>
@@ -61,10 +69,10 @@ function PointCards({
   );
 }
 
-function describeDeviation(point: ScoredPointView): string {
+function describeDeviation(point: ScoredPointView, unit: SeriesUnit): string {
   const deviation = deviationOf(point);
   if (!deviation) return "inside the expected range";
-  return `${formatSignificant(deviation.distance)} ${deviation.direction} the expected range`;
+  return `${formatMeasurement(deviation.distance, unit)} ${deviation.direction} the expected range`;
 }
 
 /**
@@ -90,6 +98,8 @@ export function IncidentExplanation({
   maxDeviationLikelihood?: number | null;
 }) {
   const series = seriesName ?? "the series";
+  // Same units as the chart: "count", a plain number, when the name has no known suffix.
+  const unit = unitForSeries(seriesName ?? "");
   const sameAsOnset =
     onset && maxDeviation && onset.ts.getTime() === maxDeviation.ts.getTime();
 
@@ -108,12 +118,13 @@ export function IncidentExplanation({
           </h3>
           <PointCards
             point={onset}
+            unit={unit}
             likelihood={likelihood?.onset?.likelihood ?? null}
             testId="onset-point"
           />
           <p className="text-xs text-slate-500">
             First point of {series} whose likelihood reached the alarm
-            threshold, {describeDeviation(onset)}.
+            threshold, {describeDeviation(onset, unit)}.
             {sameAsOnset
               ? " It is also the largest deviation of the incident."
               : ""}
@@ -132,12 +143,13 @@ export function IncidentExplanation({
           </h3>
           <PointCards
             point={maxDeviation}
+            unit={unit}
             likelihood={maxDeviationLikelihood}
             testId="max-deviation-point"
           />
           <p className="text-xs text-slate-500">
             Value of {series} furthest outside its expected range during this
-            incident, {describeDeviation(maxDeviation)}.
+            incident, {describeDeviation(maxDeviation, unit)}.
           </p>
         </section>
       )}

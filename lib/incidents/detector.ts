@@ -52,10 +52,20 @@ export function describePoint(point: ScoredPoint): Record<string, unknown> {
   };
 }
 
+/**
+ * Formats the expected range for stored text, in plain numbers because the
+ * series' unit is not known here. A low bound of exactly 0 reads "at most X",
+ * because the detector clips the band of a non-negative series at 0.
+ */
+function expectedRangeText(low: number | null, high: number | null): string {
+  if (low === 0 && high !== null) return `at most ${formatValue(high)}`;
+  return `${formatValue(low)} to ${formatValue(high)}`;
+}
+
 function observedVersusExpected(point: ScoredPoint): string {
   return (
     `observed ${formatValue(point.value)} where ` +
-    `${formatValue(point.expectedLow)} to ${formatValue(point.expectedHigh)} ` +
+    `${expectedRangeText(point.expectedLow, point.expectedHigh)} ` +
     `was expected (anomaly score ${point.score.toFixed(2)}, ` +
     `likelihood ${point.likelihood.toFixed(4)}, ` +
     `${point.ts.toISOString()})`

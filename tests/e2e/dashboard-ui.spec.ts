@@ -119,4 +119,7 @@ test("explanation shows onset and deviation", async ({ page, state }) => {
     "Observed",
   );
   await expect(explanation).toContainText("Largest deviation");
+  // latency_p99_ms values carry the chart's unit.
+  await expect(explanation.getByTestId("onset-point")).toContainText(/Observed[\d.,]+ ms/);
+  await expect(explanation).toContainText(/[\d.,]+ ms above the expected range/);
 });

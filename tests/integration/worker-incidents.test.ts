@@ -99,6 +99,29 @@ describe("recordEpisode", () => {
     expect(await count("SELECT count(*) FROM incident_runbook")).toBe(1);
   });
 
+  it("states a band clipped at 0 as at most", async () => {
+    const episode = episodeAt("2026-03-01T10:00:00Z", 2.7);
+    const clipped = { ...episode.onset, value: 8_285_123, expectedLow: 0, expectedHigh: 0 };
+
+    await inTransaction(() =>
+      recordEpisode(db, series, { ...episode, onset: clipped, peak: clipped }),
+    );
+
+    const { rows } = await db.query("SELECT summary FROM incident");
+    expect(rows[0].summary).toContain("observed 8285000 where at most 0 was expected");
+    const opened = await db.query("SELECT message FROM incident_event WHERE kind = 'opened'");
+    expect(opened.rows[0].message).toContain("where at most 0 was expected");
+  });
+
+  it("states a whole band as low to high", async () => {
+    await inTransaction(() =>
+      recordEpisode(db, series, episodeAt("2026-03-01T10:00:00Z", 2.7)),
+    );
+
+    const { rows } = await db.query("SELECT summary FROM incident");
+    expect(rows[0].summary).toContain("observed 97.5 where 10 to 40 was expected");
+  });
+
   it("joins a later episode to the open incident", async () => {
     await db.query("BEGIN");
     await recordEpisode(db, series, episodeAt("2026-03-01T10:00:00Z", 1.2));

@@ -3,6 +3,7 @@ import { describe, expect, it } from "vitest";
 import {
   formatAxisValue,
   formatBytes,
+  formatExpectedRange,
   formatMeasurement,
   gapTimes,
   MAX_CHART_ROWS,
@@ -55,6 +56,24 @@ describe("formatAxisValue", () => {
 
   it("adds milliseconds", () => {
     expect(formatAxisValue(1_500, "milliseconds")).toBe("1.5K ms");
+  });
+});
+
+describe("formatExpectedRange", () => {
+  it("gives both bounds in the unit", () => {
+    expect(formatExpectedRange(12, 40, "milliseconds")).toBe("12 ms to 40 ms");
+  });
+
+  it("states a band clipped at 0 as at most", () => {
+    expect(formatExpectedRange(0, 1_250_000, "bytes")).toBe("at most 1.25 MB");
+  });
+
+  it("states a band clipped to 0 as at most 0", () => {
+    expect(formatExpectedRange(0, 0, "bytes")).toBe("at most 0 B");
+  });
+
+  it("keeps a negative low bound", () => {
+    expect(formatExpectedRange(-3, 5, "count")).toBe("-3 to 5");
   });
 });
 
