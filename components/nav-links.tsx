@@ -21,7 +21,12 @@ export function NavLinks({ isAdmin = false }: { isAdmin?: boolean }) {
   const pathname = usePathname() ?? "/";
   const links = isAdmin ? [...LINKS, ...ADMIN_LINKS] : LINKS;
   return (
-    <nav aria-label="Main" className="flex items-center gap-1">
+    // On a phone the links can be wider than the screen, so the bar
+    // scrolls sideways instead of widening the page.
+    <nav
+      aria-label="Main"
+      className="flex items-center gap-1 overflow-x-auto sm:overflow-visible"
+    >
       {links.map((link) => {
         const active = isActive(pathname, link.href);
         return (
@@ -32,8 +37,8 @@ export function NavLinks({ isAdmin = false }: { isAdmin?: boolean }) {
             aria-current={active ? "page" : undefined}
             className={
               active
-                ? "rounded-md bg-slate-800 px-3 py-1.5 text-sm font-medium text-white"
-                : "rounded-md px-3 py-1.5 text-sm font-medium text-slate-300 hover:bg-slate-800/60 hover:text-white"
+                ? "shrink-0 whitespace-nowrap rounded-md bg-slate-800 px-2.5 py-1.5 text-sm font-medium text-white sm:px-3"
+                : "shrink-0 whitespace-nowrap rounded-md px-2.5 py-1.5 text-sm font-medium text-slate-300 hover:bg-slate-800/60 hover:text-white sm:px-3"
             }
           >
             {link.label}
