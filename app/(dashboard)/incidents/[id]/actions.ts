@@ -46,6 +46,29 @@ export type IncidentActionResponse =
 
 const incidentIdSchema = z.number().int().positive().max(MAX_INCIDENT_ID);
 
+type RoleCheck =
+  | { user: Awaited<ReturnType<typeof requireUser>> }
+  | { denied: { ok: false; error: { code: "forbidden"; message: string } } };
+
+/** Returns the signed-in responder or admin, or the "forbidden" response
+ * naming `what` the user's role may not do. */
+async function requireResponder(what: string): Promise<RoleCheck> {
+  try {
+    return { user: await requireUser("responder") };
+  } catch (error) {
+    if (!(error instanceof ForbiddenError)) throw error;
+    return {
+      denied: {
+        ok: false,
+        error: {
+          code: "forbidden",
+          message: `Your role (${error.user.role}) cannot ${what}; it needs the responder or admin role.`,
+        },
+      },
+    };
+  }
+}
+
 async function runIncidentAction(
   action: IncidentAction,
   incidentId: unknown,
@@ -63,19 +86,9 @@ async function runIncidentAction(
   }
   const id = parsed.data;
 
-  let user;
-  try {
-    user = await requireUser("responder");
-  } catch (error) {
-    if (!(error instanceof ForbiddenError)) throw error;
-    return {
-      ok: false,
-      error: {
-        code: "forbidden",
-        message: `Your role (${error.user.role}) cannot ${action} incidents; it needs the responder or admin role.`,
-      },
-    };
-  }
+  const check = await requireResponder(`${action} incidents`);
+  if ("denied" in check) return check.denied;
+  const { user } = check;
 
   const result =
     action === "acknowledge"
@@ -154,19 +167,9 @@ export async function giveFeedbackAction(
   verdict: FeedbackVerdict,
   comment: string | null,
 ): Promise<FeedbackActionResponse> {
-  let user;
-  try {
-    user = await requireUser("responder");
-  } catch (error) {
-    if (!(error instanceof ForbiddenError)) throw error;
-    return {
-      ok: false,
-      error: {
-        code: "forbidden",
-        message: `Your role (${error.user.role}) cannot give feedback on incidents; it needs the responder or admin role.`,
-      },
-    };
-  }
+  const check = await requireResponder("give feedback on incidents");
+  if ("denied" in check) return check.denied;
+  const { user } = check;
 
   try {
     const result = await recordFeedback({
