@@ -5,9 +5,9 @@ import { LineChart } from "@tremor/react";
 import { formatCompact, formatDateTime } from "@/components/format";
 
 // Drift of a series' serving models over time: the population stability
-// index (PSI) of the recent inputs and of the recent raw scores, with the
-// retrain policy's drift threshold as a flat line, or as a note below the
-// chart while there is only one measurement.
+// index (PSI) of the recent inputs and of the recent raw scores. The retrain
+// policy's drift threshold is a flat line, or a note below the chart while
+// there is only one measurement.
 
 const INPUT = "Input PSI";
 const SCORE = "Score PSI";

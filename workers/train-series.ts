@@ -40,10 +40,11 @@ import {
 } from "@/lib/models/training-jobs";
 import { loadNewestPoints } from "@/workers/series-queries";
 
-// The train-series job: trains a candidate model on a series' newest
-// points minus the newest ones it holds out (planHoldout), compares it with the serving model
-// on those held-out points, and stores it as the active version (the
-// previous one retires) or as rejected (kept and flagged). A version that
+// The train-series job trains a candidate model on a series' history
+// without its newest points (planHoldout), and compares it with the
+// serving model on those held-out points. It stores the candidate as the
+// active version (the previous one retires) or as rejected (kept and
+// flagged). A version that
 // starts serving gets the series' detector state rescaled to its raw
 // scores, as in the NAB replay (lib/detector/replay.ts). Training runs
 // outside any transaction and writes its progress per epoch. The version,

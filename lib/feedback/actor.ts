@@ -94,7 +94,7 @@ async function authenticateSession(
   // getToken reads cookies from `req.cookies` as a plain object when it is
   // not a Next.js request, and decrypts the JWT as next-auth 4 writes it.
   // next-auth names the cookie with the __Secure- prefix when the site is
-  // served over HTTPS, so the cookie itself tells which name to read.
+  // served over HTTPS, so the cookie present decides which name to read.
   const session = await getToken({
     req: { cookies, headers: {} } as unknown as Parameters<
       typeof getToken

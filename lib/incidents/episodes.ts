@@ -5,9 +5,9 @@ import type { Severity } from "@/lib/generated/prisma/enums";
 // An episode starts at an alarm: a point the detector pipeline flags as
 // anomalous (likelihood at or above the series' alarm threshold). The
 // pipeline flags only the first point of an anomaly and keeps quiet for a
-// while after it, so the episode goes on while points stay outside the
-// expected range (raw score above 1) and the recent errors stay unusual for
-// the series (deviation at least EPISODE_HOLD_DEVIATION). It ends once
+// while after it. So the episode goes on while points stay outside the
+// expected range (raw score above 1) and their recent errors stay unusual
+// for the series (deviation at least EPISODE_HOLD_DEVIATION). It ends once
 // EPISODE_QUIET_POINTS consecutive points fail that test and raise no
 // alarm: the series has recovered. The deviation test keeps a series that
 // became noisier than its model's band from holding an incident open for
@@ -70,7 +70,7 @@ export type EpisodeScan = {
 
 export const IDLE_STATE: EpisodeState = { active: false, quietRun: 0 };
 
-/** Whether a point keeps an active episode going. */
+/** Returns whether a point keeps an active episode going. */
 function continuesEpisode(point: {
   isAnomaly: boolean;
   score: number;

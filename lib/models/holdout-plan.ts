@@ -13,7 +13,7 @@ export type HoldoutPlan = {
   holdout: number;
   /** Points before the holdout, the candidate's training history. */
   trainingPoints: number;
-  /** Why the history is too short to retrain, or null when it is not. */
+  /** Reason the history is too short to retrain, or null when it is not. */
   problem: string | null;
 };
 

@@ -14,7 +14,7 @@ import { requestTraining, WORKER_ACTOR } from "@/lib/models/training-jobs";
 // The retraining check that the score-series job runs after scoring: every
 // checkEveryPoints scored points it measures drift of the serving model,
 // stores the measurement in model_drift, and queues a training job when
-// retrainReason (schedule or drift) says so. The NAB replay
+// retrainReason returns a reason (schedule or drift). The NAB replay
 // (lib/detector/replay.ts) makes the same decisions with the same policy
 // functions and the same inputs: the newest driftWindowPoints values and
 // raw scores, and the points since the retraining clock started.
@@ -70,10 +70,10 @@ export async function checkRetraining(
   log: Logger,
   policy: RetrainPolicy = DEFAULT_RETRAIN_POLICY,
 ): Promise<RetrainingCheck> {
-  // The retraining clock starts at the version's schedule_from (the end of
-  // its training window, or the newest point when it was rolled back to),
-  // or later at the newest point of a training that did not replace it, as
-  // in the replay: a rejected candidate waits a full period before the next.
+  // The retraining clock starts at the version's schedule_from: the end of
+  // its training window, or the newest point when it was rolled back to. A
+  // training that did not replace it restarts the clock at its newest
+  // point, as in the replay, so a rejected candidate waits a full period.
   const { rows } = await db.query<ServingRow>(
     `SELECT m.metrics, m.point_count,
             -- A candidate rejected while this version serves blocks drift

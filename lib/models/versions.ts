@@ -326,7 +326,7 @@ export async function rollbackToVersion(
       const copy = inserted.rows[0]!;
       // An open training would compare its candidate with the restored
       // version and could replace it at once, undoing the admin's choice.
-      // Its running attempt sees the status when it stores and stores nothing.
+      // Its running attempt reads the status before storing and stores nothing.
       await db.query(
         `UPDATE model_training_job
             SET status = 'failed', finished_at = now(), updated_at = now(),

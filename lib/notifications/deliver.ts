@@ -48,7 +48,7 @@ export type DeliveryOutcome =
   | { outcome: "failed"; attempt: number }
   | { outcome: "skipped"; reason: string };
 
-/** Longest delay between two attempts, in seconds. */
+/** Maximum delay between two attempts, in seconds. */
 export const MAX_RETRY_DELAY_SECONDS = 3600;
 
 /** Returns the delay after failed attempt `attempt` (1-based), in seconds. */
@@ -232,7 +232,9 @@ export async function runDelivery(
 
   const final = result.succeeded || attempt >= options.maxAttempts;
   const retryInSeconds = final ? 0 : retryDelaySeconds(attempt, options.retryBaseSeconds);
-  const status = result.succeeded ? "sent" : final ? "failed" : "retrying";
+  let status: "sent" | "failed" | "retrying" = "retrying";
+  if (result.succeeded) status = "sent";
+  else if (final) status = "failed";
 
   await inTransaction(db, async () => {
     // The unique (delivery_id, attempt) index rejects a second job that

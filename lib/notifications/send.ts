@@ -8,19 +8,19 @@ import {
   type NotificationContent,
 } from "@/lib/notifications/payload";
 
-// Sends one notification over HTTP or SMTP, within a timeout, and reports
-// the peer's answer. Nothing here throws for a peer's failure: the result
-// describes what went wrong, so that the caller can log the attempt.
+// Sends one notification over HTTP or SMTP, within a timeout, and returns
+// the peer's response. A peer's failure is returned, not thrown, so that the
+// caller can log the attempt.
 
 export type SendResult = {
   succeeded: boolean;
   httpStatus: number | null;
   smtpResponse: string | null;
-  /** Why the attempt failed, without secrets; null on success. */
+  /** Reason for the failure, without secrets. Null on success. */
   error: string | null;
 };
 
-/** Longest part of a failed peer's response body kept in the error. */
+/** Maximum characters of a failed peer's response body kept in the error. */
 const MAX_ERROR_BODY_CHARS = 200;
 
 function failure(error: string, extra: Partial<SendResult> = {}): SendResult {
@@ -28,7 +28,7 @@ function failure(error: string, extra: Partial<SendResult> = {}): SendResult {
 }
 
 /**
- * Describes a fetch error without the URL, which holds the Slack token.
+ * Describes a fetch error without the URL, which contains the Slack token.
  * undici wraps network errors as "fetch failed" with the reason in `cause`.
  */
 function describeFetchError(error: unknown, timeoutMs: number): string {

@@ -4,10 +4,10 @@ import { startHttpPeer, type HttpPeer } from "@/tests/support/notification-peers
 import { expect, login, test } from "./support/fixtures";
 
 // The notification settings page against the running server and worker: an
-// admin adds a webhook channel, sends a test notification, and sees it
+// admin adds a webhook channel, sends a test notification, and finds it
 // delivered in the log. A routing rule then sends an incident to the
-// channel, and the incident's timeline shows the notification. The receiver is an HTTP server on 127.0.0.1 that
-// this test starts.
+// channel, and the incident's timeline shows the notification. The receiver
+// is an HTTP server on 127.0.0.1 that this test starts.
 
 let peer: HttpPeer;
 

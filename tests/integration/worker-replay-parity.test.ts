@@ -12,10 +12,10 @@ import { runScoreSeries } from "@/workers/score-series";
 import { runTrainSeries } from "@/workers/train-series";
 
 // The worker and the NAB evaluation must run the same detector. This test
-// feeds a NAB series to the real worker code against the real database, in
-// batches that end where the replay (lib/detector/replay.ts) checks the
-// retraining policy, and runs each training job the scoring queues before
-// the next batch, as an idle worker would. Every stored score, likelihood
+// feeds a NAB series to the real worker code against the real database. Its
+// batches end where the replay (lib/detector/replay.ts) checks the
+// retraining policy. Each training job the scoring queues runs before the
+// next batch, as on an idle worker. Every stored score, likelihood
 // and alarm must then equal the replay's, including across a retraining.
 
 const NAB_FILE = "realAWSCloudwatch/ec2_cpu_utilization_825cc2.csv";
