@@ -15,6 +15,8 @@ const nextConfig = {
     "snappy",
     "@tensorflow/tfjs",
     "@tensorflow/tfjs-backend-wasm",
+    "wink-nlp",
+    "wink-eng-lite-web-model",
   ],
   // `npm test` type-checks the whole project with `tsc --noEmit` first, so
   // the build skips its own pass and `npm start` builds faster.
