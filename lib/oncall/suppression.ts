@@ -1,0 +1,142 @@
+import { z } from "zod";
+
+import type { Queryable } from "@/lib/incidents/events";
+
+// Maintenance windows and silences that suppress a service's notifications,
+// escalation and automatic runbooks while they are active.
+
+export const LABEL_MATCHER_OPERATORS = ["=", "!=", "=~", "!~"] as const;
+
+/** One label matcher of a silence, with Alertmanager's operators. */
+export const labelMatcherSchema = z
+  .object({
+    name: z
+      .string()
+      .trim()
+      .regex(/^[a-zA-Z_][a-zA-Z0-9_]*$/, "must be a label name such as alertname")
+      .max(100),
+    operator: z.enum(LABEL_MATCHER_OPERATORS).default("="),
+    value: z.string().max(500),
+  })
+  .superRefine((matcher, context) => {
+    if (matcher.operator !== "=~" && matcher.operator !== "!~") return;
+    try {
+      new RegExp(`^(?:${matcher.value})$`);
+    } catch (error) {
+      context.addIssue({
+        code: "custom",
+        path: ["value"],
+        message: `is not a valid regular expression: ${(error as Error).message}`,
+      });
+    }
+  });
+
+export type LabelMatcher = z.output<typeof labelMatcherSchema>;
+
+export type Suppression = {
+  kind: "maintenance" | "silence";
+  id: number;
+  /** The window's or silence's reason, such as "DB upgrade". */
+  name: string;
+  endsAt: Date;
+};
+
+/**
+ * Returns whether a label set matches one matcher. A missing label counts as
+ * the empty string and a regular expression must match the whole value, as
+ * in Alertmanager.
+ */
+export function matchesLabel(
+  matcher: LabelMatcher,
+  labels: Record<string, string>,
+): boolean {
+  const value = labels[matcher.name] ?? "";
+  switch (matcher.operator) {
+    case "=":
+      return value === matcher.value;
+    case "!=":
+      return value !== matcher.value;
+    case "=~":
+      return new RegExp(`^(?:${matcher.value})$`).test(value);
+    case "!~":
+      return !new RegExp(`^(?:${matcher.value})$`).test(value);
+  }
+}
+
+/**
+ * Returns whether a silence with these matchers applies. A silence without
+ * matchers applies to every incident of its service. One with matchers
+ * applies only when labels are given and match every matcher, so that a
+ * detector incident without alert labels is not muted by an alert silence.
+ */
+export function silenceMatches(
+  matchers: LabelMatcher[],
+  labels: Record<string, string> | undefined,
+): boolean {
+  if (matchers.length === 0) return true;
+  if (labels === undefined) return false;
+  return matchers.every((matcher) => matchesLabel(matcher, labels));
+}
+
+type SuppressionRow = {
+  kind: "maintenance" | "silence";
+  id: number;
+  reason: string;
+  ends_at: Date;
+  matchers: LabelMatcher[];
+};
+
+// Windows and silences active at $2: started, not yet over and not ended
+// early. A silence without a service applies to every service. Maintenance
+// sorts first, then whatever suppresses the longest.
+const ACTIVE_SUPPRESSIONS_SQL = `
+  SELECT 'maintenance' AS kind, id, reason,
+         LEAST(ends_at, COALESCE(ended_at, ends_at)) AS ends_at,
+         '[]'::jsonb AS matchers
+    FROM maintenance_window
+   WHERE service_id = $1::int
+     AND starts_at <= $2::timestamptz
+     AND ends_at > $2::timestamptz
+     AND (ended_at IS NULL OR ended_at > $2::timestamptz)
+  UNION ALL
+  SELECT 'silence' AS kind, id, reason,
+         LEAST(ends_at, COALESCE(ended_at, ends_at)) AS ends_at,
+         matchers
+    FROM silence
+   WHERE (service_id = $1::int OR service_id IS NULL)
+     AND starts_at <= $2::timestamptz
+     AND ends_at > $2::timestamptz
+     AND (ended_at IS NULL OR ended_at > $2::timestamptz)
+  ORDER BY kind, ends_at DESC, id`;
+
+/**
+ * Finds the maintenance window or silence that suppresses a service's
+ * notifications, escalation and automatic runbooks at `at`, or null when
+ * none does. `labels` are the incident's alert labels, which silences with
+ * label matchers need.
+ */
+export async function findSuppression(
+  db: Queryable,
+  serviceId: number,
+  at: Date,
+  labels?: Record<string, string>,
+): Promise<Suppression | null> {
+  const { rows } = await db.query<SuppressionRow>(ACTIVE_SUPPRESSIONS_SQL, [
+    serviceId,
+    at,
+  ]);
+  for (const row of rows) {
+    if (row.kind === "silence" && !silenceMatches(row.matchers, labels)) continue;
+    return { kind: row.kind, id: row.id, name: row.reason, endsAt: row.ends_at };
+  }
+  return null;
+}
+
+/**
+ * Formats a suppression for the timeline, such as
+ * "maintenance 'DB upgrade' until 2026-12-05 03:00 UTC".
+ */
+export function describeSuppression(suppression: Suppression): string {
+  const until = suppression.endsAt.toISOString().slice(0, 16).replace("T", " ");
+  return `${suppression.kind} '${suppression.name}' until ${until} UTC`;
+}
