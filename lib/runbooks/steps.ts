@@ -19,6 +19,32 @@ const MAX_HEADERS = 20;
 const MAX_HEADER_VALUE_LENGTH = 1000;
 const MAX_BODY_LENGTH = 20_000;
 
+/** Variables that a step's URL, header values and body may contain as {{name}}. */
+export const TEMPLATE_VARIABLES = [
+  "incident.id",
+  "incident.title",
+  "incident.severity",
+  "incident.status",
+  "service.slug",
+  "service.name",
+  "runbook.slug",
+  "step.id",
+] as const;
+
+export type TemplateVariable = (typeof TEMPLATE_VARIABLES)[number];
+
+export type TemplateValues = Record<TemplateVariable, string>;
+
+const TEMPLATE_PATTERN = /\{\{\s*([A-Za-z0-9_.-]*)\s*\}\}/g;
+
+function unknownTemplateVariable(text: string): string | null {
+  for (const match of text.matchAll(TEMPLATE_PATTERN)) {
+    const name = match[1]!;
+    if (!(TEMPLATE_VARIABLES as readonly string[]).includes(name)) return name;
+  }
+  return null;
+}
+
 const stepIdPattern = /^[a-z0-9]+(?:-[a-z0-9]+)*$/;
 
 // RFC 9110 token characters for a field name.
@@ -148,7 +174,32 @@ export const runbookStepSchema = z
       .max(MAX_STEP_RETRIES)
       .default(DEFAULT_STEP_RETRIES),
   })
-  .strict();
+  .strict()
+  .superRefine((step, context) => {
+    if (step.method === "GET" && step.body !== undefined) {
+      context.addIssue({
+        code: "custom",
+        path: ["body"],
+        message: "must be left out for a GET step, because a GET request has no body",
+      });
+    }
+    const templated: Array<[PropertyKey[], string]> = [[["url"], step.url]];
+    for (const [name, value] of Object.entries(step.headers ?? {})) {
+      templated.push([["headers", name], value]);
+    }
+    if (typeof step.body === "string") templated.push([["body"], step.body]);
+    else if (step.body !== undefined) templated.push([["body"], JSON.stringify(step.body)]);
+    for (const [path, text] of templated) {
+      const unknown = unknownTemplateVariable(text);
+      if (unknown !== null) {
+        context.addIssue({
+          code: "custom",
+          path,
+          message: `uses the unknown template variable {{${unknown}}}; the known ones are ${TEMPLATE_VARIABLES.map((name) => `{{${name}}}`).join(", ")}`,
+        });
+      }
+    }
+  });
 
 export type RunbookStep = z.output<typeof runbookStepSchema>;
 
@@ -169,3 +220,62 @@ export const runbookStepsSchema = z
       seen.add(step.id);
     });
   });
+
+/** A step with its template variables replaced, ready to send. */
+export type RenderedStep = {
+  method: RunbookStep["method"];
+  url: URL;
+  headers: Record<string, string>;
+  body: string | undefined;
+  timeoutSeconds: number;
+};
+
+function substitute(text: string, escape: (value: string) => string, values: TemplateValues): string {
+  return text.replace(TEMPLATE_PATTERN, (whole, name: string) =>
+    name in values ? escape(values[name as TemplateVariable]) : whole,
+  );
+}
+
+function substituteJson(value: unknown, values: TemplateValues): unknown {
+  if (typeof value === "string") return substitute(value, (text) => text, values);
+  if (Array.isArray(value)) return value.map((item) => substituteJson(item, values));
+  if (value !== null && typeof value === "object") {
+    return Object.fromEntries(
+      Object.entries(value).map(([key, item]) => [key, substituteJson(item, values)]),
+    );
+  }
+  return value;
+}
+
+/**
+ * Replaces the template variables of a step. Values are percent-encoded in
+ * the URL, JSON-escaped in a JSON body (an object body, or a string body
+ * sent as application/json), and have line breaks replaced by spaces in
+ * header values, so an incident title cannot change the request's shape.
+ * A JSON object body gets Content-Type application/json unless the step
+ * sets one.
+ */
+export function renderStep(step: RunbookStep, values: TemplateValues): RenderedStep {
+  const url = new URL(substitute(step.url, encodeURIComponent, values));
+
+  const headers: Record<string, string> = {};
+  for (const [name, value] of Object.entries(step.headers ?? {})) {
+    headers[name] = substitute(value, (text) => text.replace(/[\r\n\0]+/g, " "), values);
+  }
+  const contentTypeName = Object.keys(headers).find(
+    (name) => name.toLowerCase() === "content-type",
+  );
+
+  let body: string | undefined;
+  if (typeof step.body === "string") {
+    const isJson = contentTypeName !== undefined && /json/i.test(headers[contentTypeName]!);
+    const escape = isJson
+      ? (text: string) => JSON.stringify(text).slice(1, -1)
+      : (text: string) => text;
+    body = substitute(step.body, escape, values);
+  } else if (step.body !== undefined) {
+    body = JSON.stringify(substituteJson(step.body, values));
+    if (contentTypeName === undefined) headers["content-type"] = "application/json";
+  }
+  return { method: step.method, url, headers, body, timeoutSeconds: step.timeoutSeconds };
+}
