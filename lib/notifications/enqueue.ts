@@ -3,8 +3,8 @@ import type pg from "pg";
 // Adds the deliveries of an incident event, with one notify-incident job
 // each, in the caller's transaction. A crash before the commit loses both
 // the incident change and its notifications, and a crash after it loses
-// neither. The unique (incident_id, event, channel_id) index makes a
-// repeated call add nothing.
+// neither. The unique (incident_id, event, channel_id, page_key) index,
+// whose page_key is '' for these events, makes a repeated call add nothing.
 
 export const TASK_NOTIFY_INCIDENT = "notify-incident";
 
@@ -42,7 +42,7 @@ const ENQUEUE_INCIDENT_SQL = `
        AND target.severity <= rule.min_severity
       JOIN notification_channel channel
         ON channel.id = rule.channel_id AND channel.enabled
-    ON CONFLICT (incident_id, event, channel_id) DO NOTHING
+    ON CONFLICT (incident_id, event, channel_id, page_key) DO NOTHING
     RETURNING id
   )
   SELECT count(graphile_worker.add_job(
