@@ -11,6 +11,7 @@ export type IncidentEventKind =
   | "opened"
   | "anomaly"
   | "runbooks_suggested"
+  | "runbook_feedback"
   | "acknowledged"
   | "resolved"
   | "recovered"

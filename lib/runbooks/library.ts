@@ -2,35 +2,39 @@ import { readdir, readFile } from "node:fs/promises";
 import path from "node:path";
 
 import { parse as parseYaml } from "yaml";
-import { z } from "zod";
 
-import { getPrisma } from "@/lib/db";
+import { apiErrorMap, formatFieldPath } from "@/lib/api/validation";
+import { getPool } from "@/lib/db";
+import { withTransaction } from "@/lib/ingest/transaction";
 import { logger } from "@/lib/logger";
+import {
+  contentKey,
+  runbookBodySchema,
+  runbookFieldsSchema,
+  slugSchema,
+  type RunbookContent,
+} from "@/lib/runbooks/content";
+import {
+  createRunbook,
+  findLatestVersionBy,
+  findRunbookBySlug,
+  saveRunbookVersion,
+  type VersionAuthor,
+} from "@/lib/runbooks/versions";
 
 // The runbook library that ships with Vigil: data/runbooks/*.md, each a
 // Markdown body under YAML front matter with the match rules (services,
-// metricPattern glob, labels). The start command upserts it by slug on
-// every start, so edits to the files reach existing installs.
+// metricPattern glob, labels, alertNames globs, severities), executable
+// steps and the automatic flag. The start command syncs it by slug on every
+// start, so edits to the files reach existing installs as new versions.
 
 export const RUNBOOK_DIR = path.resolve(process.cwd(), "data/runbooks");
 
-const slugPattern = /^[a-z0-9]+(?:-[a-z0-9]+)*$/;
+const frontMatterSchema = runbookFieldsSchema
+  .extend({ slug: slugSchema })
+  .strict();
 
-const frontMatterSchema = z.object({
-  slug: z
-    .string()
-    .regex(slugPattern, { message: "must be lower-case words joined by -" }),
-  title: z.string().trim().min(1).max(200),
-  services: z
-    .array(z.string().regex(slugPattern, { message: "must be a service slug" }))
-    .default([]),
-  metricPattern: z.string().trim().min(1).nullable().default(null),
-  labels: z.record(z.string(), z.string()).default({}),
-});
-
-export type LibraryRunbook = z.infer<typeof frontMatterSchema> & {
-  body: string;
-};
+export type LibraryRunbook = RunbookContent & { slug: string };
 
 export class RunbookFormatError extends Error {}
 
@@ -54,20 +58,26 @@ export function parseRunbook(text: string, file: string): LibraryRunbook {
     );
   }
 
-  const result = frontMatterSchema.safeParse(data ?? {});
+  const result = frontMatterSchema.safeParse(data ?? {}, {
+    error: apiErrorMap,
+  });
   if (!result.success) {
     const problems = result.error.issues.map(
-      (issue) => `${issue.path.join(".") || "front matter"}: ${issue.message}`,
+      (issue) =>
+        `${formatFieldPath(issue.path) || "front matter"}: ${issue.message}`,
     );
     throw new RunbookFormatError(
       `${file}: invalid front matter (${problems.join("; ")})`,
     );
   }
 
-  const body = match[2]!.trim();
-  if (!body)
-    throw new RunbookFormatError(`${file}: the Markdown body is empty`);
-  return { ...result.data, body };
+  const body = runbookBodySchema.safeParse(match[2]!);
+  if (!body.success) {
+    throw new RunbookFormatError(
+      `${file}: the Markdown body ${body.error.issues[0]!.message}`,
+    );
+  }
+  return { ...result.data, body: body.data };
 }
 
 /** Reads and validates every runbook in the folder, in file name order. */
@@ -96,39 +106,66 @@ export async function loadRunbookLibrary(
   return runbooks;
 }
 
+/** Author of the versions that library sync stores. */
+export const LIBRARY_AUTHOR: VersionAuthor = {
+  type: "system",
+  id: null,
+  name: "runbook library",
+};
+
+export type LibrarySyncResult = {
+  created: number;
+  updated: number;
+  unchanged: number;
+};
+
 /**
- * Creates or updates the library's runbooks by slug in one transaction.
- * Runbooks that users added with other slugs are left alone.
+ * Syncs the library's runbooks by slug in one transaction. A new slug
+ * creates a runbook. A file whose content differs from the version the
+ * library last stored adds a version, so an admin's later edit of an
+ * unchanged file is kept. Archived runbooks and runbooks that users added
+ * with other slugs are left alone.
  */
 export async function upsertRunbooks(
   runbooks?: LibraryRunbook[],
-): Promise<{ created: number; updated: number }> {
+): Promise<LibrarySyncResult> {
   const library = runbooks ?? (await loadRunbookLibrary());
-  const prisma = getPrisma();
-
-  const existing = await prisma.runbook.findMany({
-    where: { slug: { in: library.map((runbook) => runbook.slug) } },
-    select: { slug: true },
+  const result = await withTransaction(getPool(), async (client) => {
+    const counts: LibrarySyncResult = { created: 0, updated: 0, unchanged: 0 };
+    for (const { slug, ...content } of library) {
+      const existing = await findRunbookBySlug(client, slug, { lock: true });
+      if (!existing) {
+        await createRunbook(client, slug, content, LIBRARY_AUTHOR, "runbook library file");
+        counts.created += 1;
+        continue;
+      }
+      if (existing.archivedAt !== null) {
+        counts.unchanged += 1;
+        continue;
+      }
+      const lastSynced = await findLatestVersionBy(
+        client,
+        existing.id,
+        LIBRARY_AUTHOR.type,
+        LIBRARY_AUTHOR.name,
+      );
+      const baseline = lastSynced?.content ?? existing.content;
+      if (existing.currentVersion !== null && contentKey(baseline) === contentKey(content)) {
+        counts.unchanged += 1;
+        continue;
+      }
+      const saved = await saveRunbookVersion(
+        client,
+        existing,
+        content,
+        LIBRARY_AUTHOR,
+        "runbook library file changed",
+      );
+      if (saved.changed) counts.updated += 1;
+      else counts.unchanged += 1;
+    }
+    return counts;
   });
-  await prisma.$transaction(
-    library.map((runbook) => {
-      const fields = {
-        title: runbook.title,
-        body: runbook.body,
-        services: runbook.services,
-        metricPattern: runbook.metricPattern,
-        labels: runbook.labels,
-      };
-      return prisma.runbook.upsert({
-        where: { slug: runbook.slug },
-        create: { slug: runbook.slug, ...fields },
-        update: fields,
-      });
-    }),
-  );
-
-  const updated = existing.length;
-  const created = library.length - updated;
-  logger.info({ created, updated }, "runbook library upserted");
-  return { created, updated };
+  logger.info(result, "runbook library synced");
+  return result;
 }

@@ -1,145 +1,114 @@
 import type { NewIncidentEvent, Queryable } from "@/lib/incidents/events";
 import { addIncidentEvent } from "@/lib/incidents/events";
+import { contentFromRow, type ContentRow } from "@/lib/runbooks/content";
+import {
+  loadIncidentProfile,
+  loadJudgedIncidents,
+} from "@/lib/runbooks/incident-profile";
+import {
+  countHistory,
+  rankSuggestions,
+  type RankCandidate,
+  type RankedSuggestion,
+} from "@/lib/runbooks/rank";
+import type { MatchTarget } from "@/lib/runbooks/rules";
+import { buildSimilarityIndex, tokenize } from "@/lib/runbooks/similarity";
 
-// Ranks runbooks for an incident by their match rules. A rule left empty
-// matches anything, and every rule a runbook sets must match. More specific
-// rules earn more points, so a runbook written for one service and metric
-// outranks a generic one:
-//   service listed           4
-//   exact metric name        3
-//   metric glob              2 plus up to 0.99 for its literal characters
-//   each label pair          1
-//   no rules at all          0.1 (generic fallback)
+// Runbook suggestions for a new incident: loads the runbooks that are not
+// archived and the feedback on similar resolved incidents, ranks them
+// (lib/runbooks/rank.ts) and stores the best in incident_runbook with the
+// suggested version and the score breakdown.
 
-export type RunbookRules = {
+export {
+  globToRegExp,
+  matchRunbook,
+  rankRunbooks,
+  type MatchTarget,
+  type RunbookMatch,
+  type RunbookRules,
+} from "@/lib/runbooks/rules";
+export {
+  MAX_SUGGESTED_RUNBOOKS,
+  type RankedSuggestion,
+  type SuggestionBreakdown,
+} from "@/lib/runbooks/rank";
+
+type CandidateRow = ContentRow & {
   id: number;
   slug: string;
-  title: string;
-  /** Service slugs; empty means any service. */
-  services: readonly string[];
-  /** Glob on the metric name (`*` any run, `?` one character); null is any. */
-  metricPattern: string | null;
-  /** Label pairs the series must carry; empty means any labels. */
-  labels: Record<string, string>;
+  current_version: number | null;
+  updated_at: Date;
 };
 
-export type MatchTarget = {
-  serviceSlug: string;
-  metricName: string;
-  labels: Record<string, unknown>;
-};
+// Tokens of a runbook's title and body by id, version and update time, so
+// that each worker tokenizes a runbook once per change.
+const MAX_CACHED_TOKENS = 2000;
+const tokenCache = new Map<string, string[]>();
 
-export type RunbookMatch = {
-  runbookId: number;
-  slug: string;
-  title: string;
-  score: number;
-  reason: string;
-};
-
-export const MAX_SUGGESTED_RUNBOOKS = 3;
-
-const GENERIC_SCORE = 0.1;
-
-/** Converts a glob with `*` and `?` into an anchored regular expression. */
-export function globToRegExp(glob: string): RegExp {
-  let source = "";
-  for (const character of glob) {
-    if (character === "*") source += ".*";
-    else if (character === "?") source += ".";
-    else source += character.replace(/[\\^$.|+()[\]{}]/g, "\\$&");
+function runbookTokens(row: CandidateRow): string[] {
+  const key = `${row.id}:${row.current_version}:${row.updated_at.getTime()}`;
+  let tokens = tokenCache.get(key);
+  if (!tokens) {
+    // The title counts twice, as it names the problem the runbook covers.
+    tokens = tokenize(`${row.title}\n${row.title}\n${row.body}`);
+    if (tokenCache.size >= MAX_CACHED_TOKENS) tokenCache.clear();
+    tokenCache.set(key, tokens);
   }
-  return new RegExp(`^${source}$`);
+  return tokens;
 }
 
-function metricPoints(pattern: string): number {
-  const literal = pattern.replace(/[*?]/g, "").length;
-  if (literal === pattern.length) return 3;
-  return 2 + Math.min(literal, 99) / 100;
-}
+/**
+ * Ranks the runbooks for one incident without storing anything. `target`
+ * overrides the service, metric, alert name, labels and severity read from
+ * the incident. Returns an empty list for an unknown incident.
+ */
+export async function rankRunbooksForIncident(
+  db: Queryable,
+  incidentId: number,
+  target?: MatchTarget,
+): Promise<RankedSuggestion[]> {
+  const stored = await loadIncidentProfile(db, incidentId);
+  if (!stored) return [];
+  const profile = target
+    ? {
+        ...stored,
+        serviceSlug: target.serviceSlug,
+        metricName: target.metricName,
+        labels: target.labels,
+        alertName: target.alertName ?? stored.alertName,
+        severity: target.severity ?? stored.severity,
+      }
+    : stored;
 
-/** Scores one runbook against a target, or returns null if a rule fails. */
-export function matchRunbook(
-  runbook: RunbookRules,
-  target: MatchTarget,
-): RunbookMatch | null {
-  let score = 0;
-  const reasons: string[] = [];
+  const { rows } = await db.query<CandidateRow>(
+    `SELECT id, slug, current_version, updated_at, title, body, services,
+            metric_pattern, labels, alert_names,
+            severities::text[] AS severities, steps, automatic
+       FROM runbook WHERE archived_at IS NULL ORDER BY id`,
+  );
+  const candidates: RankCandidate[] = rows.map((row) => {
+    const content = contentFromRow(row);
+    return {
+      id: row.id,
+      slug: row.slug,
+      title: content.title,
+      services: content.services,
+      metricPattern: content.metricPattern,
+      labels: content.labels,
+      alertNames: content.alertNames,
+      severities: content.severities,
+      version: row.current_version,
+    };
+  });
+  const index = buildSimilarityIndex(rows.map(runbookTokens));
+  const incidentTokens = tokenize(profile.text);
 
-  if (runbook.services.length > 0) {
-    if (!runbook.services.includes(target.serviceSlug)) return null;
-    score += 4;
-    reasons.push(`service ${target.serviceSlug}`);
-  }
+  const judged = await loadJudgedIncidents(db, incidentId);
+  const history = countHistory(profile, judged, (_current, other) =>
+    index.similarityBetween(incidentTokens, tokenize(other)),
+  );
 
-  if (runbook.metricPattern) {
-    if (!globToRegExp(runbook.metricPattern).test(target.metricName)) {
-      return null;
-    }
-    score += metricPoints(runbook.metricPattern);
-    reasons.push(
-      runbook.metricPattern === target.metricName
-        ? `metric ${target.metricName}`
-        : `metric matches ${runbook.metricPattern}`,
-    );
-  }
-
-  const pairs = Object.entries(runbook.labels);
-  for (const [key, value] of pairs) {
-    if (String(target.labels[key] ?? "") !== String(value)) return null;
-  }
-  if (pairs.length > 0) {
-    score += pairs.length;
-    const listed = pairs.map(([key, value]) => `${key}=${value}`).join(", ");
-    reasons.push(`labels ${listed}`);
-  }
-
-  if (reasons.length === 0) {
-    score = GENERIC_SCORE;
-    reasons.push("generic runbook for any service and metric");
-  }
-  return {
-    runbookId: runbook.id,
-    slug: runbook.slug,
-    title: runbook.title,
-    score,
-    reason: reasons.join(", "),
-  };
-}
-
-/** Returns the matching runbooks, best first; ties go by slug. */
-export function rankRunbooks(
-  runbooks: readonly RunbookRules[],
-  target: MatchTarget,
-): RunbookMatch[] {
-  return runbooks
-    .map((runbook) => matchRunbook(runbook, target))
-    .filter((match): match is RunbookMatch => match !== null)
-    .sort((a, b) => b.score - a.score || a.slug.localeCompare(b.slug));
-}
-
-type RunbookRow = {
-  id: number;
-  slug: string;
-  title: string;
-  services: string[] | null;
-  metric_pattern: string | null;
-  labels: Record<string, unknown> | null;
-};
-
-function toRules(row: RunbookRow): RunbookRules {
-  const labels: Record<string, string> = {};
-  for (const [key, value] of Object.entries(row.labels ?? {})) {
-    labels[key] = String(value);
-  }
-  return {
-    id: row.id,
-    slug: row.slug,
-    title: row.title,
-    services: row.services ?? [],
-    metricPattern: row.metric_pattern,
-    labels,
-  };
+  return rankSuggestions({ candidates, profile, incidentTokens, index, history });
 }
 
 /** Actor of the "runbooks_suggested" event, the detector by default. */
@@ -154,36 +123,34 @@ const DETECTOR_ACTOR: SuggestionActor = {
 };
 
 /**
- * Stores the best runbooks for an incident in incident_runbook and adds a
+ * Stores the best runbooks for an incident in incident_runbook, with the
+ * suggested version and the score breakdown, and adds a
  * "runbooks_suggested" timeline event by `actor`, inside the caller's
- * transaction. Returns the stored matches, none when no runbook matches.
+ * transaction. Returns the stored suggestions, none when nothing fits.
  */
 export async function suggestRunbooks(
   db: Queryable,
   incidentId: number,
   target: MatchTarget,
   actor: SuggestionActor = DETECTOR_ACTOR,
-): Promise<RunbookMatch[]> {
-  const { rows } = await db.query<RunbookRow>(
-    `SELECT id, slug, title, services, metric_pattern, labels FROM runbook`,
-  );
-  const top = rankRunbooks(rows.map(toRules), target).slice(
-    0,
-    MAX_SUGGESTED_RUNBOOKS,
-  );
+): Promise<RankedSuggestion[]> {
+  const top = await rankRunbooksForIncident(db, incidentId, target);
   if (top.length === 0) return top;
 
   await db.query(
-    `INSERT INTO incident_runbook (incident_id, runbook_id, score, reason)
-     SELECT $1, runbook_id, score, reason
-       FROM unnest($2::int[], $3::float8[], $4::text[])
-            AS m(runbook_id, score, reason)
+    `INSERT INTO incident_runbook
+       (incident_id, runbook_id, score, reason, version, breakdown)
+     SELECT $1, runbook_id, score, reason, version, breakdown
+       FROM unnest($2::int[], $3::float8[], $4::text[], $5::int[], $6::jsonb[])
+            AS m(runbook_id, score, reason, version, breakdown)
      ON CONFLICT (incident_id, runbook_id) DO NOTHING`,
     [
       incidentId,
       top.map((match) => match.runbookId),
       top.map((match) => match.score),
       top.map((match) => match.reason),
+      top.map((match) => match.version),
+      top.map((match) => JSON.stringify(match.breakdown)),
     ],
   );
   await addIncidentEvent(db, {
@@ -192,11 +159,13 @@ export async function suggestRunbooks(
     ...actor,
     message: `Suggested runbooks: ${top.map((match) => match.title).join("; ")}`,
     data: {
-      runbooks: top.map(({ runbookId, slug, score, reason }) => ({
+      runbooks: top.map(({ runbookId, slug, version, score, reason, breakdown }) => ({
         runbookId,
         slug,
+        version,
         score,
         reason,
+        breakdown,
       })),
     },
   });
