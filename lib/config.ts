@@ -23,6 +23,20 @@ const positiveInt = (fallback: number) =>
 const port = (fallback: number) =>
   z.coerce.number().int().min(1).max(65535).default(fallback);
 
+/** Comma-separated Prometheus label names; empty turns alert grouping off. */
+const alertGroupLabels = z
+  .string()
+  .default("alertname")
+  .transform((value) =>
+    value
+      .split(",")
+      .map((name) => name.trim())
+      .filter((name) => name !== ""),
+  )
+  .refine((names) => names.every((name) => /^[a-zA-Z_][a-zA-Z0-9_]*$/.test(name)), {
+    message: "must be comma-separated label names such as alertname,cluster",
+  });
+
 const envSchema = z.object({
   NODE_ENV: z
     .enum(["development", "production", "test"])
@@ -65,6 +79,11 @@ const envSchema = z.object({
   VIGIL_NOTIFY_TIMEOUT_MS: positiveInt(10_000),
   VIGIL_NOTIFY_MAX_ATTEMPTS: positiveInt(5),
   VIGIL_NOTIFY_RETRY_BASE_SECONDS: z.coerce.number().positive().default(30),
+  // Incident grouping and change correlation (lib/incidents/grouping.ts,
+  // lib/incidents/suspects.ts). A window of 0 turns grouping off.
+  VIGIL_GROUPING_WINDOW_MINUTES: z.coerce.number().int().min(0).max(1440).default(10),
+  VIGIL_ALERT_GROUP_LABELS: alertGroupLabels,
+  VIGIL_SUSPECT_LOOKBACK_MINUTES: z.coerce.number().int().min(1).max(10_080).default(60),
 });
 
 export type Config = z.infer<typeof envSchema> & { dataDir: string };

@@ -17,6 +17,11 @@ export type IncidentEventKind =
   | "recovered"
   | "alert_fired_again"
   | "alerts_truncated"
+  // Grouping and change correlation (lib/incidents/grouping.ts, suspects.ts).
+  | "series_joined"
+  | "alerts_joined"
+  | "alerts_resolved"
+  | "deployment_suspects"
   | "feedback"
   | "notification_sent"
   | "notification_failed";

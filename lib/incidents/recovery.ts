@@ -1,7 +1,6 @@
 import {
   DETECTOR_ACTOR,
   describePoint,
-  findOpenIncident,
   type SeriesContext,
 } from "@/lib/incidents/detector";
 import {
@@ -13,13 +12,24 @@ import {
   type IncidentEventKind,
   type Queryable,
 } from "@/lib/incidents/events";
+import {
+  findOpenIncident,
+  listIncidentSeriesStates,
+  lockServiceGrouping,
+  markSeriesRecovered,
+  type IncidentSeriesState,
+} from "@/lib/incidents/grouping";
 import { logger as rootLogger, type Logger } from "@/lib/logger";
 import { enqueueIncidentNotifications } from "@/lib/notifications/enqueue";
 
-// Ends the series' detector incident when its anomaly episode ends.
+// Ends the series' detector incident when the anomaly episodes of all its
+// series have ended.
 //
-// A triggered incident, which no responder has acknowledged, is resolved at
-// the data time of the first point of the quiet run. The series was back in
+// The end of an episode marks the series recovered in incident_series. While
+// another series of the incident is still anomalous, the incident only gets
+// a "recovered" event. Once every series is back to normal, a triggered
+// incident, which no responder has acknowledged, is resolved at the data
+// time of the first point of the last quiet run. The series were back in
 // range from then on, so the incident lasts as long as the anomaly did, also
 // when it was found in backfilled history. An acknowledged incident stays
 // open for its responder and only gets a "recovered" event, as does every
@@ -77,22 +87,46 @@ async function resolveTriggered(
 async function hasRecoveredEvent(
   db: Queryable,
   incidentId: number,
+  seriesId: number,
   recoveredAt: Date,
 ): Promise<boolean> {
+  // Events written before grouping carry no seriesId; their incident had
+  // one series.
   const { rows } = await db.query(
     `SELECT 1 FROM incident_event
-      WHERE incident_id = $1 AND kind = $2 AND data->>'recoveredAt' = $3`,
-    [incidentId, RECOVERED_KIND, recoveredAt.toISOString()],
+      WHERE incident_id = $1 AND kind = $2 AND data->>'recoveredAt' = $3
+        AND COALESCE(data->>'seriesId', $4) = $4`,
+    [incidentId, RECOVERED_KIND, recoveredAt.toISOString(), String(seriesId)],
   );
   return rows.length > 0;
 }
 
+/** Names the series still anomalous, such as "2 of 3 correlated series (a, b)". */
+function describeAnomalous(
+  anomalous: IncidentSeriesState[],
+  total: number,
+): string {
+  const names = anomalous.map((state) => state.metricName).join(", ");
+  const verb = anomalous.length === 1 ? "is" : "are";
+  return `${anomalous.length} of ${total} correlated series (${names}) ${verb} still anomalous`;
+}
+
+/** Returns the latest recovery time among the series, all recovered. */
+function lastRecovery(states: IncidentSeriesState[]): Date {
+  let latest = states[0]!.recoveredAt!;
+  for (const state of states) {
+    if (state.recoveredAt! > latest) latest = state.recoveredAt!;
+  }
+  return latest;
+}
+
 /**
  * Records that the series recovered at `point`, the point that completed
- * the quiet run. Resolves its open detector incident if it is triggered and
- * `autoResolve` is on, and else adds a "recovered" event to it. Must run in
- * the transaction that stored the scores up to `point`. A given `logger`
- * must already carry the series id.
+ * the quiet run. Once every series of its open detector incident is back to
+ * normal, resolves the incident if it is triggered and `autoResolve` is on.
+ * Otherwise adds a "recovered" event to it. Must run in the transaction that
+ * stored the scores up to `point`, because it takes the service's grouping
+ * lock until commit. A given `logger` must already carry the series id.
  */
 export async function recordRecovery(
   db: Queryable,
@@ -102,6 +136,7 @@ export async function recordRecovery(
   logger?: Logger,
 ): Promise<RecoveryOutcome> {
   const log = logger ?? rootLogger.child({ seriesId: series.seriesId });
+  await lockServiceGrouping(db, "detector", series.serviceId);
   const open = await findOpenIncident(db, series.seriesId);
   if (!open) {
     log.debug(
@@ -112,43 +147,70 @@ export async function recordRecovery(
   }
 
   const quietSince = await findQuietRunStart(db, series.seriesId, point.ts);
+  await markSeriesRecovered(
+    db,
+    open.id,
+    series.seriesId,
+    quietSince ?? point.ts,
+  );
+  const states = await listIncidentSeriesStates(db, open.id);
+  const anomalous = states.filter((state) => state.recoveredAt === null);
+
   const period = quietSince
     ? `since ${quietSince.toISOString()}`
     : `up to ${point.ts.toISOString()}`;
   const recovery = `${series.metricName} was back to normal (inside the expected range, or with errors usual for it) for ${EPISODE_QUIET_POINTS} points ${period}`;
   const data = {
+    seriesId: series.seriesId,
     recoveredAt: point.ts.toISOString(),
     quietSince: quietSince?.toISOString() ?? null,
     quietPoints: EPISODE_QUIET_POINTS,
     point: describePoint(point),
+    ...(states.length > 1
+      ? { anomalousSeriesIds: anomalous.map((state) => state.seriesId) }
+      : {}),
   };
 
-  if (
-    open.status === "triggered" &&
-    options.autoResolve &&
-    (await resolveTriggered(db, open.id, quietSince ?? point.ts))
-  ) {
-    await addIncidentEvent(db, {
-      incidentId: open.id,
-      kind: "resolved",
-      ...DETECTOR_ACTOR,
-      message: `Resolved: ${recovery}.`,
-      data,
-    });
-    await enqueueIncidentNotifications(db, open.id, "resolved");
-    log.info(
-      { incidentId: open.id, resolvedAt: quietSince ?? point.ts },
-      "detector incident resolved, series back to normal",
-    );
-    return { outcome: "resolved", incidentId: open.id };
+  if (anomalous.length === 0) {
+    const resolvedAt = lastRecovery(states);
+    if (
+      open.status === "triggered" &&
+      options.autoResolve &&
+      (await resolveTriggered(db, open.id, resolvedAt))
+    ) {
+      const all =
+        states.length > 1
+          ? ` All ${states.length} correlated series are back to normal.`
+          : "";
+      await addIncidentEvent(db, {
+        incidentId: open.id,
+        kind: "resolved",
+        ...DETECTOR_ACTOR,
+        message: `Resolved: ${recovery}.${all}`,
+        data,
+      });
+      await enqueueIncidentNotifications(db, open.id, "resolved");
+      log.info(
+        { incidentId: open.id, resolvedAt, series: states.length },
+        "detector incident resolved, series back to normal",
+      );
+      return { outcome: "resolved", incidentId: open.id };
+    }
   }
 
-  if (await hasRecoveredEvent(db, open.id, point.ts)) {
+  if (await hasRecoveredEvent(db, open.id, series.seriesId, point.ts)) {
     return { outcome: "duplicate", incidentId: open.id };
   }
-  const reason = options.autoResolve
-    ? "The incident was acknowledged, so it stays open until its responder resolves it."
-    : "Automatic resolution is off (VIGIL_AUTO_RESOLVE=false), so the incident stays open.";
+  let reason: string;
+  if (anomalous.length > 0) {
+    reason = `${describeAnomalous(anomalous, states.length)}, so the incident stays open.`;
+  } else if (options.autoResolve) {
+    reason =
+      "The incident was acknowledged, so it stays open until its responder resolves it.";
+  } else {
+    reason =
+      "Automatic resolution is off (VIGIL_AUTO_RESOLVE=false), so the incident stays open.";
+  }
   await addIncidentEvent(db, {
     incidentId: open.id,
     kind: RECOVERED_KIND,
@@ -161,6 +223,7 @@ export async function recordRecovery(
       incidentId: open.id,
       recoveredAt: point.ts,
       autoResolve: options.autoResolve,
+      anomalousSeries: anomalous.length,
     },
     "series back to normal, detector incident left open",
   );

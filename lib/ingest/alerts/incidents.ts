@@ -1,4 +1,5 @@
 import { invalidField } from "@/lib/api/errors";
+import { getConfig } from "@/lib/config";
 import { getPool } from "@/lib/db";
 import type { ApiToken } from "@/lib/generated/prisma/client";
 import type { Severity } from "@/lib/generated/prisma/enums";
@@ -9,6 +10,17 @@ import {
   type ParsedAlertDelivery,
 } from "@/lib/ingest/alerts/parse";
 import {
+  addIncidentAlert,
+  alertGroupKey,
+  findAlertFiring,
+  findAlertGroupIncident,
+  findOpenAlertMember,
+  markAlertFiring,
+  markAlertResolved,
+  type AlertIncidentRow,
+  type AlertMemberRow,
+} from "@/lib/ingest/alerts/grouping";
+import {
   suggestAlertRunbooks,
   type EventActor,
 } from "@/lib/ingest/alerts/runbooks";
@@ -16,25 +28,32 @@ import { chooseServiceSlug } from "@/lib/ingest/service-choice";
 import { resolveServiceForWrite } from "@/lib/ingest/services";
 import { withTransaction } from "@/lib/ingest/transaction";
 import { addIncidentEvent, type Queryable } from "@/lib/incidents/events";
+import { lockServiceGrouping } from "@/lib/incidents/grouping";
+import { recordSuspectDeployments } from "@/lib/incidents/suspects";
 import type { Logger } from "@/lib/logger";
 import { enqueueIncidentNotifications } from "@/lib/notifications/enqueue";
 
 // Turns the alerts of one Alertmanager or Grafana delivery into incidents,
 // all in one transaction.
 //
-// An alert's identity is its fingerprint plus its startsAt, stored as the
-// incident's dedup_key. A firing alert joins the open incident of its
-// fingerprint when there is one, and otherwise opens a new incident. A
-// resolved alert resolves the incident it opened, with resolved_at set to
-// its endsAt. Once resolved, the same fingerprint with a new startsAt opens
+// An alert's identity is its fingerprint plus its startsAt. The alert that
+// opens an incident gives it its dedup_key, and incident_alert lists every
+// alert of the incident. A firing alert joins the open incident that lists
+// its fingerprint when there is one. Otherwise it joins the open incident of
+// its group (equal values of the VIGIL_ALERT_GROUP_LABELS, alertname by
+// default) when it starts within VIGIL_GROUPING_WINDOW_MINUTES of that
+// incident's onset, so a storm of alerts opens one incident. Otherwise it
+// opens a new incident. A resolved alert marks its row resolved, and the
+// incident resolves when all its alerts have, with resolved_at set to the
+// last endsAt. Once resolved, the same fingerprint with a new startsAt opens
 // a new incident.
 //
-// Retries are safe. The unique dedup_key and the partial unique index
-// incident_open_alert_fingerprint_key make a concurrent second INSERT of one
-// alert wait and then insert nothing, and SELECT ... FOR UPDATE serialises
-// the events and updates of one incident. Alerts are handled in (service,
-// fingerprint) order so that two deliveries lock incidents in the same
-// order.
+// Retries are safe: a transaction-scoped advisory lock per service
+// serialises deliveries for one service, the lookups find every firing
+// already recorded, and the unique dedup_key and the partial unique index
+// incident_open_alert_fingerprint_key back them up. Services are locked in
+// slug order and alerts handled in (service, fingerprint) order, so that two
+// deliveries take locks in the same order.
 
 export type AlertOutcome =
   | { outcome: "opened"; incidentId: number }
@@ -59,21 +78,22 @@ export type AlertDeliveryResult = {
   truncatedAlerts: number;
 };
 
-type IncidentRow = {
-  id: number;
-  status: "triggered" | "acknowledged" | "resolved";
-  dedup_key: string;
-  opened_at: Date;
-  resolved_at: Date | null;
-};
+type IncidentRow = AlertIncidentRow;
 
 const INCIDENT_COLUMNS = "id, status, dedup_key, opened_at, resolved_at";
+
+/** Alerts of one delivery that joined or ended in an incident that stays open. */
+type GroupChanges = { joined: ParsedAlert[]; resolved: ParsedAlert[] };
 
 type AlertContext = {
   db: Queryable;
   delivery: ParsedAlertDelivery;
   actor: EventActor;
   log: Logger;
+  groupLabels: readonly string[];
+  windowMinutes: number;
+  /** By incident id; written as one event per incident at the end. */
+  changes: Map<number, GroupChanges>;
 };
 
 /** Returns the dedup_key of an alert incident: service, fingerprint, startsAt. */
@@ -109,21 +129,6 @@ export function chooseAlertServices(
     }
     return slug;
   });
-}
-
-async function findOpenAlertIncident(
-  db: Queryable,
-  serviceId: number,
-  fingerprint: string,
-): Promise<IncidentRow | undefined> {
-  const { rows } = await db.query<IncidentRow>(
-    `SELECT ${INCIDENT_COLUMNS} FROM incident
-      WHERE service_id = $1 AND source = 'alert' AND alert_fingerprint = $2
-        AND status <> 'resolved'
-      FOR UPDATE`,
-    [serviceId, fingerprint],
-  );
-  return rows[0];
 }
 
 async function findIncidentByDedupKey(
@@ -182,34 +187,68 @@ function isServiceImpacting(severity: Severity): boolean {
   return severity === "sev1" || severity === "sev2";
 }
 
+function changesOf(context: AlertContext, incidentId: number): GroupChanges {
+  let changes = context.changes.get(incidentId);
+  if (changes === undefined) {
+    changes = { joined: [], resolved: [] };
+    context.changes.set(incidentId, changes);
+  }
+  return changes;
+}
+
 async function joinOpenIncident(
   context: AlertContext,
   alert: ParsedAlert,
   open: IncidentRow,
-  dedupKey: string,
+  member: AlertMemberRow,
 ): Promise<AlertOutcome> {
-  if (open.dedup_key === dedupKey) {
+  const startsAt = new Date(alert.startsAt);
+  if (
+    member.starts_at.getTime() === alert.startsAt ||
+    member.last_starts_at.getTime() === alert.startsAt
+  ) {
     // A repeated notification or a retried delivery of the same alert.
     return { outcome: "joined", incidentId: open.id };
   }
   // The alert ended and fired again without Vigil seeing it resolved, for
   // example because send_resolved is off. The open incident records the
   // new firing once.
-  const startsAt = new Date(alert.startsAt).toISOString();
+  await markAlertFiring(context.db, open.id, alert.fingerprint, startsAt);
   const seen = await hasEvent(context.db, open.id, "alert_fired_again", {
     fingerprint: alert.fingerprint,
-    startsAt,
+    startsAt: startsAt.toISOString(),
   });
   if (!seen) {
     await addIncidentEvent(context.db, {
       incidentId: open.id,
       kind: "alert_fired_again",
       ...context.actor,
-      message: `Alert ${alertName(alert)} fired again, starting ${startsAt}`,
+      message: `Alert ${alertName(alert)} fired again, starting ${startsAt.toISOString()}`,
       data: { source: context.delivery.source, ...describeAlert(alert) },
     });
   }
   return { outcome: "joined", incidentId: open.id };
+}
+
+/** Adds an alert of the same group to an open incident within the window. */
+async function joinGroup(
+  context: AlertContext,
+  alert: ParsedAlert,
+  group: IncidentRow,
+  groupKey: string,
+): Promise<AlertOutcome> {
+  const severity = severityFromLabels(alert.labels);
+  await addIncidentAlert(context.db, group.id, alert, groupKey);
+  // A more severe alert of the group raises the incident's severity.
+  await context.db.query(
+    `UPDATE incident
+        SET severity = LEAST(severity, $2::"Severity"),
+            service_impacting = service_impacting OR $3
+      WHERE id = $1`,
+    [group.id, severity, isServiceImpacting(severity)],
+  );
+  changesOf(context, group.id).joined.push(alert);
+  return { outcome: "joined", incidentId: group.id };
 }
 
 async function openIncident(
@@ -217,6 +256,7 @@ async function openIncident(
   alert: ParsedAlert,
   service: { id: number; slug: string },
   dedupKey: string,
+  groupKey: string | null,
 ): Promise<number | undefined> {
   const severity = severityFromLabels(alert.labels);
   const summary =
@@ -224,7 +264,7 @@ async function openIncident(
     alert.annotations.summary?.trim() ||
     null;
   // No conflict target, so that a conflict on either dedup_key or the
-  // open-fingerprint index waits for the other transaction and skips.
+  // open-fingerprint index skips the insert.
   const { rows } = await context.db.query<{ id: number }>(
     `INSERT INTO incident
        (service_id, title, status, severity, source, service_impacting,
@@ -246,6 +286,7 @@ async function openIncident(
   const incidentId = rows[0]?.id;
   if (incidentId === undefined) return undefined;
 
+  await addIncidentAlert(context.db, incidentId, alert, groupKey);
   const startsAt = new Date(alert.startsAt).toISOString();
   await addIncidentEvent(context.db, {
     incidentId,
@@ -260,6 +301,11 @@ async function openIncident(
       ...describeAlert(alert),
     },
   });
+  const suspects = await recordSuspectDeployments(
+    context.db,
+    incidentId,
+    context.actor,
+  );
   await enqueueIncidentNotifications(context.db, incidentId, "opened");
   // NOTE: runbook rules match the alertname as the metric name, so a
   // runbook whose metricPattern names a metric matches no alert.
@@ -279,6 +325,7 @@ async function openIncident(
       fingerprint: alert.fingerprint,
       startsAt,
       runbooks: runbooks.map((match) => match.slug),
+      suspectDeploymentIds: suspects.map((suspect) => suspect.deploymentId),
     },
     "alert incident opened",
   );
@@ -290,40 +337,62 @@ async function recordFiring(
   alert: ParsedAlert,
   service: { id: number; slug: string },
 ): Promise<AlertOutcome> {
+  const startsAt = new Date(alert.startsAt);
   const dedupKey = alertDedupKey(service.id, alert.fingerprint, alert.startsAt);
-  // The second pass runs only when a concurrent delivery inserted the same
-  // alert first. Its row is committed by then, so the SELECTs find it.
-  for (let pass = 0; pass < 2; pass += 1) {
-    const open = await findOpenAlertIncident(
+  const open = await findOpenAlertMember(
+    context.db,
+    service.id,
+    alert.fingerprint,
+  );
+  if (open) {
+    return joinOpenIncident(context, alert, open.incident, open.member);
+  }
+
+  const previous =
+    (await findAlertFiring(
       context.db,
       service.id,
       alert.fingerprint,
-    );
-    if (open) return joinOpenIncident(context, alert, open, dedupKey);
-
-    const previous = await findIncidentByDedupKey(context.db, dedupKey);
-    // A concurrent delivery of this alert can commit its incident between
-    // the two lookups, so an incident found here may still be open.
-    if (previous && previous.status !== "resolved") {
-      return joinOpenIncident(context, alert, previous, dedupKey);
-    }
-    if (previous) {
-      return {
-        outcome: "ignored",
-        incidentId: previous.id,
-        reason:
-          `incident ${previous.id} of this alert (same fingerprint and ` +
-          "startsAt) is resolved already; a new startsAt opens a new incident",
-      };
-    }
-
-    const incidentId = await openIncident(context, alert, service, dedupKey);
-    if (incidentId !== undefined) return { outcome: "opened", incidentId };
+      startsAt,
+    )) ?? (await findIncidentByDedupKey(context.db, dedupKey));
+  if (previous) {
+    // Only a resolved incident can list this firing here, because an open
+    // one would have been found above.
+    return {
+      outcome: "ignored",
+      incidentId: previous.id,
+      reason:
+        `incident ${previous.id} of this alert (same fingerprint and ` +
+        "startsAt) is resolved already; a new startsAt opens a new incident",
+    };
   }
-  throw new Error(
-    `inserting the incident of alert ${alert.fingerprint} conflicted twice, ` +
-      "but no conflicting incident was found",
+
+  const groupKey = alertGroupKey(alert.labels, context.groupLabels);
+  if (groupKey !== null && context.windowMinutes > 0) {
+    const group = await findAlertGroupIncident(
+      context.db,
+      service.id,
+      groupKey,
+      startsAt,
+      context.windowMinutes,
+    );
+    if (group) return joinGroup(context, alert, group, groupKey);
+  }
+
+  const incidentId = await openIncident(
+    context,
+    alert,
+    service,
+    dedupKey,
+    groupKey,
   );
+  if (incidentId === undefined) {
+    throw new Error(
+      `inserting the incident of alert ${alert.fingerprint} conflicted, ` +
+        "but no incident lists that alert",
+    );
+  }
+  return { outcome: "opened", incidentId };
 }
 
 async function recordResolved(
@@ -331,61 +400,172 @@ async function recordResolved(
   alert: ParsedAlert,
   service: { id: number; slug: string },
 ): Promise<AlertOutcome> {
-  const dedupKey = alertDedupKey(service.id, alert.fingerprint, alert.startsAt);
-  let target = await findIncidentByDedupKey(context.db, dedupKey);
-  if (target?.status === "resolved") {
+  const open = await findOpenAlertMember(
+    context.db,
+    service.id,
+    alert.fingerprint,
+  );
+  if (open === undefined) {
+    const dedupKey = alertDedupKey(
+      service.id,
+      alert.fingerprint,
+      alert.startsAt,
+    );
+    const previous =
+      (await findAlertFiring(
+        context.db,
+        service.id,
+        alert.fingerprint,
+        new Date(alert.startsAt),
+      )) ?? (await findIncidentByDedupKey(context.db, dedupKey));
+    if (previous) {
+      return {
+        outcome: "ignored",
+        incidentId: previous.id,
+        reason: `incident ${previous.id} is resolved already`,
+      };
+    }
+    return {
+      outcome: "ignored",
+      incidentId: null,
+      reason: "no open incident for this alert; Vigil did not see it fire",
+    };
+  }
+
+  const { incident: target, member } = open;
+  // A resolved alert older than the firing the incident lists is stale.
+  if (member.starts_at.getTime() > alert.startsAt) {
     return {
       outcome: "ignored",
       incidentId: target.id,
-      reason: `incident ${target.id} is resolved already`,
+      reason:
+        `the alert started before open incident ${target.id} listed it, so ` +
+        "it is an earlier firing that has no incident",
     };
   }
-  if (target === undefined) {
-    // The open incident may have been opened by an earlier startsAt of the
-    // same fingerprint. A resolved alert older than that incident is stale.
-    const open = await findOpenAlertIncident(
-      context.db,
-      service.id,
-      alert.fingerprint,
-    );
-    if (open === undefined) {
-      return {
-        outcome: "ignored",
-        incidentId: null,
-        reason: "no open incident for this alert; Vigil did not see it fire",
-      };
-    }
-    if (open.opened_at.getTime() > alert.startsAt) {
-      return {
-        outcome: "ignored",
-        incidentId: open.id,
-        reason:
-          `the alert started before open incident ${open.id} opened, so it ` +
-          "is an earlier firing that has no incident",
-      };
-    }
-    target = open;
+  if (member.resolved) {
+    return {
+      outcome: "ignored",
+      incidentId: target.id,
+      reason:
+        `the alert is resolved already in incident ${target.id}, which stays ` +
+        "open while other alerts of its group fire",
+    };
   }
 
   const endsAt = new Date(alert.endsAt!);
+  const { firing, total, lastEndsAt } = await markAlertResolved(
+    context.db,
+    target.id,
+    alert.fingerprint,
+    endsAt,
+  );
+  const changes = changesOf(context, target.id);
+  if (firing > 0) {
+    changes.resolved.push(alert);
+    return { outcome: "resolved", incidentId: target.id };
+  }
+
   await context.db.query(
     `UPDATE incident SET status = 'resolved', resolved_at = $2
       WHERE id = $1 AND status <> 'resolved'`,
-    [target.id, endsAt],
+    [target.id, lastEndsAt],
   );
+  const grouped =
+    total > 1
+      ? ` All ${total} alerts of the incident have ended.`
+      : "";
+  // The alerts that ended earlier in this delivery are part of this event.
+  const endedWith = changes.resolved.map((ended) => ended.fingerprint);
+  changes.resolved = [];
   await addIncidentEvent(context.db, {
     incidentId: target.id,
     kind: "resolved",
     ...context.actor,
-    message: `Resolved: ${context.delivery.source} alert ${alertName(alert)} ended at ${endsAt.toISOString()}`,
-    data: { source: context.delivery.source, ...describeAlert(alert) },
+    message: `Resolved: ${context.delivery.source} alert ${alertName(alert)} ended at ${endsAt.toISOString()}.${grouped}`,
+    data: {
+      source: context.delivery.source,
+      ...describeAlert(alert),
+      ...(total > 1 ? { alerts: total, endedWith } : {}),
+    },
   });
   await enqueueIncidentNotifications(context.db, target.id, "resolved");
   context.log.info(
-    { incidentId: target.id, fingerprint: alert.fingerprint },
+    { incidentId: target.id, fingerprint: alert.fingerprint, alerts: total },
     "alert incident resolved",
   );
   return { outcome: "resolved", incidentId: target.id };
+}
+
+/** Lists up to five alert names with a count of the rest. */
+function listAlertNames(alerts: readonly ParsedAlert[]): string {
+  const names = [...new Set(alerts.map(alertName))];
+  const shown = names.slice(0, 5).join(", ");
+  return names.length > 5 ? `${shown} and ${names.length - 5} more` : shown;
+}
+
+/**
+ * Adds one "alerts_joined" and one "alerts_resolved" event per incident for
+ * the grouped alerts of this delivery that joined it or ended while others
+ * still fire.
+ */
+async function recordGroupChanges(context: AlertContext): Promise<void> {
+  const incidentIds = [...context.changes.keys()].sort((a, b) => a - b);
+  for (const incidentId of incidentIds) {
+    const { joined, resolved } = context.changes.get(incidentId)!;
+    if (joined.length === 0 && resolved.length === 0) continue;
+    const { rows } = await context.db.query<{ firing: number; total: number }>(
+      `SELECT count(*) FILTER (WHERE NOT resolved)::int AS firing,
+              count(*)::int AS total
+         FROM incident_alert WHERE incident_id = $1`,
+      [incidentId],
+    );
+    const { firing, total } = rows[0]!;
+    if (joined.length > 0) {
+      const plural = joined.length === 1 ? "alert" : "alerts";
+      await addIncidentEvent(context.db, {
+        incidentId,
+        kind: "alerts_joined",
+        ...context.actor,
+        message:
+          `${joined.length} more ${context.delivery.source} ${plural} of the ` +
+          `same group joined (${listAlertNames(joined)}), starting within ` +
+          `${context.windowMinutes} min of the onset; the incident lists ` +
+          `${total} alerts`,
+        data: {
+          source: context.delivery.source,
+          windowMinutes: context.windowMinutes,
+          alerts: joined.map((alert) => ({
+            fingerprint: alert.fingerprint,
+            startsAt: new Date(alert.startsAt).toISOString(),
+            labels: alert.labels,
+          })),
+        },
+      });
+    }
+    if (resolved.length > 0) {
+      await addIncidentEvent(context.db, {
+        incidentId,
+        kind: "alerts_resolved",
+        ...context.actor,
+        message:
+          `${resolved.length} ${context.delivery.source} ` +
+          `${resolved.length === 1 ? "alert" : "alerts"} of the incident ` +
+          `ended (${listAlertNames(resolved)}); ${firing} of ${total} still ` +
+          "fire, so the incident stays open",
+        data: {
+          source: context.delivery.source,
+          firing,
+          total,
+          alerts: resolved.map((alert) => ({
+            fingerprint: alert.fingerprint,
+            startsAt: new Date(alert.startsAt).toISOString(),
+            endsAt: new Date(alert.endsAt!).toISOString(),
+          })),
+        },
+      });
+    }
+  }
 }
 
 /** Adds one "alerts_truncated" event to each touched incident, once per group and count. */
@@ -438,7 +618,16 @@ export async function recordAlertDelivery(
   };
 
   const results = await withTransaction(getPool(), async (db) => {
-    const context: AlertContext = { db, delivery, actor, log };
+    const config = getConfig();
+    const context: AlertContext = {
+      db,
+      delivery,
+      actor,
+      log,
+      groupLabels: config.VIGIL_ALERT_GROUP_LABELS,
+      windowMinutes: config.VIGIL_GROUPING_WINDOW_MINUTES,
+      changes: new Map(),
+    };
     const serviceIds = new Map<string, number>();
     for (const slug of [...new Set(slugs)].sort()) {
       // A bound token's own service never gets a 403, so a forced service
@@ -452,6 +641,8 @@ export async function recordAlertDelivery(
         log.info({ serviceId: service.id, slug }, "created service");
       }
       serviceIds.set(slug, service.id);
+      // In slug order, as every delivery takes them (see the header).
+      await lockServiceGrouping(db, "alert", service.id);
     }
 
     const order = delivery.alerts
@@ -478,6 +669,8 @@ export async function recordAlertDelivery(
         ...outcome,
       };
     }
+
+    await recordGroupChanges(context);
 
     if (delivery.truncatedAlerts > 0) {
       const touched = byIndex

@@ -1,0 +1,209 @@
+import { getConfig } from "@/lib/config";
+import type { Queryable } from "@/lib/incidents/events";
+
+// Grouping of anomaly episodes on several series of one service into one
+// detector incident, and the service-wide lock that makes it race-safe.
+//
+// A series belongs to an incident through a row of incident_series. An
+// episode of a series that belongs to an open detector incident joins that
+// incident. An episode of another series of the same service joins the open
+// detector incident whose onset (opened_at) lies within the grouping window
+// of the episode's onset. Otherwise it opens a new incident. Both times are
+// data times, so grouping does not depend on when the worker scores.
+//
+// Every worker takes a transaction-scoped advisory lock on the service before
+// it looks for an incident to join and holds it until commit. So two workers
+// scoring two series of one service cannot both miss each other's new
+// incident, and recovery sees the recovered_at of every series of the
+// incident as committed.
+
+// First keys of the two-key advisory locks on a service, one for detector
+// grouping and one for alert grouping, so that a long scoring transaction
+// does not hold up alert webhooks. "VGd" and "VGa" in ASCII; the series lock
+// of workers/score-series.ts uses 0x5647 ("VG").
+const DETECTOR_GROUPING_LOCK_CLASS = 0x564764;
+const ALERT_GROUPING_LOCK_CLASS = 0x564761;
+
+export type GroupingSource = "detector" | "alert";
+
+/**
+ * Takes the grouping lock of one service until the end of the caller's
+ * transaction. Outside a transaction the lock would end with the statement,
+ * so callers must be inside one.
+ */
+export async function lockServiceGrouping(
+  db: Queryable,
+  source: GroupingSource,
+  serviceId: number,
+): Promise<void> {
+  const lockClass =
+    source === "detector"
+      ? DETECTOR_GROUPING_LOCK_CLASS
+      : ALERT_GROUPING_LOCK_CLASS;
+  await db.query("SELECT pg_advisory_xact_lock($1, $2)", [
+    lockClass,
+    serviceId,
+  ]);
+}
+
+/** Returns the grouping window in minutes, VIGIL_GROUPING_WINDOW_MINUTES. */
+export function groupingWindowMinutes(): number {
+  return getConfig().VIGIL_GROUPING_WINDOW_MINUTES;
+}
+
+export type OpenIncidentRow = {
+  id: number;
+  status: "triggered" | "acknowledged";
+  peak_score: number | null;
+  opened_at: Date;
+};
+
+/**
+ * Locks and returns the open detector incident that lists the series, if
+ * any. A reopened incident can make two of them open at once; the newest
+ * wins then.
+ */
+export async function findOpenIncident(
+  db: Queryable,
+  seriesId: number,
+): Promise<OpenIncidentRow | undefined> {
+  const { rows } = await db.query<OpenIncidentRow>(
+    `SELECT i.id, i.status, i.peak_score, i.opened_at
+       FROM incident i
+       JOIN incident_series s ON s.incident_id = i.id
+      WHERE s.series_id = $1 AND i.source = 'detector'
+        AND i.status <> 'resolved'
+      ORDER BY i.opened_at DESC, i.id DESC
+      LIMIT 1
+      FOR UPDATE OF i`,
+    [seriesId],
+  );
+  return rows[0];
+}
+
+/**
+ * Locks and returns the open detector incident of the service whose onset
+ * lies within `windowMinutes` of `onset`, the nearest one when several do.
+ */
+export async function findGroupIncident(
+  db: Queryable,
+  serviceId: number,
+  onset: Date,
+  windowMinutes: number,
+): Promise<OpenIncidentRow | undefined> {
+  const { rows } = await db.query<OpenIncidentRow>(
+    `SELECT id, status, peak_score, opened_at
+       FROM incident
+      WHERE service_id = $1 AND source = 'detector' AND status <> 'resolved'
+        AND opened_at BETWEEN $2::timestamptz - make_interval(mins => $3)
+                          AND $2::timestamptz + make_interval(mins => $3)
+      ORDER BY abs(extract(epoch FROM opened_at - $2::timestamptz)), id
+      LIMIT 1
+      FOR UPDATE`,
+    [serviceId, onset, windowMinutes],
+  );
+  return rows[0];
+}
+
+/**
+ * Returns the incident that already records the episode of this series with
+ * this onset, or undefined. A rescore or a retried job then adds nothing.
+ */
+export async function findRecordedEpisode(
+  db: Queryable,
+  seriesId: number,
+  onset: Date,
+): Promise<number | undefined> {
+  const { rows } = await db.query<{ incident_id: number }>(
+    `SELECT incident_id FROM incident_series
+      WHERE series_id = $1 AND onset_at = $2`,
+    [seriesId, onset],
+  );
+  return rows[0]?.incident_id;
+}
+
+export type EpisodePoint = { ts: Date; score: number };
+
+/** Adds a series to an incident, or does nothing when it is listed already. */
+export async function addIncidentSeries(
+  db: Queryable,
+  incidentId: number,
+  seriesId: number,
+  onset: EpisodePoint,
+  peak: EpisodePoint,
+): Promise<void> {
+  await db.query(
+    `INSERT INTO incident_series
+       (incident_id, series_id, onset_at, peak_score, peak_at, joined_at)
+     VALUES ($1, $2, $3, $4, $5, clock_timestamp())
+     ON CONFLICT (incident_id, series_id) DO NOTHING`,
+    [incidentId, seriesId, onset.ts, peak.score, peak.ts],
+  );
+}
+
+/**
+ * Marks the series of an incident anomalous again and raises its peak, for
+ * a new or continued episode of a series the incident lists.
+ */
+export async function markSeriesAnomalous(
+  db: Queryable,
+  incidentId: number,
+  seriesId: number,
+  peak: EpisodePoint,
+): Promise<void> {
+  await db.query(
+    `UPDATE incident_series
+        SET recovered_at = NULL,
+            peak_at = CASE WHEN $3 > peak_score THEN $4 ELSE peak_at END,
+            peak_score = GREATEST(peak_score, $3)
+      WHERE incident_id = $1 AND series_id = $2`,
+    [incidentId, seriesId, peak.score, peak.ts],
+  );
+}
+
+/** Records when the series of an incident got back to normal. */
+export async function markSeriesRecovered(
+  db: Queryable,
+  incidentId: number,
+  seriesId: number,
+  recoveredAt: Date,
+): Promise<void> {
+  await db.query(
+    `UPDATE incident_series SET recovered_at = $3
+      WHERE incident_id = $1 AND series_id = $2`,
+    [incidentId, seriesId, recoveredAt],
+  );
+}
+
+export type IncidentSeriesState = {
+  seriesId: number;
+  metricName: string;
+  onsetAt: Date;
+  recoveredAt: Date | null;
+};
+
+/** Lists the series of an incident in onset order with their recovery. */
+export async function listIncidentSeriesStates(
+  db: Queryable,
+  incidentId: number,
+): Promise<IncidentSeriesState[]> {
+  const { rows } = await db.query<{
+    series_id: number;
+    name: string;
+    onset_at: Date;
+    recovered_at: Date | null;
+  }>(
+    `SELECT s.series_id, m.name, s.onset_at, s.recovered_at
+       FROM incident_series s
+       JOIN metric_series m ON m.id = s.series_id
+      WHERE s.incident_id = $1
+      ORDER BY s.onset_at, s.series_id`,
+    [incidentId],
+  );
+  return rows.map((row) => ({
+    seriesId: row.series_id,
+    metricName: row.name,
+    onsetAt: row.onset_at,
+    recoveredAt: row.recovered_at,
+  }));
+}
