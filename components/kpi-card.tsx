@@ -32,6 +32,13 @@ const PRESENTATION: Record<KpiName, KpiPresentation> = {
     sampleNoun: ["service-impacting incident", "service-impacting incidents"],
     chart: "area",
   },
+  mtta: {
+    title: "MTTA",
+    color: "violet",
+    format: (seconds) => formatDuration(seconds * 1000),
+    sampleNoun: ["acknowledgement", "acknowledgements"],
+    chart: "bar",
+  },
   mttr: {
     title: "MTTR",
     color: "amber",
@@ -64,6 +71,7 @@ const PRESENTATION: Record<KpiName, KpiPresentation> = {
 
 export const KPI_ORDER: KpiName[] = [
   "uptime",
+  "mtta",
   "mttr",
   "incidentFrequency",
   "deploymentFrequency",

@@ -59,6 +59,10 @@ export default async function OverviewPage({
       href: buildHref("/incidents", filter),
       label: "Incidents in this range",
     },
+    mtta: {
+      href: buildHref("/incidents", filter),
+      label: "Incidents in this range",
+    },
     mttr: {
       href: buildHref("/incidents", { ...filter, status: "resolved" }),
       label: "Resolved incidents",
@@ -101,7 +105,7 @@ export default async function OverviewPage({
 
       <section
         aria-label="Key performance indicators"
-        className="grid grid-cols-1 gap-4 sm:grid-cols-2 lg:grid-cols-3 xl:grid-cols-5"
+        className="grid grid-cols-1 gap-4 sm:grid-cols-2 lg:grid-cols-3 xl:grid-cols-6"
       >
         {KPI_ORDER.map((name) => (
           <KpiCard

@@ -89,6 +89,7 @@ export type FeedbackAccess = "write" | "read";
 async function authenticateSession(
   request: Request,
   access: FeedbackAccess,
+  writeAction: string,
 ): Promise<FeedbackActor> {
   const cookies = parseCookies(request.headers.get("cookie"));
   // getToken reads cookies from `req.cookies` as a plain object when it is
@@ -126,7 +127,7 @@ async function authenticateSession(
     throw new ApiError(
       403,
       "forbidden",
-      `your role (${user.role}) cannot give feedback on incidents; it needs the responder or admin role`,
+      `your role (${user.role}) cannot ${writeAction}; it needs the responder or admin role`,
       { logContext: { userId: user.id } },
     );
   }
@@ -141,6 +142,8 @@ async function authenticateSession(
 export async function authenticateFeedbackRequest(
   request: Request,
   access: FeedbackAccess = "write",
+  /** What a write does, for the 403 message to a viewer. */
+  writeAction = "give feedback on incidents",
 ): Promise<FeedbackActor> {
   if (request.headers.has("authorization")) {
     const token = await authenticateBearer(request);
@@ -155,5 +158,5 @@ export async function authenticateFeedbackRequest(
       serviceId: token.serviceId,
     };
   }
-  return authenticateSession(request, access);
+  return authenticateSession(request, access, writeAction);
 }

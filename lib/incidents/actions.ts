@@ -1,19 +1,33 @@
-import { getPrisma } from "@/lib/db";
+import type pg from "pg";
+
+import { getPool } from "@/lib/db";
 import type { IncidentStatus } from "@/lib/generated/prisma/enums";
-import type { Prisma } from "@/lib/generated/prisma/client";
+import {
+  actorColumns,
+  actorLogContext,
+  actorUserId,
+  type IncidentActor,
+} from "@/lib/incidents/actor";
+import { checkIncidentId } from "@/lib/incidents/errors";
+import {
+  addIncidentEvent,
+  type IncidentEventKind,
+} from "@/lib/incidents/events";
+import { checkFreeText } from "@/lib/incidents/text";
+import { withTransaction } from "@/lib/ingest/transaction";
 import { logger } from "@/lib/logger";
-import { enqueueIncidentNotificationsPrisma } from "@/lib/notifications/enqueue";
+import { enqueueIncidentNotifications } from "@/lib/notifications/enqueue";
 
-// Acknowledge and resolve. Each runs in one transaction whose conditional
-// UPDATE only matches an incident in a status the action may leave. When two
-// people click at once, PostgreSQL's row lock makes the second UPDATE
-// re-check the row after the first commits. It then matches nothing and
-// reports who got there first. The timeline event is written in the same
-// transaction.
+// Acknowledge, resolve and reopen. Each runs in one transaction whose
+// conditional UPDATE only matches an incident in a status the action may
+// leave. When two people click at once, PostgreSQL's row lock makes the
+// second UPDATE re-check the row after the first commits. It then matches
+// nothing and reports who got there first. The timeline event is written in
+// the same transaction, stamped with the same time as the incident column.
 
-export type IncidentActor = { id: number; name: string };
+export type { IncidentActor } from "@/lib/incidents/actor";
 
-export type IncidentAction = "acknowledge" | "resolve";
+export type IncidentAction = "acknowledge" | "resolve" | "reopen";
 
 export type IncidentActionResult =
   | { outcome: "applied"; action: IncidentAction; incidentId: number; at: Date }
@@ -26,45 +40,77 @@ export type IncidentActionResult =
       by: string | null;
       at: Date | null;
     }
-  | { outcome: "not_found"; action: IncidentAction; incidentId: number };
+  | { outcome: "not_found"; action: IncidentAction; incidentId: number }
+  | {
+      /** Reopening would give a series or an alert two open incidents. */
+      outcome: "conflict";
+      action: "reopen";
+      incidentId: number;
+      openIncidentId: number | null;
+      message: string;
+    };
 
-type Transaction = Prisma.TransactionClient;
+export const REOPEN_REASON_MAX_LENGTH = 2000;
+
+type Applied = { at: Date; data: Record<string, unknown> };
 
 type ActionSpec = {
   action: IncidentAction;
-  eventKind: "acknowledged" | "resolved";
-  fromStatuses: IncidentStatus[];
+  eventKind: IncidentEventKind;
+  /** Past tense for the timeline message. */
+  verb: string;
   update: (
-    tx: Transaction,
+    db: pg.ClientBase,
     incidentId: number,
     actor: IncidentActor,
-  ) => Promise<{ at: Date }[]>;
+  ) => Promise<Applied | null>;
 };
 
 const ACKNOWLEDGE: ActionSpec = {
   action: "acknowledge",
   eventKind: "acknowledged",
-  fromStatuses: ["triggered"],
-  update: (tx, incidentId, actor) => tx.$queryRaw<{ at: Date }[]>`
-    UPDATE incident
-       SET status = 'acknowledged',
-           acknowledged_at = now(),
-           acknowledged_by_id = ${actor.id}
-     WHERE id = ${incidentId} AND status = 'triggered'
-    RETURNING acknowledged_at AS at`,
+  verb: "acknowledged",
+  update: async (db, incidentId, actor) => {
+    const { rows } = await db.query<{ at: Date }>(
+      `UPDATE incident
+          SET status = 'acknowledged',
+              acknowledged_at = now(),
+              acknowledged_by_id = $2
+        WHERE id = $1 AND status = 'triggered'
+       RETURNING acknowledged_at AS at`,
+      [incidentId, actorUserId(actor)],
+    );
+    return rows[0] ? { at: rows[0].at, data: { fromStatuses: ["triggered"] } } : null;
+  },
 };
 
 const RESOLVE: ActionSpec = {
   action: "resolve",
   eventKind: "resolved",
-  fromStatuses: ["triggered", "acknowledged"],
-  update: (tx, incidentId, actor) => tx.$queryRaw<{ at: Date }[]>`
-    UPDATE incident
-       SET status = 'resolved',
-           resolved_at = now(),
-           resolved_by_id = ${actor.id}
-     WHERE id = ${incidentId} AND status IN ('triggered', 'acknowledged')
-    RETURNING resolved_at AS at`,
+  verb: "resolved",
+  update: async (db, incidentId, actor) => {
+    const { rows } = await db.query<{ at: Date; from_status: IncidentStatus }>(
+      `WITH previous AS (
+         SELECT id, status FROM incident
+          WHERE id = $1 AND status IN ('triggered', 'acknowledged')
+          FOR UPDATE
+       )
+       UPDATE incident i
+          SET status = 'resolved', resolved_at = now(), resolved_by_id = $2
+         FROM previous
+        WHERE i.id = previous.id
+       RETURNING i.resolved_at AS at, previous.status AS from_status`,
+      [incidentId, actorUserId(actor)],
+    );
+    if (!rows[0]) return null;
+    return {
+      at: rows[0].at,
+      data: {
+        fromStatuses: ["triggered", "acknowledged"],
+        fromStatus: rows[0].from_status,
+      },
+    };
+  },
 };
 
 /** Moves a triggered incident to acknowledged; any other status is left as it is. */
@@ -83,6 +129,146 @@ export function resolveIncident(
   return runAction(RESOLVE, incidentId, actor);
 }
 
+/**
+ * Moves a resolved incident back to triggered. The incident's acknowledged
+ * and resolved columns are cleared, because it waits for a new
+ * acknowledgement, but the timeline keeps every earlier event and the
+ * "reopened" event records the cleared values and the reason. Throws a 400
+ * IncidentChangeError for an empty or invalid reason.
+ */
+export function reopenIncident(
+  incidentId: number,
+  actor: IncidentActor,
+  reason: unknown,
+): Promise<IncidentActionResult> {
+  const text = checkFreeText("reason", reason, {
+    min: 1,
+    max: REOPEN_REASON_MAX_LENGTH,
+  });
+  return runAction(reopenSpec(text), incidentId, actor);
+}
+
+type ReopenedRow = {
+  at: Date;
+  acknowledged_at: Date | null;
+  acknowledged_by_id: number | null;
+  resolved_at: Date | null;
+  resolved_by_id: number | null;
+  source: string;
+  service_id: number;
+  alert_fingerprint: string | null;
+};
+
+function reopenSpec(reason: string): ActionSpec {
+  return {
+    action: "reopen",
+    eventKind: "reopened",
+    verb: "reopened",
+    update: async (db, incidentId) => {
+      const { rows } = await db.query<ReopenedRow>(
+        `WITH previous AS (
+           SELECT id, acknowledged_at, acknowledged_by_id, resolved_at,
+                  resolved_by_id
+             FROM incident
+            WHERE id = $1 AND status = 'resolved'
+            FOR UPDATE
+         )
+         UPDATE incident i
+            SET status = 'triggered',
+                acknowledged_at = NULL, acknowledged_by_id = NULL,
+                resolved_at = NULL, resolved_by_id = NULL
+           FROM previous
+          WHERE i.id = previous.id
+         RETURNING now() AS at, previous.acknowledged_at,
+                   previous.acknowledged_by_id, previous.resolved_at,
+                   previous.resolved_by_id, i.source, i.service_id,
+                   i.alert_fingerprint`,
+        [incidentId],
+      );
+      const row = rows[0];
+      if (!row) return null;
+      if (row.source === "alert" && row.alert_fingerprint !== null) {
+        await rejectSecondOpenAlert(db, incidentId, row);
+      }
+      return {
+        at: row.at,
+        data: {
+          reason,
+          previous: {
+            acknowledgedAt: row.acknowledged_at?.toISOString() ?? null,
+            acknowledgedById: row.acknowledged_by_id,
+            resolvedAt: row.resolved_at?.toISOString() ?? null,
+            resolvedById: row.resolved_by_id,
+          },
+        },
+      };
+    },
+  };
+}
+
+/** Thrown inside the transaction to roll back a reopen that must not happen. */
+class ReopenConflict extends Error {
+  constructor(
+    readonly openIncidentId: number | null,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/**
+ * The alert receiver adds a firing alert to the open incident of its
+ * fingerprint, so one fingerprint may have only one open incident.
+ */
+async function rejectSecondOpenAlert(
+  db: pg.ClientBase,
+  incidentId: number,
+  row: ReopenedRow,
+): Promise<void> {
+  const { rows } = await db.query<{ id: number }>(
+    `SELECT id FROM incident
+      WHERE service_id = $1 AND source = 'alert' AND alert_fingerprint = $2
+        AND status <> 'resolved' AND id <> $3
+      LIMIT 1`,
+    [row.service_id, row.alert_fingerprint, incidentId],
+  );
+  if (rows[0]) {
+    throw new ReopenConflict(
+      rows[0].id,
+      `incident ${rows[0].id} is open for the same alert; acknowledge or resolve that one instead`,
+    );
+  }
+}
+
+/** Name of the partial unique index that allows one open detector incident per series. */
+const OPEN_DETECTOR_INCIDENT_INDEX = "incident_open_detector_series_key";
+
+async function describeDetectorConflict(incidentId: number): Promise<ReopenConflict> {
+  const { rows } = await getPool().query<{ id: number }>(
+    `SELECT other.id FROM incident this
+       JOIN incident other
+         ON other.series_id = this.series_id AND other.source = 'detector'
+        AND other.status <> 'resolved' AND other.id <> this.id
+      WHERE this.id = $1
+      LIMIT 1`,
+    [incidentId],
+  );
+  const openId = rows[0]?.id ?? null;
+  return new ReopenConflict(
+    openId,
+    `the series of incident ${incidentId} has another open detector incident` +
+      `${openId === null ? "" : ` (${openId})`}; a series can have only one, so resolve that one first`,
+  );
+}
+
+function isOpenDetectorConflict(error: unknown): boolean {
+  const pgError = error as { code?: string; constraint?: string };
+  return (
+    pgError.code === "23505" &&
+    pgError.constraint === OPEN_DETECTOR_INCIDENT_INDEX
+  );
+}
+
 async function runAction(
   spec: ActionSpec,
   incidentId: number,
@@ -93,41 +279,60 @@ async function runAction(
       `incidentId must be a positive integer, got ${incidentId}`,
     );
   }
+  checkIncidentId(incidentId);
   const log = logger.child({
     incidentId,
-    userId: actor.id,
+    ...actorLogContext(actor),
     action: spec.action,
   });
 
-  const result = await getPrisma().$transaction(async (tx) => {
-    const [updated] = await spec.update(tx, incidentId, actor);
-    if (updated) {
-      await tx.incidentEvent.create({
-        data: {
-          incidentId,
-          kind: spec.eventKind,
-          actorType: "user",
-          actorId: actor.id,
-          actorName: actor.name,
-          message: `${actor.name} ${spec.eventKind} the incident`,
-          data: { fromStatuses: spec.fromStatuses },
-        },
+  let result: IncidentActionResult;
+  try {
+    result = await withTransaction(getPool(), async (db) => {
+      const applied = await spec.update(db, incidentId, actor);
+      if (!applied) return describeCurrentState(db, spec.action, incidentId);
+
+      await addIncidentEvent(db, {
+        incidentId,
+        kind: spec.eventKind,
+        ...actorColumns(actor),
+        message: eventMessage(spec, actor, applied.data),
+        data: applied.data,
+        createdAt: applied.at,
       });
       if (spec.eventKind === "resolved") {
-        await enqueueIncidentNotificationsPrisma(tx, incidentId, "resolved");
+        await enqueueIncidentNotifications(db, incidentId, "resolved");
       }
       return {
         outcome: "applied" as const,
         action: spec.action,
         incidentId,
-        at: updated.at,
+        at: applied.at,
       };
+    });
+  } catch (error) {
+    let conflict: ReopenConflict | null = null;
+    if (error instanceof ReopenConflict) conflict = error;
+    else if (spec.action === "reopen" && isOpenDetectorConflict(error)) {
+      conflict = await describeDetectorConflict(incidentId);
     }
-    return describeCurrentState(tx, spec, incidentId);
-  });
+    if (!conflict) throw error;
+    log.info(
+      { openIncidentId: conflict.openIncidentId },
+      "incident not reopened: %s",
+      conflict.message,
+    );
+    return {
+      outcome: "conflict",
+      action: "reopen",
+      incidentId,
+      openIncidentId: conflict.openIncidentId,
+      message: conflict.message,
+    };
+  }
 
   if (result.outcome === "applied") {
-    log.info("incident %s", spec.eventKind);
+    log.info("incident %s", spec.verb);
   } else if (result.outcome === "unchanged") {
     log.info(
       { status: result.status, by: result.by },
@@ -140,47 +345,85 @@ async function runAction(
   return result;
 }
 
-/** Reads why the UPDATE matched nothing: the incident is gone or in a later status. */
-async function describeCurrentState(
-  tx: Transaction,
+function eventMessage(
   spec: ActionSpec,
+  actor: IncidentActor,
+  data: Record<string, unknown>,
+): string {
+  const base = `${actor.name} ${spec.verb} the incident`;
+  if (spec.action !== "reopen") return base;
+  const reason = String(data.reason);
+  return `${base}: ${/[.!?]$/.test(reason) ? reason : `${reason}.`}`;
+}
+
+type StateRow = {
+  status: IncidentStatus;
+  opened_at: Date;
+  acknowledged_at: Date | null;
+  resolved_at: Date | null;
+  acknowledged_by: string | null;
+  resolved_by: string | null;
+};
+
+/** Timeline kinds that put an incident into each status. */
+const KINDS_INTO_STATUS: Record<IncidentStatus, IncidentEventKind[]> = {
+  triggered: ["opened", "reopened"],
+  acknowledged: ["acknowledged"],
+  resolved: ["resolved"],
+};
+
+/**
+ * Reads why the UPDATE matched nothing: the incident is gone or in a status
+ * the action cannot leave. Names who set that status and when.
+ */
+async function describeCurrentState(
+  db: pg.ClientBase,
+  action: IncidentAction,
   incidentId: number,
 ): Promise<IncidentActionResult> {
-  const incident = await tx.incident.findUnique({
-    where: { id: incidentId },
-    select: {
-      status: true,
-      acknowledgedAt: true,
-      resolvedAt: true,
-      acknowledgedBy: { select: { name: true } },
-      resolvedBy: { select: { name: true } },
-    },
-  });
-  if (!incident) {
-    return { outcome: "not_found", action: spec.action, incidentId };
+  const { rows } = await db.query<StateRow>(
+    `SELECT i.status, i.opened_at, i.acknowledged_at, i.resolved_at,
+            ack.name AS acknowledged_by, res.name AS resolved_by
+       FROM incident i
+       LEFT JOIN user_account ack ON ack.id = i.acknowledged_by_id
+       LEFT JOIN user_account res ON res.id = i.resolved_by_id
+      WHERE i.id = $1`,
+    [incidentId],
+  );
+  const incident = rows[0];
+  if (!incident) return { outcome: "not_found", action, incidentId };
+
+  // The worker, an API token or a user deleted since leaves no user on the
+  // incident row; the timeline event still names the actor.
+  const { rows: events } = await db.query<{
+    kind: string;
+    actor_name: string;
+    created_at: Date;
+  }>(
+    `SELECT kind, actor_name, created_at FROM incident_event
+      WHERE incident_id = $1 AND kind = ANY($2::text[])
+      ORDER BY created_at DESC, id DESC LIMIT 1`,
+    [incidentId, KINDS_INTO_STATUS[incident.status]],
+  );
+  const event = events[0];
+
+  let by: string | null = event?.actor_name ?? null;
+  let at: Date | null;
+  if (incident.status === "acknowledged") {
+    by = incident.acknowledged_by ?? by;
+    at = incident.acknowledged_at;
+  } else if (incident.status === "resolved") {
+    by = incident.resolved_by ?? by;
+    at = incident.resolved_at;
+  } else {
+    at = event?.kind === "reopened" ? event.created_at : incident.opened_at;
   }
-
-  const resolved = incident.status === "resolved";
-  const at = resolved ? incident.resolvedAt : incident.acknowledgedAt;
-  let by = resolved ? incident.resolvedBy?.name : incident.acknowledgedBy?.name;
-
-  // The worker, or a user deleted since, leaves no user on the incident row;
-  // the timeline event still names the actor.
-  if (!by) {
-    const event = await tx.incidentEvent.findFirst({
-      where: { incidentId, kind: resolved ? "resolved" : "acknowledged" },
-      orderBy: { createdAt: "desc" },
-      select: { actorName: true },
-    });
-    by = event?.actorName;
-  }
-
   return {
     outcome: "unchanged",
-    action: spec.action,
+    action,
     incidentId,
     status: incident.status,
-    by: by ?? null,
+    by,
     at,
   };
 }

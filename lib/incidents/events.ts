@@ -24,7 +24,14 @@ export type IncidentEventKind =
   | "deployment_suspects"
   | "feedback"
   | "notification_sent"
-  | "notification_failed";
+  | "notification_failed"
+  // Incident workflow (lib/incidents/actions.ts, assign.ts, notes.ts, postmortem.ts).
+  | "reopened"
+  | "severity_changed"
+  | "assigned"
+  | "unassigned"
+  | "note"
+  | "postmortem_updated";
 
 export type NewIncidentEvent = {
   incidentId: number;

@@ -1,6 +1,6 @@
 import { getPool, getPrisma } from "@/lib/db";
 import type { Prisma } from "@/lib/generated/prisma/client";
-import type { IncidentStatus } from "@/lib/generated/prisma/enums";
+import type { IncidentStatus, Severity } from "@/lib/generated/prisma/enums";
 import { getSeriesChart, type SeriesChartPoint } from "@/lib/services/queries";
 
 // Read models for the incident list, the incident page and the overview.
@@ -94,6 +94,7 @@ export function getIncidentDetail(id: number) {
       series: { select: { id: true, name: true, labels: true } },
       acknowledgedBy: { select: { id: true, name: true } },
       resolvedBy: { select: { id: true, name: true } },
+      assignee: { select: { id: true, name: true } },
       events: { orderBy: [{ createdAt: "asc" }, { id: "asc" }] },
       runbooks: {
         orderBy: { score: "desc" },
@@ -208,4 +209,132 @@ export async function getOnsetTelemetry(
     onset: toScoredPointView(onsetRows.rows[0]),
     maxDeviation: toScoredPointView(deviatingRows.rows[0]),
   };
+}
+
+/** Largest page of GET /api/v1/incidents. */
+export const INCIDENT_PAGE_MAX = 200;
+
+export type IncidentPageFilters = {
+  statuses?: IncidentStatus[];
+  serviceId?: number;
+  severities?: Severity[];
+  /** A user id, or null for unassigned incidents. */
+  assigneeId?: number | null;
+  /** Position after the last incident of the previous page. */
+  after?: IncidentCursor;
+  limit: number;
+};
+
+/** Position in the list order: opened_at descending, then id descending. */
+export type IncidentCursor = { openedAt: Date; id: number };
+
+export type IncidentSummaryRow = {
+  id: number;
+  title: string;
+  status: IncidentStatus;
+  severity: Severity;
+  source: string;
+  service_slug: string;
+  service_name: string;
+  series_id: number | null;
+  opened_at: Date;
+  acknowledged_at: Date | null;
+  acknowledged_by: string | null;
+  resolved_at: Date | null;
+  resolved_by: string | null;
+  assignee_id: number | null;
+  assignee_name: string | null;
+};
+
+const SUMMARY_SELECT = `
+  SELECT i.id, i.title, i.status, i.severity, i.source,
+         s.slug AS service_slug, s.name AS service_name, i.series_id,
+         i.opened_at, i.acknowledged_at, ack.name AS acknowledged_by,
+         i.resolved_at, res.name AS resolved_by, i.assignee_id,
+         asg.name AS assignee_name
+    FROM incident i
+    JOIN service s ON s.id = i.service_id
+    LEFT JOIN user_account ack ON ack.id = i.acknowledged_by_id
+    LEFT JOIN user_account res ON res.id = i.resolved_by_id
+    LEFT JOIN user_account asg ON asg.id = i.assignee_id`;
+
+/**
+ * Lists one page of incidents, newest first, with keyset paging: the next
+ * page starts after the cursor of the last row, so incidents that open
+ * meanwhile do not shift it. Returns limit + 1 rows at most, so the caller
+ * knows whether another page follows.
+ */
+export async function listIncidentPage(
+  filters: IncidentPageFilters,
+): Promise<IncidentSummaryRow[]> {
+  const conditions: string[] = [];
+  const params: unknown[] = [];
+  const param = (value: unknown) => {
+    params.push(value);
+    return `$${params.length}`;
+  };
+  if (filters.statuses?.length) {
+    conditions.push(`i.status = ANY(${param(filters.statuses)}::"IncidentStatus"[])`);
+  }
+  if (filters.serviceId !== undefined) {
+    conditions.push(`i.service_id = ${param(filters.serviceId)}`);
+  }
+  if (filters.severities?.length) {
+    conditions.push(`i.severity = ANY(${param(filters.severities)}::"Severity"[])`);
+  }
+  if (filters.assigneeId === null) conditions.push("i.assignee_id IS NULL");
+  else if (filters.assigneeId !== undefined) {
+    conditions.push(`i.assignee_id = ${param(filters.assigneeId)}`);
+  }
+  if (filters.after) {
+    conditions.push(
+      `(i.opened_at, i.id) < (${param(filters.after.openedAt)}::timestamptz, ${param(filters.after.id)}::int)`,
+    );
+  }
+  const where = conditions.length ? `WHERE ${conditions.join(" AND ")}` : "";
+  const { rows } = await getPool().query<IncidentSummaryRow>(
+    `${SUMMARY_SELECT} ${where}
+     ORDER BY i.opened_at DESC, i.id DESC
+     LIMIT ${param(filters.limit + 1)}`,
+    params,
+  );
+  return rows;
+}
+
+/** Loads one incident's summary row, or null when the id is unknown. */
+export async function getIncidentSummary(
+  id: number,
+): Promise<(IncidentSummaryRow & { summary: string | null; service_id: number }) | null> {
+  const { rows } = await getPool().query<
+    IncidentSummaryRow & { summary: string | null; service_id: number }
+  >(
+    `${SUMMARY_SELECT.replace("SELECT i.id,", "SELECT i.summary, i.service_id, i.id,")}
+      WHERE i.id = $1`,
+    [id],
+  );
+  return rows[0] ?? null;
+}
+
+export type TimelineEventRow = {
+  id: number;
+  kind: string;
+  actor_type: string;
+  actor_id: number | null;
+  actor_name: string;
+  message: string;
+  data: unknown;
+  created_at: Date;
+};
+
+/** Lists an incident's timeline, oldest first. */
+export async function listIncidentEvents(
+  incidentId: number,
+): Promise<TimelineEventRow[]> {
+  const { rows } = await getPool().query<TimelineEventRow>(
+    `SELECT id, kind, actor_type, actor_id, actor_name, message, data, created_at
+       FROM incident_event WHERE incident_id = $1
+      ORDER BY created_at, id`,
+    [incidentId],
+  );
+  return rows;
 }

@@ -29,14 +29,32 @@ export const KPI_DEFINITIONS: Record<KpiName, KpiDefinition> = {
       "Overlapping incidents count once.",
     nullWhen: "no services are selected or none exist",
   },
+  mtta: {
+    name: "mtta",
+    label: "MTTA",
+    unit: "seconds",
+    definition:
+      "Mean time to acknowledge, in seconds, read from the timeline. Each " +
+      "trigger of an incident (its opening at opened_at, or a reopened " +
+      "event) starts a cycle that lasts until the next trigger. A cycle's " +
+      "time to acknowledge is its first acknowledged event minus the " +
+      "trigger, at least 0. The KPI is the mean over the cycles of the " +
+      "selected services whose acknowledgement lies in the range. Cycles " +
+      "resolved without an acknowledgement do not count.",
+    nullWhen:
+      "no services are selected or none exist, or no incident was " +
+      "acknowledged in the range",
+  },
   mttr: {
     name: "mttr",
     label: "MTTR",
     unit: "seconds",
     definition:
       "Mean of (resolved_at - opened_at) in seconds over the incidents of " +
-      "the selected services whose resolved_at lies in the range, " +
-      "service-impacting or not.",
+      "the selected services that are resolved and whose resolved_at lies " +
+      "in the range, service-impacting or not. Reopening an incident clears " +
+      "resolved_at, so a reopened incident counts once, when it is resolved " +
+      "for the last time, measured from its original opening.",
     nullWhen:
       "no services are selected or none exist, or no incident was resolved " +
       "in the range",
@@ -81,6 +99,7 @@ export const KPI_DEFINITIONS: Record<KpiName, KpiDefinition> = {
 export const KPI_NULL_REASONS = {
   noServices: "no services in this selection",
   noResolvedIncident: "no incident resolved in this range",
+  noAcknowledgedIncident: "no incident acknowledged in this range",
   noErrorRateMetrics:
     "no selected service defines a request metric and an error metric",
   noRequests: "no requests recorded in this range",

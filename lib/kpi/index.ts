@@ -4,6 +4,7 @@ import {
   queryDeploymentFrequency,
   queryErrorRate,
   queryIncidentFrequency,
+  queryMtta,
   queryMttr,
   queryUptime,
 } from "@/lib/kpi/queries";
@@ -31,20 +32,28 @@ export async function getKpiTrend(
   const parts = splitRange(range, buckets);
   const pool = getPool();
   const ids = range.serviceIds;
-  const [uptime, mttr, incidentFrequency, deploymentFrequency, errorRate] =
-    await Promise.all([
-      queryUptime(pool, parts, ids),
-      queryMttr(pool, parts, ids),
-      queryIncidentFrequency(pool, parts, ids),
-      queryDeploymentFrequency(pool, parts, ids),
-      queryErrorRate(pool, parts, ids),
-    ]);
+  const [
+    uptime,
+    mtta,
+    mttr,
+    incidentFrequency,
+    deploymentFrequency,
+    errorRate,
+  ] = await Promise.all([
+    queryUptime(pool, parts, ids),
+    queryMtta(pool, parts, ids),
+    queryMttr(pool, parts, ids),
+    queryIncidentFrequency(pool, parts, ids),
+    queryDeploymentFrequency(pool, parts, ids),
+    queryErrorRate(pool, parts, ids),
+  ]);
 
   return parts.map((part, i) => ({
     start: part.start,
     end: part.end,
     kpis: {
       uptime: uptime[i]!,
+      mtta: mtta[i]!,
       mttr: mttr[i]!,
       incidentFrequency: incidentFrequency[i]!,
       deploymentFrequency: deploymentFrequency[i]!,

@@ -92,7 +92,90 @@ export async function queryUptime(
   );
 }
 
-/** Mean time to resolve per bucket, over incidents resolved in it. */
+/**
+ * Mean time to acknowledge per bucket, over the trigger cycles acknowledged
+ * in it. lib/incidents/timings.ts computes the same for one incident.
+ */
+export async function queryMtta(
+  db: Queryable,
+  buckets: KpiBucket[],
+  serviceIds?: number[],
+): Promise<KpiValue[]> {
+  const { rows } = await db.query<{
+    services: string;
+    mtta: number | null;
+    acknowledged: string;
+  }>(
+    `WITH ${COMMON_CTES},
+     -- Only incidents acknowledged somewhere in the whole range matter.
+     candidate AS (
+       SELECT DISTINCT e.incident_id
+       FROM incident_event e
+       JOIN incident i ON i.id = e.incident_id
+       WHERE e.kind = 'acknowledged'
+         AND e.created_at >= (SELECT min(start_at) FROM bucket)
+         AND e.created_at < (SELECT max(end_at) FROM bucket)
+         AND i.service_id IN (SELECT id FROM selected)
+     ),
+     trigger AS (
+       SELECT i.id AS incident_id, i.opened_at AS at, 0 AS seq
+       FROM incident i
+       WHERE i.id IN (SELECT incident_id FROM candidate)
+       UNION ALL
+       SELECT e.incident_id, e.created_at, e.id
+       FROM incident_event e
+       WHERE e.kind = 'reopened'
+         AND e.incident_id IN (SELECT incident_id FROM candidate)
+     ),
+     cycle AS (
+       SELECT incident_id, at AS started_at, seq,
+              lead(at) OVER (PARTITION BY incident_id ORDER BY at, seq)
+                AS ended_at
+       FROM trigger
+     ),
+     -- The first cycle (seq 0) also takes an acknowledgement stamped
+     -- before opened_at, which is the data time of the onset.
+     acknowledgement AS (
+       SELECT c.started_at,
+              (SELECT min(e.created_at)
+               FROM incident_event e
+               WHERE e.incident_id = c.incident_id
+                 AND e.kind = 'acknowledged'
+                 AND (c.seq = 0 OR e.created_at >= c.started_at)
+                 AND (c.ended_at IS NULL OR e.created_at < c.ended_at))
+                AS acknowledged_at
+       FROM cycle c
+     )
+     SELECT (SELECT count(*) FROM selected) AS services,
+            avg(greatest(extract(epoch FROM a.acknowledged_at - a.started_at),
+                         0))::float8 AS mtta,
+            count(a.acknowledged_at) AS acknowledged
+     FROM bucket b
+     LEFT JOIN acknowledgement a
+       ON a.acknowledged_at >= b.start_at AND a.acknowledged_at < b.end_at
+     GROUP BY b.idx
+     ORDER BY b.idx`,
+    bucketParams(buckets, serviceIds),
+  );
+  return rows.map((row) => {
+    if (Number(row.services) === 0) return noServices("seconds");
+    const acknowledged = Number(row.acknowledged);
+    if (acknowledged === 0) {
+      return {
+        value: null,
+        unit: "seconds",
+        sampleSize: 0,
+        reason: KPI_NULL_REASONS.noAcknowledgedIncident,
+      };
+    }
+    return { value: row.mtta, unit: "seconds", sampleSize: acknowledged };
+  });
+}
+
+/**
+ * Mean time to resolve per bucket, over incidents resolved in it. A
+ * reopened incident has no resolved_at until it is resolved again.
+ */
 export async function queryMttr(
   db: Queryable,
   buckets: KpiBucket[],
@@ -111,6 +194,7 @@ export async function queryMttr(
      FROM bucket b
      LEFT JOIN incident i
        ON i.resolved_at >= b.start_at AND i.resolved_at < b.end_at
+      AND i.status = 'resolved'
       AND i.service_id IN (SELECT id FROM selected)
      GROUP BY b.idx
      ORDER BY b.idx`,

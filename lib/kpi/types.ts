@@ -2,6 +2,7 @@
 
 export type KpiName =
   | "uptime"
+  | "mtta"
   | "mttr"
   | "incidentFrequency"
   | "deploymentFrequency"
@@ -22,7 +23,10 @@ export type KpiValue = {
   value: number | null;
   /** "ratio" (0..1), "seconds", "per_week" or "per_day". */
   unit: "ratio" | "seconds" | "per_week" | "per_day";
-  /** Number of observations behind the value: incidents, deployments or requests. */
+  /**
+   * Number of observations behind the value: incidents, acknowledgements,
+   * deployments or requests.
+   */
   sampleSize: number;
   reason?: string;
 };
