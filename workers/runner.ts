@@ -21,6 +21,7 @@ import {
 } from "@/workers/enqueue-stale-series";
 import { TASK_NOTIFY_INCIDENT } from "@/lib/notifications/enqueue";
 import { runNotifyIncident } from "@/workers/notify-incident";
+import { runRunbookStep, TASK_RUN_RUNBOOK_STEP } from "@/workers/run-runbook-step";
 import { runScoreSeries } from "@/workers/score-series";
 import { runTrainSeries } from "@/workers/train-series";
 
@@ -167,6 +168,7 @@ export async function runWorker(
       },
       [TASK_NOTIFY_INCIDENT]: (payload, helpers) =>
         runNotifyIncident(payload, helpers, workerLog),
+      [TASK_RUN_RUNBOOK_STEP]: (payload, helpers) => runRunbookStep(payload, helpers, workerLog),
       [TASK_ENQUEUE_STALE_SERIES]: async (_payload, helpers) => {
         const log = workerLog.child({
           jobId: helpers.job.id,

@@ -25,6 +25,12 @@ export type IncidentEventKind =
   | "feedback"
   | "notification_sent"
   | "notification_failed"
+  // Runbook steps (lib/runbooks/step-runs.ts).
+  | "runbook_step_queued"
+  | "runbook_step_succeeded"
+  | "runbook_step_failed"
+  | "runbook_step_refused"
+  | "runbook_step_suppressed"
   // Incident workflow (lib/incidents/actions.ts, assign.ts, notes.ts, postmortem.ts).
   | "reopened"
   | "severity_changed"

@@ -1,0 +1,698 @@
+import { encode } from "next-auth/jwt";
+import { afterAll, afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+
+// The session cookie is encrypted with NEXTAUTH_SECRET, which the config
+// reads once, so it is set before any Vigil module loads.
+const SESSION_SECRET = vi.hoisted(() => {
+  const secret = "runbook-steps-test-secret-0123456789abcdef";
+  process.env.NEXTAUTH_SECRET = secret;
+  return secret;
+});
+
+import { GET as getRunRoute } from "@/app/api/v1/incidents/[id]/runbook-steps/[runId]/route";
+import { GET as listStepsRoute, POST as runStepRoute } from "@/app/api/v1/incidents/[id]/runbook-steps/route";
+import { createApiToken } from "@/lib/auth/api-token";
+import { closeDb, getPool } from "@/lib/db";
+import { logger } from "@/lib/logger";
+import { enqueueAutomaticRunbooks } from "@/lib/runbooks/automatic";
+import { checkDestination } from "@/lib/runbooks/allowlist";
+import {
+  runStepAttempt,
+  TASK_RUN_RUNBOOK_STEP,
+  type StepAttemptOutcome,
+  type StepRunOptions,
+} from "@/lib/runbooks/step-runs";
+import { truncateAll } from "@/tests/support/database";
+import { startStepPeer, type StepPeer } from "@/tests/support/step-peers";
+import { startWorker } from "@/workers/main";
+
+// Runbook steps against real HTTP peers on 127.0.0.1: the run API, one
+// attempt per job with retries and timeouts, the allowlist checked on every
+// attempt, automatic runbooks at most once per incident with two workers,
+// and suppression by a maintenance window.
+
+type Json = Record<string, any>;
+type Auth = { token?: string; cookie?: string };
+type Handler = (
+  request: Request,
+  context?: { params?: Promise<Record<string, string>> },
+) => Promise<Response>;
+
+const BASE = "http://127.0.0.1:3261/api/v1";
+const OPTIONS: StepRunOptions = { retryBaseSeconds: 0.2 };
+
+const users: Record<"admin" | "responder" | "viewer", { id: number; name: string }> = {} as never;
+let adminToken: string;
+let ingestToken: string;
+let serviceId: number;
+let incidentId: number;
+const peers: StepPeer[] = [];
+
+async function call(
+  handler: Handler,
+  method: string,
+  path: string,
+  auth: Auth,
+  body?: unknown,
+  params: Record<string, string> = {},
+): Promise<{ status: number; json: Json }> {
+  const headers: Record<string, string> = { "content-type": "application/json" };
+  if (auth.token) headers.authorization = `Bearer ${auth.token}`;
+  if (auth.cookie) headers.cookie = auth.cookie;
+  const response = await handler(
+    new Request(`${BASE}${path}`, {
+      method,
+      headers,
+      body: body === undefined ? undefined : JSON.stringify(body),
+    }),
+    { params: Promise.resolve(params) },
+  );
+  return { status: response.status, json: (await response.json()) as Json };
+}
+
+async function sessionCookie(user: { id: number; name: string }): Promise<string> {
+  const token = await encode({
+    token: { userId: user.id, name: user.name, sub: String(user.id) },
+    secret: SESSION_SECRET,
+  });
+  return `next-auth.session-token=${token}`;
+}
+
+async function peer(...script: Parameters<typeof startStepPeer>[0]): Promise<StepPeer> {
+  const started = await startStepPeer(script);
+  peers.push(started);
+  return started;
+}
+
+async function allow(host: string, port: number | null = null): Promise<void> {
+  await getPool().query(
+    `INSERT INTO runbook_allowed_host (host, port, actor_type, actor_name)
+     VALUES ($1, $2, 'system', 'test')`,
+    [host, port],
+  );
+}
+
+/** Adds a runbook with these steps and suggests it for the incident. */
+async function addRunbook(
+  slug: string,
+  steps: unknown[],
+  options: { automatic?: boolean; incident?: number } = {},
+): Promise<number> {
+  const { rows } = await getPool().query<{ id: number }>(
+    `INSERT INTO runbook (slug, title, body, steps, automatic, current_version)
+     VALUES ($1, $2, 'Do the thing.', $3::jsonb, $4, 1) RETURNING id`,
+    [slug, `Runbook ${slug}`, JSON.stringify(steps), options.automatic ?? false],
+  );
+  const runbookId = rows[0]!.id;
+  await getPool().query(
+    `INSERT INTO incident_runbook (incident_id, runbook_id, score, reason)
+     VALUES ($1, $2, 1, 'test')`,
+    [options.incident ?? incidentId, runbookId],
+  );
+  return runbookId;
+}
+
+function step(id: string, url: string, extra: Json = {}): Json {
+  return { id, title: `Step ${id}`, method: "POST", url, timeoutSeconds: 5, retries: 2, ...extra };
+}
+
+async function attempt(runId: number): Promise<StepAttemptOutcome> {
+  const client = await getPool().connect();
+  try {
+    return await runStepAttempt(client, runId, OPTIONS, logger);
+  } finally {
+    client.release();
+  }
+}
+
+async function runRow(runId: number): Promise<Json> {
+  const { rows } = await getPool().query("SELECT * FROM runbook_step_run WHERE id = $1", [runId]);
+  return rows[0]!;
+}
+
+async function events(kindPrefix = "runbook_step"): Promise<Json[]> {
+  const { rows } = await getPool().query(
+    `SELECT kind, actor_type, actor_name, message, data FROM incident_event
+      WHERE incident_id = $1 AND kind LIKE $2 || '%' ORDER BY id`,
+    [incidentId, kindPrefix],
+  );
+  return rows;
+}
+
+async function jobCount(): Promise<number> {
+  const { rows } = await getPool().query<{ count: number }>(
+    `SELECT count(*)::int AS count FROM graphile_worker.jobs WHERE task_identifier = $1`,
+    [TASK_RUN_RUNBOOK_STEP],
+  );
+  return rows[0]!.count;
+}
+
+/** Queues a manual run as the responder and returns its id. */
+async function runAsResponder(runbookId: number, stepId: string): Promise<number> {
+  const response = await call(
+    runStepRoute,
+    "POST",
+    `/incidents/${incidentId}/runbook-steps`,
+    { cookie: await sessionCookie(users.responder) },
+    { runbookId, stepId },
+    { id: String(incidentId) },
+  );
+  expect(response.status, JSON.stringify(response.json)).toBe(202);
+  return response.json.run.id as number;
+}
+
+beforeEach(async () => {
+  await truncateAll(process.env.DATABASE_URL!);
+  for (const role of ["admin", "responder", "viewer"] as const) {
+    const { rows } = await getPool().query<{ id: number; name: string }>(
+      `INSERT INTO user_account (email, name, password_hash, role)
+       VALUES ($1, $2, '-', $3) RETURNING id, name`,
+      [`${role}@example.test`, `Test ${role}`, role],
+    );
+    users[role] = rows[0]!;
+  }
+  adminToken = (await createApiToken({ name: "ops-bot", scope: "admin" })).token;
+  ingestToken = (await createApiToken({ name: "exporter", scope: "ingest" })).token;
+  const service = await getPool().query<{ id: number }>(
+    "INSERT INTO service (slug, name) VALUES ('checkout', 'Checkout') RETURNING id",
+  );
+  serviceId = service.rows[0]!.id;
+  const incident = await getPool().query<{ id: number }>(
+    `INSERT INTO incident (service_id, title, status, severity, source, dedup_key, opened_at)
+     VALUES ($1, 'Latency "spike" on /pay & co', 'triggered', 'sev2', 'manual', 'steps-test', now())
+     RETURNING id`,
+    [serviceId],
+  );
+  incidentId = incident.rows[0]!.id;
+});
+
+afterEach(async () => {
+  await Promise.all(peers.splice(0).map((started) => started.close()));
+});
+
+afterAll(async () => {
+  await closeDb();
+});
+
+describe("manual step runs", () => {
+  it("sends the rendered request and records the response", async () => {
+    const receiver = await peer({ status: 200, body: "restarted 3 pods" });
+    await allow("127.0.0.1", receiver.port);
+    const runbookId = await addRunbook("restart", [
+      step("restart", `${receiver.origin}/restart/{{incident.id}}?service={{service.slug}}&title={{incident.title}}`, {
+        headers: { "X-Incident": "{{incident.severity}}" },
+        body: { incident: "{{incident.id}}", title: "{{incident.title}}", nested: ["{{service.name}}"] },
+      }),
+    ]);
+
+    const runId = await runAsResponder(runbookId, "restart");
+    expect(await jobCount()).toBe(1);
+    const queued = await runRow(runId);
+    expect(queued.status).toBe("queued");
+    expect(queued.actor_type).toBe("user");
+    expect(queued.actor_name).toBe("Test responder");
+    expect(queued.runbook_version).toBe(1);
+
+    const outcome = await attempt(runId);
+    expect(outcome).toMatchObject({ outcome: "succeeded", attempt: 1, status: 200 });
+
+    expect(receiver.requests).toHaveLength(1);
+    const received = receiver.requests[0]!;
+    expect(received.method).toBe("POST");
+    expect(received.path).toBe(
+      `/restart/${incidentId}?service=checkout&title=${encodeURIComponent('Latency "spike" on /pay & co')}`,
+    );
+    expect(received.headers["x-incident"]).toBe("sev2");
+    expect(received.headers["content-type"]).toBe("application/json");
+    expect(received.headers["user-agent"]).toBe("Vigil runbook step");
+    expect(JSON.parse(received.body)).toEqual({
+      incident: String(incidentId),
+      title: 'Latency "spike" on /pay & co',
+      nested: ["Checkout"],
+    });
+
+    const finished = await runRow(runId);
+    expect(finished.status).toBe("succeeded");
+    expect(finished.attempts).toBe(1);
+    expect(finished.response_status).toBe(200);
+    expect(finished.response_body).toBe("restarted 3 pods");
+    expect(finished.finished_at).not.toBeNull();
+
+    const timeline = await events();
+    expect(timeline.map((event) => event.kind)).toEqual(["runbook_step_queued", "runbook_step_succeeded"]);
+    expect(timeline[0]!.actor_name).toBe("Test responder");
+    expect(timeline[1]!.actor_type).toBe("worker");
+    expect(timeline[1]!.message).toContain("HTTP 200");
+    expect(timeline[1]!.message).toContain("restarted 3 pods");
+    expect(timeline[1]!.data.responseStatus).toBe(200);
+  });
+
+  it("retries a 500 with backoff, then succeeds", async () => {
+    const flaky = await peer({ status: 500, body: "database locked" }, { status: 200, body: "ok now" });
+    await allow("127.0.0.1");
+    const runbookId = await addRunbook("flaky", [step("flush", `${flaky.origin}/flush`)]);
+    const runId = await runAsResponder(runbookId, "flush");
+
+    const first = await attempt(runId);
+    expect(first).toEqual({ outcome: "retrying", attempt: 1, retryInSeconds: 0.2 });
+    const retrying = await runRow(runId);
+    expect(retrying.status).toBe("running");
+    expect(retrying.response_status).toBe(500);
+    expect(retrying.response_body).toBe("database locked");
+    expect(retrying.next_attempt_at).not.toBeNull();
+    const { rows: jobs } = await getPool().query<{ run_at: Date; key: string }>(
+      `SELECT run_at, key FROM graphile_worker.jobs WHERE task_identifier = $1`,
+      [TASK_RUN_RUNBOOK_STEP],
+    );
+    expect(jobs).toHaveLength(1);
+    expect(jobs[0]!.key).toBe(`runbook-step-run:${runId}`);
+
+    const second = await attempt(runId);
+    expect(second).toMatchObject({ outcome: "succeeded", attempt: 2 });
+    expect(flaky.requests).toHaveLength(2);
+
+    const { rows: attempts } = await getPool().query(
+      "SELECT attempt, succeeded, response_status FROM runbook_step_run_attempt WHERE run_id = $1 ORDER BY attempt",
+      [runId],
+    );
+    expect(attempts).toEqual([
+      { attempt: 1, succeeded: false, response_status: 500 },
+      { attempt: 2, succeeded: true, response_status: 200 },
+    ]);
+    const timeline = await events();
+    expect(timeline.map((event) => event.kind)).toEqual(["runbook_step_queued", "runbook_step_succeeded"]);
+    expect(timeline[1]!.message).toContain("after 2 attempts");
+
+    const again = await attempt(runId);
+    expect(again).toEqual({ outcome: "skipped", reason: "already succeeded" });
+    expect(flaky.requests).toHaveLength(2);
+  });
+
+  it("gives up after the last retry", async () => {
+    const broken = await peer({ status: 503, body: "down" });
+    await allow("127.0.0.1");
+    const runbookId = await addRunbook("broken", [step("ping", `${broken.origin}/ping`, { retries: 1 })]);
+    const runId = await runAsResponder(runbookId, "ping");
+
+    expect((await attempt(runId)).outcome).toBe("retrying");
+    expect(await attempt(runId)).toMatchObject({ outcome: "failed", attempt: 2, status: 503 });
+    expect(broken.requests).toHaveLength(2);
+    const run = await runRow(runId);
+    expect(run.status).toBe("failed");
+    expect(run.error).toBe("HTTP 503");
+    const timeline = await events();
+    expect(timeline.at(-1)!.kind).toBe("runbook_step_failed");
+    expect(timeline.at(-1)!.message).toContain("failed after 2 attempts: HTTP 503; response: down");
+  });
+
+  it("does not retry a 4xx response", async () => {
+    const rejecting = await peer({ status: 422, body: "unknown pod" });
+    await allow("127.0.0.1");
+    const runbookId = await addRunbook("rejecting", [step("kill", `${rejecting.origin}/kill`)]);
+    const runId = await runAsResponder(runbookId, "kill");
+    expect(await attempt(runId)).toMatchObject({ outcome: "failed", attempt: 1, status: 422 });
+    expect(rejecting.requests).toHaveLength(1);
+    expect(await jobCount()).toBe(1);
+  });
+
+  it("times out a hanging peer", async () => {
+    const hanging = await peer("hang");
+    await allow("127.0.0.1");
+    const runbookId = await addRunbook("hang", [
+      step("wait", `${hanging.origin}/wait`, { timeoutSeconds: 1, retries: 0 }),
+    ]);
+    const runId = await runAsResponder(runbookId, "wait");
+
+    const startedAt = Date.now();
+    expect(await attempt(runId)).toMatchObject({ outcome: "failed", attempt: 1, status: null });
+    const elapsed = Date.now() - startedAt;
+    expect(elapsed).toBeGreaterThanOrEqual(950);
+    expect(elapsed).toBeLessThan(5000);
+    expect(hanging.requests).toHaveLength(1);
+    const run = await runRow(runId);
+    expect(run.status).toBe("failed");
+    expect(run.error).toBe("timed out after 1 s");
+    expect(run.duration_ms).toBeGreaterThanOrEqual(950);
+  });
+
+  it("keeps only the first 4 KB of a response", async () => {
+    const verbose = await peer({ status: 200, body: "x".repeat(100_000) });
+    await allow("127.0.0.1");
+    const runbookId = await addRunbook("verbose", [step("dump", `${verbose.origin}/dump`, { method: "GET" })]);
+    const runId = await runAsResponder(runbookId, "dump");
+    expect((await attempt(runId)).outcome).toBe("succeeded");
+    const run = await runRow(runId);
+    expect(run.response_body).toHaveLength(4096);
+    expect(verbose.requests[0]!.method).toBe("GET");
+  });
+
+  it("does not follow a redirect", async () => {
+    const target = await peer({ status: 200, body: "should not be reached" });
+    const redirecting = await peer({ status: 302, headers: { location: `${target.origin}/elsewhere` } });
+    await allow("127.0.0.1");
+    const runbookId = await addRunbook("redirect", [step("go", `${redirecting.origin}/go`)]);
+    const runId = await runAsResponder(runbookId, "go");
+
+    expect(await attempt(runId)).toMatchObject({ outcome: "failed", attempt: 1, status: 302 });
+    expect(redirecting.requests).toHaveLength(1);
+    expect(target.requests).toHaveLength(0);
+    const run = await runRow(runId);
+    expect(run.error).toContain(`redirect to ${target.origin}/elsewhere not followed`);
+  });
+});
+
+describe("allowlist at run time", () => {
+  it("refuses a port not on the allowlist", async () => {
+    const allowed = await peer({ status: 200 });
+    const other = await peer({ status: 200 });
+    await allow("127.0.0.1", allowed.port);
+    const runbookId = await addRunbook("ports", [step("call", `${other.origin}/call`)]);
+    const runId = await runAsResponder(runbookId, "call");
+
+    const outcome = await attempt(runId);
+    expect(outcome.outcome).toBe("refused");
+    expect(other.requests).toHaveLength(0);
+    expect(allowed.requests).toHaveLength(0);
+    const run = await runRow(runId);
+    expect(run.status).toBe("refused");
+    expect(run.attempts).toBe(0);
+    expect(run.error).toBe(`127.0.0.1:${other.port} is not on the runbook allowlist; an admin can add it under Settings, Runbook allowlist`);
+    const timeline = await events();
+    expect(timeline.map((event) => event.kind)).toEqual(["runbook_step_queued", "runbook_step_refused"]);
+    expect(timeline[1]!.message).toContain("is not on the runbook allowlist");
+  });
+
+  it("refuses a host name that is not listed", async () => {
+    const receiver = await peer({ status: 200 });
+    // localhost resolves to the allowed address, but the name itself is
+    // not on the list.
+    await allow("127.0.0.1");
+    const runbookId = await addRunbook("by-name", [step("call", `http://localhost:${receiver.port}/call`)]);
+    const runId = await runAsResponder(runbookId, "call");
+    expect((await attempt(runId)).outcome).toBe("refused");
+    expect(receiver.requests).toHaveLength(0);
+  });
+
+  it("refuses the retry after the host is removed", async () => {
+    const flaky = await peer({ status: 500 }, { status: 200 });
+    await allow("127.0.0.1", flaky.port);
+    const runbookId = await addRunbook("removed", [step("call", `${flaky.origin}/call`)]);
+    const runId = await runAsResponder(runbookId, "call");
+
+    expect((await attempt(runId)).outcome).toBe("retrying");
+    await getPool().query("DELETE FROM runbook_allowed_host");
+    expect((await attempt(runId)).outcome).toBe("refused");
+    expect(flaky.requests).toHaveLength(1);
+    const run = await runRow(runId);
+    expect(run.status).toBe("refused");
+    expect(run.attempts).toBe(1);
+  });
+
+  it("refuses a name resolving to a metadata address", async () => {
+    await allow("metadata.example.test");
+    const resolve = async () => [{ address: "169.254.169.254", family: 4 }];
+    const refused = await checkDestination(getPool(), new URL("http://metadata.example.test/latest"), resolve);
+    expect(refused.allowed).toBe(false);
+    expect(refused.allowed === false && refused.reason).toContain("169.254.169.254, a link-local or metadata address");
+
+    const mapped = async () => [{ address: "::ffff:169.254.169.254", family: 6 }];
+    const refusedMapped = await checkDestination(getPool(), new URL("http://metadata.example.test/"), mapped);
+    expect(refusedMapped.allowed).toBe(false);
+
+    const linkLocalV6 = async () => [{ address: "fe80::1", family: 6 }];
+    const refusedV6 = await checkDestination(getPool(), new URL("http://metadata.example.test/"), linkLocalV6);
+    expect(refusedV6.allowed).toBe(false);
+
+    // Only an entry for the IP literal itself allows it. Nothing is sent:
+    // this checks the decision only.
+    await allow("169.254.169.254");
+    const allowed = await checkDestination(getPool(), new URL("http://metadata.example.test/"), resolve);
+    expect(allowed).toMatchObject({ allowed: true, address: "169.254.169.254", family: 4 });
+  });
+
+  it("reports a host that does not resolve as retryable", async () => {
+    await allow("nowhere.invalid");
+    const failing = async () => {
+      throw Object.assign(new Error("getaddrinfo ENOTFOUND nowhere.invalid"), { code: "ENOTFOUND" });
+    };
+    const result = await checkDestination(getPool(), new URL("https://nowhere.invalid/x"), failing);
+    expect(result).toEqual({ allowed: "unresolved", reason: "could not resolve nowhere.invalid: ENOTFOUND" });
+  });
+
+  it("connects to the address it checked", async () => {
+    const receiver = await peer({ status: 200, body: "pinned" });
+    await allow("hooks.example.test", receiver.port);
+    const runbookId = await addRunbook("pinned", [step("call", `http://hooks.example.test:${receiver.port}/call`)]);
+    const runId = await runAsResponder(runbookId, "call");
+    const client = await getPool().connect();
+    try {
+      const outcome = await runStepAttempt(
+        client,
+        runId,
+        { ...OPTIONS, resolve: async () => [{ address: "127.0.0.1", family: 4 }] },
+        logger,
+      );
+      expect(outcome.outcome).toBe("succeeded");
+    } finally {
+      client.release();
+    }
+    expect(receiver.requests).toHaveLength(1);
+    expect(receiver.requests[0]!.headers.host).toBe(`hooks.example.test:${receiver.port}`);
+  });
+});
+
+describe("runbook steps API", () => {
+  it("rejects bad requests and writes nothing", async () => {
+    const receiver = await peer({ status: 200 });
+    await allow("127.0.0.1");
+    const runbookId = await addRunbook("api", [step("go", `${receiver.origin}/go`)]);
+    const responder = { cookie: await sessionCookie(users.responder) };
+    const path = `/incidents/${incidentId}/runbook-steps`;
+    const params = { id: String(incidentId) };
+
+    const cases: Array<[string, Auth, unknown, Record<string, string>, number, string | undefined]> = [
+      ["missing stepId", responder, { runbookId }, params, 400, "stepId"],
+      ["string runbookId", responder, { runbookId: "1", stepId: "go" }, params, 400, "runbookId"],
+      ["unknown field", responder, { runbookId, stepId: "go", force: true }, params, 400, "force"],
+      ["unknown step", responder, { runbookId, stepId: "nope" }, params, 404, "stepId"],
+      ["runbook not suggested", responder, { runbookId: runbookId + 100, stepId: "go" }, params, 404, "runbookId"],
+      ["unknown incident", responder, { runbookId, stepId: "go" }, { id: "999999" }, 404, "id"],
+      ["invalid incident id", responder, { runbookId, stepId: "go" }, { id: "abc" }, 400, "id"],
+      ["viewer session", { cookie: await sessionCookie(users.viewer) }, { runbookId, stepId: "go" }, params, 403, undefined],
+      ["ingest token", { token: ingestToken }, { runbookId, stepId: "go" }, params, 403, undefined],
+      ["no credentials", {}, { runbookId, stepId: "go" }, params, 401, undefined],
+    ];
+    for (const [name, auth, body, routeParams, status, field] of cases) {
+      const response = await call(runStepRoute, "POST", path, auth, body, routeParams);
+      expect(response.status, name).toBe(status);
+      expect(response.json.error.field, name).toBe(field);
+      expect(typeof response.json.error.message, name).toBe("string");
+    }
+    const { rows } = await getPool().query("SELECT count(*)::int AS count FROM runbook_step_run");
+    expect(rows[0]!.count).toBe(0);
+    expect(await jobCount()).toBe(0);
+    expect((await events()).length).toBe(0);
+  });
+
+  it("names the existing run on a double click", async () => {
+    await allow("127.0.0.1");
+    const runbookId = await addRunbook("double", [step("go", "http://127.0.0.1:9/go")]);
+    const firstId = await runAsResponder(runbookId, "go");
+    const second = await call(
+      runStepRoute,
+      "POST",
+      `/incidents/${incidentId}/runbook-steps`,
+      { token: adminToken },
+      { runbookId, stepId: "go" },
+      { id: String(incidentId) },
+    );
+    expect(second.status).toBe(409);
+    expect(second.json.error.code).toBe("step_run_in_progress");
+    expect(second.json.error.message).toContain(`run ${firstId}, started by Test responder`);
+    expect(await jobCount()).toBe(1);
+  });
+
+  it("runs again once the first run finished", async () => {
+    const receiver = await peer({ status: 200 });
+    await allow("127.0.0.1");
+    const runbookId = await addRunbook("again", [step("go", `${receiver.origin}/go`)]);
+    const firstId = await runAsResponder(runbookId, "go");
+    await attempt(firstId);
+    const secondId = await runAsResponder(runbookId, "go");
+    expect(secondId).not.toBe(firstId);
+  });
+
+  it("rejects a run on a resolved incident", async () => {
+    const runbookId = await addRunbook("resolved", [step("go", "http://127.0.0.1:9/go")]);
+    await getPool().query("UPDATE incident SET status = 'resolved', resolved_at = now() WHERE id = $1", [incidentId]);
+    const response = await call(
+      runStepRoute,
+      "POST",
+      `/incidents/${incidentId}/runbook-steps`,
+      { token: adminToken },
+      { runbookId, stepId: "go" },
+      { id: String(incidentId) },
+    );
+    expect(response.status).toBe(409);
+    expect(response.json.error.code).toBe("incident_resolved");
+  });
+
+  it("token runs are named after the token", async () => {
+    const runbookId = await addRunbook("token", [step("go", "http://127.0.0.1:9/go")]);
+    const response = await call(
+      runStepRoute,
+      "POST",
+      `/incidents/${incidentId}/runbook-steps`,
+      { token: adminToken },
+      { runbookId, stepId: "go" },
+      { id: String(incidentId) },
+    );
+    expect(response.status).toBe(202);
+    expect(response.json.run.actor).toMatchObject({ type: "token", name: "API token ops-bot" });
+    expect(response.json.run.status).toBe("queued");
+  });
+
+  it("lists steps and runs for a viewer", async () => {
+    const receiver = await peer({ status: 200, body: "done" });
+    await allow("127.0.0.1");
+    const runbookId = await addRunbook("listed", [step("go", `${receiver.origin}/go`), step("check", `${receiver.origin}/check`)]);
+    const runId = await runAsResponder(runbookId, "go");
+    await attempt(runId);
+
+    const viewer = { cookie: await sessionCookie(users.viewer) };
+    const list = await call(listStepsRoute, "GET", `/incidents/${incidentId}/runbook-steps`, viewer, undefined, {
+      id: String(incidentId),
+    });
+    expect(list.status).toBe(200);
+    expect(list.json.runbooks).toHaveLength(1);
+    expect(list.json.runbooks[0].steps.map((entry: Json) => entry.id)).toEqual(["go", "check"]);
+    expect(list.json.runs).toHaveLength(1);
+    expect(list.json.runs[0]).toMatchObject({ id: runId, status: "succeeded", responseStatus: 200, responseBody: "done" });
+
+    const one = await call(getRunRoute, "GET", `/incidents/${incidentId}/runbook-steps/${runId}`, { token: ingestToken }, undefined, {
+      id: String(incidentId),
+      runId: String(runId),
+    });
+    expect(one.status).toBe(200);
+    expect(one.json.attempts).toHaveLength(1);
+    expect(one.json.attempts[0]).toMatchObject({ attempt: 1, succeeded: true, responseStatus: 200 });
+
+    const wrongIncident = await call(getRunRoute, "GET", `/incidents/${incidentId + 1}/runbook-steps/${runId}`, viewer, undefined, {
+      id: String(incidentId + 1),
+      runId: String(runId),
+    });
+    expect(wrongIncident.status).toBe(404);
+  });
+});
+
+describe("automatic runbooks", () => {
+  it("queues each step once per incident", async () => {
+    await allow("127.0.0.1");
+    await addRunbook("auto", [step("one", "http://127.0.0.1:9/one"), step("two", "http://127.0.0.1:9/two")], {
+      automatic: true,
+    });
+    await addRunbook("manual-only", [step("three", "http://127.0.0.1:9/three")]);
+
+    const first = await enqueueAutomaticRunbooks(getPool(), incidentId);
+    const second = await enqueueAutomaticRunbooks(getPool(), incidentId);
+    expect(first).toHaveLength(2);
+    expect(second).toHaveLength(0);
+    const { rows } = await getPool().query(
+      "SELECT step_id, automatic, actor_type, actor_name FROM runbook_step_run ORDER BY id",
+    );
+    expect(rows).toEqual([
+      { step_id: "one", automatic: true, actor_type: "worker", actor_name: "automatic runbook" },
+      { step_id: "two", automatic: true, actor_type: "worker", actor_name: "automatic runbook" },
+    ]);
+    expect(await jobCount()).toBe(2);
+    expect((await events()).map((event) => event.kind)).toEqual(["runbook_step_queued", "runbook_step_queued"]);
+  });
+
+  it("runs once with two workers at once", async () => {
+    const receiver = await peer({ status: 200, body: "scaled" });
+    await allow("127.0.0.1", receiver.port);
+    await addRunbook("auto-scale", [step("scale", `${receiver.origin}/scale`), step("verify", `${receiver.origin}/verify`)], {
+      automatic: true,
+    });
+
+    // Two transactions queue the same incident's automatic runbooks at the
+    // same time, as two workers opening it would.
+    const clients = await Promise.all([getPool().connect(), getPool().connect()]);
+    try {
+      await Promise.all(clients.map((client) => client.query("BEGIN")));
+      const firstInsert = enqueueAutomaticRunbooks(clients[0]!, incidentId);
+      const secondInsert = enqueueAutomaticRunbooks(clients[1]!, incidentId);
+      const firstIds = await firstInsert;
+      await clients[0]!.query("COMMIT");
+      const secondIds = await secondInsert;
+      await clients[1]!.query("COMMIT");
+      expect(firstIds.length + secondIds.length).toBe(2);
+    } finally {
+      clients.forEach((client) => client.release());
+    }
+
+    const workers = await Promise.all([
+      startWorker({ connectionString: process.env.DATABASE_URL, concurrency: 2, pollIntervalMs: 100 }),
+      startWorker({ connectionString: process.env.DATABASE_URL, concurrency: 2, pollIntervalMs: 100 }),
+    ]);
+    try {
+      const deadline = Date.now() + 20_000;
+      for (;;) {
+        const { rows } = await getPool().query<{ count: number }>(
+          "SELECT count(*)::int AS count FROM runbook_step_run WHERE status = 'succeeded'",
+        );
+        if (rows[0]!.count === 2) break;
+        if (Date.now() > deadline) throw new Error("automatic steps did not finish within 20 s");
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+      // A late duplicate would arrive within this pause.
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+    } finally {
+      await Promise.all(workers.map((worker) => worker.stop()));
+    }
+
+    expect(receiver.requests.map((request) => request.path).sort()).toEqual(["/scale", "/verify"]);
+    const { rows } = await getPool().query("SELECT count(*)::int AS count FROM runbook_step_run");
+    expect(rows[0]!.count).toBe(2);
+    const succeeded = (await events()).filter((event) => event.kind === "runbook_step_succeeded");
+    expect(succeeded).toHaveLength(2);
+    expect(succeeded[0]!.message).toMatch(/^Automatic step/);
+  });
+
+  it("is suppressed during maintenance", async () => {
+    const receiver = await peer({ status: 200 });
+    await allow("127.0.0.1");
+    await addRunbook("auto-maint", [step("restart", `${receiver.origin}/restart`)], { automatic: true });
+    await getPool().query(
+      `INSERT INTO maintenance_window (service_id, reason, starts_at, ends_at, created_by_name)
+       VALUES ($1, 'DB upgrade', now() - interval '5 minutes', now() + interval '1 hour', 'test')`,
+      [serviceId],
+    );
+    const [runId] = await enqueueAutomaticRunbooks(getPool(), incidentId);
+
+    const outcome = await attempt(runId!);
+    expect(outcome.outcome).toBe("suppressed");
+    expect(receiver.requests).toHaveLength(0);
+    const run = await runRow(runId!);
+    expect(run.status).toBe("suppressed");
+    expect(run.error).toMatch(/^maintenance 'DB upgrade' until /);
+    const timeline = await events();
+    expect(timeline.map((event) => event.kind)).toEqual(["runbook_step_queued", "runbook_step_suppressed"]);
+    expect(timeline[1]!.message).toContain("suppressed by maintenance 'DB upgrade'");
+    expect(timeline[1]!.data.suppression).toMatchObject({ kind: "maintenance", name: "DB upgrade" });
+  });
+
+  it("manual runs ignore maintenance", async () => {
+    const receiver = await peer({ status: 200 });
+    await allow("127.0.0.1");
+    const runbookId = await addRunbook("manual-maint", [step("restart", `${receiver.origin}/restart`)]);
+    await getPool().query(
+      `INSERT INTO maintenance_window (service_id, reason, starts_at, ends_at, created_by_name)
+       VALUES ($1, 'DB upgrade', now() - interval '5 minutes', now() + interval '1 hour', 'test')`,
+      [serviceId],
+    );
+    const runId = await runAsResponder(runbookId, "restart");
+    expect((await attempt(runId)).outcome).toBe("succeeded");
+    expect(receiver.requests).toHaveLength(1);
+  });
+});
