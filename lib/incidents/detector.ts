@@ -140,6 +140,11 @@ async function joinGroup(
   log: Logger,
 ): Promise<EpisodeOutcome> {
   await raisePeak(db, incident.id, episode.peak.score);
+  // The incident's onset is the earliest onset among its series.
+  await db.query(
+    "UPDATE incident SET opened_at = LEAST(opened_at, $2) WHERE id = $1",
+    [incident.id, episode.onset.ts],
+  );
   await addIncidentSeries(
     db,
     incident.id,

@@ -239,13 +239,16 @@ async function joinGroup(
 ): Promise<AlertOutcome> {
   const severity = severityFromLabels(alert.labels);
   await addIncidentAlert(context.db, group.id, alert, groupKey);
-  // A more severe alert of the group raises the incident's severity.
+  // A more severe alert of the group raises the incident's severity, and an
+  // alert that started earlier moves its onset back to the start of the
+  // storm.
   await context.db.query(
     `UPDATE incident
         SET severity = LEAST(severity, $2::"Severity"),
-            service_impacting = service_impacting OR $3
+            service_impacting = service_impacting OR $3,
+            opened_at = LEAST(opened_at, $4)
       WHERE id = $1`,
-    [group.id, severity, isServiceImpacting(severity)],
+    [group.id, severity, isServiceImpacting(severity), new Date(alert.startsAt)],
   );
   changesOf(context, group.id).joined.push(alert);
   return { outcome: "joined", incidentId: group.id };
