@@ -119,15 +119,31 @@ export async function findRunbookById(
   return rows[0] ? toRunbook(rows[0]) : null;
 }
 
-/** Lists runbooks by title; archived ones only when `includeArchived`. */
+/**
+ * Lists runbooks by title; archived ones only when `includeArchived`.
+ * `search` keeps those whose slug, title or body contains it, ignoring case.
+ */
 export async function listRunbooks(
   db: Queryable,
-  { includeArchived = false }: { includeArchived?: boolean } = {},
+  {
+    includeArchived = false,
+    search = "",
+  }: { includeArchived?: boolean; search?: string } = {},
 ): Promise<StoredRunbook[]> {
+  const conditions: string[] = [];
+  const params: unknown[] = [];
+  if (!includeArchived) conditions.push("archived_at IS NULL");
+  if (search.trim() !== "") {
+    params.push(`%${search.trim().replace(/[\\%_]/g, "\\$&")}%`);
+    conditions.push(
+      `(slug ILIKE $${params.length} OR title ILIKE $${params.length} OR body ILIKE $${params.length})`,
+    );
+  }
+  const where = conditions.length > 0 ? `WHERE ${conditions.join(" AND ")}` : "";
   const { rows } = await db.query<RunbookRow>(
-    `SELECT ${RUNBOOK_COLUMNS} FROM runbook
-      ${includeArchived ? "" : "WHERE archived_at IS NULL"}
+    `SELECT ${RUNBOOK_COLUMNS} FROM runbook ${where}
       ORDER BY lower(title), slug`,
+    params,
   );
   return rows.map(toRunbook);
 }

@@ -506,15 +506,18 @@ describe("POST /api/v1/alerts/alertmanager", () => {
     const incidentId = json.alerts[0].incidentId;
 
     const { rows } = await getPool().query(
-      `SELECT r.slug, ir.score, ir.reason FROM incident_runbook ir
+      `SELECT r.slug, (ir.breakdown->'rules'->>'points')::float8 AS rule_points,
+              ir.reason
+         FROM incident_runbook ir
          JOIN runbook r ON r.id = ir.runbook_id WHERE ir.incident_id = $1`,
       [incidentId],
     );
-    // Service listed (4) plus one label pair (1).
+    // Service listed (4) plus one label pair (1); text similarity adds to
+    // the score, see tests/integration/runbook-ranking.test.ts.
     expect(rows).toEqual([
       {
         slug: "checkout-latency",
-        score: 5,
+        rule_points: 5,
         reason: "service checkout, labels severity=critical",
       },
     ]);
