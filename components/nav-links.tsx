@@ -11,7 +11,10 @@ const LINKS = [
 ];
 
 /** Pages only admins may open, shown to admins only. */
-const ADMIN_LINKS = [{ href: "/settings/notifications", label: "Notifications" }];
+const ADMIN_LINKS = [
+  { href: "/settings/notifications", label: "Notifications" },
+  { href: "/settings/runbook-allowlist", label: "Allowlist" },
+];
 
 function isActive(pathname: string, href: string): boolean {
   return href === "/" ? pathname === "/" : pathname.startsWith(href);

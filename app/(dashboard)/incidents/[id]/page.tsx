@@ -20,6 +20,7 @@ import { onsetFromEventData } from "@/components/incident-points";
 import { IncidentTimeline } from "@/components/incident-timeline";
 import { LocalTime } from "@/components/local-time";
 import { RunbookList } from "@/components/runbook-list";
+import { RunbookSteps } from "@/components/runbook-steps";
 import { SeriesChart } from "@/components/series-chart";
 import { hasRole, requireUser } from "@/lib/auth/session";
 import { DEFAULT_SETTINGS } from "@/lib/detector/pipeline";
@@ -326,6 +327,7 @@ export default async function IncidentPage({ params }: Props) {
             </h2>
             <RunbookList suggestions={incident.runbooks} />
           </Card>
+          <RunbookSteps incidentId={incident.id} canRun={hasRole(user.role, "responder")} resolved={incident.status === "resolved"} />
         </div>
 
         <div className="min-w-0 space-y-4">

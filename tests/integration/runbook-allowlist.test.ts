@@ -1,0 +1,224 @@
+import { encode } from "next-auth/jwt";
+import { afterAll, beforeEach, describe, expect, it, vi } from "vitest";
+
+// The session cookie is encrypted with NEXTAUTH_SECRET, which the config
+// reads once, so it is set before any Vigil module loads.
+const SESSION_SECRET = vi.hoisted(() => {
+  const secret = "runbook-allowlist-test-secret-0123456789ab";
+  process.env.NEXTAUTH_SECRET = secret;
+  return secret;
+});
+
+import { DELETE as deleteHostRoute } from "@/app/api/v1/runbook-allowlist/[id]/route";
+import { GET as listHostsRoute, POST as addHostRoute } from "@/app/api/v1/runbook-allowlist/route";
+import { createApiToken } from "@/lib/auth/api-token";
+import { closeDb, getPool } from "@/lib/db";
+import { normalizeHost } from "@/lib/runbooks/allowlist";
+import { truncateAll } from "@/tests/support/database";
+
+// The runbook allowlist API against the real database: admin-only access,
+// host validation with errors that name the field, normalisation, and that
+// a rejected request changes nothing.
+
+type Json = Record<string, any>;
+type Auth = { token?: string; cookie?: string };
+type Handler = (
+  request: Request,
+  context?: { params?: Promise<Record<string, string>> },
+) => Promise<Response>;
+
+const BASE = "http://127.0.0.1:3262/api/v1";
+const users: Record<"admin" | "responder" | "viewer", { id: number; name: string }> = {} as never;
+let adminToken: string;
+let ingestToken: string;
+let boundAdminToken: string;
+
+async function call(
+  handler: Handler,
+  method: string,
+  auth: Auth,
+  body?: unknown,
+  params: Record<string, string> = {},
+): Promise<{ status: number; json: Json }> {
+  const headers: Record<string, string> = { "content-type": "application/json" };
+  if (auth.token) headers.authorization = `Bearer ${auth.token}`;
+  if (auth.cookie) headers.cookie = auth.cookie;
+  const response = await handler(
+    new Request(`${BASE}/runbook-allowlist`, {
+      method,
+      headers,
+      body: body === undefined ? undefined : JSON.stringify(body),
+    }),
+    { params: Promise.resolve(params) },
+  );
+  return { status: response.status, json: (await response.json()) as Json };
+}
+
+async function sessionCookie(user: { id: number; name: string }): Promise<string> {
+  const token = await encode({
+    token: { userId: user.id, name: user.name, sub: String(user.id) },
+    secret: SESSION_SECRET,
+  });
+  return `next-auth.session-token=${token}`;
+}
+
+async function countHosts(): Promise<number> {
+  const { rows } = await getPool().query<{ count: number }>(
+    "SELECT count(*)::int AS count FROM runbook_allowed_host",
+  );
+  return rows[0]!.count;
+}
+
+beforeEach(async () => {
+  await truncateAll(process.env.DATABASE_URL!);
+  const service = await getPool().query<{ id: number }>(
+    "INSERT INTO service (slug, name) VALUES ('checkout', 'Checkout') RETURNING id",
+  );
+  for (const role of ["admin", "responder", "viewer"] as const) {
+    const { rows } = await getPool().query<{ id: number; name: string }>(
+      `INSERT INTO user_account (email, name, password_hash, role)
+       VALUES ($1, $2, '-', $3) RETURNING id, name`,
+      [`${role}@example.test`, `Test ${role}`, role],
+    );
+    users[role] = rows[0]!;
+  }
+  adminToken = (await createApiToken({ name: "admin-bot", scope: "admin" })).token;
+  ingestToken = (await createApiToken({ name: "exporter", scope: "ingest" })).token;
+  boundAdminToken = (
+    await createApiToken({ name: "bound", scope: "admin", serviceId: service.rows[0]!.id })
+  ).token;
+});
+
+afterAll(async () => {
+  await closeDb();
+});
+
+describe("runbook allowlist API", () => {
+  it("adds, lists and removes hosts", async () => {
+    const admin = { cookie: await sessionCookie(users.admin) };
+    const added = await call(addHostRoute, "POST", admin, {
+      host: "Hooks.Example.COM.",
+      port: 8443,
+      note: "  remediation service  ",
+    });
+    expect(added.status).toBe(201);
+    expect(added.json.host).toMatchObject({
+      host: "hooks.example.com",
+      port: 8443,
+      note: "remediation service",
+      addedBy: { type: "user", id: users.admin.id, name: "Test admin" },
+    });
+
+    const byToken = await call(addHostRoute, "POST", { token: adminToken }, { host: "[::1]" });
+    expect(byToken.status).toBe(201);
+    expect(byToken.json.host).toMatchObject({ host: "::1", port: null, note: "" });
+    expect(byToken.json.host.addedBy).toMatchObject({ type: "token", name: "API token admin-bot" });
+
+    const list = await call(listHostsRoute, "GET", { token: adminToken });
+    expect(list.status).toBe(200);
+    expect(list.json.hosts.map((entry: Json) => [entry.host, entry.port])).toEqual([
+      ["::1", null],
+      ["hooks.example.com", 8443],
+    ]);
+
+    const id = String(added.json.host.id);
+    const removed = await call(deleteHostRoute, "DELETE", admin, undefined, { id });
+    expect(removed.status).toBe(200);
+    expect(removed.json.host.host).toBe("hooks.example.com");
+    expect(await countHosts()).toBe(1);
+
+    const again = await call(deleteHostRoute, "DELETE", admin, undefined, { id });
+    expect(again.status).toBe(404);
+    expect(again.json.error.field).toBe("id");
+  });
+
+  it("rejects a duplicate host and port", async () => {
+    const first = await call(addHostRoute, "POST", { token: adminToken }, { host: "127.0.0.1", port: 9000 });
+    expect(first.status).toBe(201);
+    const second = await call(addHostRoute, "POST", { token: adminToken }, { host: "127.0.0.1", port: 9000 });
+    expect(second.status).toBe(409);
+    expect(second.json.error.message).toBe("127.0.0.1:9000 is already on the runbook allowlist");
+    const anyPort = await call(addHostRoute, "POST", { token: adminToken }, { host: "127.0.0.1" });
+    expect(anyPort.status).toBe(201);
+    const anyPortAgain = await call(addHostRoute, "POST", { token: adminToken }, { host: "127.0.0.1", port: null });
+    expect(anyPortAgain.status).toBe(409);
+    expect(await countHosts()).toBe(2);
+  });
+
+  it("rejects invalid hosts naming the field", async () => {
+    const cases: Array<[unknown, string, string]> = [
+      [{ host: "https://hooks.example.com" }, "host", "without a scheme"],
+      [{ host: "hooks.example.com/restart" }, "host", "without a path"],
+      [{ host: "hooks.example.com:8080" }, "host", "port field"],
+      [{ host: "*.example.com" }, "host", "wildcards are not supported"],
+      [{ host: "user@hooks.example.com" }, "host", "without a user name"],
+      [{ host: "hooks example.com" }, "host", "spaces"],
+      [{ host: "bad!host" }, "host", "must be a host name"],
+      [{ host: "-leading.example.com" }, "host", "must be a host name"],
+      [{ host: "" }, "host", "at least 1"],
+      [{}, "host", "is required"],
+      [{ host: "hooks.example.com", port: 0 }, "port", "at least 1"],
+      [{ host: "hooks.example.com", port: 70000 }, "port", "at most 65535"],
+      [{ host: "hooks.example.com", port: "80" }, "port", "must be"],
+      [{ host: "hooks.example.com", note: "x".repeat(501) }, "note", "at most 500"],
+      [{ host: "hooks.example.com", scheme: "https" }, "scheme", "not a known field"],
+    ];
+    for (const [body, field, message] of cases) {
+      const response = await call(addHostRoute, "POST", { token: adminToken }, body);
+      expect(response.status, JSON.stringify(body)).toBe(400);
+      expect(response.json.error.field, JSON.stringify(body)).toBe(field);
+      expect(response.json.error.message, JSON.stringify(body)).toContain(message);
+    }
+    expect(await countHosts()).toBe(0);
+  });
+
+  it("allows admins only", async () => {
+    const body = { host: "hooks.example.com" };
+    const cases: Array<[string, Auth, number]> = [
+      ["responder session", { cookie: await sessionCookie(users.responder) }, 403],
+      ["viewer session", { cookie: await sessionCookie(users.viewer) }, 403],
+      ["ingest token", { token: ingestToken }, 403],
+      ["admin token bound to a service", { token: boundAdminToken }, 403],
+      ["no credentials", {}, 401],
+      ["unknown token", { token: "vgl_not_a_real_token_value_000000000000" }, 401],
+    ];
+    for (const [name, auth, status] of cases) {
+      expect((await call(addHostRoute, "POST", auth, body)).status, `POST ${name}`).toBe(status);
+      expect((await call(listHostsRoute, "GET", auth)).status, `GET ${name}`).toBe(status);
+      expect((await call(deleteHostRoute, "DELETE", auth, undefined, { id: "1" })).status, `DELETE ${name}`).toBe(status);
+    }
+    expect(await countHosts()).toBe(0);
+  });
+
+  it("rejects a session POST without JSON", async () => {
+    const response = await addHostRoute(
+      new Request(`${BASE}/runbook-allowlist`, {
+        method: "POST",
+        headers: { cookie: await sessionCookie(users.admin), "content-type": "text/plain" },
+        body: JSON.stringify({ host: "hooks.example.com" }),
+      }),
+    );
+    expect(response.status).toBe(415);
+    expect(await countHosts()).toBe(0);
+  });
+});
+
+describe("normalizeHost", () => {
+  const cases: Array<[string, string | null]> = [
+    ["Example.COM", "example.com"],
+    ["example.com.", "example.com"],
+    ["127.1", "127.0.0.1"],
+    ["0x7f.0.0.1", "127.0.0.1"],
+    ["[::FFFF:127.0.0.1]", "::ffff:7f00:1"],
+    ["::1", "::1"],
+    ["bücher.example", "xn--bcher-kva.example"],
+    ["a_b.example", "a_b.example"],
+    ["bad!host", null],
+    ["", null],
+  ];
+  for (const [input, expected] of cases) {
+    it(`normalises ${JSON.stringify(input)}`, () => {
+      expect(normalizeHost(input)).toBe(expected);
+    });
+  }
+});
