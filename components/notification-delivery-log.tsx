@@ -55,6 +55,12 @@ export function NotificationDeliveryLog({ entries }: { entries: DeliveryLogEntry
                     {entry.event} #{entry.incidentId}
                   </Link>
                 )}
+                {entry.escalationLevel !== null && (
+                  <span className="ml-1 text-xs text-slate-500">
+                    level {entry.escalationLevel}
+                    {entry.recipientName ? `, ${entry.recipientName}` : ""}
+                  </span>
+                )}
               </td>
               <td className="py-2 pr-4">
                 <Badge color={STATUS_COLOR[entry.status]}>{entry.status}</Badge>

@@ -20,6 +20,8 @@ import {
   TASK_ENQUEUE_STALE_SERIES,
 } from "@/workers/enqueue-stale-series";
 import { TASK_NOTIFY_INCIDENT } from "@/lib/notifications/enqueue";
+import { TASK_ESCALATE_INCIDENT } from "@/lib/oncall/escalation";
+import { runEscalateIncident } from "@/workers/escalate-incident";
 import { runNotifyIncident } from "@/workers/notify-incident";
 import { runRunbookStep, TASK_RUN_RUNBOOK_STEP } from "@/workers/run-runbook-step";
 import { runScoreSeries } from "@/workers/score-series";
@@ -168,6 +170,7 @@ export async function runWorker(
       },
       [TASK_NOTIFY_INCIDENT]: (payload, helpers) =>
         runNotifyIncident(payload, helpers, workerLog),
+      [TASK_ESCALATE_INCIDENT]: (payload, helpers) => runEscalateIncident(payload, helpers, workerLog),
       [TASK_RUN_RUNBOOK_STEP]: (payload, helpers) => runRunbookStep(payload, helpers, workerLog),
       [TASK_ENQUEUE_STALE_SERIES]: async (_payload, helpers) => {
         const log = workerLog.child({

@@ -25,6 +25,12 @@ export type IncidentEventKind =
   | "feedback"
   | "notification_sent"
   | "notification_failed"
+  // On call (lib/oncall/escalation.ts, lib/notifications/enqueue.ts).
+  | "escalated"
+  | "escalation_stopped"
+  | "escalation_suppressed"
+  | "escalation_failed"
+  | "notification_suppressed"
   // Runbook steps (lib/runbooks/step-runs.ts).
   | "runbook_step_queued"
   | "runbook_step_succeeded"

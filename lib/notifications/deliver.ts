@@ -68,6 +68,10 @@ type DeliveryRow = {
   channel_enabled: boolean;
   config: Record<string, unknown>;
   secret_config: Record<string, unknown>;
+  // Set for escalation pages only.
+  escalation_level: number | null;
+  recipient_name: string | null;
+  recipient_email: string | null;
 };
 
 async function loadDelivery(
@@ -77,7 +81,8 @@ async function loadDelivery(
   const { rows } = await db.query<DeliveryRow>(
     `SELECT d.id, d.incident_id, d.event, d.status, d.attempts,
             c.id AS channel_id, c.name AS channel_name, c.type AS channel_type,
-            c.enabled AS channel_enabled, c.config, c.secret_config
+            c.enabled AS channel_enabled, c.config, c.secret_config,
+            d.escalation_level, d.recipient_name, d.recipient_email
        FROM notification_delivery d
        JOIN notification_channel c ON c.id = d.channel_id
       WHERE d.id = $1`,
@@ -137,7 +142,10 @@ function send(
       return sendSlack(String(delivery.secret_config.url), content, timeoutMs);
     case "email":
       return sendEmail(
-        delivery.config as unknown as EmailConfig,
+        // A page to a person goes to that person's address only.
+        delivery.recipient_email !== null
+          ? { ...(delivery.config as unknown as EmailConfig), to: [delivery.recipient_email] }
+          : (delivery.config as unknown as EmailConfig),
         (delivery.secret_config.password as string | null) ?? null,
         content,
         timeoutMs,
@@ -222,6 +230,9 @@ export async function runDelivery(
       event: delivery.event,
       incident,
       url: incidentUrl(options.publicUrl, incident.id),
+      ...(delivery.escalation_level !== null
+        ? { page: { level: delivery.escalation_level, recipientName: delivery.recipient_name } }
+        : {}),
     };
   }
 
@@ -274,20 +285,26 @@ export async function runDelivery(
     }
     if (final && delivery.incident_id !== null) {
       const answer = result.httpStatus !== null ? ` (HTTP ${result.httpStatus})` : "";
+      const what =
+        delivery.escalation_level !== null
+          ? `Escalation page of level ${delivery.escalation_level}${delivery.recipient_name ? ` to ${delivery.recipient_name}` : ""}`
+          : `Notification of the ${delivery.event} event`;
       await addIncidentEvent(db, {
         incidentId: delivery.incident_id,
         kind: result.succeeded ? "notification_sent" : "notification_failed",
         actorType: "worker",
         actorName: "notifier",
         message: result.succeeded
-          ? `Notification of the ${delivery.event} event sent to ${delivery.channel_type} channel ${delivery.channel_name}${answer}`
-          : `Notification of the ${delivery.event} event to ${delivery.channel_type} channel ${delivery.channel_name} failed after ${attempt} attempts: ${result.error}`,
+          ? `${what} sent to ${delivery.channel_type} channel ${delivery.channel_name}${answer}`
+          : `${what} to ${delivery.channel_type} channel ${delivery.channel_name} failed after ${attempt} attempts: ${result.error}`,
         data: {
           deliveryId: delivery.id,
           channelId: delivery.channel_id,
           channelName: delivery.channel_name,
           channelType: delivery.channel_type,
           event: delivery.event,
+          escalationLevel: delivery.escalation_level,
+          recipientName: delivery.recipient_name,
           attempts: attempt,
           httpStatus: result.httpStatus,
           smtpResponse: result.smtpResponse,

@@ -1,10 +1,24 @@
 import type pg from "pg";
 
+import { now } from "@/lib/clock";
+import { addIncidentEvent } from "@/lib/incidents/events";
+import { startEscalation, stopEscalation } from "@/lib/oncall/escalation";
+import {
+  describeSuppression,
+  findIncidentSuppression,
+  type Suppression,
+} from "@/lib/oncall/suppression";
+
 // Adds the deliveries of an incident event, with one notify-incident job
 // each, in the caller's transaction. A crash before the commit loses both
 // the incident change and its notifications, and a crash after it loses
 // neither. The unique (incident_id, event, channel_id, page_key) index,
 // whose page_key is '' for these events, makes a repeated call add nothing.
+//
+// While a maintenance window or silence covers the incident, no delivery is
+// added and a timeline event names the suppressed notification and why.
+// An opened incident also starts its service's escalation policy, and a
+// resolved one stops it (lib/oncall/escalation.ts).
 
 export const TASK_NOTIFY_INCIDENT = "notify-incident";
 
@@ -53,37 +67,96 @@ const ENQUEUE_INCIDENT_SQL = `
          ))::int AS count
     FROM inserted`;
 
+// The enabled channels whose rules match an incident, as ENQUEUE_INCIDENT_SQL
+// picks them, for the timeline of a suppressed notification.
+const MATCHING_CHANNELS_SQL = `
+  SELECT DISTINCT channel.id, channel.name, channel.type
+    FROM incident target
+    JOIN notification_rule rule
+      ON (rule.service_id IS NULL OR rule.service_id = target.service_id)
+     AND target.severity <= rule.min_severity
+    JOIN notification_channel channel
+      ON channel.id = rule.channel_id AND channel.enabled
+   WHERE target.id = $1
+   ORDER BY channel.name, channel.id`;
+
+async function recordSuppressedNotifications(
+  db: Queryable,
+  incidentId: number,
+  event: IncidentNotificationEvent,
+  suppression: Suppression,
+): Promise<void> {
+  const { rows } = await db.query<{ id: number; name: string; type: string }>(
+    MATCHING_CHANNELS_SQL,
+    [incidentId],
+  );
+  for (const channel of rows) {
+    await addIncidentEvent(db, {
+      incidentId,
+      kind: "notification_suppressed",
+      actorType: "system",
+      actorName: "notifier",
+      message: `Notification of the ${event} event to ${channel.type} channel ${channel.name} suppressed: ${describeSuppression(suppression)}`,
+      data: {
+        event,
+        channelId: channel.id,
+        channelName: channel.name,
+        suppressionKind: suppression.kind,
+        suppressionId: suppression.id,
+        suppressionName: suppression.name,
+        endsAt: suppression.endsAt.toISOString(),
+      },
+    });
+  }
+}
+
 /**
  * Adds one delivery and one job per channel whose routing rules match the
- * incident. Must run in the transaction that opens or resolves the incident.
+ * incident, unless a maintenance window or silence suppresses them, and
+ * starts or stops the incident's escalation. Must run in the transaction
+ * that opens or resolves the incident. Returns the deliveries added.
  */
 export async function enqueueIncidentNotifications(
   db: Queryable,
   incidentId: number,
   event: IncidentNotificationEvent,
 ): Promise<number> {
-  const { rows } = await db.query<{ count: number }>(ENQUEUE_INCIDENT_SQL, [
-    incidentId,
-    event,
-    TASK_NOTIFY_INCIDENT,
-    NOTIFY_JOB_MAX_ATTEMPTS,
-  ]);
-  return rows[0]?.count ?? 0;
+  const at = now();
+  let count = 0;
+  const suppression = await findIncidentSuppression(db, incidentId, at);
+  if (suppression) {
+    await recordSuppressedNotifications(db, incidentId, event, suppression);
+  } else {
+    const { rows } = await db.query<{ count: number }>(ENQUEUE_INCIDENT_SQL, [
+      incidentId,
+      event,
+      TASK_NOTIFY_INCIDENT,
+      NOTIFY_JOB_MAX_ATTEMPTS,
+    ]);
+    count = rows[0]?.count ?? 0;
+  }
+  // Escalation checks suppression itself when each level is due.
+  if (event === "opened") await startEscalation(db, incidentId, at);
+  else await stopEscalation(db, incidentId, "resolved");
+  return count;
 }
+
+type PrismaTransaction = {
+  $queryRawUnsafe: (sql: string, ...params: unknown[]) => PromiseLike<unknown>;
+};
 
 /** Like enqueueIncidentNotifications, for a Prisma interactive transaction. */
 export async function enqueueIncidentNotificationsPrisma(
-  tx: { $queryRawUnsafe: (sql: string, ...params: unknown[]) => PromiseLike<unknown> },
+  tx: PrismaTransaction,
   incidentId: number,
   event: IncidentNotificationEvent,
 ): Promise<void> {
-  await tx.$queryRawUnsafe(
-    ENQUEUE_INCIDENT_SQL,
-    incidentId,
-    event,
-    TASK_NOTIFY_INCIDENT,
-    NOTIFY_JOB_MAX_ATTEMPTS,
-  );
+  const db = {
+    query: async (sql: string, params: unknown[] = []) => ({
+      rows: (await tx.$queryRawUnsafe(sql, ...params)) as unknown[],
+    }),
+  } as unknown as Queryable;
+  await enqueueIncidentNotifications(db, incidentId, event);
 }
 
 /** Adds a test delivery to one channel and its job, and returns the delivery id. */

@@ -2,7 +2,7 @@
 // incident as it is then, so a retried "opened" notification of an incident
 // resolved meanwhile shows status "resolved".
 
-export type NotificationEvent = "opened" | "resolved" | "test";
+export type NotificationEvent = "opened" | "resolved" | "test" | "escalation";
 
 export type IncidentSnapshot = {
   id: number;
@@ -17,11 +17,20 @@ export type IncidentSnapshot = {
   resolvedAt: Date | null;
 };
 
+/** Escalation level and person that an "escalation" page is for. */
+export type PageTarget = {
+  level: number;
+  /** Name of the person paged; null for a page to a channel. */
+  recipientName: string | null;
+};
+
 export type NotificationContent = {
   event: NotificationEvent;
   incident: IncidentSnapshot;
   /** Link to the incident page, from VIGIL_PUBLIC_URL. */
   url: string;
+  /** Set for event "escalation" only. */
+  page?: PageTarget;
 };
 
 /** Returns the incident page URL under the public base URL. */
@@ -55,12 +64,14 @@ export function testContent(publicUrl: string, channelName: string): Notificatio
 
 function headline(content: NotificationContent): string {
   const { incident } = content;
-  const label =
-    content.event === "opened"
-      ? "Incident opened"
-      : content.event === "resolved"
-        ? "Incident resolved"
-        : "Test notification";
+  let label = "Test notification";
+  if (content.event === "opened") label = "Incident opened";
+  else if (content.event === "resolved") label = "Incident resolved";
+  else if (content.event === "escalation") {
+    const level = content.page?.level ?? 0;
+    const person = content.page?.recipientName;
+    label = person ? `Escalation level ${level}, paging ${person}` : `Escalation level ${level}`;
+  }
   return `[${incident.severity.toUpperCase()}] ${label}: ${incident.title}`;
 }
 
@@ -81,6 +92,7 @@ export function webhookBody(content: NotificationContent): Record<string, unknow
       resolvedAt: incident.resolvedAt?.toISOString() ?? null,
       url: content.url,
     },
+    ...(content.page ? { escalation: content.page } : {}),
     sentAt: new Date().toISOString(),
   };
 }

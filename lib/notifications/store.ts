@@ -229,6 +229,9 @@ export type DeliveryLogEntry = {
   incidentId: number | null;
   incidentTitle: string | null;
   event: string;
+  /** Escalation level and person of an escalation page; null otherwise. */
+  escalationLevel: number | null;
+  recipientName: string | null;
   status: "pending" | "retrying" | "sent" | "failed";
   attempts: DeliveryAttempt[];
   lastError: string | null;
@@ -250,6 +253,8 @@ export async function listDeliveries(
     incident_id: number | null;
     incident_title: string | null;
     event: string;
+    escalation_level: number | null;
+    recipient_name: string | null;
     status: DeliveryLogEntry["status"];
     last_error: string | null;
     next_attempt_at: Date | null;
@@ -267,6 +272,7 @@ export async function listDeliveries(
   }>(
     `SELECT d.id, d.channel_id, c.name AS channel_name, c.type AS channel_type,
             d.incident_id, i.title AS incident_title, d.event, d.status,
+            d.escalation_level, d.recipient_name,
             d.last_error, d.next_attempt_at, d.sent_at, d.created_at,
             COALESCE((SELECT json_agg(a ORDER BY a.attempt)
                         FROM notification_attempt a WHERE a.delivery_id = d.id),
@@ -287,6 +293,8 @@ export async function listDeliveries(
     incidentId: row.incident_id,
     incidentTitle: row.incident_title,
     event: row.event,
+    escalationLevel: row.escalation_level,
+    recipientName: row.recipient_name,
     status: row.status,
     attempts: row.attempts.map((attempt) => ({
       attempt: attempt.attempt,

@@ -140,3 +140,58 @@ export function describeSuppression(suppression: Suppression): string {
   const until = suppression.endsAt.toISOString().slice(0, 16).replace("T", " ");
   return `${suppression.kind} '${suppression.name}' until ${until} UTC`;
 }
+
+/**
+ * Returns the labels that silences match for an incident: the alert's
+ * labels for an alert incident (from its "opened" event), else the series'
+ * labels with the metric name as __name__, else none.
+ */
+export async function incidentLabels(
+  db: Queryable,
+  incidentId: number,
+): Promise<Record<string, string> | undefined> {
+  const { rows } = await db.query<{
+    alert_labels: Record<string, string> | null;
+    metric_name: string | null;
+    series_labels: Record<string, string> | null;
+  }>(
+    `SELECT (SELECT e.data->'labels' FROM incident_event e
+              WHERE e.incident_id = i.id AND e.kind = 'opened'
+                AND jsonb_typeof(e.data->'labels') = 'object'
+              ORDER BY e.id LIMIT 1) AS alert_labels,
+            m.name AS metric_name, m.labels AS series_labels
+       FROM incident i LEFT JOIN metric_series m ON m.id = i.series_id
+      WHERE i.id = $1`,
+    [incidentId],
+  );
+  const row = rows[0];
+  if (!row) return undefined;
+  if (row.alert_labels) return stringLabels(row.alert_labels);
+  if (row.metric_name !== null) {
+    return { ...stringLabels(row.series_labels ?? {}), __name__: row.metric_name };
+  }
+  return undefined;
+}
+
+function stringLabels(labels: Record<string, unknown>): Record<string, string> {
+  const result: Record<string, string> = {};
+  for (const [name, value] of Object.entries(labels)) result[name] = String(value);
+  return result;
+}
+
+/**
+ * Finds the maintenance window or silence that suppresses an incident's
+ * notifications at `at`, matching silences against incidentLabels.
+ */
+export async function findIncidentSuppression(
+  db: Queryable,
+  incidentId: number,
+  at: Date,
+): Promise<Suppression | null> {
+  const { rows } = await db.query<{ service_id: number }>(
+    "SELECT service_id FROM incident WHERE id = $1",
+    [incidentId],
+  );
+  if (!rows[0]) return null;
+  return findSuppression(db, rows[0].service_id, at, await incidentLabels(db, incidentId));
+}

@@ -210,12 +210,15 @@ ALTER TABLE "escalation_target" ADD CONSTRAINT "escalation_target_channel_id_fke
 
 -- Escalation state of one incident: the level due next (in repeat cycle
 -- "cycle") and when. The escalate-incident job locks this row, so that one
--- worker at a time advances an incident.
+-- worker at a time advances an incident. A reopened incident that starts
+-- escalating again continues with the next cycle number.
 CREATE TABLE "incident_escalation" (
     "incident_id" INTEGER NOT NULL,
     "policy_id" INTEGER NOT NULL,
     "status" TEXT NOT NULL DEFAULT 'active',
     "cycle" INTEGER NOT NULL DEFAULT 1,
+    -- Repeats of the whole policy still to come after this cycle.
+    "repeats_left" INTEGER NOT NULL DEFAULT 0,
     "next_level" INTEGER NOT NULL DEFAULT 1,
     "next_at" TIMESTAMPTZ(3) NOT NULL,
     "stop_reason" TEXT,
