@@ -218,7 +218,8 @@ class ReopenConflict extends Error {
 
 /**
  * The alert receiver adds a firing alert to the open incident of its
- * fingerprint, so one fingerprint may have only one open incident.
+ * fingerprint, so one fingerprint may have only one open incident. This
+ * check covers databases where no unique index enforces that.
  */
 async function rejectSecondOpenAlert(
   db: pg.ClientBase,
@@ -235,37 +236,50 @@ async function rejectSecondOpenAlert(
   if (rows[0]) {
     throw new ReopenConflict(
       rows[0].id,
-      `incident ${rows[0].id} is open for the same alert; acknowledge or resolve that one instead`,
+      `the alert of incident ${incidentId} has another open incident (${rows[0].id}), and it can have only one; acknowledge or resolve that one instead`,
     );
   }
 }
 
-/** Name of the partial unique index that allows one open detector incident per series. */
-const OPEN_DETECTOR_INCIDENT_INDEX = "incident_open_detector_series_key";
+/**
+ * Partial unique indexes that allow one open incident per detector series
+ * and per alert fingerprint of a service.
+ */
+const OPEN_INCIDENT_INDEXES = new Set([
+  "incident_open_detector_series_key",
+  "incident_open_alert_fingerprint_key",
+]);
 
-async function describeDetectorConflict(incidentId: number): Promise<ReopenConflict> {
-  const { rows } = await getPool().query<{ id: number }>(
-    `SELECT other.id FROM incident this
+async function describeOpenIncidentConflict(
+  incidentId: number,
+): Promise<ReopenConflict> {
+  const { rows } = await getPool().query<{ id: number; source: string }>(
+    `SELECT other.id, this.source FROM incident this
        JOIN incident other
-         ON other.series_id = this.series_id AND other.source = 'detector'
-        AND other.status <> 'resolved' AND other.id <> this.id
+         ON other.source = this.source AND other.status <> 'resolved'
+        AND other.id <> this.id
+        AND ((this.source = 'detector' AND other.series_id = this.series_id)
+          OR (this.source = 'alert' AND other.service_id = this.service_id
+              AND other.alert_fingerprint = this.alert_fingerprint))
       WHERE this.id = $1
       LIMIT 1`,
     [incidentId],
   );
   const openId = rows[0]?.id ?? null;
+  const what = rows[0]?.source === "alert" ? "alert" : "series";
   return new ReopenConflict(
     openId,
-    `the series of incident ${incidentId} has another open detector incident` +
-      `${openId === null ? "" : ` (${openId})`}; a series can have only one, so resolve that one first`,
+    `the ${what} of incident ${incidentId} has another open incident` +
+      `${openId === null ? "" : ` (${openId})`}, and it can have only one; ` +
+      "acknowledge or resolve that one instead",
   );
 }
 
-function isOpenDetectorConflict(error: unknown): boolean {
+function isOpenIncidentConflict(error: unknown): boolean {
   const pgError = error as { code?: string; constraint?: string };
   return (
     pgError.code === "23505" &&
-    pgError.constraint === OPEN_DETECTOR_INCIDENT_INDEX
+    OPEN_INCIDENT_INDEXES.has(pgError.constraint ?? "")
   );
 }
 
@@ -313,8 +327,8 @@ async function runAction(
   } catch (error) {
     let conflict: ReopenConflict | null = null;
     if (error instanceof ReopenConflict) conflict = error;
-    else if (spec.action === "reopen" && isOpenDetectorConflict(error)) {
-      conflict = await describeDetectorConflict(incidentId);
+    else if (spec.action === "reopen" && isOpenIncidentConflict(error)) {
+      conflict = await describeOpenIncidentConflict(incidentId);
     }
     if (!conflict) throw error;
     log.info(
