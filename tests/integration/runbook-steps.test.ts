@@ -9,10 +9,12 @@ const SESSION_SECRET = vi.hoisted(() => {
   return secret;
 });
 
+import { POST as alertmanagerRoute } from "@/app/api/v1/alerts/alertmanager/route";
 import { GET as getRunRoute } from "@/app/api/v1/incidents/[id]/runbook-steps/[runId]/route";
 import { GET as listStepsRoute, POST as runStepRoute } from "@/app/api/v1/incidents/[id]/runbook-steps/route";
 import { createApiToken } from "@/lib/auth/api-token";
 import { closeDb, getPool } from "@/lib/db";
+import { recordEpisode, type ScoredPoint } from "@/lib/incidents/detector";
 import { logger } from "@/lib/logger";
 import { enqueueAutomaticRunbooks } from "@/lib/runbooks/automatic";
 import { checkDestination } from "@/lib/runbooks/allowlist";
@@ -694,5 +696,108 @@ describe("automatic runbooks", () => {
     const runId = await runAsResponder(runbookId, "restart");
     expect((await attempt(runId)).outcome).toBe("succeeded");
     expect(receiver.requests).toHaveLength(1);
+  });
+});
+
+describe("automatic runbooks when an incident opens", () => {
+  async function automaticRuns(): Promise<Json[]> {
+    const { rows } = await getPool().query(
+      `SELECT run.incident_id, run.step_id, run.status, incident.source
+         FROM runbook_step_run run JOIN incident ON incident.id = run.incident_id
+        WHERE run.automatic ORDER BY run.id`,
+    );
+    return rows;
+  }
+
+  it("queues steps when the detector opens an incident", async () => {
+    await getPool().query(
+      `INSERT INTO runbook (slug, title, body, services, steps, automatic, current_version)
+       VALUES ('auto-detector', 'Restart checkout', 'Restart it.', '{checkout}', $1::jsonb, true, 1)`,
+      [JSON.stringify([step("restart", "http://127.0.0.1:9/restart")])],
+    );
+    const series = await getPool().query<{ id: number }>(
+      `INSERT INTO metric_series (service_id, name, labels, labels_key)
+       VALUES ($1, 'http_latency_p99', '{}', '{}') RETURNING id`,
+      [serviceId],
+    );
+    const point: ScoredPoint = {
+      ts: new Date(),
+      value: 2.5,
+      score: 1.5,
+      likelihood: 0.99,
+      isAnomaly: true,
+      expectedLow: 0.1,
+      expectedHigh: 0.5,
+    };
+    const context = {
+      seriesId: series.rows[0]!.id,
+      serviceId,
+      serviceSlug: "checkout",
+      serviceName: "Checkout",
+      metricName: "http_latency_p99",
+      labels: {},
+    };
+    const client = await getPool().connect();
+    try {
+      await client.query("BEGIN");
+      await recordEpisode(client, context, { continuesPrevious: false, onset: point, peak: point });
+      await client.query("COMMIT");
+    } finally {
+      client.release();
+    }
+    const runs = await automaticRuns();
+    expect(runs).toHaveLength(1);
+    expect(runs[0]).toMatchObject({ step_id: "restart", status: "queued", source: "detector" });
+    expect(await jobCount()).toBe(1);
+  });
+
+  it("suppresses steps of an alert under a silence", async () => {
+    const receiver = await peer({ status: 200 });
+    await allow("127.0.0.1");
+    await getPool().query(
+      `INSERT INTO runbook (slug, title, body, alert_names, steps, automatic, current_version)
+       VALUES ('auto-alert', 'Shed load', 'Shed it.', '{HighLatency}', $1::jsonb, true, 1)`,
+      [JSON.stringify([step("shed", `${receiver.origin}/shed`)])],
+    );
+    await getPool().query(
+      `INSERT INTO silence (service_id, matchers, reason, ends_at, created_by_name)
+       VALUES ($1, '[{"name": "alertname", "operator": "=", "value": "HighLatency"}]', 'load test', now() + interval '1 hour', 'test')`,
+      [serviceId],
+    );
+    const { token } = await createApiToken({ name: "alerts", scope: "ingest" });
+    const response = await alertmanagerRoute(
+      new Request(`${BASE}/alerts/alertmanager`, {
+        method: "POST",
+        headers: { "content-type": "application/json", authorization: `Bearer ${token}` },
+        body: JSON.stringify({
+          version: "4",
+          status: "firing",
+          receiver: "vigil",
+          groupKey: "{}:{alertname=\"HighLatency\"}",
+          truncatedAlerts: 0,
+          alerts: [
+            {
+              status: "firing",
+              labels: { alertname: "HighLatency", service: "checkout", severity: "critical" },
+              annotations: { summary: "p99 above 2 s" },
+              startsAt: new Date().toISOString(),
+              endsAt: "0001-01-01T00:00:00Z",
+              generatorURL: "http://prometheus.example/graph",
+              fingerprint: "1111222233334444",
+            },
+          ],
+        }),
+      }),
+    );
+    expect(response.status).toBe(200);
+    const runs = await automaticRuns();
+    expect(runs).toHaveLength(1);
+    expect(runs[0]).toMatchObject({ step_id: "shed", status: "queued", source: "alert" });
+
+    const { rows } = await getPool().query<{ id: number }>("SELECT id FROM runbook_step_run");
+    expect((await attempt(rows[0]!.id)).outcome).toBe("suppressed");
+    expect(receiver.requests).toHaveLength(0);
+    const run = await runRow(rows[0]!.id);
+    expect(run.error).toMatch(/^silence 'load test' until /);
   });
 });
