@@ -175,36 +175,3 @@ export async function markSeriesRecovered(
     [incidentId, seriesId, recoveredAt],
   );
 }
-
-export type IncidentSeriesState = {
-  seriesId: number;
-  metricName: string;
-  onsetAt: Date;
-  recoveredAt: Date | null;
-};
-
-/** Lists the series of an incident in onset order with their recovery. */
-export async function listIncidentSeriesStates(
-  db: Queryable,
-  incidentId: number,
-): Promise<IncidentSeriesState[]> {
-  const { rows } = await db.query<{
-    series_id: number;
-    name: string;
-    onset_at: Date;
-    recovered_at: Date | null;
-  }>(
-    `SELECT s.series_id, m.name, s.onset_at, s.recovered_at
-       FROM incident_series s
-       JOIN metric_series m ON m.id = s.series_id
-      WHERE s.incident_id = $1
-      ORDER BY s.onset_at, s.series_id`,
-    [incidentId],
-  );
-  return rows.map((row) => ({
-    seriesId: row.series_id,
-    metricName: row.name,
-    onsetAt: row.onset_at,
-    recoveredAt: row.recovered_at,
-  }));
-}

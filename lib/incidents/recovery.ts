@@ -1,4 +1,8 @@
 import {
+  listCorrelatedSeries,
+  type CorrelatedSeries,
+} from "@/lib/incidents/correlation";
+import {
   DETECTOR_ACTOR,
   describePoint,
   type SeriesContext,
@@ -14,10 +18,8 @@ import {
 } from "@/lib/incidents/events";
 import {
   findOpenIncident,
-  listIncidentSeriesStates,
   lockServiceGrouping,
   markSeriesRecovered,
-  type IncidentSeriesState,
 } from "@/lib/incidents/grouping";
 import { logger as rootLogger, type Logger } from "@/lib/logger";
 import { enqueueIncidentNotifications } from "@/lib/notifications/enqueue";
@@ -103,7 +105,7 @@ async function hasRecoveredEvent(
 
 /** Names the series still anomalous, such as "2 of 3 correlated series (a, b)". */
 function describeAnomalous(
-  anomalous: IncidentSeriesState[],
+  anomalous: CorrelatedSeries[],
   total: number,
 ): string {
   const names = anomalous.map((state) => state.metricName).join(", ");
@@ -112,7 +114,7 @@ function describeAnomalous(
 }
 
 /** Returns the latest recovery time among the series, all recovered. */
-function lastRecovery(states: IncidentSeriesState[]): Date {
+function lastRecovery(states: CorrelatedSeries[]): Date {
   let latest = states[0]!.recoveredAt!;
   for (const state of states) {
     if (state.recoveredAt! > latest) latest = state.recoveredAt!;
@@ -153,7 +155,7 @@ export async function recordRecovery(
     series.seriesId,
     quietSince ?? point.ts,
   );
-  const states = await listIncidentSeriesStates(db, open.id);
+  const states = await listCorrelatedSeries(db, open.id);
   const anomalous = states.filter((state) => state.recoveredAt === null);
 
   const period = quietSince

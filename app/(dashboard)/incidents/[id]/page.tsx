@@ -14,6 +14,7 @@ import {
 } from "@/components/format";
 import { IncidentActions } from "@/components/incident-actions";
 import { SeverityBadge, StatusBadge } from "@/components/incident-badges";
+import { IncidentCorrelation } from "@/components/incident-correlation";
 import { IncidentExplanation } from "@/components/incident-explanation";
 import { IncidentFeedback } from "@/components/incident-feedback";
 import { onsetFromEventData } from "@/components/incident-points";
@@ -320,6 +321,8 @@ export default async function IncidentPage({ params }: Props) {
               </Card>
             </>
           )}
+
+          <IncidentCorrelation incidentId={incident.id} serviceName={incident.service.name} />
 
           <Card className="p-4">
             <h2 className="mb-3 text-sm font-medium text-slate-900">

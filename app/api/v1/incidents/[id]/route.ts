@@ -9,6 +9,10 @@ import {
   serializeIncident,
 } from "@/lib/incidents/api";
 import { SEVERITIES, updateIncidentFields } from "@/lib/incidents/assign";
+import {
+  loadIncidentCorrelation,
+  serializeCorrelation,
+} from "@/lib/incidents/correlation";
 import { MAX_INT4 } from "@/lib/incidents/errors";
 import { getPostmortem } from "@/lib/incidents/postmortem";
 import {
@@ -48,6 +52,7 @@ async function loadDetail(incidentId: number) {
       timeToResolveSeconds: seconds(timings.timeToResolveMs),
       reopenCount: timings.reopenCount,
     },
+    ...serializeCorrelation(await loadIncidentCorrelation(incidentId)),
     postmortem: postmortem
       ? {
           version: postmortem.version,
