@@ -25,6 +25,7 @@ export type WindowState = "scheduled" | "active" | "over";
 
 export type StoredWindow = {
   id: number;
+  serviceId: number;
   serviceSlug: string;
   serviceName: string;
   reason: string;
@@ -36,7 +37,8 @@ export type StoredWindow = {
   createdAt: Date;
 };
 
-export type StoredSilence = Omit<StoredWindow, "serviceSlug" | "serviceName"> & {
+export type StoredSilence = Omit<StoredWindow, "serviceId" | "serviceSlug" | "serviceName"> & {
+  serviceId: number | null;
   serviceSlug: string | null;
   serviceName: string | null;
   matchers: LabelMatcher[];
@@ -44,6 +46,7 @@ export type StoredSilence = Omit<StoredWindow, "serviceSlug" | "serviceName"> & 
 
 type Row = {
   id: number;
+  service_id: number | null;
   service_slug: string | null;
   service_name: string | null;
   reason: string;
@@ -64,6 +67,7 @@ function stateAt(row: Row, at: Date): WindowState {
 function toWindow(row: Row, at: Date): StoredWindow {
   return {
     id: row.id,
+    serviceId: row.service_id!,
     serviceSlug: row.service_slug!,
     serviceName: row.service_name!,
     reason: row.reason,
@@ -77,7 +81,13 @@ function toWindow(row: Row, at: Date): StoredWindow {
 }
 
 function toSilence(row: Row, at: Date): StoredSilence {
-  return { ...toWindow(row, at), serviceSlug: row.service_slug, serviceName: row.service_name, matchers: row.matchers ?? [] };
+  return {
+    ...toWindow(row, at),
+    serviceId: row.service_id,
+    serviceSlug: row.service_slug,
+    serviceName: row.service_name,
+    matchers: row.matchers ?? [],
+  };
 }
 
 async function serviceId(db: Queryable, slug: string): Promise<number> {
@@ -100,7 +110,7 @@ export async function listWindows(
   options: { includeOver?: boolean; serviceSlug?: string } = {},
 ): Promise<StoredWindow[]> {
   const { rows } = await db.query<Row>(
-    `SELECT w.id, s.slug AS service_slug, s.name AS service_name, w.reason, w.starts_at,
+    `SELECT w.id, w.service_id, s.slug AS service_slug, s.name AS service_name, w.reason, w.starts_at,
             w.ends_at, w.ended_at, w.created_by_name, w.created_at
        FROM maintenance_window w JOIN service s ON s.id = w.service_id
       WHERE ($2::boolean OR ${NOT_OVER})
@@ -130,7 +140,7 @@ export async function createWindow(
 
 export async function findWindow(db: Queryable, id: number, at: Date): Promise<StoredWindow | null> {
   const { rows } = await db.query<Row>(
-    `SELECT w.id, s.slug AS service_slug, s.name AS service_name, w.reason, w.starts_at,
+    `SELECT w.id, w.service_id, s.slug AS service_slug, s.name AS service_name, w.reason, w.starts_at,
             w.ends_at, w.ended_at, w.created_by_name, w.created_at
        FROM maintenance_window w JOIN service s ON s.id = w.service_id
       WHERE w.id = $1`,
@@ -158,7 +168,7 @@ export async function endWindow(db: Queryable, id: number, at: Date): Promise<St
 }
 
 const SILENCE_SELECT = `
-  SELECT w.id, s.slug AS service_slug, s.name AS service_name, w.reason, w.starts_at,
+  SELECT w.id, w.service_id, s.slug AS service_slug, s.name AS service_name, w.reason, w.starts_at,
          w.ends_at, w.ended_at, w.created_by_name, w.created_at, w.matchers
     FROM silence w LEFT JOIN service s ON s.id = w.service_id`;
 
