@@ -1,19 +1,33 @@
 "use client";
 
-import { RiCheckDoubleLine, RiCheckLine } from "@remixicon/react";
+import {
+  RiArrowGoBackLine,
+  RiCheckDoubleLine,
+  RiCheckLine,
+} from "@remixicon/react";
 import { Button, Callout } from "@tremor/react";
 import { useRouter } from "next/navigation";
 import { useState } from "react";
 
 import {
   acknowledgeIncidentAction,
+  reopenIncidentAction,
   resolveIncidentAction,
   type IncidentActionResponse,
 } from "@/app/(dashboard)/incidents/[id]/actions";
 import { formatDateTime } from "@/components/format";
 import type { IncidentStatus } from "@/lib/generated/prisma/enums";
 
-type Action = "acknowledge" | "resolve";
+type Action = "acknowledge" | "resolve" | "reopen";
+
+/** Maximum reopen reason length, as lib/incidents/actions.ts checks it. */
+const REASON_MAX_LENGTH = 2000;
+
+const STATUS_VERB: Record<IncidentStatus, string> = {
+  triggered: "reopened",
+  acknowledged: "acknowledged",
+  resolved: "resolved",
+};
 
 /** The server's response, or a request that never got one. */
 type ActionOutcome =
@@ -32,7 +46,7 @@ function describe(response: ActionOutcome): {
       text: response.error.message,
     };
   }
-  const verb = response.status === "acknowledged" ? "acknowledged" : "resolved";
+  const verb = STATUS_VERB[response.status];
   if (response.outcome === "applied") {
     return { color: "emerald", title: `Incident ${verb}` };
   }
@@ -40,6 +54,13 @@ function describe(response: ActionOutcome): {
   const when = response.at
     ? ` at ${formatDateTime(new Date(response.at))}`
     : "";
+  if (response.status === "triggered") {
+    return {
+      color: "amber",
+      title: "Already open",
+      text: `${actor} opened this incident${when}, so nothing was changed.`,
+    };
+  }
   return {
     color: "amber",
     title: `Already ${verb}`,
@@ -59,11 +80,14 @@ export function IncidentActions({
   const router = useRouter();
   const [pending, setPending] = useState<Action | null>(null);
   const [response, setResponse] = useState<ActionOutcome | null>(null);
+  const [reopening, setReopening] = useState(false);
+  const [reason, setReason] = useState("");
 
   if (!canAct) {
     return (
       <p className="text-xs text-slate-500" data-testid="read-only-note">
-        Read-only: acknowledging and resolving need the responder role.
+        Read-only: acknowledging, resolving and reopening need the responder
+        role.
       </p>
     );
   }
@@ -71,11 +95,19 @@ export function IncidentActions({
   async function run(action: Action) {
     setPending(action);
     try {
-      const result =
-        action === "acknowledge"
-          ? await acknowledgeIncidentAction(incidentId)
-          : await resolveIncidentAction(incidentId);
+      let result: IncidentActionResponse;
+      if (action === "acknowledge") {
+        result = await acknowledgeIncidentAction(incidentId);
+      } else if (action === "resolve") {
+        result = await resolveIncidentAction(incidentId);
+      } else {
+        result = await reopenIncidentAction(incidentId, reason);
+      }
       setResponse(result);
+      if (action === "reopen" && result.ok) {
+        setReopening(false);
+        setReason("");
+      }
       router.refresh();
     } catch {
       setResponse({
@@ -118,7 +150,61 @@ export function IncidentActions({
             Resolve
           </Button>
         )}
+        {status === "resolved" && !reopening && (
+          <Button
+            variant="secondary"
+            icon={RiArrowGoBackLine}
+            disabled={pending !== null}
+            onClick={() => setReopening(true)}
+          >
+            Reopen
+          </Button>
+        )}
       </div>
+      {status === "resolved" && reopening && (
+        <form
+          className="flex w-full max-w-sm flex-col gap-2"
+          onSubmit={(event) => {
+            event.preventDefault();
+            void run("reopen");
+          }}
+        >
+          <label
+            htmlFor="reopen-reason"
+            className="text-xs font-medium text-slate-600"
+          >
+            Why reopen it? (recorded in the timeline)
+          </label>
+          <textarea
+            id="reopen-reason"
+            value={reason}
+            onChange={(event) => setReason(event.target.value)}
+            maxLength={REASON_MAX_LENGTH}
+            rows={2}
+            required
+            className="w-full rounded-md border border-slate-300 px-2 py-1 text-sm"
+          />
+          <div className="flex justify-end gap-2">
+            <Button
+              type="button"
+              variant="light"
+              disabled={pending !== null}
+              onClick={() => setReopening(false)}
+            >
+              Cancel
+            </Button>
+            <Button
+              type="submit"
+              variant="secondary"
+              icon={RiArrowGoBackLine}
+              loading={pending === "reopen"}
+              disabled={pending !== null || reason.trim() === ""}
+            >
+              Reopen incident
+            </Button>
+          </div>
+        </form>
+      )}
       {message && (
         <Callout
           title={message.title}

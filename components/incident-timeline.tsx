@@ -1,10 +1,15 @@
 import {
   RiAlarmWarningLine,
+  RiArrowGoBackLine,
+  RiBarChartLine,
   RiCheckDoubleLine,
   RiCheckLine,
+  RiFileTextLine,
+  RiKey2Line,
   RiRobot2Line,
   RiStickyNoteLine,
   RiUserLine,
+  RiUserSharedLine,
   type RemixiconComponentType,
 } from "@remixicon/react";
 
@@ -23,6 +28,29 @@ const KIND_STYLE: Record<
     icon: RiCheckDoubleLine,
     tone: "bg-emerald-100 text-emerald-600",
   },
+  reopened: { icon: RiArrowGoBackLine, tone: "bg-rose-100 text-rose-600" },
+  note: { icon: RiStickyNoteLine, tone: "bg-sky-100 text-sky-700" },
+  severity_changed: {
+    icon: RiBarChartLine,
+    tone: "bg-orange-100 text-orange-600",
+  },
+  assigned: { icon: RiUserSharedLine, tone: "bg-violet-100 text-violet-600" },
+  unassigned: {
+    icon: RiUserSharedLine,
+    tone: "bg-slate-100 text-slate-600",
+  },
+  postmortem_updated: {
+    icon: RiFileTextLine,
+    tone: "bg-slate-100 text-slate-600",
+  },
+};
+
+/** Label after the actor's name, empty for people. */
+const ACTOR_TYPE_LABEL: Record<string, string> = {
+  user: "",
+  token: "API token",
+  worker: "worker",
+  system: "system",
 };
 
 function styleFor(event: IncidentDetail["events"][number]) {
@@ -32,6 +60,8 @@ function styleFor(event: IncidentDetail["events"][number]) {
     return { icon: RiUserLine, tone: "bg-slate-100 text-slate-600" };
   if (event.actorType === "worker")
     return { icon: RiRobot2Line, tone: "bg-indigo-100 text-indigo-600" };
+  if (event.actorType === "token")
+    return { icon: RiKey2Line, tone: "bg-slate-100 text-slate-600" };
   return { icon: RiStickyNoteLine, tone: "bg-slate-100 text-slate-600" };
 }
 
@@ -71,12 +101,21 @@ export function IncidentTimeline({
               <p className="text-sm text-slate-900">
                 <span className="font-medium">{event.actorName}</span>
                 <span className="ml-1.5 text-xs text-slate-400">
-                  {event.actorType === "user" ? "" : event.actorType}
+                  {ACTOR_TYPE_LABEL[event.actorType] ?? event.actorType}
                 </span>
               </p>
-              <p className="text-sm text-slate-600">
-                <TextWithTimes text={event.message} />
-              </p>
+              {event.kind === "note" ? (
+                <p
+                  className="whitespace-pre-wrap break-words rounded-md bg-sky-50 px-2 py-1 text-sm text-slate-800"
+                  data-testid="timeline-note"
+                >
+                  {event.message}
+                </p>
+              ) : (
+                <p className="text-sm text-slate-600">
+                  <TextWithTimes text={event.message} />
+                </p>
+              )}
               <p className="mt-0.5 text-xs text-slate-400">
                 <LocalTime value={event.createdAt} /> ·{" "}
                 {formatAgo(event.createdAt, now)}

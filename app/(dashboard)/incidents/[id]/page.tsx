@@ -17,7 +17,10 @@ import { SeverityBadge, StatusBadge } from "@/components/incident-badges";
 import { IncidentCorrelation } from "@/components/incident-correlation";
 import { IncidentExplanation } from "@/components/incident-explanation";
 import { IncidentFeedback } from "@/components/incident-feedback";
+import { IncidentFields } from "@/components/incident-fields";
+import { IncidentNoteForm } from "@/components/incident-note-form";
 import { onsetFromEventData } from "@/components/incident-points";
+import { IncidentPostmortem } from "@/components/incident-postmortem";
 import { IncidentTimeline } from "@/components/incident-timeline";
 import { LocalTime } from "@/components/local-time";
 import { RunbookList } from "@/components/runbook-list";
@@ -30,7 +33,10 @@ import {
   getIncidentFeedbackView,
   getLikelihoodAt,
 } from "@/lib/feedback/queries";
+import { listAssignableUsers } from "@/lib/incidents/assign";
+import { getPostmortem } from "@/lib/incidents/postmortem";
 import { getIncidentDetail, getOnsetTelemetry } from "@/lib/incidents/queries";
+import { computeIncidentTimings } from "@/lib/incidents/timings";
 
 type Props = { params: Promise<{ id: string }> };
 
@@ -62,6 +68,12 @@ export default async function IncidentPage({ params }: Props) {
   const id = parseId((await params).id);
   const incident = id ? await getIncidentDetail(id) : null;
   if (!incident) notFound();
+  const canAct = hasRole(user.role, "responder");
+  const [assignableUsers, postmortem] = await Promise.all([
+    listAssignableUsers(),
+    getPostmortem(incident.id),
+  ]);
+  const timings = computeIncidentTimings(incident, incident.events);
 
   const now = new Date();
   const telemetry = incident.series
@@ -175,7 +187,7 @@ export default async function IncidentPage({ params }: Props) {
         <IncidentActions
           incidentId={incident.id}
           status={incident.status}
-          canAct={hasRole(user.role, "responder")}
+          canAct={canAct}
         />
       </div>
 
@@ -223,6 +235,8 @@ export default async function IncidentPage({ params }: Props) {
                     by {acknowledgedBy}
                   </span>
                 </>
+              ) : timings.timeToAcknowledgeMs !== null ? (
+                <span className="text-slate-400">Not since reopened</span>
               ) : (
                 <span className="text-slate-400">Not yet</span>
               )}
@@ -331,9 +345,47 @@ export default async function IncidentPage({ params }: Props) {
             <RunbookList suggestions={incident.runbooks} />
           </Card>
           <RunbookSteps incidentId={incident.id} canRun={hasRole(user.role, "responder")} resolved={incident.status === "resolved"} />
+
+          <Card className="p-4">
+            <IncidentPostmortem
+              key={postmortem?.version ?? 0}
+              incidentId={incident.id}
+              canEdit={canAct}
+              users={assignableUsers}
+              postmortem={
+                postmortem && {
+                  version: postmortem.version,
+                  summary: postmortem.summary,
+                  impact: postmortem.impact,
+                  rootCause: postmortem.rootCause,
+                  updatedBy: postmortem.updatedBy.name,
+                  updatedAt: postmortem.updatedAt.toISOString(),
+                  followUps: postmortem.followUps,
+                }
+              }
+            />
+          </Card>
         </div>
 
         <div className="min-w-0 space-y-4">
+          <Card className="h-fit min-w-0 p-4">
+            <IncidentFields
+              key={`${incident.severity}-${incident.assignee?.id ?? "none"}`}
+              incidentId={incident.id}
+              severity={incident.severity}
+              assignee={incident.assignee}
+              users={assignableUsers}
+              canEdit={canAct}
+            />
+            {timings.timeToAcknowledgeMs !== null && (
+              <p className="mt-3 text-xs text-slate-500" data-testid="time-to-acknowledge">
+                Time to acknowledge:{" "}
+                {formatDuration(timings.timeToAcknowledgeMs)}
+                {timings.reopenCount > 0 &&
+                  ` (mean of ${timings.cycles.filter((cycle) => cycle.acknowledgedAt).length} acknowledgements, reopened ${timings.reopenCount}×)`}
+              </p>
+            )}
+          </Card>
           {feedback && (
             <Card className="h-fit min-w-0 p-4">
               <h2 className="mb-3 text-sm font-medium text-slate-900">
@@ -358,6 +410,7 @@ export default async function IncidentPage({ params }: Props) {
             <h2 className="mb-4 text-sm font-medium text-slate-900">
               Timeline
             </h2>
+            {canAct && <IncidentNoteForm incidentId={incident.id} />}
             <IncidentTimeline events={incident.events} now={now} />
           </Card>
         </div>
