@@ -82,7 +82,7 @@ async function createRule(body: Json): Promise<void> {
 
 function alertBody(
   status: "firing" | "resolved",
-  options: { service?: string; severity?: string; fingerprint?: string } = {},
+  options: { service?: string; severity?: string; fingerprint?: string; alertname?: string } = {},
 ): Json {
   return {
     version: "4",
@@ -94,7 +94,7 @@ function alertBody(
       {
         status,
         labels: {
-          alertname: "HighLatency",
+          alertname: options.alertname ?? "HighLatency",
           service: options.service ?? "checkout",
           severity: options.severity ?? "critical",
         },
@@ -471,7 +471,11 @@ describe("incident notifications", () => {
     const checkoutSev1 = await sendAlert(alertBody("firing", { severity: "critical", fingerprint: "a1" }));
     expect(await channelsFor(checkoutSev1)).toEqual([checkoutCritical, everything]);
 
-    const checkoutSev3 = await sendAlert(alertBody("firing", { severity: "warning", fingerprint: "a2" }));
+    // Another alertname, because an alert of the same name and start would
+    // join the sev1 incident (alert grouping).
+    const checkoutSev3 = await sendAlert(
+      alertBody("firing", { severity: "warning", fingerprint: "a2", alertname: "HighErrorRate" }),
+    );
     expect(await channelsFor(checkoutSev3)).toEqual([everything]);
 
     const billingSev1 = await sendAlert(
