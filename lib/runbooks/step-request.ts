@@ -1,6 +1,6 @@
 import http from "node:http";
 import https from "node:https";
-import type { LookupFunction } from "node:net";
+import net, { type LookupFunction } from "node:net";
 
 import type { RenderedStep } from "@/lib/runbooks/steps";
 
@@ -87,7 +87,8 @@ export function sendStepRequest(
         method: request.method,
         headers,
         lookup: pinnedLookup,
-        servername: url.protocol === "https:" ? hostname : undefined,
+        // RFC 6066 allows only host names as the TLS server name.
+        servername: url.protocol === "https:" && net.isIP(hostname) === 0 ? hostname : undefined,
         agent: false,
       },
       (response) => {

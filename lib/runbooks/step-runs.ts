@@ -229,6 +229,8 @@ export async function listIncidentRunbookSteps(
        FROM incident_runbook suggestion
        JOIN runbook ON runbook.id = suggestion.runbook_id
       WHERE suggestion.incident_id = $1
+        AND runbook.archived_at IS NULL
+        AND jsonb_typeof(runbook.steps) = 'array'
         AND jsonb_array_length(runbook.steps) > 0
       ORDER BY suggestion.score DESC, runbook.slug`,
     [incidentId],
@@ -311,8 +313,13 @@ async function insertManualRun(client: pg.ClientBase, request: StepRunRequest): 
     );
   }
 
-  const runbooks = await client.query<{ title: string; version: number | null; steps: unknown }>(
-    `SELECT runbook.title, runbook.current_version AS version, runbook.steps
+  const runbooks = await client.query<{
+    title: string;
+    version: number | null;
+    steps: unknown;
+    archived_at: Date | null;
+  }>(
+    `SELECT runbook.title, runbook.current_version AS version, runbook.steps, runbook.archived_at
        FROM incident_runbook suggestion
        JOIN runbook ON runbook.id = suggestion.runbook_id
       WHERE suggestion.incident_id = $1 AND suggestion.runbook_id = $2`,
@@ -326,6 +333,11 @@ async function insertManualRun(client: pg.ClientBase, request: StepRunRequest): 
       `runbook ${runbookId} is not among the suggested runbooks of incident ${incidentId}`,
       { field: "runbookId" },
     );
+  }
+  if (runbook.archived_at !== null) {
+    throw new ApiError(409, "runbook_archived", `runbook ${runbookId} is archived; restore it before running its steps`, {
+      field: "runbookId",
+    });
   }
   const parsed = parseStoredSteps(runbook.steps);
   if (parsed.error !== null) {

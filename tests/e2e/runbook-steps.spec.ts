@@ -6,7 +6,7 @@ import { expect, login, test } from "./support/fixtures";
 // receiver's host and port on the allowlist page, a responder runs a step
 // from the incident page and sees the response in the run list and the
 // timeline, a step to a port that is not allowed is refused without a
-// request, and a viewer gets no Run button. The receivers are HTTP servers
+// request, a viewer gets no Run button, and the admin removes the host. The receivers are HTTP servers
 // on 127.0.0.1 that this test starts.
 
 let receiver: StepPeer;
@@ -130,4 +130,23 @@ test("viewer sees runs but no Run button", async ({ page, state }) => {
   await expect(page.getByTestId("runbook-step-run").first()).toBeVisible();
   await expect(page.getByRole("button", { name: /^Run step/ })).toHaveCount(0);
   await expect(page.getByRole("link", { name: "Allowlist" })).toHaveCount(0);
+  await page.goto("/settings/runbook-allowlist");
+  // Next.js adds its own empty role="alert" route announcer, so the check
+  // looks for the page's message by text.
+  await expect(
+    page.getByRole("alert").filter({ hasText: "Only admins can change the runbook allowlist" }),
+  ).toBeVisible();
+  await expect(page.getByTestId("allowed-host-list")).toHaveCount(0);
+});
+
+test("admin removes the host", async ({ page, state, db }) => {
+  await login(page, state.users.admin);
+  await page.goto("/settings/runbook-allowlist");
+  const label = `127.0.0.1:${receiver.port}`;
+  page.once("dialog", (dialog) => void dialog.accept());
+  await page.getByRole("button", { name: `Remove ${label}` }).click();
+  await expect(page.getByText(`Removed ${label}.`)).toBeVisible();
+  await expect(page.getByTestId("allowed-host-list")).toHaveCount(0);
+  const { rows } = await db.query("SELECT count(*)::int AS count FROM runbook_allowed_host");
+  expect(rows[0]!.count).toBe(0);
 });

@@ -1,3 +1,10 @@
+import { execFileSync } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import https from "node:https";
+import type { AddressInfo } from "node:net";
+import os from "node:os";
+import path from "node:path";
+
 import { encode } from "next-auth/jwt";
 import { afterAll, afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 
@@ -463,6 +470,69 @@ describe("allowlist at run time", () => {
   });
 });
 
+describe("HTTPS steps", () => {
+  it("rejects a self-signed certificate", async () => {
+    // A certificate for the step's host name that no trusted CA signed: the
+    // request must fail the TLS check, after sending the host name as SNI
+    // to the address the allowlist check resolved.
+    const dir = mkdtempSync(path.join(os.tmpdir(), "vigil-step-tls-"));
+    const serverNames: string[] = [];
+    const requests: string[] = [];
+    let server: https.Server | undefined;
+    try {
+      execFileSync("openssl", [
+        "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+        "-subj", "/CN=hooks.example.test",
+        "-keyout", path.join(dir, "key.pem"), "-out", path.join(dir, "cert.pem"),
+      ], { stdio: "ignore" });
+      const key = readFileSync(path.join(dir, "key.pem"));
+      const cert = readFileSync(path.join(dir, "cert.pem"));
+      server = https.createServer(
+        {
+          key,
+          cert,
+          SNICallback: (name, callback) => {
+            serverNames.push(name);
+            callback(null, undefined);
+          },
+        },
+        (request, response) => {
+          requests.push(request.url ?? "");
+          response.end("should not be reached");
+        },
+      );
+      await new Promise<void>((resolve) => server!.listen(0, "127.0.0.1", resolve));
+      const { port } = server.address() as AddressInfo;
+
+      await allow("hooks.example.test", port);
+      const runbookId = await addRunbook("tls", [
+        step("call", `https://hooks.example.test:${port}/call`, { retries: 0 }),
+      ]);
+      const runId = await runAsResponder(runbookId, "call");
+      const client = await getPool().connect();
+      let outcome: StepAttemptOutcome;
+      try {
+        outcome = await runStepAttempt(
+          client,
+          runId,
+          { ...OPTIONS, resolve: async () => [{ address: "127.0.0.1", family: 4 }] },
+          logger,
+        );
+      } finally {
+        client.release();
+      }
+      expect(outcome.outcome).toBe("failed");
+      expect(serverNames).toEqual(["hooks.example.test"]);
+      expect(requests).toHaveLength(0);
+      const run = await runRow(runId);
+      expect(run.error).toBe("request failed: DEPTH_ZERO_SELF_SIGNED_CERT");
+    } finally {
+      await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
 describe("runbook steps API", () => {
   it("rejects bad requests and writes nothing", async () => {
     const receiver = await peer({ status: 200 });
@@ -522,6 +592,45 @@ describe("runbook steps API", () => {
     await attempt(firstId);
     const secondId = await runAsResponder(runbookId, "go");
     expect(secondId).not.toBe(firstId);
+  });
+
+  it("rejects a run of an archived runbook", async () => {
+    const runbookId = await addRunbook("archived", [step("go", "http://127.0.0.1:9/go")]);
+    await getPool().query("UPDATE runbook SET archived_at = now() WHERE id = $1", [runbookId]);
+    const response = await call(
+      runStepRoute,
+      "POST",
+      `/incidents/${incidentId}/runbook-steps`,
+      { token: adminToken },
+      { runbookId, stepId: "go" },
+      { id: String(incidentId) },
+    );
+    expect(response.status).toBe(409);
+    expect(response.json.error.code).toBe("runbook_archived");
+    expect(await jobCount()).toBe(0);
+  });
+
+  it("rejects a token bound to another service", async () => {
+    const other = await getPool().query<{ id: number }>(
+      "INSERT INTO service (slug, name) VALUES ('search', 'Search') RETURNING id",
+    );
+    const bound = await createApiToken({ name: "search-bot", scope: "admin", serviceId: other.rows[0]!.id });
+    const runbookId = await addRunbook("bound", [step("go", "http://127.0.0.1:9/go")]);
+    const response = await call(
+      runStepRoute,
+      "POST",
+      `/incidents/${incidentId}/runbook-steps`,
+      { token: bound.token },
+      { runbookId, stepId: "go" },
+      { id: String(incidentId) },
+    );
+    expect(response.status).toBe(403);
+    expect(response.json.error.field).toBe("id");
+    const list = await call(listStepsRoute, "GET", `/incidents/${incidentId}/runbook-steps`, { token: bound.token }, undefined, {
+      id: String(incidentId),
+    });
+    expect(list.status).toBe(403);
+    expect(await jobCount()).toBe(0);
   });
 
   it("rejects a run on a resolved incident", async () => {
