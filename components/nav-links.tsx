@@ -8,6 +8,7 @@ const LINKS = [
   { href: "/incidents", label: "Incidents" },
   { href: "/services", label: "Services" },
   { href: "/models", label: "Models" },
+  { href: "/oncall", label: "On call" },
 ];
 
 /** Pages only admins may open, shown to admins only. */

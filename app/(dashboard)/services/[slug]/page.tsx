@@ -18,6 +18,7 @@ import { EmptyState } from "@/components/empty-state";
 import { formatLabels } from "@/components/format";
 import { IncidentTable } from "@/components/incident-table";
 import { ModelVersionInfo } from "@/components/model-version-info";
+import { OncallServiceCard } from "@/components/oncall-service-card";
 import { PageHeader } from "@/components/page-header";
 import { SegmentedLinks } from "@/components/segmented-links";
 import { SeriesChart } from "@/components/series-chart";
@@ -88,6 +89,7 @@ export default async function ServicePage({ params, searchParams }: Props) {
         }
       />
 
+      <OncallServiceCard slug={service.slug} />
       <section aria-label="Series" className="space-y-4">
         {service.series.length === 0 && (
           <EmptyState

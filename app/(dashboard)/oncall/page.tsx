@@ -1,0 +1,362 @@
+import { Badge, Card } from "@tremor/react";
+import type { Metadata } from "next";
+import Link from "next/link";
+
+import { LocalTime } from "@/components/local-time";
+import {
+  AddOverrideForm,
+  ConfirmButton,
+  CreatePolicyForm,
+  CreateScheduleForm,
+  CreateSilenceForm,
+  CreateWindowForm,
+  PagingChannelForm,
+} from "@/components/oncall-forms";
+import { PageHeader } from "@/components/page-header";
+import { hasRole, requireUser } from "@/lib/auth/session";
+import { now } from "@/lib/clock";
+import { getPool } from "@/lib/db";
+import { listPolicies, loadPagingSetting, type StoredTarget } from "@/lib/oncall/policies";
+import { listUsers } from "@/lib/oncall/schedules";
+import { onCallOverview, type ScheduleView } from "@/lib/oncall/views";
+import { listSilences, listWindows } from "@/lib/oncall/windows";
+
+export const metadata: Metadata = { title: "On call" };
+
+function describeTarget(target: StoredTarget): string {
+  if (target.type === "schedule") return `on call in ${target.name}`;
+  if (target.type === "user") return target.name;
+  return `${target.channelType} channel ${target.name}`;
+}
+
+function turnText(layer: ScheduleView["layers"][number]): string {
+  const unit = layer.rotationLength === 1 ? layer.rotationUnit.replace(/s$/, "") : layer.rotationUnit;
+  return `${layer.rotationLength} ${unit} turns from ${layer.startDate} at ${layer.handoffTime}${layer.endDate ? `, until ${layer.endDate}` : ""}`;
+}
+
+function ScheduleCard({
+  schedule,
+  isAdmin,
+  users,
+}: {
+  schedule: ScheduleView;
+  isAdmin: boolean;
+  users: Array<{ id: number; name: string }>;
+}) {
+  return (
+    <Card className="p-4" data-testid="schedule-card">
+      <div className="flex flex-wrap items-start justify-between gap-3">
+        <div className="min-w-0">
+          <h3 className="text-base font-semibold text-slate-900">{schedule.name}</h3>
+          <p className="text-xs text-slate-500">
+            Time zone {schedule.timeZone}
+            {schedule.description ? ` · ${schedule.description}` : ""}
+          </p>
+        </div>
+        {isAdmin && (
+          <ConfirmButton
+            method="DELETE"
+            url={`/api/v1/schedules/${schedule.id}`}
+            label="Delete schedule"
+            question={`Delete schedule ${schedule.name} with its rotations and overrides?`}
+            done={`Schedule ${schedule.name} deleted.`}
+          />
+        )}
+      </div>
+
+      <dl className="mt-3 grid gap-3 text-sm sm:grid-cols-2">
+        <div>
+          <dt className="text-xs uppercase text-slate-500">On call now</dt>
+          <dd className="font-medium text-slate-900" data-testid="on-call-now">
+            {schedule.onCall ? schedule.onCall.name : "Nobody"}
+            {schedule.onCall?.source === "override" && (
+              <Badge color="amber" className="ml-2">
+                override
+              </Badge>
+            )}
+            {schedule.onCall?.endsAt && (
+              <span className="ml-2 text-xs font-normal text-slate-500">
+                until <LocalTime value={schedule.onCall.endsAt} />
+              </span>
+            )}
+          </dd>
+        </div>
+        <div>
+          <dt className="text-xs uppercase text-slate-500">Next handoff</dt>
+          <dd className="text-slate-700" data-testid="next-handoff">
+            {schedule.nextHandoff ? (
+              <>
+                <LocalTime value={schedule.nextHandoff.at} /> to {schedule.nextHandoff.next?.name ?? "nobody"}
+              </>
+            ) : (
+              "None scheduled"
+            )}
+          </dd>
+        </div>
+      </dl>
+
+      <h4 className="mt-4 text-xs font-medium uppercase text-slate-500">Rotations (the last listed wins)</h4>
+      <ul className="mt-1 space-y-1 text-sm text-slate-700">
+        {schedule.layers.map((layer) => (
+          <li key={layer.id}>
+            <span className="font-medium">{layer.name}</span>: {layer.members.map((member) => member.name).join(" → ")}
+            <span className="ml-1 text-xs text-slate-500">({turnText(layer)})</span>
+          </li>
+        ))}
+      </ul>
+
+      <h4 className="mt-4 text-xs font-medium uppercase text-slate-500">Overrides</h4>
+      {schedule.overrides.length === 0 ? (
+        <p className="mt-1 text-sm text-slate-500">None.</p>
+      ) : (
+        <ul className="mt-1 divide-y divide-slate-100 text-sm" data-testid="override-list">
+          {schedule.overrides.map((override) => (
+            <li key={override.id} className="flex flex-wrap items-center justify-between gap-2 py-1">
+              <span>
+                {override.name} covers <LocalTime value={override.startsAt} /> to <LocalTime value={override.endsAt} />
+              </span>
+              {isAdmin && (
+                <ConfirmButton
+                  method="DELETE"
+                  url={`/api/v1/schedules/${schedule.id}/overrides/${override.id}`}
+                  label="Delete"
+                  question={`Delete the override of ${override.name}?`}
+                  done="Override deleted."
+                />
+              )}
+            </li>
+          ))}
+        </ul>
+      )}
+      {isAdmin && (
+        <div className="mt-3">
+          <AddOverrideForm scheduleId={schedule.id} scheduleName={schedule.name} users={users} />
+        </div>
+      )}
+    </Card>
+  );
+}
+
+export default async function OnCallPage() {
+  const user = await requireUser();
+  const isAdmin = hasRole(user.role, "admin");
+  const db = getPool();
+  const at = now();
+  const overview = await onCallOverview(db, at);
+  const policies = await listPolicies(db);
+  const windows = await listWindows(db, at);
+  const silences = await listSilences(db, at);
+  const users = await listUsers(db);
+  const paging = await loadPagingSetting(db);
+  const { rows: channels } = await db.query<{ id: number; name: string; type: string }>(
+    "SELECT id, name, type::text FROM notification_channel ORDER BY name, id",
+  );
+  const services = overview.services.map((service) => ({ slug: service.slug, name: service.name }));
+
+  return (
+    <>
+      <PageHeader
+        title="On call"
+        description="Who is on call now, the rotations and overrides that decide it, the escalation policy of each service, and the maintenance windows and silences that hold notifications back."
+      />
+      <div className="space-y-8">
+        <section aria-labelledby="services-heading">
+          <h2 id="services-heading" className="mb-3 text-base font-semibold text-slate-900">
+            Services
+          </h2>
+          <Card className="p-0">
+            <table className="min-w-full text-left text-sm" data-testid="service-on-call">
+              <thead className="border-b border-slate-200 text-xs uppercase text-slate-500">
+                <tr>
+                  <th className="px-4 py-2 font-medium">Service</th>
+                  <th className="px-4 py-2 font-medium">Escalation policy</th>
+                  <th className="px-4 py-2 font-medium">Paged first now</th>
+                </tr>
+              </thead>
+              <tbody className="divide-y divide-slate-100">
+                {overview.services.map((service) => (
+                  <tr key={service.slug}>
+                    <td className="px-4 py-2">
+                      <Link href={`/services/${service.slug}`} prefetch={false} className="text-indigo-600 hover:underline">
+                        {service.name}
+                      </Link>
+                    </td>
+                    <td className="px-4 py-2 text-slate-700">{service.policy?.name ?? "none"}</td>
+                    <td className="px-4 py-2 text-slate-900">
+                      {service.onCall.length === 0
+                        ? "nobody"
+                        : service.onCall.map((person) => (person.via ? `${person.name} (${person.via})` : person.name)).join(", ")}
+                    </td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </Card>
+        </section>
+
+        <section aria-labelledby="schedules-heading" className="space-y-3">
+          <h2 id="schedules-heading" className="text-base font-semibold text-slate-900">
+            Schedules
+          </h2>
+          {overview.schedules.length === 0 && <p className="text-sm text-slate-500">No schedules yet.</p>}
+          {overview.schedules.map((schedule) => (
+            <ScheduleCard key={schedule.id} schedule={schedule} isAdmin={isAdmin} users={users} />
+          ))}
+          {isAdmin && (
+            <Card className="p-4">
+              <h3 className="mb-3 text-sm font-semibold text-slate-900">New schedule</h3>
+              <CreateScheduleForm users={users} />
+            </Card>
+          )}
+        </section>
+
+        <section aria-labelledby="policies-heading" className="space-y-3">
+          <h2 id="policies-heading" className="text-base font-semibold text-slate-900">
+            Escalation policies
+          </h2>
+          <p className="text-sm text-slate-500">
+            Level 1 is notified when an incident opens. Each next level is notified when the incident is still
+            unacknowledged after the previous level&apos;s delay. People are paged by email through{" "}
+            {paging.pagingChannelName ? `the channel ${paging.pagingChannelName}` : "no channel yet"} unless the policy
+            names one.
+          </p>
+          {policies.length === 0 && <p className="text-sm text-slate-500">No escalation policies yet.</p>}
+          {policies.map((policy) => (
+            <Card key={policy.id} className="p-4" data-testid="policy-card">
+              <div className="flex flex-wrap items-start justify-between gap-3">
+                <div>
+                  <h3 className="text-sm font-semibold text-slate-900">
+                    {policy.name} <span className="font-normal text-slate-500">for {policy.serviceName}</span>
+                  </h3>
+                  <p className="text-xs text-slate-500">
+                    {policy.repeatCount > 0 ? `Repeats ${policy.repeatCount} times` : "No repeat"}
+                    {policy.pageChannelName ? ` · pages through ${policy.pageChannelName}` : ""}
+                  </p>
+                </div>
+                {isAdmin && (
+                  <ConfirmButton
+                    method="DELETE"
+                    url={`/api/v1/escalation-policies/${policy.id}`}
+                    label="Delete policy"
+                    question={`Delete escalation policy ${policy.name}? Escalations in progress stop.`}
+                    done={`Policy ${policy.name} deleted.`}
+                  />
+                )}
+              </div>
+              <ol className="mt-2 space-y-1 text-sm text-slate-700">
+                {policy.levels.map((level) => (
+                  <li key={level.position}>
+                    <span className="font-medium">Level {level.position}</span>:{" "}
+                    {level.targets.map(describeTarget).join(", ")}
+                    <span className="ml-1 text-xs text-slate-500">(next level after {level.delayMinutes} min)</span>
+                  </li>
+                ))}
+              </ol>
+            </Card>
+          ))}
+          {isAdmin && (
+            <Card className="p-4">
+              <h3 className="mb-3 text-sm font-semibold text-slate-900">New escalation policy</h3>
+              <CreatePolicyForm
+                services={services}
+                schedules={overview.schedules.map((schedule) => ({ id: schedule.id, name: schedule.name }))}
+                users={users}
+                channels={channels}
+              />
+              <div className="mt-4 border-t border-slate-100 pt-4">
+                <PagingChannelForm
+                  channels={channels.filter((channel) => channel.type === "email")}
+                  current={paging.pagingChannelId}
+                />
+              </div>
+            </Card>
+          )}
+        </section>
+
+        <section aria-labelledby="maintenance-heading" className="space-y-3">
+          <h2 id="maintenance-heading" className="text-base font-semibold text-slate-900">
+            Maintenance windows and silences
+          </h2>
+          <p className="text-sm text-slate-500">
+            While one is active, notifications of the service are not sent, escalation waits until it ends, and
+            automatic runbooks do not run. The incident timeline records each suppression.
+          </p>
+          <Card className="p-4">
+            <h3 className="mb-2 text-sm font-semibold text-slate-900">Maintenance windows</h3>
+            {windows.length === 0 ? (
+              <p className="text-sm text-slate-500">None planned or active.</p>
+            ) : (
+              <ul className="divide-y divide-slate-100 text-sm" data-testid="window-list">
+                {windows.map((window) => (
+                  <li key={window.id} className="flex flex-wrap items-center justify-between gap-2 py-2">
+                    <span>
+                      <Badge color={window.state === "active" ? "amber" : "slate"} className="mr-2">
+                        {window.state}
+                      </Badge>
+                      <span className="font-medium">{window.serviceName}</span>: {window.reason}, <LocalTime value={window.startsAt} /> to{" "}
+                      <LocalTime value={window.endsAt} />
+                      <span className="ml-1 text-xs text-slate-500">by {window.createdByName}</span>
+                    </span>
+                    {isAdmin && (
+                      <ConfirmButton
+                        method="POST"
+                        url={`/api/v1/maintenance-windows/${window.id}/end`}
+                        label={window.state === "active" ? "End now" : "Cancel"}
+                        question={`End the maintenance window "${window.reason}" now?`}
+                        done="Maintenance window ended."
+                      />
+                    )}
+                  </li>
+                ))}
+              </ul>
+            )}
+            {isAdmin && (
+              <div className="mt-3">
+                <CreateWindowForm services={services} />
+              </div>
+            )}
+          </Card>
+          <Card className="p-4">
+            <h3 className="mb-2 text-sm font-semibold text-slate-900">Silences</h3>
+            {silences.length === 0 ? (
+              <p className="text-sm text-slate-500">None active.</p>
+            ) : (
+              <ul className="divide-y divide-slate-100 text-sm" data-testid="silence-list">
+                {silences.map((silence) => (
+                  <li key={silence.id} className="flex flex-wrap items-center justify-between gap-2 py-2">
+                    <span>
+                      <Badge color={silence.state === "active" ? "amber" : "slate"} className="mr-2">
+                        {silence.state}
+                      </Badge>
+                      <span className="font-medium">{silence.serviceName ?? "every service"}</span>
+                      {silence.matchers.length > 0 && (
+                        <span className="ml-1 font-mono text-xs">
+                          {silence.matchers.map((matcher) => `${matcher.name}${matcher.operator}${matcher.value}`).join(", ")}
+                        </span>
+                      )}
+                      : {silence.reason}, until <LocalTime value={silence.endsAt} />
+                    </span>
+                    {isAdmin && (
+                      <ConfirmButton
+                        method="POST"
+                        url={`/api/v1/silences/${silence.id}/end`}
+                        label="End now"
+                        question={`End the silence "${silence.reason}" now?`}
+                        done="Silence ended."
+                      />
+                    )}
+                  </li>
+                ))}
+              </ul>
+            )}
+            {isAdmin && (
+              <div className="mt-3">
+                <CreateSilenceForm services={services} />
+              </div>
+            )}
+          </Card>
+        </section>
+      </div>
+    </>
+  );
+}

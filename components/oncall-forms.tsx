@@ -1,0 +1,531 @@
+"use client";
+
+import { Button } from "@tremor/react";
+import { useRouter } from "next/navigation";
+import { useState, type FormEvent, type ReactNode } from "react";
+
+// The forms and buttons of the /oncall page. They call the on-call API with
+// the session cookie, which checks the admin role on the server, and show
+// the API's error message, field included, when a request is rejected.
+
+type Feedback = { tone: "ok" | "error"; text: string } | null;
+
+export type Option = { id: number; name: string };
+
+const INPUT_CLASS =
+  "block w-full rounded-md border-slate-300 text-sm shadow-sm focus:border-indigo-500 focus:ring-indigo-500";
+
+const NETWORK_ERROR = "The request failed; check the connection and try again.";
+
+function FeedbackLine({ feedback }: { feedback: Feedback }) {
+  if (!feedback) return null;
+  return (
+    <p
+      role={feedback.tone === "error" ? "alert" : "status"}
+      className={feedback.tone === "error" ? "text-xs text-rose-700" : "text-xs text-emerald-700"}
+    >
+      {feedback.text}
+    </p>
+  );
+}
+
+function Field({ label, children }: { label: string; children: ReactNode }) {
+  return (
+    <label className="block text-sm">
+      <span className="mb-1 block font-medium text-slate-700">{label}</span>
+      {children}
+    </label>
+  );
+}
+
+/** Sends one JSON request, refreshes the page on success and keeps the outcome. */
+function useApi() {
+  const router = useRouter();
+  const [pending, setPending] = useState(false);
+  const [feedback, setFeedback] = useState<Feedback>(null);
+
+  async function send(method: string, url: string, body: unknown, okText: string): Promise<boolean> {
+    setPending(true);
+    try {
+      const response = await fetch(url, {
+        method,
+        headers: { "content-type": "application/json" },
+        body: body === undefined ? undefined : JSON.stringify(body),
+        credentials: "same-origin",
+      });
+      const parsed = await response.json().catch(() => null);
+      if (!response.ok) {
+        const message = parsed?.error?.message;
+        setFeedback({ tone: "error", text: typeof message === "string" ? message : `The request failed with HTTP ${response.status}.` });
+        return false;
+      }
+      setFeedback({ tone: "ok", text: okText });
+      router.refresh();
+      return true;
+    } catch {
+      setFeedback({ tone: "error", text: NETWORK_ERROR });
+      return false;
+    } finally {
+      setPending(false);
+    }
+  }
+
+  return { pending, feedback, send };
+}
+
+/** Converts a datetime-local value (the browser's zone) to ISO 8601, or undefined when empty. */
+function isoFromLocal(value: FormDataEntryValue | null): string | undefined {
+  const text = String(value ?? "").trim();
+  return text === "" ? undefined : new Date(text).toISOString();
+}
+
+/** Runs one request after a confirmation, such as a delete or an end. */
+export function ConfirmButton({
+  method,
+  url,
+  label,
+  question,
+  done,
+}: {
+  method: "DELETE" | "POST";
+  url: string;
+  label: string;
+  question: string;
+  done: string;
+}) {
+  const { pending, feedback, send } = useApi();
+  return (
+    <div className="flex flex-col items-end gap-1">
+      <Button
+        size="xs"
+        variant="light"
+        color="rose"
+        loading={pending}
+        onClick={() => {
+          if (!window.confirm(question)) return;
+          void send(method, url, undefined, done);
+        }}
+      >
+        {label}
+      </Button>
+      <FeedbackLine feedback={feedback} />
+    </div>
+  );
+}
+
+/** Creates a schedule with one rotation layer. */
+export function CreateScheduleForm({ users }: { users: Option[] }) {
+  const { pending, feedback, send } = useApi();
+  const defaultZone = Intl.DateTimeFormat().resolvedOptions().timeZone || "UTC";
+  const today = new Date().toISOString().slice(0, 10);
+
+  async function submit(event: FormEvent<HTMLFormElement>) {
+    event.preventDefault();
+    const form = event.currentTarget;
+    const data = new FormData(form);
+    const text = (name: string) => String(data.get(name) ?? "").trim();
+    const body = {
+      name: text("name"),
+      timeZone: text("timeZone"),
+      layers: [
+        {
+          name: text("layerName") || "Rotation",
+          rotationUnit: text("rotationUnit"),
+          rotationLength: Number(text("rotationLength")),
+          handoffTime: text("handoffTime"),
+          startDate: text("startDate"),
+          members: data.getAll("members").map(Number),
+        },
+      ],
+    };
+    if (await send("POST", "/api/v1/schedules", body, `Schedule ${body.name} created.`)) form.reset();
+  }
+
+  return (
+    <form onSubmit={submit} className="space-y-3" aria-label="Create schedule">
+      <div className="grid gap-3 sm:grid-cols-3">
+        <Field label="Schedule name">
+          <input name="name" required maxLength={100} className={INPUT_CLASS} />
+        </Field>
+        <Field label="Time zone (IANA)">
+          <input name="timeZone" required defaultValue={defaultZone} className={INPUT_CLASS} />
+        </Field>
+        <Field label="Rotation name">
+          <input name="layerName" maxLength={100} placeholder="Rotation" className={INPUT_CLASS} />
+        </Field>
+        <Field label="Turn length">
+          <input name="rotationLength" type="number" min={1} max={1000} defaultValue={1} required className={INPUT_CLASS} />
+        </Field>
+        <Field label="Turn unit">
+          <select name="rotationUnit" defaultValue="weeks" className={INPUT_CLASS}>
+            <option value="hours">hours</option>
+            <option value="days">days</option>
+            <option value="weeks">weeks</option>
+          </select>
+        </Field>
+        <Field label="Handoff time (local)">
+          <input name="handoffTime" type="time" defaultValue="09:00" required className={INPUT_CLASS} />
+        </Field>
+        <Field label="First turn on">
+          <input name="startDate" type="date" defaultValue={today} required className={INPUT_CLASS} />
+        </Field>
+        <Field label="Members, in turn order (hold Ctrl to pick several)">
+          <select name="members" multiple required size={Math.min(5, Math.max(users.length, 2))} className={INPUT_CLASS}>
+            {users.map((user) => (
+              <option key={user.id} value={user.id}>
+                {user.name}
+              </option>
+            ))}
+          </select>
+        </Field>
+      </div>
+      <div className="flex items-center gap-3">
+        <Button type="submit" size="xs" loading={pending}>
+          Create schedule
+        </Button>
+        <FeedbackLine feedback={feedback} />
+      </div>
+    </form>
+  );
+}
+
+/** Adds an override: a user covers a schedule for a period. */
+export function AddOverrideForm({ scheduleId, scheduleName, users }: { scheduleId: number; scheduleName: string; users: Option[] }) {
+  const { pending, feedback, send } = useApi();
+
+  async function submit(event: FormEvent<HTMLFormElement>) {
+    event.preventDefault();
+    const form = event.currentTarget;
+    const data = new FormData(form);
+    const body = {
+      userId: Number(data.get("userId")),
+      startsAt: isoFromLocal(data.get("startsAt")),
+      endsAt: isoFromLocal(data.get("endsAt")),
+      reason: String(data.get("reason") ?? "").trim() || null,
+    };
+    if (await send("POST", `/api/v1/schedules/${scheduleId}/overrides`, body, "Override added.")) form.reset();
+  }
+
+  return (
+    <form onSubmit={submit} className="flex flex-wrap items-end gap-2" aria-label={`Add override to ${scheduleName}`}>
+      <Field label="Who covers">
+        <select name="userId" required className={INPUT_CLASS}>
+          {users.map((user) => (
+            <option key={user.id} value={user.id}>
+              {user.name}
+            </option>
+          ))}
+        </select>
+      </Field>
+      <Field label="From">
+        <input name="startsAt" type="datetime-local" required className={INPUT_CLASS} />
+      </Field>
+      <Field label="Until">
+        <input name="endsAt" type="datetime-local" required className={INPUT_CLASS} />
+      </Field>
+      <Field label="Reason (optional)">
+        <input name="reason" maxLength={200} className={INPUT_CLASS} />
+      </Field>
+      <Button type="submit" size="xs" variant="secondary" loading={pending}>
+        Add override
+      </Button>
+      <FeedbackLine feedback={feedback} />
+    </form>
+  );
+}
+
+type LevelDraft = { delayMinutes: number; targets: string[] };
+
+/** Parses a target option value such as "schedule:3" into an API target. */
+function targetFromValue(value: string): Record<string, unknown> {
+  const [type, id] = value.split(":");
+  const key = type === "schedule" ? "scheduleId" : type === "user" ? "userId" : "channelId";
+  return { type, [key]: Number(id) };
+}
+
+/** Creates the escalation policy of a service with one or more levels. */
+export function CreatePolicyForm({
+  services,
+  schedules,
+  users,
+  channels,
+}: {
+  services: Array<{ slug: string; name: string }>;
+  schedules: Option[];
+  users: Option[];
+  channels: Array<Option & { type: string }>;
+}) {
+  const { pending, feedback, send } = useApi();
+  const [levels, setLevels] = useState<LevelDraft[]>([{ delayMinutes: 5, targets: [] }]);
+
+  function updateLevel(index: number, change: Partial<LevelDraft>) {
+    setLevels((current) => current.map((level, position) => (position === index ? { ...level, ...change } : level)));
+  }
+
+  async function submit(event: FormEvent<HTMLFormElement>) {
+    event.preventDefault();
+    const form = event.currentTarget;
+    const data = new FormData(form);
+    const pageChannel = String(data.get("pageChannelId") ?? "");
+    const body = {
+      name: String(data.get("name") ?? "").trim(),
+      service: String(data.get("service") ?? ""),
+      repeatCount: Number(data.get("repeatCount") ?? 0),
+      pageChannelId: pageChannel === "" ? null : Number(pageChannel),
+      levels: levels.map((level) => ({ delayMinutes: level.delayMinutes, targets: level.targets.map(targetFromValue) })),
+    };
+    if (await send("POST", "/api/v1/escalation-policies", body, `Policy ${body.name} created.`)) {
+      form.reset();
+      setLevels([{ delayMinutes: 5, targets: [] }]);
+    }
+  }
+
+  return (
+    <form onSubmit={submit} className="space-y-3" aria-label="Create escalation policy">
+      <div className="grid gap-3 sm:grid-cols-4">
+        <Field label="Policy name">
+          <input name="name" required maxLength={100} className={INPUT_CLASS} />
+        </Field>
+        <Field label="Service">
+          <select name="service" required className={INPUT_CLASS}>
+            {services.map((service) => (
+              <option key={service.slug} value={service.slug}>
+                {service.name}
+              </option>
+            ))}
+          </select>
+        </Field>
+        <Field label="Repeat all levels (times)">
+          <input name="repeatCount" type="number" min={0} max={10} defaultValue={0} className={INPUT_CLASS} />
+        </Field>
+        <Field label="Email channel for pages">
+          <select name="pageChannelId" defaultValue="" className={INPUT_CLASS}>
+            <option value="">the paging channel setting</option>
+            {channels
+              .filter((channel) => channel.type === "email")
+              .map((channel) => (
+                <option key={channel.id} value={channel.id}>
+                  {channel.name}
+                </option>
+              ))}
+          </select>
+        </Field>
+      </div>
+      {levels.map((level, index) => (
+        <fieldset key={index} className="grid gap-3 rounded-md border border-slate-200 p-3 sm:grid-cols-3">
+          <legend className="px-1 text-xs font-medium text-slate-600">Level {index + 1}</legend>
+          <Field label={index === 0 ? "Notified at once; next level after (minutes)" : "Next level after (minutes)"}>
+            <input
+              type="number"
+              min={1}
+              max={1440}
+              value={level.delayMinutes}
+              onChange={(event) => updateLevel(index, { delayMinutes: Number(event.target.value) })}
+              aria-label={`Level ${index + 1} delay in minutes`}
+              className={INPUT_CLASS}
+            />
+          </Field>
+          <Field label="Notify (hold Ctrl to pick several)">
+            <select
+              multiple
+              required
+              value={level.targets}
+              onChange={(event) =>
+                updateLevel(index, { targets: Array.from(event.target.selectedOptions, (option) => option.value) })
+              }
+              aria-label={`Level ${index + 1} targets`}
+              className={INPUT_CLASS}
+            >
+              <optgroup label="On call in schedule">
+                {schedules.map((schedule) => (
+                  <option key={`schedule:${schedule.id}`} value={`schedule:${schedule.id}`}>
+                    {schedule.name}
+                  </option>
+                ))}
+              </optgroup>
+              <optgroup label="User">
+                {users.map((user) => (
+                  <option key={`user:${user.id}`} value={`user:${user.id}`}>
+                    {user.name}
+                  </option>
+                ))}
+              </optgroup>
+              <optgroup label="Notification channel">
+                {channels.map((channel) => (
+                  <option key={`channel:${channel.id}`} value={`channel:${channel.id}`}>
+                    {channel.name} ({channel.type})
+                  </option>
+                ))}
+              </optgroup>
+            </select>
+          </Field>
+          {levels.length > 1 && (
+            <div className="flex items-end">
+              <Button
+                type="button"
+                size="xs"
+                variant="light"
+                onClick={() => setLevels((current) => current.filter((_, position) => position !== index))}
+              >
+                Remove level {index + 1}
+              </Button>
+            </div>
+          )}
+        </fieldset>
+      ))}
+      <div className="flex flex-wrap items-center gap-3">
+        <Button
+          type="button"
+          size="xs"
+          variant="secondary"
+          onClick={() => setLevels((current) => [...current, { delayMinutes: 10, targets: [] }])}
+        >
+          Add level
+        </Button>
+        <Button type="submit" size="xs" loading={pending}>
+          Create policy
+        </Button>
+        <FeedbackLine feedback={feedback} />
+      </div>
+    </form>
+  );
+}
+
+/** Creates a maintenance window of one service. */
+export function CreateWindowForm({ services }: { services: Array<{ slug: string; name: string }> }) {
+  const { pending, feedback, send } = useApi();
+
+  async function submit(event: FormEvent<HTMLFormElement>) {
+    event.preventDefault();
+    const form = event.currentTarget;
+    const data = new FormData(form);
+    const body = {
+      service: String(data.get("service") ?? ""),
+      reason: String(data.get("reason") ?? "").trim(),
+      startsAt: isoFromLocal(data.get("startsAt")),
+      endsAt: isoFromLocal(data.get("endsAt")),
+    };
+    if (await send("POST", "/api/v1/maintenance-windows", body, "Maintenance window created.")) form.reset();
+  }
+
+  return (
+    <form onSubmit={submit} className="flex flex-wrap items-end gap-2" aria-label="Create maintenance window">
+      <Field label="Service">
+        <select name="service" required className={INPUT_CLASS}>
+          {services.map((service) => (
+            <option key={service.slug} value={service.slug}>
+              {service.name}
+            </option>
+          ))}
+        </select>
+      </Field>
+      <Field label="Reason">
+        <input name="reason" required maxLength={200} placeholder="DB upgrade" className={INPUT_CLASS} />
+      </Field>
+      <Field label="From (empty: now)">
+        <input name="startsAt" type="datetime-local" className={INPUT_CLASS} />
+      </Field>
+      <Field label="Until">
+        <input name="endsAt" type="datetime-local" required className={INPUT_CLASS} />
+      </Field>
+      <Button type="submit" size="xs" loading={pending}>
+        Create window
+      </Button>
+      <FeedbackLine feedback={feedback} />
+    </form>
+  );
+}
+
+/**
+ * Parses matchers such as "alertname=DiskFull, env!=staging, job=~api.*"
+ * into API matchers; an entry without an operator is sent as a name alone,
+ * so that the API reports it.
+ */
+function parseMatchers(text: string): Array<{ name: string; operator: string; value: string }> {
+  return text
+    .split(",")
+    .map((part) => part.trim())
+    .filter((part) => part !== "")
+    .map((part) => {
+      const match = /^([^=!~\s]+)\s*(=~|!~|!=|=)\s*(.*)$/.exec(part);
+      if (!match) return { name: part, operator: "=", value: "" };
+      return { name: match[1]!, operator: match[2]!, value: match[3]!.trim() };
+    });
+}
+
+/** Creates a silence of a service and/or of alerts matching labels. */
+export function CreateSilenceForm({ services }: { services: Array<{ slug: string; name: string }> }) {
+  const { pending, feedback, send } = useApi();
+
+  async function submit(event: FormEvent<HTMLFormElement>) {
+    event.preventDefault();
+    const form = event.currentTarget;
+    const data = new FormData(form);
+    const service = String(data.get("service") ?? "");
+    const body = {
+      service: service === "" ? null : service,
+      matchers: parseMatchers(String(data.get("matchers") ?? "")),
+      reason: String(data.get("reason") ?? "").trim(),
+      endsAt: isoFromLocal(data.get("endsAt")),
+    };
+    if (await send("POST", "/api/v1/silences", body, "Silence created.")) form.reset();
+  }
+
+  return (
+    <form onSubmit={submit} className="flex flex-wrap items-end gap-2" aria-label="Create silence">
+      <Field label="Service">
+        <select name="service" defaultValue="" className={INPUT_CLASS}>
+          <option value="">every service</option>
+          {services.map((service) => (
+            <option key={service.slug} value={service.slug}>
+              {service.name}
+            </option>
+          ))}
+        </select>
+      </Field>
+      <Field label="Label matchers (optional)">
+        <input name="matchers" placeholder="alertname=DiskFull, env!=staging" className={INPUT_CLASS} />
+      </Field>
+      <Field label="Reason">
+        <input name="reason" required maxLength={200} className={INPUT_CLASS} />
+      </Field>
+      <Field label="Until">
+        <input name="endsAt" type="datetime-local" required className={INPUT_CLASS} />
+      </Field>
+      <Button type="submit" size="xs" loading={pending}>
+        Create silence
+      </Button>
+      <FeedbackLine feedback={feedback} />
+    </form>
+  );
+}
+
+/** Chooses the email channel that pages people when a policy names none. */
+export function PagingChannelForm({ channels, current }: { channels: Option[]; current: number | null }) {
+  const { pending, feedback, send } = useApi();
+
+  async function submit(event: FormEvent<HTMLFormElement>) {
+    event.preventDefault();
+    const value = String(new FormData(event.currentTarget).get("pagingChannelId") ?? "");
+    await send("PUT", "/api/v1/oncall/settings", { pagingChannelId: value === "" ? null : Number(value) }, "Paging channel saved.");
+  }
+
+  return (
+    <form onSubmit={submit} className="flex flex-wrap items-end gap-2" aria-label="Paging channel">
+      <Field label="Email channel that pages people">
+        <select name="pagingChannelId" defaultValue={current ?? ""} className={INPUT_CLASS}>
+          <option value="">none</option>
+          {channels.map((channel) => (
+            <option key={channel.id} value={channel.id}>
+              {channel.name}
+            </option>
+          ))}
+        </select>
+      </Field>
+      <Button type="submit" size="xs" variant="secondary" loading={pending}>
+        Save
+      </Button>
+      <FeedbackLine feedback={feedback} />
+    </form>
+  );
+}

@@ -1,0 +1,117 @@
+import { expect, login, test } from "./support/fixtures";
+
+// The /oncall page against the running server: an admin creates a schedule
+// and an override, and sees who is on call now; a viewer reads the page
+// without the forms; an escalation policy makes the service page show who
+// is on call; a maintenance window is created and ended. The test uses a
+// service of its own, so that its policy pages nobody in other tests.
+
+test.describe.configure({ mode: "serial" });
+
+const SERVICE = "oncall-e2e";
+
+test("admin creates a schedule and sees who is on call", async ({ page, state, db }) => {
+  await db.query(
+    "INSERT INTO service (slug, name) VALUES ($1, 'On-call e2e') ON CONFLICT (slug) DO NOTHING",
+    [SERVICE],
+  );
+  await login(page, state.users.admin);
+  await page.getByRole("link", { name: "On call" }).click();
+  await expect(page.getByRole("heading", { name: "On call", level: 1 })).toBeVisible();
+
+  const form = page.getByRole("form", { name: "Create schedule" });
+  await form.getByLabel("Schedule name").fill("E2E primary");
+  await form.getByLabel("Time zone (IANA)").fill("UTC");
+  await form.getByLabel("Rotation name").fill("daily");
+  await form.getByLabel("Turn length").fill("1");
+  await form.getByLabel("Turn unit").selectOption("days");
+  await form.getByLabel("Handoff time (local)").fill("00:00");
+  await form.getByLabel("First turn on").fill("2026-01-01");
+  await form.getByLabel(/^Members/).selectOption({ label: state.users.responder.name });
+  await form.getByRole("button", { name: "Create schedule" }).click();
+  await expect(form.getByRole("status")).toHaveText("Schedule E2E primary created.");
+
+  const card = page.getByTestId("schedule-card").filter({ hasText: "E2E primary" });
+  await expect(card.getByTestId("on-call-now")).toContainText(state.users.responder.name);
+  // One member: every handoff keeps the responder, so none is listed.
+  await expect(card.getByTestId("next-handoff")).toHaveText("None scheduled");
+
+  // The admin covers the next hour with an override.
+  const pad = (value: number) => String(value).padStart(2, "0");
+  const local = (date: Date) =>
+    `${date.getFullYear()}-${pad(date.getMonth() + 1)}-${pad(date.getDate())}T${pad(date.getHours())}:${pad(date.getMinutes())}`;
+  const overrideForm = card.getByRole("form", { name: "Add override to E2E primary" });
+  await overrideForm.getByLabel("Who covers").selectOption({ label: state.users.admin.name });
+  await overrideForm.getByLabel("From").fill(local(new Date(Date.now() - 2 * 60_000)));
+  await overrideForm.getByLabel("Until").fill(local(new Date(Date.now() + 60 * 60_000)));
+  await overrideForm.getByRole("button", { name: "Add override" }).click();
+  await expect(overrideForm.getByRole("status")).toHaveText("Override added.");
+  await expect(card.getByTestId("on-call-now")).toContainText(state.users.admin.name);
+  await expect(card.getByTestId("on-call-now")).toContainText("override");
+  await expect(card.getByTestId("next-handoff")).toContainText(state.users.responder.name);
+  await expect(card.getByTestId("override-list")).toContainText(`${state.users.admin.name} covers`);
+});
+
+test("admin adds a policy and the service shows it", async ({ page, state }) => {
+  await login(page, state.users.admin);
+  await page.goto("/oncall");
+
+  const form = page.getByRole("form", { name: "Create escalation policy" });
+  await form.getByLabel("Policy name").fill("E2E escalation");
+  await form.getByLabel("Service").selectOption(SERVICE);
+  await form.getByLabel("Level 1 delay in minutes").fill("5");
+  await form.getByLabel("Level 1 targets").selectOption({ label: "E2E primary" });
+  await form.getByRole("button", { name: "Create policy" }).click();
+  await expect(form.getByRole("status")).toHaveText("Policy E2E escalation created.");
+
+  const policy = page.getByTestId("policy-card").filter({ hasText: "E2E escalation" });
+  await expect(policy).toContainText("Level 1: on call in E2E primary");
+  const row = page.getByTestId("service-on-call").locator("tr", { hasText: "On-call e2e" });
+  await expect(row).toContainText(`${state.users.admin.name} (E2E primary)`);
+
+  await page.goto(`/services/${SERVICE}`);
+  await expect(page.getByTestId("service-on-call-card")).toContainText(
+    `On call now: ${state.users.admin.name} (E2E primary)`,
+  );
+});
+
+test("viewer reads the page without forms", async ({ page, state }) => {
+  await login(page, state.users.viewer);
+  await page.getByRole("link", { name: "On call" }).click();
+  const card = page.getByTestId("schedule-card").filter({ hasText: "E2E primary" });
+  await expect(card.getByTestId("on-call-now")).toContainText(state.users.admin.name);
+  await expect(page.getByTestId("policy-card").filter({ hasText: "E2E escalation" })).toBeVisible();
+  await expect(page.getByRole("form", { name: "Create schedule" })).toHaveCount(0);
+  await expect(page.getByRole("button", { name: "Delete schedule" })).toHaveCount(0);
+});
+
+test("admin plans and ends maintenance", async ({ page, state, db }) => {
+  await login(page, state.users.admin);
+  await page.goto("/oncall");
+
+  const form = page.getByRole("form", { name: "Create maintenance window" });
+  await form.getByLabel("Service").selectOption(SERVICE);
+  await form.getByLabel("Reason").fill("DB upgrade");
+  const until = new Date(Date.now() + 2 * 3_600_000);
+  const pad = (value: number) => String(value).padStart(2, "0");
+  await form
+    .getByLabel("Until")
+    .fill(`${until.getFullYear()}-${pad(until.getMonth() + 1)}-${pad(until.getDate())}T${pad(until.getHours())}:${pad(until.getMinutes())}`);
+  await form.getByRole("button", { name: "Create window" }).click();
+  await expect(form.getByRole("status")).toHaveText("Maintenance window created.");
+
+  const windows = page.getByTestId("window-list");
+  await expect(windows).toContainText("DB upgrade");
+  await expect(windows).toContainText("active");
+
+  page.once("dialog", (dialog) => void dialog.accept());
+  await windows.getByRole("button", { name: "End now" }).click();
+  await expect(page.getByText("None planned or active.")).toBeVisible();
+  const { rows } = await db.query<{ ended_at: Date | null }>(
+    "SELECT ended_at FROM maintenance_window WHERE reason = 'DB upgrade'",
+  );
+  expect(rows[0]?.ended_at).not.toBeNull();
+
+  // Clean up the policy, so that incidents of later tests are not escalated.
+  await db.query("DELETE FROM escalation_policy WHERE name = 'E2E escalation'");
+});
