@@ -93,7 +93,7 @@ export function sendStepRequest(
       },
       (response) => {
         const chunks: Buffer[] = [];
-        let kept = 0;
+        let keptBytes = 0;
         let truncated = false;
         const complete = () => {
           const status = response.statusCode ?? 0;
@@ -108,10 +108,10 @@ export function sendStepRequest(
           }
         };
         response.on("data", (chunk: Buffer) => {
-          if (kept >= MAX_RESPONSE_BODY_BYTES) return;
-          const room = MAX_RESPONSE_BODY_BYTES - kept;
+          if (keptBytes >= MAX_RESPONSE_BODY_BYTES) return;
+          const room = MAX_RESPONSE_BODY_BYTES - keptBytes;
           chunks.push(chunk.subarray(0, room));
-          kept += Math.min(chunk.length, room);
+          keptBytes += Math.min(chunk.length, room);
           if (chunk.length > room) {
             // The rest of the body is not needed, so the connection closes
             // instead of downloading it.
