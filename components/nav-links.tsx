@@ -9,6 +9,7 @@ const LINKS = [
   { href: "/services", label: "Services" },
   { href: "/models", label: "Models" },
   { href: "/oncall", label: "On call" },
+  { href: "/runbooks", label: "Runbooks" },
 ];
 
 /** Pages only admins may open, shown to admins only. */

@@ -83,7 +83,15 @@ export function parseSlug(value: string | undefined): string {
 
 const contentBody = runbookFieldsSchema.extend({ body: runbookBodySchema });
 
-const createBody = contentBody.extend({ slug: slugSchema }).strict();
+// /runbooks/new is the page that creates a runbook, so no runbook may use
+// that slug.
+const createBody = contentBody
+  .extend({
+    slug: slugSchema.refine((slug) => slug !== "new", {
+      message: 'must not be "new", which the runbook pages reserve',
+    }),
+  })
+  .strict();
 
 const updateBody = contentBody
   .extend({

@@ -123,7 +123,8 @@ function describeReason(breakdown: SuggestionBreakdown, rulesReason: string): st
     parts.push(`text similarity ${breakdown.similarity.value.toFixed(2)}`);
   }
   if (breakdown.history.helpful > 0) {
-    parts.push(`helpful on ${breakdown.history.incidents} similar incidents`);
+    const count = breakdown.history.incidents;
+    parts.push(`helpful on ${count} similar incident${count === 1 ? "" : "s"}`);
   }
   return parts.join(", ");
 }
