@@ -1,4 +1,3 @@
-import { encode } from "next-auth/jwt";
 import { afterAll, beforeEach, describe, expect, it, vi } from "vitest";
 
 // The session cookie is encrypted with NEXTAUTH_SECRET, which the config
@@ -15,17 +14,17 @@ import { createApiToken } from "@/lib/auth/api-token";
 import { closeDb, getPool } from "@/lib/db";
 import { normalizeHost } from "@/lib/runbooks/allowlist";
 import { truncateAll } from "@/tests/support/database";
+import {
+  callRoute,
+  sessionCookieFor,
+  type Auth,
+  type Json,
+  type RouteHandler,
+} from "@/tests/support/route-calls";
 
 // The runbook allowlist API against the real database: admin-only access,
 // host validation with errors that name the field, normalisation, and that
 // a rejected request changes nothing.
-
-type Json = Record<string, any>;
-type Auth = { token?: string; cookie?: string };
-type Handler = (
-  request: Request,
-  context?: { params?: Promise<Record<string, string>> },
-) => Promise<Response>;
 
 const BASE = "http://127.0.0.1:3262/api/v1";
 const users: Record<"admin" | "responder" | "viewer", { id: number; name: string }> = {} as never;
@@ -33,33 +32,18 @@ let adminToken: string;
 let ingestToken: string;
 let boundAdminToken: string;
 
-async function call(
-  handler: Handler,
+function call(
+  handler: RouteHandler,
   method: string,
   auth: Auth,
   body?: unknown,
   params: Record<string, string> = {},
-): Promise<{ status: number; json: Json }> {
-  const headers: Record<string, string> = { "content-type": "application/json" };
-  if (auth.token) headers.authorization = `Bearer ${auth.token}`;
-  if (auth.cookie) headers.cookie = auth.cookie;
-  const response = await handler(
-    new Request(`${BASE}/runbook-allowlist`, {
-      method,
-      headers,
-      body: body === undefined ? undefined : JSON.stringify(body),
-    }),
-    { params: Promise.resolve(params) },
-  );
-  return { status: response.status, json: (await response.json()) as Json };
+) {
+  return callRoute(handler, method, `${BASE}/runbook-allowlist`, auth, body, params);
 }
 
-async function sessionCookie(user: { id: number; name: string }): Promise<string> {
-  const token = await encode({
-    token: { userId: user.id, name: user.name, sub: String(user.id) },
-    secret: SESSION_SECRET,
-  });
-  return `next-auth.session-token=${token}`;
+function sessionCookie(user: { id: number; name: string }): Promise<string> {
+  return sessionCookieFor(user, SESSION_SECRET);
 }
 
 async function countHosts(): Promise<number> {

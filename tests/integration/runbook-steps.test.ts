@@ -5,7 +5,6 @@ import type { AddressInfo } from "node:net";
 import os from "node:os";
 import path from "node:path";
 
-import { encode } from "next-auth/jwt";
 import { afterAll, afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 
 // The session cookie is encrypted with NEXTAUTH_SECRET, which the config
@@ -32,6 +31,13 @@ import {
   type StepRunOptions,
 } from "@/lib/runbooks/step-runs";
 import { truncateAll } from "@/tests/support/database";
+import {
+  callRoute,
+  sessionCookieFor,
+  type Auth,
+  type Json,
+  type RouteHandler,
+} from "@/tests/support/route-calls";
 import { startStepPeer, type StepPeer } from "@/tests/support/step-peers";
 import { startWorker } from "@/workers/main";
 
@@ -39,13 +45,6 @@ import { startWorker } from "@/workers/main";
 // attempt per job with retries and timeouts, the allowlist checked on every
 // attempt, automatic runbooks at most once per incident with two workers,
 // and suppression by a maintenance window.
-
-type Json = Record<string, any>;
-type Auth = { token?: string; cookie?: string };
-type Handler = (
-  request: Request,
-  context?: { params?: Promise<Record<string, string>> },
-) => Promise<Response>;
 
 const BASE = "http://127.0.0.1:3261/api/v1";
 const OPTIONS: StepRunOptions = { retryBaseSeconds: 0.2 };
@@ -57,34 +56,19 @@ let serviceId: number;
 let incidentId: number;
 const peers: StepPeer[] = [];
 
-async function call(
-  handler: Handler,
+function call(
+  handler: RouteHandler,
   method: string,
   path: string,
   auth: Auth,
   body?: unknown,
   params: Record<string, string> = {},
-): Promise<{ status: number; json: Json }> {
-  const headers: Record<string, string> = { "content-type": "application/json" };
-  if (auth.token) headers.authorization = `Bearer ${auth.token}`;
-  if (auth.cookie) headers.cookie = auth.cookie;
-  const response = await handler(
-    new Request(`${BASE}${path}`, {
-      method,
-      headers,
-      body: body === undefined ? undefined : JSON.stringify(body),
-    }),
-    { params: Promise.resolve(params) },
-  );
-  return { status: response.status, json: (await response.json()) as Json };
+) {
+  return callRoute(handler, method, `${BASE}${path}`, auth, body, params);
 }
 
-async function sessionCookie(user: { id: number; name: string }): Promise<string> {
-  const token = await encode({
-    token: { userId: user.id, name: user.name, sub: String(user.id) },
-    secret: SESSION_SECRET,
-  });
-  return `next-auth.session-token=${token}`;
+function sessionCookie(user: { id: number; name: string }): Promise<string> {
+  return sessionCookieFor(user, SESSION_SECRET);
 }
 
 async function peer(...script: Parameters<typeof startStepPeer>[0]): Promise<StepPeer> {
