@@ -290,7 +290,7 @@ export async function recordEpisode(
   const open = await findOpenIncident(db, series.seriesId);
   if (open) return joinIncident(db, open.id, series, episode, log);
 
-  const windowMinutes = groupingWindowMinutes();
+  const windowMinutes = await groupingWindowMinutes(db, series.serviceId);
   if (windowMinutes > 0) {
     // NOTE: an incident that recovered and resolved before this episode was
     // scored is no longer open, so a series scored long after the others

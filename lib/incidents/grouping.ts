@@ -47,9 +47,23 @@ export async function lockServiceGrouping(
   ]);
 }
 
-/** Returns the grouping window in minutes, VIGIL_GROUPING_WINDOW_MINUTES. */
-export function groupingWindowMinutes(): number {
-  return getConfig().VIGIL_GROUPING_WINDOW_MINUTES;
+/**
+ * Returns the service's grouping window in minutes: its own
+ * grouping_window_minutes, else VIGIL_GROUPING_WINDOW_MINUTES. 0 turns
+ * grouping off.
+ */
+export async function groupingWindowMinutes(
+  db: Queryable,
+  serviceId: number,
+): Promise<number> {
+  const { rows } = await db.query<{ grouping_window_minutes: number | null }>(
+    "SELECT grouping_window_minutes FROM service WHERE id = $1",
+    [serviceId],
+  );
+  return (
+    rows[0]?.grouping_window_minutes ??
+    getConfig().VIGIL_GROUPING_WINDOW_MINUTES
+  );
 }
 
 export type OpenIncidentRow = {

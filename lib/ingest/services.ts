@@ -90,6 +90,7 @@ export const serviceUpdateSchema = z.strictObject({
   description: text(0, 2000).nullable().optional(),
   requestMetric: metricNameSchema.nullable().optional(),
   errorMetric: metricNameSchema.nullable().optional(),
+  groupingWindowMinutes: z.number().int().min(0).max(1440).nullable().optional(),
 });
 
 export type ServiceUpdate = z.output<typeof serviceUpdateSchema>;
@@ -101,6 +102,7 @@ export type ServiceView = {
   description: string | null;
   requestMetric: string | null;
   errorMetric: string | null;
+  groupingWindowMinutes: number | null;
   createdAt: string;
 };
 
@@ -111,11 +113,12 @@ type ServiceRow = {
   description: string | null;
   request_metric: string | null;
   error_metric: string | null;
+  grouping_window_minutes: number | null;
   created_at: Date;
 };
 
 const SERVICE_COLUMNS =
-  "id, slug, name, description, request_metric, error_metric, created_at";
+  "id, slug, name, description, request_metric, error_metric, grouping_window_minutes, created_at";
 
 function toView(row: ServiceRow): ServiceView {
   return {
@@ -125,6 +128,7 @@ function toView(row: ServiceRow): ServiceView {
     description: row.description,
     requestMetric: row.request_metric,
     errorMetric: row.error_metric,
+    groupingWindowMinutes: row.grouping_window_minutes,
     createdAt: row.created_at.toISOString(),
   };
 }
@@ -135,6 +139,7 @@ const UPDATABLE_COLUMNS = {
   description: "description",
   requestMetric: "request_metric",
   errorMetric: "error_metric",
+  groupingWindowMinutes: "grouping_window_minutes",
 } as const;
 
 /**

@@ -306,6 +306,21 @@ describe("alert storm", () => {
     expect(await incidents()).toHaveLength(2);
   });
 
+  it("uses the service's own window", async () => {
+    await post(body([alert({ instance: 1, startsAt: ONSET })]));
+    await getPool().query(
+      "UPDATE service SET grouping_window_minutes = 60 WHERE slug = 'checkout'",
+    );
+
+    const { json } = await post(
+      body([alert({ instance: 2, startsAt: ONSET + 45 * MINUTE })]),
+    );
+
+    expect(json.joined).toBe(1);
+    const timeline = await events(json.alerts[0].incidentId);
+    expect(timeline.at(-1).message).toMatch(/starting within 60 min of the onset/);
+  });
+
   it("raises severity with a critical member", async () => {
     await post(body([alert({ instance: 1 })]));
     const before = await incidents();

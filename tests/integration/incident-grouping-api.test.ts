@@ -2,6 +2,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 
 import * as alertmanagerRoute from "@/app/api/v1/alerts/alertmanager/route";
 import * as incidentRoute from "@/app/api/v1/incidents/[id]/route";
+import * as serviceRoute from "@/app/api/v1/services/[slug]/route";
 import { createApiToken } from "@/lib/auth/api-token";
 import { closeDb, getPool } from "@/lib/db";
 import { recordEpisode, type SeriesContext } from "@/lib/incidents/detector";
@@ -82,6 +83,11 @@ beforeAll(async () => {
         method: "GET",
         pattern: /^\/api\/v1\/incidents\/(?<id>[^/]+)$/,
         handler: incidentRoute.GET,
+      },
+      {
+        method: "PUT",
+        pattern: /^\/api\/v1\/services\/(?<slug>[^/]+)$/,
+        handler: serviceRoute.PUT as never,
       },
       {
         method: "POST",
@@ -186,5 +192,33 @@ describe("GET /api/v1/incidents/{id} correlation", () => {
       startsAt: new Date(ONSET).toISOString(),
     });
     expect(json.incident.correlatedSeries).toEqual([]);
+  });
+
+  it("sets a service's grouping window", async () => {
+    const updated = await api("PUT", "/api/v1/services/checkout", {
+      groupingWindowMinutes: 45,
+    });
+    const cleared = await api("PUT", "/api/v1/services/checkout", {
+      groupingWindowMinutes: null,
+    });
+
+    expect(updated.status).toBe(200);
+    expect(updated.json.service.groupingWindowMinutes).toBe(45);
+    expect(cleared.json.service.groupingWindowMinutes).toBeNull();
+  });
+
+  it("rejects an invalid grouping window", async () => {
+    for (const value of [-1, 1441, 2.5, "10"]) {
+      const { status, json } = await api("PUT", "/api/v1/services/checkout", {
+        groupingWindowMinutes: value,
+      });
+
+      expect(status, String(value)).toBe(400);
+      expect(json.error.field).toBe("groupingWindowMinutes");
+    }
+    const { rows } = await getPool().query(
+      "SELECT grouping_window_minutes FROM service WHERE slug = 'checkout'",
+    );
+    expect(rows[0].grouping_window_minutes).toBeNull();
   });
 });

@@ -442,6 +442,41 @@ describe("recovery of a grouped incident", () => {
   });
 });
 
+describe("service grouping window", () => {
+  it("overrides the default window", async () => {
+    await db.query(
+      "UPDATE service SET grouping_window_minutes = 30 WHERE id = $1",
+      [serviceId],
+    );
+
+    await record(cpu, episodeAt(ONSET, 1.6));
+    const joined = await record(latency, episodeAt(ONSET + 25 * MINUTE, 1.6));
+
+    expect(joined.outcome).toBe("joined");
+    const timeline = await events((await incidents())[0]!.id);
+    expect(timeline[1]!.message).toMatch(/grouping window 30 min/);
+  });
+
+  it("0 turns grouping off for the service", async () => {
+    await db.query(
+      "UPDATE service SET grouping_window_minutes = 0 WHERE id = $1",
+      [serviceId],
+    );
+
+    await record(cpu, episodeAt(ONSET, 1.6));
+    const same = await record(latency, episodeAt(ONSET, 1.6));
+
+    expect(same.outcome).toBe("opened");
+    expect(await incidents()).toHaveLength(2);
+  });
+
+  it("rejects a window out of range", async () => {
+    await expect(
+      db.query("UPDATE service SET grouping_window_minutes = 1441"),
+    ).rejects.toThrow(/service_grouping_window_minutes_check/);
+  });
+});
+
 describe("VIGIL_GROUPING_WINDOW_MINUTES", () => {
   afterEach(() => {
     vi.unstubAllEnvs();

@@ -28,7 +28,10 @@ import { chooseServiceSlug } from "@/lib/ingest/service-choice";
 import { resolveServiceForWrite } from "@/lib/ingest/services";
 import { withTransaction } from "@/lib/ingest/transaction";
 import { addIncidentEvent, type Queryable } from "@/lib/incidents/events";
-import { lockServiceGrouping } from "@/lib/incidents/grouping";
+import {
+  groupingWindowMinutes,
+  lockServiceGrouping,
+} from "@/lib/incidents/grouping";
 import { recordSuspectDeployments } from "@/lib/incidents/suspects";
 import type { Logger } from "@/lib/logger";
 import { enqueueIncidentNotifications } from "@/lib/notifications/enqueue";
@@ -83,7 +86,12 @@ type IncidentRow = AlertIncidentRow;
 const INCIDENT_COLUMNS = "id, status, dedup_key, opened_at, resolved_at";
 
 /** Alerts of one delivery that joined or ended in an incident that stays open. */
-type GroupChanges = { joined: ParsedAlert[]; resolved: ParsedAlert[] };
+type GroupChanges = {
+  joined: ParsedAlert[];
+  resolved: ParsedAlert[];
+  /** Grouping window of the incident's service, in minutes. */
+  windowMinutes: number;
+};
 
 type AlertContext = {
   db: Queryable;
@@ -91,7 +99,8 @@ type AlertContext = {
   actor: EventActor;
   log: Logger;
   groupLabels: readonly string[];
-  windowMinutes: number;
+  /** Grouping window in minutes by service id. */
+  windows: Map<number, number>;
   /** By incident id; written as one event per incident at the end. */
   changes: Map<number, GroupChanges>;
 };
@@ -187,10 +196,18 @@ function isServiceImpacting(severity: Severity): boolean {
   return severity === "sev1" || severity === "sev2";
 }
 
-function changesOf(context: AlertContext, incidentId: number): GroupChanges {
+function changesOf(
+  context: AlertContext,
+  incidentId: number,
+  serviceId: number,
+): GroupChanges {
   let changes = context.changes.get(incidentId);
   if (changes === undefined) {
-    changes = { joined: [], resolved: [] };
+    changes = {
+      joined: [],
+      resolved: [],
+      windowMinutes: context.windows.get(serviceId)!,
+    };
     context.changes.set(incidentId, changes);
   }
   return changes;
@@ -236,6 +253,7 @@ async function joinGroup(
   alert: ParsedAlert,
   group: IncidentRow,
   groupKey: string,
+  serviceId: number,
 ): Promise<AlertOutcome> {
   const severity = severityFromLabels(alert.labels);
   await addIncidentAlert(context.db, group.id, alert, groupKey);
@@ -250,7 +268,7 @@ async function joinGroup(
       WHERE id = $1`,
     [group.id, severity, isServiceImpacting(severity), new Date(alert.startsAt)],
   );
-  changesOf(context, group.id).joined.push(alert);
+  changesOf(context, group.id, serviceId).joined.push(alert);
   return { outcome: "joined", incidentId: group.id };
 }
 
@@ -371,15 +389,16 @@ async function recordFiring(
   }
 
   const groupKey = alertGroupKey(alert.labels, context.groupLabels);
-  if (groupKey !== null && context.windowMinutes > 0) {
+  const windowMinutes = context.windows.get(service.id)!;
+  if (groupKey !== null && windowMinutes > 0) {
     const group = await findAlertGroupIncident(
       context.db,
       service.id,
       groupKey,
       startsAt,
-      context.windowMinutes,
+      windowMinutes,
     );
-    if (group) return joinGroup(context, alert, group, groupKey);
+    if (group) return joinGroup(context, alert, group, groupKey, service.id);
   }
 
   const incidentId = await openIncident(
@@ -463,7 +482,7 @@ async function recordResolved(
     alert.fingerprint,
     endsAt,
   );
-  const changes = changesOf(context, target.id);
+  const changes = changesOf(context, target.id, service.id);
   if (firing > 0) {
     changes.resolved.push(alert);
     return { outcome: "resolved", incidentId: target.id };
@@ -515,7 +534,8 @@ function listAlertNames(alerts: readonly ParsedAlert[]): string {
 async function recordGroupChanges(context: AlertContext): Promise<void> {
   const incidentIds = [...context.changes.keys()].sort((a, b) => a - b);
   for (const incidentId of incidentIds) {
-    const { joined, resolved } = context.changes.get(incidentId)!;
+    const { joined, resolved, windowMinutes } =
+      context.changes.get(incidentId)!;
     if (joined.length === 0 && resolved.length === 0) continue;
     const { rows } = await context.db.query<{ firing: number; total: number }>(
       `SELECT count(*) FILTER (WHERE NOT resolved)::int AS firing,
@@ -533,11 +553,11 @@ async function recordGroupChanges(context: AlertContext): Promise<void> {
         message:
           `${joined.length} more ${context.delivery.source} ${plural} of the ` +
           `same group joined (${listAlertNames(joined)}), starting within ` +
-          `${context.windowMinutes} min of the onset; the incident lists ` +
+          `${windowMinutes} min of the onset; the incident lists ` +
           `${total} alerts`,
         data: {
           source: context.delivery.source,
-          windowMinutes: context.windowMinutes,
+          windowMinutes,
           alerts: joined.map((alert) => ({
             fingerprint: alert.fingerprint,
             startsAt: new Date(alert.startsAt).toISOString(),
@@ -621,14 +641,13 @@ export async function recordAlertDelivery(
   };
 
   const results = await withTransaction(getPool(), async (db) => {
-    const config = getConfig();
     const context: AlertContext = {
       db,
       delivery,
       actor,
       log,
-      groupLabels: config.VIGIL_ALERT_GROUP_LABELS,
-      windowMinutes: config.VIGIL_GROUPING_WINDOW_MINUTES,
+      groupLabels: getConfig().VIGIL_ALERT_GROUP_LABELS,
+      windows: new Map(),
       changes: new Map(),
     };
     const serviceIds = new Map<string, number>();
@@ -646,6 +665,10 @@ export async function recordAlertDelivery(
       serviceIds.set(slug, service.id);
       // In slug order, as every delivery takes them (see the header).
       await lockServiceGrouping(db, "alert", service.id);
+      context.windows.set(
+        service.id,
+        await groupingWindowMinutes(db, service.id),
+      );
     }
 
     const order = delivery.alerts

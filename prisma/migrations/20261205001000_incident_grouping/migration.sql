@@ -1,3 +1,9 @@
+-- A service's own grouping window in minutes; null uses
+-- VIGIL_GROUPING_WINDOW_MINUTES.
+ALTER TABLE "service" ADD COLUMN "grouping_window_minutes" INTEGER;
+ALTER TABLE "service" ADD CONSTRAINT "service_grouping_window_minutes_check"
+    CHECK ("grouping_window_minutes" BETWEEN 0 AND 1440);
+
 -- Series whose anomaly episodes belong to a detector incident: the one that
 -- opened it and those grouped into it (lib/incidents/grouping.ts).
 CREATE TABLE "incident_series" (
