@@ -17,6 +17,7 @@ import { checkFreeText } from "@/lib/incidents/text";
 import { withTransaction } from "@/lib/ingest/transaction";
 import { logger } from "@/lib/logger";
 import { enqueueIncidentNotifications } from "@/lib/notifications/enqueue";
+import { startEscalation, stopEscalation } from "@/lib/oncall/escalation";
 
 // Acknowledge, resolve and reopen. Each runs in one transaction whose
 // conditional UPDATE only matches an incident in a status the action may
@@ -314,8 +315,15 @@ async function runAction(
         data: applied.data,
         createdAt: applied.at,
       });
-      if (spec.eventKind === "resolved") {
+      // Resolving notifies and stops the escalation, acknowledging stops
+      // it, and reopening starts it again with the next cycle. The opening
+      // notification is not sent again: each event goes to a channel once.
+      if (spec.action === "resolve") {
         await enqueueIncidentNotifications(db, incidentId, "resolved");
+      } else if (spec.action === "acknowledge") {
+        await stopEscalation(db, incidentId, "acknowledged");
+      } else {
+        await startEscalation(db, incidentId, applied.at);
       }
       return {
         outcome: "applied" as const,

@@ -621,6 +621,39 @@ describe("reopen", () => {
     expect(await snapshot()).toEqual(before);
   });
 
+  it("restarts and stops the escalation", async () => {
+    const { rows } = await getPool().query<{ id: number }>(
+      `INSERT INTO escalation_policy (name, service_id) VALUES ('checkout', $1) RETURNING id`,
+      [fixture.checkout],
+    );
+    await getPool().query(
+      "INSERT INTO escalation_level (policy_id, position, delay_minutes) VALUES ($1, 1, 5)",
+      [rows[0]!.id],
+    );
+    const id = await addIncident({ status: "resolved" });
+    const escalation = async () =>
+      (
+        await getPool().query(
+          "SELECT status, cycle, stop_reason FROM incident_escalation WHERE incident_id = $1",
+          [id],
+        )
+      ).rows[0];
+
+    await api("POST", `/api/v1/incidents/${id}/reopen`, { body: { reason: "back" } });
+    const restarted = await escalation();
+    await api("POST", `/api/v1/incidents/${id}/acknowledge`, { auth: { user: fixture.alice } });
+    const stopped = await escalation();
+    await api("POST", `/api/v1/incidents/${id}/resolve`, { auth: { user: fixture.alice } });
+    await api("POST", `/api/v1/incidents/${id}/reopen`, { body: { reason: "again" } });
+    const second = await escalation();
+
+    expect(restarted).toEqual({ status: "active", cycle: 1, stop_reason: null });
+    expect(stopped).toEqual({ status: "stopped", cycle: 1, stop_reason: "acknowledged" });
+    expect(second).toEqual({ status: "active", cycle: 2, stop_reason: null });
+    const kinds = (await events(id)).map((event) => event.kind);
+    expect(kinds).toContain("escalation_stopped");
+  });
+
   it("rejects a bad reason", async () => {
     const id = await addIncident({ status: "resolved" });
     const before = await snapshot();
@@ -980,6 +1013,35 @@ describe("postmortem", () => {
     const { rows } = await getPool().query("SELECT count(*)::int AS n FROM postmortem_follow_up WHERE incident_id = $1", [id]);
     expect(rows[0].n).toBe(2);
     expect(await events(id)).toHaveLength(1);
+  });
+
+  it("lets one of two concurrent updates win", async () => {
+    const id = await addIncident();
+    await api("PUT", `/api/v1/incidents/${id}/postmortem`, { body: POSTMORTEM });
+
+    const responses = await withIncidentLocked(id, 2, () =>
+      Promise.all([
+        api("PUT", `/api/v1/incidents/${id}/postmortem`, {
+          auth: { user: fixture.alice },
+          body: { ...POSTMORTEM, version: 1, summary: "Alice's" },
+        }),
+        api("PUT", `/api/v1/incidents/${id}/postmortem`, {
+          auth: { user: fixture.bob },
+          body: { ...POSTMORTEM, version: 1, summary: "Bob's" },
+        }),
+      ]),
+    );
+
+    expect(responses.map((response) => response.status).sort()).toEqual([200, 409]);
+    const winner = responses.find((response) => response.status === 200)!;
+    const loser = responses.find((response) => response.status === 409)!;
+    expect(loser.json.error.updatedBy).toBe(winner.json.postmortem.updatedBy.name);
+    expect(loser.json.error.version).toBe(2);
+    const { rows } = await getPool().query(
+      "SELECT summary, version FROM incident_postmortem WHERE incident_id = $1",
+      [id],
+    );
+    expect(rows[0]).toEqual({ summary: winner.json.postmortem.summary, version: 2 });
   });
 
   it("rejects bad documents", async () => {
