@@ -69,6 +69,7 @@ export function sendStepRequest(
 
   return new Promise<StepResponse>((resolve) => {
     let settled = false;
+    let timer: NodeJS.Timeout | undefined;
     const finish = (result: Omit<StepResponse, "durationMs">) => {
       if (settled) return;
       settled = true;
@@ -78,55 +79,66 @@ export function sendStepRequest(
     const failure = (error: string, retryable: boolean, status: number | null = null, body: string | null = null) =>
       finish({ succeeded: false, retryable, status, body, error });
 
-    const outgoing = client.request(
-      {
-        protocol: url.protocol,
-        host: hostname,
-        port: url.port === "" ? undefined : Number(url.port),
-        path: `${url.pathname}${url.search}`,
-        method: request.method,
-        headers,
-        lookup: pinnedLookup,
-        // RFC 6066 allows only host names as the TLS server name.
-        servername: url.protocol === "https:" && net.isIP(hostname) === 0 ? hostname : undefined,
-        agent: false,
-      },
-      (response) => {
-        const chunks: Buffer[] = [];
-        let keptBytes = 0;
-        let truncated = false;
-        const complete = () => {
-          const status = response.statusCode ?? 0;
-          const body = Buffer.concat(chunks).toString("utf8");
-          if (status >= 200 && status < 300) {
-            finish({ succeeded: true, retryable: false, status, body, error: null });
-          } else if (status >= 300 && status < 400) {
-            const location = response.headers.location ?? "no Location header";
-            failure(`HTTP ${status} redirect to ${location} not followed, because only the allowlisted URL is called`, false, status, body);
-          } else {
-            failure(`HTTP ${status}`, isRetryableStatus(status), status, body);
-          }
-        };
-        response.on("data", (chunk: Buffer) => {
-          if (keptBytes >= MAX_RESPONSE_BODY_BYTES) return;
-          const room = MAX_RESPONSE_BODY_BYTES - keptBytes;
-          chunks.push(chunk.subarray(0, room));
-          keptBytes += Math.min(chunk.length, room);
-          if (chunk.length > room) {
-            // The rest of the body is not needed, so the connection closes
-            // instead of downloading it.
-            truncated = true;
-            complete();
-            response.destroy();
-          }
-        });
-        response.on("end", complete);
-        response.on("error", (error: NodeJS.ErrnoException) => {
-          if (!truncated) failure(describeNetworkError(error), true, response.statusCode ?? null);
-        });
-      },
-    );
-    const timer = setTimeout(() => {
+    const onResponse = (response: http.IncomingMessage) => {
+      const chunks: Buffer[] = [];
+      let keptBytes = 0;
+      let truncated = false;
+      const complete = () => {
+        const status = response.statusCode ?? 0;
+        // PostgreSQL text cannot store NUL characters.
+        const body = Buffer.concat(chunks).toString("utf8").replace(/\0/g, "\uFFFD");
+        if (status >= 200 && status < 300) {
+          finish({ succeeded: true, retryable: false, status, body, error: null });
+        } else if (status >= 300 && status < 400) {
+          const location = response.headers.location ?? "no Location header";
+          failure(`HTTP ${status} redirect to ${location} not followed, because only the allowlisted URL is called`, false, status, body);
+        } else {
+          failure(`HTTP ${status}`, isRetryableStatus(status), status, body);
+        }
+      };
+      response.on("data", (chunk: Buffer) => {
+        if (keptBytes >= MAX_RESPONSE_BODY_BYTES) return;
+        const room = MAX_RESPONSE_BODY_BYTES - keptBytes;
+        chunks.push(chunk.subarray(0, room));
+        keptBytes += Math.min(chunk.length, room);
+        if (chunk.length > room) {
+          // The rest of the body is not needed, so the connection closes
+          // instead of downloading it.
+          truncated = true;
+          complete();
+          response.destroy();
+        }
+      });
+      response.on("end", complete);
+      response.on("error", (error: NodeJS.ErrnoException) => {
+        if (!truncated) failure(describeNetworkError(error), true, response.statusCode ?? null);
+      });
+    };
+
+    let outgoing: http.ClientRequest;
+    try {
+      outgoing = client.request(
+        {
+          protocol: url.protocol,
+          host: hostname,
+          port: url.port === "" ? undefined : Number(url.port),
+          path: `${url.pathname}${url.search}`,
+          method: request.method,
+          headers,
+          lookup: pinnedLookup,
+          // RFC 6066 allows only host names as the TLS server name.
+          servername: url.protocol === "https:" && net.isIP(hostname) === 0 ? hostname : undefined,
+          agent: false,
+        },
+        onResponse,
+      );
+    } catch (error) {
+      // Node.js checks the method, path and header values before it
+      // connects, and throws on an invalid one.
+      failure(`invalid request: ${(error as Error).message}`, false);
+      return;
+    }
+    timer = setTimeout(() => {
       failure(`timed out after ${request.timeoutSeconds} s`, true);
       outgoing.destroy();
     }, timeoutMs);

@@ -47,6 +47,10 @@ function unknownTemplateVariable(text: string): string | null {
 
 const stepIdPattern = /^[a-z0-9]+(?:-[a-z0-9]+)*$/;
 
+// Characters Node.js accepts in a header value: tab, printable ASCII and
+// Latin-1 (RFC 9110 field-vchar and obs-text).
+const HEADER_VALUE_PATTERN = /^[\t\x20-\x7e\x80-\xff]*$/;
+
 // RFC 9110 token characters for a field name.
 const headerNamePattern = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 
@@ -111,6 +115,9 @@ const headersSchema = z
       .max(MAX_HEADER_VALUE_LENGTH)
       .refine((value) => !/[\r\n\0]/.test(value), {
         message: "must not contain line breaks or NUL characters",
+      })
+      .refine((value) => HEADER_VALUE_PATTERN.test(value.replace(/[\r\n\0]/g, "")), {
+        message: "must contain only printable ASCII or Latin-1 characters and tabs",
       }),
   )
   .superRefine((headers, context) => {
@@ -236,6 +243,11 @@ function substitute(text: string, escape: (value: string) => string, values: Tem
   );
 }
 
+/** Replaces line breaks with spaces and characters a header cannot carry with "?". */
+function headerSafe(text: string): string {
+  return text.replace(/[\r\n\0]+/g, " ").replace(/[^\t\x20-\x7e\x80-\xff]/g, "?");
+}
+
 function substituteJson(value: unknown, values: TemplateValues): unknown {
   if (typeof value === "string") return substitute(value, (text) => text, values);
   if (Array.isArray(value)) return value.map((item) => substituteJson(item, values));
@@ -250,8 +262,9 @@ function substituteJson(value: unknown, values: TemplateValues): unknown {
 /**
  * Replaces the template variables of a step. Values are percent-encoded in
  * the URL, JSON-escaped in a JSON body (an object body, or a string body
- * sent as application/json), and have line breaks replaced by spaces in
- * header values, so an incident title cannot change the request's shape.
+ * sent as application/json), and have line breaks replaced by spaces and
+ * characters outside Latin-1 by "?" in header values, so an incident title
+ * cannot change the request's shape or make it invalid.
  * A JSON object body gets Content-Type application/json unless the step
  * sets one.
  */
@@ -260,7 +273,7 @@ export function renderStep(step: RunbookStep, values: TemplateValues): RenderedS
 
   const headers: Record<string, string> = {};
   for (const [name, value] of Object.entries(step.headers ?? {})) {
-    headers[name] = substitute(value, (text) => text.replace(/[\r\n\0]+/g, " "), values);
+    headers[name] = substitute(value, headerSafe, values);
   }
   const contentTypeName = Object.keys(headers).find(
     (name) => name.toLowerCase() === "content-type",

@@ -74,6 +74,7 @@ describe("runbook step schema", () => {
     ["reserved header", [{ ...minimal, headers: { Host: "other.example.com" } }], "[0].headers.Host is set by Vigil and cannot be given in a step"],
     ["invalid header name", [{ ...minimal, headers: { "Bad Header": "x" } }], '[0].headers["Bad Header"] must be a valid HTTP header name'],
     ["header with a line break", [{ ...minimal, headers: { "X-A": "a\r\nB: c" } }], '[0].headers["X-A"] must not contain line breaks or NUL characters'],
+    ["header outside Latin-1", [{ ...minimal, headers: { "X-A": "fire 🔥" } }], '[0].headers["X-A"] must contain only printable ASCII or Latin-1 characters and tabs'],
     ["numeric body", [{ ...minimal, body: 5 }], "[0].body must be a string or a JSON object"],
     ["GET with a body", [{ ...minimal, method: "GET", body: "x" }], "[0].body must be left out for a GET step"],
     ["timeout above 60", [{ ...minimal, timeoutSeconds: 61 }], "[0].timeoutSeconds must be at most 60"],

@@ -339,6 +339,33 @@ describe("manual step runs", () => {
     expect(verbose.requests[0]!.method).toBe("GET");
   });
 
+  it("stores a response with NUL bytes", async () => {
+    const binary = await peer({ status: 200, body: "ok\u0000done" });
+    await allow("127.0.0.1");
+    const runbookId = await addRunbook("binary", [step("dump", `${binary.origin}/dump`)]);
+    const runId = await runAsResponder(runbookId, "dump");
+    expect((await attempt(runId)).outcome).toBe("succeeded");
+    expect((await runRow(runId)).response_body).toBe("ok\uFFFDdone");
+  });
+
+  it("sends a title outside Latin-1 in a header", async () => {
+    const receiver = await peer({ status: 200 });
+    await allow("127.0.0.1");
+    await getPool().query("UPDATE incident SET title = 'Checkout down 🔥\nnow' WHERE id = $1", [incidentId]);
+    const runbookId = await addRunbook("unicode", [
+      step("tag", `${receiver.origin}/tag?t={{incident.title}}`, {
+        headers: { "X-Title": "{{incident.title}}" },
+        body: { title: "{{incident.title}}" },
+      }),
+    ]);
+    const runId = await runAsResponder(runbookId, "tag");
+    expect((await attempt(runId)).outcome).toBe("succeeded");
+    const received = receiver.requests[0]!;
+    expect(received.headers["x-title"]).toBe("Checkout down ?? now");
+    expect(JSON.parse(received.body)).toEqual({ title: "Checkout down 🔥\nnow" });
+    expect(new URL(received.path, "http://x").searchParams.get("t")).toBe("Checkout down 🔥\nnow");
+  });
+
   it("does not follow a redirect", async () => {
     const target = await peer({ status: 200, body: "should not be reached" });
     const redirecting = await peer({ status: 302, headers: { location: `${target.origin}/elsewhere` } });
