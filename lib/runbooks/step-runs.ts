@@ -27,7 +27,12 @@ import {
 
 export const TASK_RUN_RUNBOOK_STEP = "run-runbook-step";
 
-/** graphile-worker attempts of one job, used up only by database errors. */
+/**
+ * graphile-worker attempts of one job, used up only by database errors,
+ * because the task schedules its own retries of a failed request.
+ * NOTE: a run whose job fails this often stays queued or running, with the
+ * failed job left in graphile_worker's jobs table.
+ */
 export const STEP_JOB_MAX_ATTEMPTS = 3;
 
 export const STEP_RUN_STATUSES = [
