@@ -74,9 +74,11 @@ export type OpenIncidentRow = {
 };
 
 /**
- * Locks and returns the open detector incident that lists the series, if
- * any. A reopened incident can make two of them open at once; the newest
- * wins then.
+ * Locks and returns the open detector incident that lists the series, or
+ * whose series_id it is, if any. A reopened incident can make two of them
+ * open at once, and the newest wins then. Also adds the series to the
+ * incident's incident_series rows when only series_id names it, as for an
+ * incident inserted without them.
  */
 export async function findOpenIncident(
   db: Queryable,
@@ -85,15 +87,28 @@ export async function findOpenIncident(
   const { rows } = await db.query<OpenIncidentRow>(
     `SELECT i.id, i.status, i.peak_score, i.opened_at
        FROM incident i
-       JOIN incident_series s ON s.incident_id = i.id
-      WHERE s.series_id = $1 AND i.source = 'detector'
-        AND i.status <> 'resolved'
+      WHERE i.source = 'detector' AND i.status <> 'resolved'
+        AND (i.series_id = $1
+             OR EXISTS (SELECT 1 FROM incident_series s
+                         WHERE s.incident_id = i.id AND s.series_id = $1))
       ORDER BY i.opened_at DESC, i.id DESC
       LIMIT 1
       FOR UPDATE OF i`,
     [seriesId],
   );
-  return rows[0];
+  const open = rows[0];
+  if (open) {
+    // No conflict target: a row for this incident and series, or for this
+    // series and onset, means the series is listed already.
+    await db.query(
+      `INSERT INTO incident_series
+         (incident_id, series_id, onset_at, peak_score, peak_at)
+       VALUES ($1, $2, $3, COALESCE($4::float8, 0), $3)
+       ON CONFLICT DO NOTHING`,
+      [open.id, seriesId, open.opened_at, open.peak_score],
+    );
+  }
+  return open;
 }
 
 /**

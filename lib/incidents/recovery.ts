@@ -114,8 +114,8 @@ function describeAnomalous(
 }
 
 /** Returns the latest recovery time among the series, all recovered. */
-function lastRecovery(states: CorrelatedSeries[]): Date {
-  let latest = states[0]!.recoveredAt!;
+function lastRecovery(states: CorrelatedSeries[], fallback: Date): Date {
+  let latest = fallback;
   for (const state of states) {
     if (state.recoveredAt! > latest) latest = state.recoveredAt!;
   }
@@ -174,7 +174,7 @@ export async function recordRecovery(
   };
 
   if (anomalous.length === 0) {
-    const resolvedAt = lastRecovery(states);
+    const resolvedAt = lastRecovery(states, quietSince ?? point.ts);
     if (
       open.status === "triggered" &&
       options.autoResolve &&

@@ -290,6 +290,36 @@ describe("episode grouping", () => {
   });
 });
 
+describe("incident without series rows", () => {
+  it("is joined and resolved", async () => {
+    // As inserted before incident_series existed, or by a test seed.
+    const { rows } = await db.query<{ id: number }>(
+      `INSERT INTO incident (service_id, series_id, title, status, severity,
+                             source, dedup_key, peak_score, opened_at)
+       VALUES ($1, $2, 'Seeded', 'triggered', 'sev3', 'detector', 'seeded', 1.6, $3)
+       RETURNING id`,
+      [serviceId, cpu.seriesId, new Date(ONSET)],
+    );
+    const incidentId = rows[0]!.id;
+
+    const later = await record(cpu, episodeAt(ONSET + 30 * MINUTE, 2));
+    const grouped = await record(latency, episodeAt(ONSET + 2 * MINUTE, 2));
+    await recover(cpu, ONSET + 60 * MINUTE);
+    const resolved = await recover(latency, ONSET + 50 * MINUTE);
+
+    expect(later).toEqual({ outcome: "joined", incidentId });
+    expect(grouped).toEqual({ outcome: "joined", incidentId });
+    expect(resolved).toEqual({ outcome: "resolved", incidentId });
+    expect((await groupedSeries(incidentId)).map((row) => row.series_id)).toEqual([
+      cpu.seriesId,
+      latency.seriesId,
+    ]);
+    expect((await incidents())[0]!.resolved_at).toEqual(
+      new Date(ONSET + 60 * MINUTE),
+    );
+  });
+});
+
 describe("grouping with two workers", () => {
   it("waits for the first worker's incident", async () => {
     const other = await connect();
