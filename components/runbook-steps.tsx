@@ -109,7 +109,7 @@ function StepsAndRuns({
   runs: StepRun[];
 }) {
   return (
-    <div className="space-y-4" data-testid="runbook-steps">
+    <div className="space-y-4" data-testid="incident-runbook-steps">
       {runbooks.map((runbook) => (
         <section key={runbook.runbookId}>
           <h3 className="flex items-center gap-2 text-sm font-medium text-slate-900">
