@@ -3,8 +3,8 @@
 
 ALTER TABLE "runbook"
     ADD COLUMN "current_version" INTEGER,
-    ADD COLUMN "alert_names" TEXT[] NOT NULL DEFAULT ARRAY[]::TEXT[],
-    ADD COLUMN "severities" "Severity"[] NOT NULL DEFAULT ARRAY[]::"Severity"[],
+    ADD COLUMN "alert_names" TEXT[] DEFAULT ARRAY[]::TEXT[],
+    ADD COLUMN "severities" "Severity"[] DEFAULT ARRAY[]::"Severity"[],
     ADD COLUMN "steps" JSONB NOT NULL DEFAULT '[]',
     ADD COLUMN "automatic" BOOLEAN NOT NULL DEFAULT false,
     ADD COLUMN "archived_at" TIMESTAMPTZ(3);
@@ -17,11 +17,11 @@ CREATE TABLE "runbook_version" (
     "version" INTEGER NOT NULL,
     "title" TEXT NOT NULL,
     "body" TEXT NOT NULL,
-    "services" TEXT[] NOT NULL DEFAULT ARRAY[]::TEXT[],
+    "services" TEXT[] DEFAULT ARRAY[]::TEXT[],
     "metric_pattern" TEXT,
     "labels" JSONB NOT NULL DEFAULT '{}',
-    "alert_names" TEXT[] NOT NULL DEFAULT ARRAY[]::TEXT[],
-    "severities" "Severity"[] NOT NULL DEFAULT ARRAY[]::"Severity"[],
+    "alert_names" TEXT[] DEFAULT ARRAY[]::TEXT[],
+    "severities" "Severity"[] DEFAULT ARRAY[]::"Severity"[],
     "steps" JSONB NOT NULL DEFAULT '[]',
     "automatic" BOOLEAN NOT NULL DEFAULT false,
     "author_type" "ActorType" NOT NULL,
