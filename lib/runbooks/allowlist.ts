@@ -197,9 +197,8 @@ const systemResolve: ResolveHost = (hostname) =>
 export type Destination =
   | {
       allowed: true;
-      /** The checked address that the request must connect to. */
-      address: string;
-      family: 4 | 6;
+      /** The checked addresses, in resolver order, that the request may connect to. */
+      addresses: Array<{ address: string; family: 4 | 6 }>;
       /** The allowlist entry that allowed the host, as host or host:port. */
       entry: string;
     }
@@ -215,8 +214,8 @@ function effectivePort(url: URL): number {
  * Checks a request URL against the allowlist as it is now: its host (and
  * port, for an entry with a port) must be on the list, and no address the
  * host resolves to may be link-local or a metadata endpoint unless that
- * IP literal is itself on the list. Returns the address to connect to, or
- * why the request must not be sent. A host that does not resolve is
+ * IP literal is itself on the list. Returns the addresses to connect to,
+ * or why the request must not be sent. A host that does not resolve is
  * "unresolved", a failure worth retrying, not a refusal.
  */
 export async function checkDestination(
@@ -267,11 +266,9 @@ export async function checkDestination(
       };
     }
   }
-  const first = addresses[0]!;
   return {
     allowed: true,
-    address: first.address,
-    family: first.family === 6 ? 6 : 4,
+    addresses: addresses.map(({ address, family }) => ({ address, family: family === 6 ? 6 : 4 })),
     entry: formatAllowedHost(entry),
   };
 }

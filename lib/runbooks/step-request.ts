@@ -33,14 +33,14 @@ function isRetryableStatus(status: number): boolean {
 }
 
 /**
- * Sends `request` to `address`, the checked IP of its URL's host, within
- * its timeout, which covers connecting, the response headers and reading
- * the body. The Host header and the TLS server name stay the URL's host.
+ * Sends `request` to one of `addresses`, the checked IPs of its URL's
+ * host, within its timeout, which covers connecting, the response headers
+ * and reading the body. The Host header and the TLS server name stay the
+ * URL's host.
  */
 export function sendStepRequest(
   request: RenderedStep,
-  address: string,
-  family: 4 | 6,
+  addresses: ReadonlyArray<{ address: string; family: 4 | 6 }>,
 ): Promise<StepResponse> {
   const startedAt = performance.now();
   const timeoutMs = request.timeoutSeconds * 1000;
@@ -48,17 +48,18 @@ export function sendStepRequest(
   const client = url.protocol === "https:" ? https : http;
   const hostname = url.hostname.replace(/^\[(.*)\]$/, "$1");
 
-  // Node calls lookup for a host name (not for an IP literal), with
-  // `all: true` when it tries several addresses, so both forms return
-  // only the checked address.
+  // Node.js calls lookup for a host name (not for an IP literal), with
+  // `all: true` when it tries several addresses in turn (autoSelectFamily,
+  // on by default since Node.js 20), so both forms answer with the checked
+  // addresses only.
   const pinnedLookup: LookupFunction = (_host, options, callback) => {
     if ((options as { all?: boolean }).all) {
-      (callback as unknown as (error: null, addresses: Array<{ address: string; family: number }>) => void)(
+      (callback as unknown as (error: null, all: Array<{ address: string; family: number }>) => void)(
         null,
-        [{ address, family }],
+        [...addresses],
       );
     } else {
-      callback(null, address, family);
+      callback(null, addresses[0]!.address, addresses[0]!.family);
     }
   };
 

@@ -600,7 +600,7 @@ export async function runStepAttempt(
       durationMs: 0,
     };
   } else {
-    response = await sendStepRequest(rendered, destination.address, destination.family);
+    response = await sendStepRequest(rendered, destination.addresses);
   }
 
   const maxAttempts = step.retries + 1;

@@ -447,7 +447,7 @@ describe("allowlist at run time", () => {
     // this checks the decision only.
     await allow("169.254.169.254");
     const allowed = await checkDestination(getPool(), new URL("http://metadata.example.test/"), resolve);
-    expect(allowed).toMatchObject({ allowed: true, address: "169.254.169.254", family: 4 });
+    expect(allowed).toMatchObject({ allowed: true, addresses: [{ address: "169.254.169.254", family: 4 }] });
   });
 
   it("reports a host that does not resolve as retryable", async () => {
@@ -457,6 +457,60 @@ describe("allowlist at run time", () => {
     };
     const result = await checkDestination(getPool(), new URL("https://nowhere.invalid/x"), failing);
     expect(result).toEqual({ allowed: "unresolved", reason: "could not resolve nowhere.invalid: ENOTFOUND" });
+  });
+
+  it("tries each checked address in turn", async () => {
+    const receiver = await peer({ status: 200, body: "second address" });
+    await allow("hooks.example.test", receiver.port);
+    const runbookId = await addRunbook("fallback", [step("call", `http://hooks.example.test:${receiver.port}/call`)]);
+    const runId = await runAsResponder(runbookId, "call");
+    const client = await getPool().connect();
+    try {
+      // Nothing listens on ::1 at the peer's port, so the connection falls
+      // back to 127.0.0.1, which the peer listens on.
+      const outcome = await runStepAttempt(
+        client,
+        runId,
+        {
+          ...OPTIONS,
+          resolve: async () => [
+            { address: "::1", family: 6 },
+            { address: "127.0.0.1", family: 4 },
+          ],
+        },
+        logger,
+      );
+      expect(outcome.outcome).toBe("succeeded");
+    } finally {
+      client.release();
+    }
+    expect(receiver.requests).toHaveLength(1);
+  });
+
+  it("refuses when any address is link-local", async () => {
+    const receiver = await peer({ status: 200 });
+    await allow("hooks.example.test", receiver.port);
+    const runbookId = await addRunbook("mixed", [step("call", `http://hooks.example.test:${receiver.port}/call`)]);
+    const runId = await runAsResponder(runbookId, "call");
+    const client = await getPool().connect();
+    try {
+      const outcome = await runStepAttempt(
+        client,
+        runId,
+        {
+          ...OPTIONS,
+          resolve: async () => [
+            { address: "127.0.0.1", family: 4 },
+            { address: "169.254.169.254", family: 4 },
+          ],
+        },
+        logger,
+      );
+      expect(outcome.outcome).toBe("refused");
+    } finally {
+      client.release();
+    }
+    expect(receiver.requests).toHaveLength(0);
   });
 
   it("connects to the address it checked", async () => {
