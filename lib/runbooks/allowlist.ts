@@ -7,10 +7,10 @@ import type { Queryable } from "@/lib/incidents/events";
 import type { ActorType } from "@/lib/generated/prisma/enums";
 
 // The hosts that runbook steps may send requests to, managed by admins.
-// Every attempt of a step checks its URL against the list as it is then,
-// resolves the host once and connects to the address it checked, so a DNS
-// answer that changes between the check and the connection cannot lead the
-// request elsewhere.
+// Every attempt of a step checks its URL against the list as it is then
+// and resolves the host once. The request then connects only to the
+// addresses that were checked, so a DNS answer that changes in between
+// cannot lead it elsewhere.
 
 export type AllowedHost = {
   id: number;

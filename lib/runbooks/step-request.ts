@@ -50,7 +50,7 @@ export function sendStepRequest(
 
   // Node.js calls lookup for a host name (not for an IP literal), with
   // `all: true` when it tries several addresses in turn (autoSelectFamily,
-  // on by default since Node.js 20), so both forms answer with the checked
+  // on by default since Node.js 20), so both forms return the checked
   // addresses only.
   const pinnedLookup: LookupFunction = (_host, options, callback) => {
     if ((options as { all?: boolean }).all) {
