@@ -39,11 +39,12 @@ describe("splitRange", () => {
 });
 
 describe("KPI_DEFINITIONS", () => {
-  it("defines all five KPIs", () => {
+  it("defines all six KPIs", () => {
     expect(Object.keys(KPI_DEFINITIONS).sort()).toEqual([
       "deploymentFrequency",
       "errorRate",
       "incidentFrequency",
+      "mtta",
       "mttr",
       "uptime",
     ]);
