@@ -62,10 +62,14 @@ export function parseRunbook(text: string, file: string): LibraryRunbook {
     error: apiErrorMap,
   });
   if (!result.success) {
-    const problems = result.error.issues.map(
-      (issue) =>
-        `${formatFieldPath(issue.path) || "front matter"}: ${issue.message}`,
-    );
+    const problems = result.error.issues.map((issue) => {
+      // An unknown key's issue has the object's path and lists the keys.
+      const path =
+        issue.code === "unrecognized_keys"
+          ? [...issue.path, issue.keys.join(", ")]
+          : issue.path;
+      return `${formatFieldPath(path) || "front matter"}: ${issue.message}`;
+    });
     throw new RunbookFormatError(
       `${file}: invalid front matter (${problems.join("; ")})`,
     );
