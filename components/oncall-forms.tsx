@@ -239,7 +239,9 @@ type LevelDraft = { delayMinutes: number; targets: string[] };
 /** Parses a target option value such as "schedule:3" into an API target. */
 function targetFromValue(value: string): Record<string, unknown> {
   const [type, id] = value.split(":");
-  const key = type === "schedule" ? "scheduleId" : type === "user" ? "userId" : "channelId";
+  let key = "channelId";
+  if (type === "schedule") key = "scheduleId";
+  else if (type === "user") key = "userId";
   return { type, [key]: Number(id) };
 }
 

@@ -1,10 +1,11 @@
 import { expect, login, test } from "./support/fixtures";
 
-// The /oncall page against the running server: an admin creates a schedule
-// and an override, and sees who is on call now; a viewer reads the page
-// without the forms; an escalation policy makes the service page show who
-// is on call; a maintenance window is created and ended. The test uses a
-// service of its own, so that its policy pages nobody in other tests.
+// The /oncall page against the running server. An admin creates a schedule
+// and an override, and the page shows who is on call now. A viewer reads
+// the page without the forms. An escalation policy makes the service page
+// show who is on call, and a maintenance window is created and ended. The
+// test uses a service of its own, so that its policy pages nobody in other
+// tests.
 
 test.describe.configure({ mode: "serial" });
 
