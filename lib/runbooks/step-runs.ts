@@ -3,7 +3,10 @@ import type pg from "pg";
 import { ApiError } from "@/lib/api/errors";
 import { addIncidentEvent, type Queryable } from "@/lib/incidents/events";
 import type { ActorType } from "@/lib/generated/prisma/enums";
+import { getConfig } from "@/lib/config";
 import type { Logger } from "@/lib/logger";
+import { incidentUrl } from "@/lib/notifications/payload";
+import { publicUrl } from "@/lib/notifications/settings";
 import { describeSuppression, findSuppression } from "@/lib/oncall/suppression";
 import { checkDestination, type ResolveHost } from "@/lib/runbooks/allowlist";
 import { sendStepRequest, type StepResponse } from "@/lib/runbooks/step-request";
@@ -57,6 +60,8 @@ export type StepRunOptions = {
   resolve?: ResolveHost;
   /** The time that decides whether a maintenance window or silence is active. */
   now?: () => Date;
+  /** Base URL of {{incident.url}}; VIGIL_PUBLIC_URL's value by default. */
+  publicUrl?: string;
 };
 
 export const DEFAULT_RETRY_BASE_SECONDS = 5;
@@ -563,6 +568,7 @@ export async function runStepAttempt(
     "incident.title": incident.title,
     "incident.severity": incident.severity,
     "incident.status": incident.status,
+    "incident.url": incidentUrl(options.publicUrl ?? publicUrl(getConfig()), incident.id),
     "service.slug": incident.service_slug,
     "service.name": incident.service_name,
     "runbook.slug": run.runbook_slug,

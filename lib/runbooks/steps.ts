@@ -25,6 +25,7 @@ export const TEMPLATE_VARIABLES = [
   "incident.title",
   "incident.severity",
   "incident.status",
+  "incident.url",
   "service.slug",
   "service.name",
   "runbook.slug",

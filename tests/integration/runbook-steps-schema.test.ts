@@ -18,6 +18,7 @@ const VALUES: TemplateValues = {
   "incident.title": 'p99 "slow" on /pay?x=1&y=2\r\nX-Injected: yes',
   "incident.severity": "sev1",
   "incident.status": "triggered",
+  "incident.url": "http://vigil.test/incidents/42",
   "service.slug": "checkout",
   "service.name": "Checkout API",
   "runbook.slug": "restart-pods",

@@ -47,7 +47,7 @@ import { startWorker } from "@/workers/main";
 // and suppression by a maintenance window.
 
 const BASE = "http://127.0.0.1:3261/api/v1";
-const OPTIONS: StepRunOptions = { retryBaseSeconds: 0.2 };
+const OPTIONS: StepRunOptions = { retryBaseSeconds: 0.2, publicUrl: "http://vigil.test:3000" };
 
 const users: Record<"admin" | "responder" | "viewer", { id: number; name: string }> = {} as never;
 let adminToken: string;
@@ -194,7 +194,12 @@ describe("manual step runs", () => {
     const runbookId = await addRunbook("restart", [
       step("restart", `${receiver.origin}/restart/{{incident.id}}?service={{service.slug}}&title={{incident.title}}`, {
         headers: { "X-Incident": "{{incident.severity}}" },
-        body: { incident: "{{incident.id}}", title: "{{incident.title}}", nested: ["{{service.name}}"] },
+        body: {
+          incident: "{{incident.id}}",
+          title: "{{incident.title}}",
+          link: "{{incident.url}}",
+          nested: ["{{service.name}}"],
+        },
       }),
     ]);
 
@@ -221,6 +226,7 @@ describe("manual step runs", () => {
     expect(JSON.parse(received.body)).toEqual({
       incident: String(incidentId),
       title: 'Latency "spike" on /pay & co',
+      link: `http://vigil.test:3000/incidents/${incidentId}`,
       nested: ["Checkout"],
     });
 
