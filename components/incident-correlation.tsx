@@ -23,6 +23,22 @@ export async function IncidentCorrelation({
   const lookbackMinutes = getConfig().VIGIL_SUSPECT_LOOKBACK_MINUTES;
   return (
     <>
+      <Card className="p-4">
+        <h2 className="mb-1 text-sm font-medium text-slate-900">
+          Suspect deployments
+        </h2>
+        {suspectDeployments.length > 0 && (
+          <p className="mb-3 text-xs text-slate-500">
+            Deployments of {serviceName} in the {lookbackMinutes} minutes
+            before the onset, newest first.
+          </p>
+        )}
+        <IncidentSuspects
+          suspects={suspectDeployments}
+          serviceName={serviceName}
+          lookbackMinutes={lookbackMinutes}
+        />
+      </Card>
       {correlatedSeries.length > 1 && (
         <Card className="p-4">
           <h2 className="mb-3 text-sm font-medium text-slate-900">
@@ -39,20 +55,6 @@ export async function IncidentCorrelation({
           <IncidentGroupedAlerts alerts={groupedAlerts} />
         </Card>
       )}
-      <Card className="p-4">
-        <h2 className="mb-1 text-sm font-medium text-slate-900">
-          Suspect deployments
-        </h2>
-        <p className="mb-3 text-xs text-slate-500">
-          Deployments of {serviceName} in the {lookbackMinutes} minutes before
-          the onset, newest first.
-        </p>
-        <IncidentSuspects
-          suspects={suspectDeployments}
-          serviceName={serviceName}
-          lookbackMinutes={lookbackMinutes}
-        />
-      </Card>
     </>
   );
 }
