@@ -16,6 +16,7 @@ import {
   type IncidentActionResponse,
 } from "@/app/(dashboard)/incidents/[id]/actions";
 import { formatDateTime } from "@/components/format";
+import { REQUEST_FAILED } from "@/components/request-failed";
 import type { IncidentStatus } from "@/lib/generated/prisma/enums";
 
 type Action = "acknowledge" | "resolve" | "reopen";
@@ -110,14 +111,7 @@ export function IncidentActions({
       }
       router.refresh();
     } catch {
-      setResponse({
-        ok: false,
-        error: {
-          code: "request_failed",
-          message:
-            "The server did not complete the request. Reload the page and try again.",
-        },
-      });
+      setResponse(REQUEST_FAILED);
     } finally {
       setPending(null);
     }

@@ -7,6 +7,7 @@ import {
   updateIncidentFieldsAction,
   type IncidentChangeResponse,
 } from "@/app/(dashboard)/incidents/[id]/actions";
+import { REQUEST_FAILED } from "@/components/request-failed";
 import type { Severity } from "@/lib/generated/prisma/enums";
 
 const SEVERITY_OPTIONS: { value: Severity; label: string }[] = [
@@ -51,14 +52,7 @@ export function IncidentFields({
       setResult(await updateIncidentFieldsAction(incidentId, changes));
       router.refresh();
     } catch {
-      setResult({
-        ok: false,
-        error: {
-          code: "request_failed",
-          message:
-            "The server did not complete the request. Reload the page and try again.",
-        },
-      });
+      setResult(REQUEST_FAILED);
     } finally {
       setPending(false);
     }

@@ -8,6 +8,7 @@ import {
   addNoteAction,
   type IncidentChangeResponse,
 } from "@/app/(dashboard)/incidents/[id]/actions";
+import { REQUEST_FAILED } from "@/components/request-failed";
 
 /** Maximum note length, as lib/incidents/notes.ts checks it. */
 const NOTE_MAX_LENGTH = 5000;
@@ -27,14 +28,7 @@ export function IncidentNoteForm({ incidentId }: { incidentId: number }) {
       if (response.ok) setText("");
       router.refresh();
     } catch {
-      setResult({
-        ok: false,
-        error: {
-          code: "request_failed",
-          message:
-            "The server did not complete the request. Reload the page and try again.",
-        },
-      });
+      setResult(REQUEST_FAILED);
     } finally {
       setPending(false);
     }

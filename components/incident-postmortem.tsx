@@ -14,6 +14,7 @@ import {
   type IncidentChangeResponse,
 } from "@/app/(dashboard)/incidents/[id]/actions";
 import { formatDateTime } from "@/components/format";
+import { REQUEST_FAILED } from "@/components/request-failed";
 
 /** Limits of lib/incidents/postmortem.ts, repeated for the inputs. */
 const TEXT_MAX_LENGTH = 20_000;
@@ -160,14 +161,7 @@ export function IncidentPostmortem({
       setResult(response);
       if (response.ok) router.refresh();
     } catch {
-      setResult({
-        ok: false,
-        error: {
-          code: "request_failed",
-          message:
-            "The server did not complete the request. Reload the page and try again.",
-        },
-      });
+      setResult(REQUEST_FAILED);
     } finally {
       setPending(false);
     }

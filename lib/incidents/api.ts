@@ -1,3 +1,5 @@
+import { z } from "zod";
+
 import { decodeUtf8, parseJsonText } from "@/lib/api/body";
 import { ApiError, apiErrorBody } from "@/lib/api/errors";
 import {
@@ -5,6 +7,7 @@ import {
   type ApiResult,
   type RequestContext,
 } from "@/lib/api/handler";
+import { parseInput } from "@/lib/api/validation";
 import { getPool } from "@/lib/db";
 import { authenticateFeedbackRequest } from "@/lib/feedback/actor";
 import type { IncidentActionResult } from "@/lib/incidents/actions";
@@ -172,6 +175,27 @@ export function actionResult(
       });
     }
   }
+}
+
+/**
+ * Builds the POST route of acknowledge or resolve, which take an empty body
+ * or {} and answer 200 when applied or 409 naming who changed the incident
+ * first.
+ */
+export function statusActionRoute(
+  action: "acknowledge" | "resolve",
+  run: (incidentId: number, actor: IncidentActor) => Promise<IncidentActionResult>,
+) {
+  return incidentRoute(
+    `POST /api/v1/incidents/{id}/${action}`,
+    { access: "write", action: `${action} incidents` },
+    async (context) => {
+      const incidentId = parseIncidentId(context.params.id);
+      parseInput(z.strictObject({}), await readOptionalJson(context));
+      await requireIncidentAccess(incidentId, context.actor);
+      return actionResult(await run(incidentId, context.actor), context.requestId);
+    },
+  );
 }
 
 /** Reads an optional JSON body: an empty body is {}. */

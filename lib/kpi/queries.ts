@@ -92,6 +92,24 @@ export async function queryUptime(
   );
 }
 
+type MeanSecondsRow = {
+  services: string;
+  mean_seconds: number | null;
+  samples: string;
+};
+
+/** Maps per-bucket rows of a mean duration to KPI values; no samples is null with `emptyReason`. */
+function toMeanSeconds(rows: MeanSecondsRow[], emptyReason: string): KpiValue[] {
+  return rows.map((row) => {
+    if (Number(row.services) === 0) return noServices("seconds");
+    const samples = Number(row.samples);
+    if (samples === 0) {
+      return { value: null, unit: "seconds", sampleSize: 0, reason: emptyReason };
+    }
+    return { value: row.mean_seconds, unit: "seconds", sampleSize: samples };
+  });
+}
+
 /**
  * Mean time to acknowledge per bucket, over the trigger cycles acknowledged
  * in it. lib/incidents/timings.ts computes the same for one incident.
@@ -101,11 +119,7 @@ export async function queryMtta(
   buckets: KpiBucket[],
   serviceIds?: number[],
 ): Promise<KpiValue[]> {
-  const { rows } = await db.query<{
-    services: string;
-    mtta: number | null;
-    acknowledged: string;
-  }>(
+  const { rows } = await db.query<MeanSecondsRow>(
     `WITH ${COMMON_CTES},
      -- Only incidents acknowledged somewhere in the whole range matter.
      candidate AS (
@@ -148,8 +162,8 @@ export async function queryMtta(
      )
      SELECT (SELECT count(*) FROM selected) AS services,
             avg(greatest(extract(epoch FROM a.acknowledged_at - a.started_at),
-                         0))::float8 AS mtta,
-            count(a.acknowledged_at) AS acknowledged
+                         0))::float8 AS mean_seconds,
+            count(a.acknowledged_at) AS samples
      FROM bucket b
      LEFT JOIN acknowledgement a
        ON a.acknowledged_at >= b.start_at AND a.acknowledged_at < b.end_at
@@ -157,19 +171,7 @@ export async function queryMtta(
      ORDER BY b.idx`,
     bucketParams(buckets, serviceIds),
   );
-  return rows.map((row) => {
-    if (Number(row.services) === 0) return noServices("seconds");
-    const acknowledged = Number(row.acknowledged);
-    if (acknowledged === 0) {
-      return {
-        value: null,
-        unit: "seconds",
-        sampleSize: 0,
-        reason: KPI_NULL_REASONS.noAcknowledgedIncident,
-      };
-    }
-    return { value: row.mtta, unit: "seconds", sampleSize: acknowledged };
-  });
+  return toMeanSeconds(rows, KPI_NULL_REASONS.noAcknowledgedIncident);
 }
 
 /**
@@ -181,16 +183,12 @@ export async function queryMttr(
   buckets: KpiBucket[],
   serviceIds?: number[],
 ): Promise<KpiValue[]> {
-  const { rows } = await db.query<{
-    services: string;
-    mttr: number | null;
-    resolved: string;
-  }>(
+  const { rows } = await db.query<MeanSecondsRow>(
     `WITH ${COMMON_CTES}
      SELECT (SELECT count(*) FROM selected) AS services,
             avg(extract(epoch FROM i.resolved_at - i.opened_at))::float8
-              AS mttr,
-            count(i.id) AS resolved
+              AS mean_seconds,
+            count(i.id) AS samples
      FROM bucket b
      LEFT JOIN incident i
        ON i.resolved_at >= b.start_at AND i.resolved_at < b.end_at
@@ -200,19 +198,7 @@ export async function queryMttr(
      ORDER BY b.idx`,
     bucketParams(buckets, serviceIds),
   );
-  return rows.map((row) => {
-    if (Number(row.services) === 0) return noServices("seconds");
-    const resolved = Number(row.resolved);
-    if (resolved === 0) {
-      return {
-        value: null,
-        unit: "seconds",
-        sampleSize: 0,
-        reason: KPI_NULL_REASONS.noResolvedIncident,
-      };
-    }
-    return { value: row.mttr, unit: "seconds", sampleSize: resolved };
-  });
+  return toMeanSeconds(rows, KPI_NULL_REASONS.noResolvedIncident);
 }
 
 type EventRate = {

@@ -1,4 +1,3 @@
-import pg from "pg";
 import { afterAll, beforeEach, describe, expect, it } from "vitest";
 
 import { closeDb, getPrisma } from "@/lib/db";
@@ -9,6 +8,7 @@ import {
 } from "@/lib/incidents/actions";
 import type { IncidentStatus } from "@/lib/generated/prisma/enums";
 import { truncateAll } from "@/tests/support/database";
+import { withIncidentLocked as lockIncident } from "@/tests/support/incident-lock";
 
 const databaseUrl = process.env.DATABASE_URL!;
 
@@ -72,46 +72,11 @@ function loadEvents(incidentId: number) {
   });
 }
 
-/**
- * Holds a row lock on the incident so that both actions started meanwhile
- * reach their UPDATE and wait on the same lock, which makes the race real
- * instead of depending on scheduling.
- */
-async function withIncidentLocked<T>(
+function withIncidentLocked<T>(
   incidentId: number,
   start: () => Promise<T>,
 ): Promise<T> {
-  const locker = new pg.Client({ connectionString: databaseUrl });
-  await locker.connect();
-  try {
-    await locker.query("BEGIN");
-    await locker.query("SELECT id FROM incident WHERE id = $1 FOR UPDATE", [
-      incidentId,
-    ]);
-    const running = start();
-    await waitForLockWaiters(locker, 2);
-    await locker.query("COMMIT");
-    return await running;
-  } finally {
-    await locker.end();
-  }
-}
-
-async function waitForLockWaiters(client: pg.Client, count: number) {
-  for (let attempt = 0; attempt < 100; attempt += 1) {
-    // Inside a transaction pg_stat_activity is a snapshot taken on first
-    // read; clearing it makes each poll see current activity.
-    await client.query("SELECT pg_stat_clear_snapshot()");
-    const { rows } = await client.query<{ waiting: number }>(
-      `SELECT count(*)::int AS waiting FROM pg_stat_activity
-       WHERE datname = current_database() AND wait_event_type = 'Lock'`,
-    );
-    if ((rows[0]?.waiting ?? 0) >= count) return;
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-  throw new Error(
-    `timed out waiting for ${count} transactions to block on the row lock`,
-  );
+  return lockIncident(databaseUrl, incidentId, 2, start);
 }
 
 describe("acknowledgeIncident", () => {

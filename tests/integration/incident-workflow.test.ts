@@ -1,5 +1,4 @@
 import { encode } from "next-auth/jwt";
-import pg from "pg";
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
 
 // The session cookie is encrypted with NEXTAUTH_SECRET, which the config
@@ -21,6 +20,7 @@ import * as listRoute from "@/app/api/v1/incidents/route";
 import { createApiToken } from "@/lib/auth/api-token";
 import { closeDb, getPool } from "@/lib/db";
 import { truncateAll } from "@/tests/support/database";
+import { withIncidentLocked as lockIncident } from "@/tests/support/incident-lock";
 import { startRouteServer, type RouteServer } from "@/tests/support/route-server";
 
 // The incident API over real HTTP against the real database. A Node server on
@@ -201,6 +201,11 @@ async function api(
   return { status: response.status, json, text, headers: response.headers };
 }
 
+/** Runs `start` while the incident's row is locked, until two requests wait on it. */
+function withIncidentLocked<T>(incidentId: number, start: () => Promise<T>): Promise<T> {
+  return lockIncident(databaseUrl, incidentId, 2, start);
+}
+
 /** Rows a rejected request must leave as they were. */
 async function snapshot() {
   const pool = getPool();
@@ -245,44 +250,6 @@ async function incidentRow(incidentId: number) {
     [incidentId],
   );
   return rows[0];
-}
-
-/**
- * Holds a row lock on the incident while `start` sends its requests, until
- * `waiters` transactions wait on it, so that the requests race for real.
- */
-async function withIncidentLocked<T>(
-  incidentId: number,
-  waiters: number,
-  start: () => Promise<T>,
-): Promise<T> {
-  const locker = new pg.Client({ connectionString: databaseUrl });
-  await locker.connect();
-  try {
-    await locker.query("BEGIN");
-    await locker.query("SELECT id FROM incident WHERE id = $1 FOR UPDATE", [incidentId]);
-    const running = start();
-    await waitForLockWaiters(locker, waiters);
-    await locker.query("COMMIT");
-    return await running;
-  } finally {
-    await locker.end();
-  }
-}
-
-async function waitForLockWaiters(client: pg.Client, count: number) {
-  for (let attempt = 0; attempt < 200; attempt += 1) {
-    // Inside a transaction pg_stat_activity is a snapshot taken on first
-    // read; clearing it makes each poll see current activity.
-    await client.query("SELECT pg_stat_clear_snapshot()");
-    const { rows } = await client.query<{ waiting: number }>(
-      `SELECT count(*)::int AS waiting FROM pg_stat_activity
-       WHERE datname = current_database() AND wait_event_type = 'Lock'`,
-    );
-    if ((rows[0]?.waiting ?? 0) >= count) return;
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
-  throw new Error(`timed out waiting for ${count} transactions to block on the row lock`);
 }
 
 describe("authentication and roles", () => {
@@ -462,7 +429,7 @@ describe("acknowledge and resolve", () => {
   it("lets one of two concurrent acknowledges win", async () => {
     const id = await addIncident();
 
-    const responses = await withIncidentLocked(id, 2, () =>
+    const responses = await withIncidentLocked(id, () =>
       Promise.all([
         api("POST", `/api/v1/incidents/${id}/acknowledge`, { auth: { user: fixture.alice } }),
         api("POST", `/api/v1/incidents/${id}/acknowledge`, { auth: { user: fixture.bob } }),
@@ -485,7 +452,7 @@ describe("acknowledge and resolve", () => {
   it("lets one of two concurrent resolves win", async () => {
     const id = await addIncident({ status: "acknowledged" });
 
-    const responses = await withIncidentLocked(id, 2, () =>
+    const responses = await withIncidentLocked(id, () =>
       Promise.all([
         api("POST", `/api/v1/incidents/${id}/resolve`, { auth: { token: fixture.adminToken } }),
         api("POST", `/api/v1/incidents/${id}/resolve`, { auth: { user: fixture.bob } }),
@@ -576,7 +543,7 @@ describe("reopen", () => {
   it("lets one of two concurrent reopens win", async () => {
     const id = await addIncident({ status: "resolved" });
 
-    const responses = await withIncidentLocked(id, 2, () =>
+    const responses = await withIncidentLocked(id, () =>
       Promise.all([
         api("POST", `/api/v1/incidents/${id}/reopen`, { auth: { user: fixture.alice }, body: { reason: "a" } }),
         api("POST", `/api/v1/incidents/${id}/reopen`, { auth: { user: fixture.bob }, body: { reason: "b" } }),
@@ -999,7 +966,7 @@ describe("postmortem", () => {
   it("lets one of two concurrent creates win", async () => {
     const id = await addIncident();
 
-    const responses = await withIncidentLocked(id, 2, () =>
+    const responses = await withIncidentLocked(id, () =>
       Promise.all([
         api("PUT", `/api/v1/incidents/${id}/postmortem`, { auth: { user: fixture.alice }, body: { ...POSTMORTEM, summary: "A" } }),
         api("PUT", `/api/v1/incidents/${id}/postmortem`, { auth: { user: fixture.bob }, body: { ...POSTMORTEM, summary: "B" } }),
@@ -1019,7 +986,7 @@ describe("postmortem", () => {
     const id = await addIncident();
     await api("PUT", `/api/v1/incidents/${id}/postmortem`, { body: POSTMORTEM });
 
-    const responses = await withIncidentLocked(id, 2, () =>
+    const responses = await withIncidentLocked(id, () =>
       Promise.all([
         api("PUT", `/api/v1/incidents/${id}/postmortem`, {
           auth: { user: fixture.alice },

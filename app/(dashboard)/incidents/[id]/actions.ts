@@ -77,22 +77,22 @@ async function requireResponder(what: string): Promise<RoleCheck> {
   }
 }
 
+const INVALID_INCIDENT_ID = {
+  ok: false,
+  error: {
+    code: "invalid_input",
+    message: `incidentId must be a positive integer up to ${MAX_INCIDENT_ID}`,
+    field: "incidentId",
+  },
+} as const;
+
 async function runIncidentAction(
   action: IncidentAction,
   incidentId: unknown,
   reason?: unknown,
 ): Promise<IncidentActionResponse> {
   const parsed = incidentIdSchema.safeParse(incidentId);
-  if (!parsed.success) {
-    return {
-      ok: false,
-      error: {
-        code: "invalid_input",
-        message: `incidentId must be a positive integer up to ${MAX_INCIDENT_ID}`,
-        field: "incidentId",
-      },
-    };
-  }
+  if (!parsed.success) return INVALID_INCIDENT_ID;
   const id = parsed.data;
 
   const check = await requireResponder(`${action} incidents`);
@@ -219,16 +219,7 @@ async function runChange(
   ) => Promise<string | null>,
 ): Promise<IncidentChangeResponse> {
   const parsed = incidentIdSchema.safeParse(incidentId);
-  if (!parsed.success) {
-    return {
-      ok: false,
-      error: {
-        code: "invalid_input",
-        message: `incidentId must be a positive integer up to ${MAX_INCIDENT_ID}`,
-        field: "incidentId",
-      },
-    };
-  }
+  if (!parsed.success) return INVALID_INCIDENT_ID;
   const id = parsed.data;
   const check = await requireResponder(what);
   if ("denied" in check) return check.denied;
