@@ -73,6 +73,7 @@ export async function loadSuggestion(
   incidentId: number,
   runbookId: number,
   actor: Pick<RunbookFeedbackActor, "serviceId" | "type" | "id">,
+  { lock = false }: { lock?: boolean } = {},
 ): Promise<{ version: number | null; title: string }> {
   const incident = await db.query<{ service_id: number }>(
     "SELECT service_id FROM incident WHERE id = $1",
@@ -94,7 +95,8 @@ export async function loadSuggestion(
   const suggestion = await db.query<{ version: number | null; title: string }>(
     `SELECT ir.version, r.title FROM incident_runbook ir
        JOIN runbook r ON r.id = ir.runbook_id
-      WHERE ir.incident_id = $1 AND ir.runbook_id = $2`,
+      WHERE ir.incident_id = $1 AND ir.runbook_id = $2
+      ${lock ? "FOR UPDATE OF ir" : ""}`,
     [incidentId, runbookId],
   );
   if (!suggestion.rows[0]) {
@@ -110,8 +112,9 @@ export async function loadSuggestion(
 
 /**
  * Records `actor`'s mark on a suggested runbook inside the caller's
- * transaction, with a timeline event when the mark is new or changed. The
- * row lock on an existing mark orders two concurrent requests of one actor.
+ * transaction, with a timeline event when the mark is new or changed. A
+ * lock on the incident_runbook row orders concurrent marks on the same
+ * suggestion, so each sees the mark the one before it stored.
  */
 export async function recordRunbookFeedback(
   db: Queryable,
@@ -123,13 +126,14 @@ export async function recordRunbookFeedback(
   },
 ): Promise<RecordOutcome> {
   const { incidentId, runbookId, helpful, actor } = input;
-  const suggestion = await loadSuggestion(db, incidentId, runbookId, actor);
+  const suggestion = await loadSuggestion(db, incidentId, runbookId, actor, {
+    lock: true,
+  });
 
   const existing = await db.query<MarkRow>(
     `SELECT ${MARK_COLUMNS} FROM runbook_feedback
       WHERE incident_id = $1 AND runbook_id = $2 AND actor_type = $3
-        AND actor_id = $4
-      FOR UPDATE`,
+        AND actor_id = $4`,
     [incidentId, runbookId, actor.type, actor.id],
   );
   const previous = existing.rows[0];
@@ -137,8 +141,6 @@ export async function recordRunbookFeedback(
     return { outcome: "unchanged", mark: toMark(previous), eventId: null };
   }
 
-  // ON CONFLICT covers a first mark that a concurrent request of the same
-  // actor inserted after the SELECT above; the later request wins.
   const { rows } = await db.query<MarkRow>(
     `INSERT INTO runbook_feedback
        (incident_id, runbook_id, version, helpful, actor_type, actor_id,

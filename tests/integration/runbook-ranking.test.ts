@@ -18,7 +18,12 @@ import { createApiToken } from "@/lib/auth/api-token";
 import { closeDb, getPool } from "@/lib/db";
 import { withTransaction } from "@/lib/ingest/transaction";
 import type { RunbookContent } from "@/lib/runbooks/content";
-import { createRunbook } from "@/lib/runbooks/versions";
+import {
+  createRunbook,
+  findRunbookBySlug,
+  saveRunbookVersion,
+  setArchived,
+} from "@/lib/runbooks/versions";
 import { truncateAll } from "@/tests/support/database";
 
 // Ranked runbook suggestions through the real alert ingest path, and the
@@ -237,6 +242,26 @@ describe("runbook suggestions", () => {
     expect(triage.breakdown.history).toEqual({ helpful: 0, unhelpful: 1, incidents: 1, points: -2 });
   });
 
+  it("suggests the current version only", async () => {
+    await withTransaction(getPool(), async (client) => {
+      const triage = await findRunbookBySlug(client, "latency-triage", { lock: true });
+      await saveRunbookVersion(
+        client,
+        triage!,
+        { ...triage!.content, body: "Check the p99 latency of checkout first." },
+        { type: "system", id: null, name: "test" },
+      );
+      const other = await findRunbookBySlug(client, "latency-any", { lock: true });
+      await setArchived(client, other!.id, true);
+    });
+
+    const incidentId = await openIncident("f1", "2026-12-04T10:00:00Z");
+    const rows = await suggestions(incidentId);
+
+    expect(rows.find((row) => row.slug === "latency-triage")!.version).toBe(2);
+    expect(rows.map((row) => row.slug)).not.toContain("latency-any");
+  });
+
   it("ignores feedback on open incidents", async () => {
     const first = await openIncident("f1", "2026-12-04T10:00:00Z");
     await mark(first, runbookIds["latency-any"]!, { helpful: true }, { cookie: cookies.responder });
@@ -291,6 +316,35 @@ describe("runbook feedback API", () => {
     expect(read.status).toBe(200);
     expect(json.helpful).toBe(0);
     expect(json.notHelpful).toBe(1);
+  });
+
+  it("keeps one row for concurrent marks", async () => {
+    const incidentId = await openIncident("f1", "2026-12-04T10:00:00Z");
+    const runbookId = runbookIds["latency-triage"]!;
+
+    const results = await Promise.all(
+      [true, false, true, false].map((helpful) =>
+        mark(incidentId, runbookId, { helpful }, { cookie: cookies.responder }),
+      ),
+    );
+
+    for (const result of results) expect([200, 201]).toContain(result.status);
+    expect(results.filter((result) => result.status === 201)).toHaveLength(1);
+    expect(await feedbackRows()).toBe(1);
+    const { rows: events } = await getPool().query(
+      "SELECT count(*)::int AS count FROM incident_event WHERE kind = 'runbook_feedback'",
+    );
+    const recorded = results.filter((result) => result.json.outcome !== "unchanged");
+    expect(events[0].count).toBe(recorded.length);
+    const { rows } = await getPool().query(
+      `SELECT f.helpful, e.data->>'helpful' AS last_event
+         FROM runbook_feedback f,
+              LATERAL (SELECT data FROM incident_event
+                        WHERE incident_id = f.incident_id AND kind = 'runbook_feedback'
+                        ORDER BY id DESC LIMIT 1) e`,
+    );
+    // The stored mark is the one the newest timeline event reports.
+    expect(String(rows[0].helpful)).toBe(rows[0].last_event);
   });
 
   it("keeps one mark per user", async () => {
