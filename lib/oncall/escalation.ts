@@ -29,7 +29,11 @@ import {
 
 export const TASK_ESCALATE_INCIDENT = "escalate-incident";
 
-/** graphile-worker attempts of one escalate-incident job; only database errors use them. */
+/**
+ * graphile-worker attempts of one escalate-incident job; only database
+ * errors use them. NOTE: an escalation whose job fails this often stays
+ * active with no job, and nothing schedules it again.
+ */
 export const ESCALATE_JOB_MAX_ATTEMPTS = 10;
 
 const ESCALATION_ACTOR = { actorType: "worker" as const, actorName: "escalation" };
@@ -579,4 +583,61 @@ export async function loadEscalationStatus(
     stopReason: row.stop_reason,
     policyName: row.policy_name,
   };
+}
+
+export type EscalationStepView = { cycle: number; level: number; firedAt: Date; targets: PagedTarget[] };
+
+/** Returns the levels notified for an incident, oldest first. */
+export async function listEscalationSteps(
+  db: Queryable,
+  incidentId: number,
+): Promise<EscalationStepView[]> {
+  const { rows } = await db.query<{ cycle: number; level: number; fired_at: Date; targets: PagedTarget[] }>(
+    `SELECT cycle, level, fired_at, targets FROM escalation_step
+      WHERE incident_id = $1 ORDER BY fired_at, id`,
+    [incidentId],
+  );
+  return rows.map((row) => ({ cycle: row.cycle, level: row.level, firedAt: row.fired_at, targets: row.targets }));
+}
+
+export type ActiveEscalation = {
+  incidentId: number;
+  title: string;
+  serviceName: string;
+  policyName: string;
+  cycle: number;
+  nextLevel: number;
+  nextAt: Date;
+};
+
+/** Lists the escalations still running, the next level due first. */
+export async function listActiveEscalations(db: Queryable): Promise<ActiveEscalation[]> {
+  const { rows } = await db.query<{
+    incident_id: number;
+    title: string;
+    service_name: string;
+    policy_name: string;
+    cycle: number;
+    next_level: number;
+    next_at: Date;
+  }>(
+    `SELECT e.incident_id, i.title, s.name AS service_name, p.name AS policy_name,
+            e.cycle, e.next_level, e.next_at
+       FROM incident_escalation e
+       JOIN incident i ON i.id = e.incident_id
+       JOIN service s ON s.id = i.service_id
+       JOIN escalation_policy p ON p.id = e.policy_id
+      WHERE e.status = 'active'
+      ORDER BY e.next_at, e.incident_id
+      LIMIT 100`,
+  );
+  return rows.map((row) => ({
+    incidentId: row.incident_id,
+    title: row.title,
+    serviceName: row.service_name,
+    policyName: row.policy_name,
+    cycle: row.cycle,
+    nextLevel: row.next_level,
+    nextAt: row.next_at,
+  }));
 }

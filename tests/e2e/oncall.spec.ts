@@ -76,6 +76,42 @@ test("admin adds a policy and the service shows it", async ({ page, state }) => 
   );
 });
 
+test("incident page shows its escalation", async ({ page, state, db }) => {
+  // An incident whose level 1 was paged, as the worker leaves it; deleted
+  // at the end so that other tests do not count it.
+  const { rows } = await db.query<{ id: number }>(
+    `INSERT INTO incident (service_id, title, source, dedup_key, opened_at)
+     SELECT id, 'E2E escalation incident', 'manual', 'e2e:oncall-escalation', now() FROM service WHERE slug = $1
+     RETURNING id`,
+    [SERVICE],
+  );
+  const incidentId = rows[0]!.id;
+  try {
+    await db.query(
+      `INSERT INTO incident_escalation (incident_id, policy_id, next_level, next_at)
+       SELECT $1, id, 2, now() + interval '5 minutes' FROM escalation_policy WHERE name = 'E2E escalation'`,
+      [incidentId],
+    );
+    await db.query(
+      `INSERT INTO escalation_step (incident_id, cycle, level, fired_at, targets)
+       VALUES ($1, 1, 1, now(), $2::jsonb)`,
+      [incidentId, JSON.stringify([{ kind: "person", userId: 1, name: state.users.admin.name, email: "", via: "E2E primary" }])],
+    );
+    await login(page, state.users.viewer);
+    await page.goto(`/incidents/${incidentId}`);
+    const card = page.getByTestId("incident-escalation");
+    await expect(card).toContainText("Policy E2E escalation");
+    await expect(card).toContainText("Level 2 is notified");
+    await expect(card).toContainText(`Level 1, `);
+    await expect(card).toContainText(`${state.users.admin.name} (E2E primary)`);
+
+    await page.goto("/oncall");
+    await expect(page.getByTestId("active-escalations")).toContainText("E2E escalation incident");
+  } finally {
+    await db.query("DELETE FROM incident WHERE id = $1", [incidentId]);
+  }
+});
+
 test("viewer reads the page without forms", async ({ page, state }) => {
   await login(page, state.users.viewer);
   await page.getByRole("link", { name: "On call" }).click();

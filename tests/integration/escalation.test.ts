@@ -13,13 +13,14 @@ import type pg from "pg";
 
 import { resetClock, setClock } from "@/lib/clock";
 import { closeDb, getPool, getPrisma } from "@/lib/db";
-import { acknowledgeIncident, resolveIncident } from "@/lib/incidents/actions";
+import { acknowledgeIncident, reopenIncident, resolveIncident } from "@/lib/incidents/actions";
 import { logger } from "@/lib/logger";
 import { enqueueIncidentNotifications } from "@/lib/notifications/enqueue";
 import {
   resumeDeferredEscalations,
   runEscalation,
   scheduleEscalationJob,
+  startEscalation,
 } from "@/lib/oncall/escalation";
 import { createPolicy, savePagingChannel, type LevelInput } from "@/lib/oncall/policies";
 import { createSchedule } from "@/lib/oncall/schedules";
@@ -315,9 +316,26 @@ describe("escalation stops", () => {
     setClock(() => at(2));
     const result = await acknowledgeIncident(id, { id: ana.id, name: ana.name });
     expect(result.outcome).toBe("applied");
+    expect(await events(id, "escalation_stopped")).toEqual([
+      "Escalation stopped: the incident was acknowledged before level 2 was notified",
+    ]);
+
+    expect(await escalate(id, 5)).toEqual({ outcome: "inactive" });
+    expect(await escalate(id, 30)).toEqual({ outcome: "inactive" });
+    expect((await pages(id)).map((row) => row.escalation_level)).toEqual([1]);
+  });
+
+  it("stops when the job finds it acknowledged", async () => {
+    await addPolicy();
+    const id = await openIncident();
+    await escalate(id, 0);
+    // An acknowledgement written without stopEscalation, as a direct update would.
+    await getPool().query(
+      "UPDATE incident SET status = 'acknowledged', acknowledged_at = now() WHERE id = $1",
+      [id],
+    );
 
     expect(await escalate(id, 5)).toEqual({ outcome: "stopped", reason: "acknowledged" });
-    expect(await escalate(id, 30)).toEqual({ outcome: "inactive" });
     expect((await pages(id)).map((row) => row.escalation_level)).toEqual([1]);
     expect(await events(id, "escalation_stopped")).toEqual([
       "Escalation stopped: the incident was acknowledged before level 2 was notified",
@@ -336,6 +354,32 @@ describe("escalation stops", () => {
     ]);
     expect(await escalate(id, 5)).toEqual({ outcome: "inactive" });
     expect(await pages(id)).toHaveLength(1);
+  });
+});
+
+describe("escalation restart", () => {
+  it("restarts a reopened incident", async () => {
+    await addPolicy();
+    const id = await openIncident();
+    await escalate(id, 0);
+    await resolveIncident(id, { id: bo.id, name: bo.name });
+
+    // Reopening starts the escalation again with cycle 2, once.
+    setClock(() => at(10));
+    const reopened = await reopenIncident(id, { id: ana.id, name: ana.name }, "still slow");
+    expect(reopened.outcome).toBe("applied");
+    expect(await startEscalation(getPool(), id, at(10))).toBe(false);
+    expect(await escalate(id, 10)).toMatchObject({ outcome: "escalated", level: 1, cycle: 2 });
+    expect(await events(id, "escalated")).toEqual([
+      "Escalated to level 1: Ana Pérez (Primary schedule)",
+      "Escalated to level 1 (repeat 1): Ana Pérez (Primary schedule)",
+    ]);
+  });
+
+  it("does not start without a policy", async () => {
+    const id = await openIncident();
+    expect(await startEscalation(getPool(), id, at(0))).toBe(false);
+    expect(await escalate(id, 0)).toEqual({ outcome: "inactive" });
   });
 });
 

@@ -16,6 +16,7 @@ import { PageHeader } from "@/components/page-header";
 import { hasRole, requireUser } from "@/lib/auth/session";
 import { now } from "@/lib/clock";
 import { getPool } from "@/lib/db";
+import { listActiveEscalations } from "@/lib/oncall/escalation";
 import { listPolicies, loadPagingSetting, type StoredTarget } from "@/lib/oncall/policies";
 import { listUsers } from "@/lib/oncall/schedules";
 import { onCallOverview, type ScheduleView } from "@/lib/oncall/views";
@@ -144,6 +145,7 @@ export default async function OnCallPage() {
   const at = now();
   const overview = await onCallOverview(db, at);
   const policies = await listPolicies(db);
+  const escalations = await listActiveEscalations(db);
   const windows = await listWindows(db, at);
   const silences = await listSilences(db, at);
   const users = await listUsers(db);
@@ -193,6 +195,29 @@ export default async function OnCallPage() {
             </table>
           </Card>
         </section>
+
+        {escalations.length > 0 && (
+          <section aria-labelledby="escalations-heading">
+            <h2 id="escalations-heading" className="mb-3 text-base font-semibold text-slate-900">
+              Escalating now
+            </h2>
+            <Card className="p-0">
+              <ul className="divide-y divide-slate-100 text-sm" data-testid="active-escalations">
+                {escalations.map((escalation) => (
+                  <li key={escalation.incidentId} className="flex flex-wrap items-baseline justify-between gap-2 px-4 py-2">
+                    <Link href={`/incidents/${escalation.incidentId}`} prefetch={false} className="text-indigo-600 hover:underline">
+                      #{escalation.incidentId} {escalation.title}
+                    </Link>
+                    <span className="text-slate-600">
+                      {escalation.serviceName}, level {escalation.nextLevel} of {escalation.policyName}{" "}
+                      <LocalTime value={escalation.nextAt} />
+                    </span>
+                  </li>
+                ))}
+              </ul>
+            </Card>
+          </section>
+        )}
 
         <section aria-labelledby="schedules-heading" className="space-y-3">
           <h2 id="schedules-heading" className="text-base font-semibold text-slate-900">

@@ -23,6 +23,7 @@ import { onsetFromEventData } from "@/components/incident-points";
 import { IncidentPostmortem } from "@/components/incident-postmortem";
 import { IncidentTimeline } from "@/components/incident-timeline";
 import { LocalTime } from "@/components/local-time";
+import { OncallIncidentEscalation } from "@/components/oncall-incident-escalation";
 import { RunbookList } from "@/components/runbook-list";
 import { RunbookSteps } from "@/components/runbook-steps";
 import { SeriesChart } from "@/components/series-chart";
@@ -386,6 +387,7 @@ export default async function IncidentPage({ params }: Props) {
               </p>
             )}
           </Card>
+          <OncallIncidentEscalation incidentId={incident.id} />
           {feedback && (
             <Card className="h-fit min-w-0 p-4">
               <h2 className="mb-3 text-sm font-medium text-slate-900">
