@@ -3,7 +3,7 @@ import { Badge } from "@tremor/react";
 import { LocalTime } from "@/components/local-time";
 import type { GroupedAlert } from "@/lib/incidents/correlation";
 
-/** Alerts listed before the "Show all" toggle. */
+/** Alerts listed before the "Show N more" toggle. */
 const FIRST_ALERTS = 10;
 /** Alerts listed at most, because a storm can list thousands. */
 const MAX_ALERTS = 200;

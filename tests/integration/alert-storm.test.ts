@@ -1,11 +1,9 @@
-import http from "node:http";
-import type { AddressInfo } from "node:net";
-
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
 
 import { createApiToken } from "@/lib/auth/api-token";
 import { closeDb, getPool } from "@/lib/db";
 import { truncateAll } from "@/tests/support/database";
+import { startRouteServer, type RouteServer } from "@/tests/support/route-server";
 
 // Alert storms posted over HTTP to the Alertmanager webhook route, served on
 // 127.0.0.1. Alerts of one service with the same alertname that start within
@@ -21,7 +19,7 @@ type Json = Record<string, any>;
 type RouteHandler = (request: Request) => Promise<Response>;
 
 let handler: RouteHandler;
-let server: http.Server;
+let server: RouteServer;
 let url: string;
 let token: string;
 
@@ -30,36 +28,24 @@ async function loadHandler(): Promise<RouteHandler> {
   return route.POST as RouteHandler;
 }
 
-/** Serves `handler` on the first free port of PORTS. */
+/** Serves the current `handler` on the first free port of PORTS. */
 async function startServer(): Promise<void> {
-  server = http.createServer(async (incoming, outgoing) => {
-    const chunks: Buffer[] = [];
-    for await (const chunk of incoming) chunks.push(chunk as Buffer);
-    const headers = new Headers();
-    for (const [name, value] of Object.entries(incoming.headers)) {
-      if (typeof value === "string") headers.set(name, value);
-    }
-    const response = await handler(
-      new Request(`http://127.0.0.1${incoming.url}`, {
-        method: incoming.method,
-        headers,
-        body: Buffer.concat(chunks),
-      }),
-    );
-    outgoing.writeHead(response.status, {
-      "content-type": response.headers.get("content-type") ?? "text/plain",
-    });
-    outgoing.end(Buffer.from(await response.arrayBuffer()));
-  });
   for (let port = PORTS.first; port <= PORTS.last; port += 1) {
-    const listening = await new Promise<boolean>((resolve) => {
-      server.once("error", () => resolve(false));
-      server.listen(port, "127.0.0.1", () => resolve(true));
-    });
-    if (listening) {
-      const { port: bound } = server.address() as AddressInfo;
-      url = `http://127.0.0.1:${bound}/api/v1/alerts/alertmanager`;
+    try {
+      server = await startRouteServer(
+        [
+          {
+            method: "POST",
+            pattern: /^\/api\/v1\/alerts\/alertmanager$/,
+            handler: (request) => handler(request),
+          },
+        ],
+        port,
+      );
+      url = `${server.baseUrl}/api/v1/alerts/alertmanager`;
       return;
+    } catch {
+      // The port is taken; try the next one.
     }
   }
   throw new Error(`no free port in ${PORTS.first}-${PORTS.last}`);
@@ -160,7 +146,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await new Promise((resolve) => server.close(resolve));
+  await server.close();
   await closeDb();
 });
 
@@ -371,12 +357,17 @@ describe("VIGIL_ALERT_GROUP_LABELS", () => {
 
   it("rejects an invalid label name", async () => {
     const { parseConfig } = await import("@/lib/config");
+    const parse = (values: Record<string, string>) =>
+      parseConfig(values as NodeJS.ProcessEnv).VIGIL_ALERT_GROUP_LABELS;
 
-    expect(() =>
-      parseConfig({ VIGIL_ALERT_GROUP_LABELS: "alertname,not-a-label" } as NodeJS.ProcessEnv),
-    ).toThrow(/VIGIL_ALERT_GROUP_LABELS: must be comma-separated label names/);
-    expect(
-      parseConfig({} as NodeJS.ProcessEnv).VIGIL_ALERT_GROUP_LABELS,
-    ).toEqual(["alertname"]);
+    expect(() => parse({ VIGIL_ALERT_GROUP_LABELS: "alertname,not-a-label" })).toThrow(
+      /VIGIL_ALERT_GROUP_LABELS: must be comma-separated label names/,
+    );
+    expect(parse({})).toEqual(["alertname"]);
+    expect(parse({ VIGIL_ALERT_GROUP_LABELS: " alertname , cluster " })).toEqual([
+      "alertname",
+      "cluster",
+    ]);
+    expect(parse({ VIGIL_ALERT_GROUP_LABELS: "" })).toEqual([]);
   });
 });

@@ -5,13 +5,14 @@ import { closeDb } from "@/lib/db";
 import { EPISODE_QUIET_POINTS } from "@/lib/incidents/episodes";
 import { logger } from "@/lib/logger";
 import { truncateAll } from "@/tests/support/database";
+import { syntheticValues } from "@/tests/support/model-series";
 import { runScoreSeries } from "@/workers/score-series";
 
 // Grouping through the score-series job with the real model: two series of
 // one service that spike together open one incident, which resolves only
 // when the slower series has recovered too. The series are a daily sine wave
-// with seeded noise at 5-minute steps, as in worker-recovery.test.ts, where
-// a spike of +40 scores far above 1.
+// with seeded noise at 5-minute steps, on which a spike of +40 scores far
+// above 1.
 
 const STEP_MS = 5 * 60 * 1000;
 const START = Date.parse("2026-11-01T00:00:00Z");
@@ -26,22 +27,9 @@ let db: pg.Client;
 let cpuId: number;
 let latencyId: number;
 
-function seededRandom(seed: number): () => number {
-  let state = seed;
-  return () => {
-    state = (state + 0x6d2b79f5) | 0;
-    let mixed = Math.imul(state ^ (state >>> 15), 1 | state);
-    mixed = (mixed + Math.imul(mixed ^ (mixed >>> 7), 61 | mixed)) ^ mixed;
-    return ((mixed ^ (mixed >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-const noise = seededRandom(11);
-const BASELINE = Array.from(
-  { length: 2400 },
-  (_, index) =>
-    50 + 10 * Math.sin((2 * Math.PI * index) / 288) + (noise() - 0.5) * 2,
-);
+// A daily sine (288 points of 5 minutes) with noise of standard deviation
+// 0.6, close to the uniform noise of worker-recovery.test.ts.
+const BASELINE = syntheticValues({ count: 2400, seed: 11, period: 288, noise: 0.6 });
 
 const timeAt = (index: number) => new Date(START + index * STEP_MS);
 
