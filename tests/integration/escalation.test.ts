@@ -11,6 +11,8 @@ vi.hoisted(() => {
 
 import type pg from "pg";
 
+import { POST as alertmanagerPost } from "@/app/api/v1/alerts/alertmanager/route";
+import { createApiToken } from "@/lib/auth/api-token";
 import { resetClock, setClock } from "@/lib/clock";
 import { closeDb, getPool, getPrisma } from "@/lib/db";
 import { acknowledgeIncident, reopenIncident, resolveIncident } from "@/lib/incidents/actions";
@@ -354,6 +356,43 @@ describe("escalation stops", () => {
     ]);
     expect(await escalate(id, 5)).toEqual({ outcome: "inactive" });
     expect(await pages(id)).toHaveLength(1);
+  });
+});
+
+describe("escalation from ingest", () => {
+  it("starts when Alertmanager opens an incident", async () => {
+    await addPolicy();
+    const { token } = await createApiToken({ name: "alertmanager", scope: "ingest" });
+    const response = await alertmanagerPost(
+      new Request("http://127.0.0.1/api/v1/alerts/alertmanager", {
+        method: "POST",
+        headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+        body: JSON.stringify({
+          version: "4",
+          status: "firing",
+          receiver: "vigil",
+          groupKey: '{}:{alertname="HighLatency"}',
+          truncatedAlerts: 0,
+          alerts: [
+            {
+              status: "firing",
+              labels: { alertname: "HighLatency", service: "checkout", severity: "critical" },
+              annotations: { summary: "p99 above 2 s" },
+              startsAt: t0.toISOString(),
+              endsAt: "0001-01-01T00:00:00Z",
+              fingerprint: "aaaabbbbccccdddd",
+            },
+          ],
+        }),
+      }),
+    );
+    expect(response.status).toBe(200);
+    const { rows } = await getPool().query<{ incident_id: number; next_level: number }>(
+      "SELECT incident_id, next_level FROM incident_escalation",
+    );
+    expect(rows).toHaveLength(1);
+    expect(rows[0]!.next_level).toBe(1);
+    expect(await escalate(rows[0]!.incident_id, 0)).toMatchObject({ outcome: "escalated", level: 1 });
   });
 });
 
