@@ -1,4 +1,7 @@
+import pg from "pg";
+
 import { expect, login, test } from "./support/fixtures";
+import { readState } from "./support/state";
 
 // The /oncall page against the running server. An admin creates a schedule
 // and an override, and the page shows who is on call now. A viewer reads
@@ -149,6 +152,17 @@ test("admin plans and ends maintenance", async ({ page, state, db }) => {
   );
   expect(rows[0]?.ended_at).not.toBeNull();
 
-  // Clean up the policy, so that incidents of later tests are not escalated.
-  await db.query("DELETE FROM escalation_policy WHERE name = 'E2E escalation'");
+});
+
+// Removes the service (with its policy and windows) and the schedule, so
+// that later tests see the seeded data only.
+test.afterAll(async () => {
+  const client = new pg.Client({ connectionString: readState().databaseUrl });
+  await client.connect();
+  try {
+    await client.query("DELETE FROM service WHERE slug = $1", [SERVICE]);
+    await client.query("DELETE FROM oncall_schedule WHERE name = 'E2E primary'");
+  } finally {
+    await client.end();
+  }
 });
