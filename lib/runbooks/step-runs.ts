@@ -3,6 +3,7 @@ import type pg from "pg";
 import { ApiError } from "@/lib/api/errors";
 import { addIncidentEvent, type Queryable } from "@/lib/incidents/events";
 import type { ActorType } from "@/lib/generated/prisma/enums";
+import { now } from "@/lib/clock";
 import { getConfig } from "@/lib/config";
 import type { Logger } from "@/lib/logger";
 import { incidentUrl } from "@/lib/notifications/payload";
@@ -58,8 +59,6 @@ export type StepRunOptions = {
   retryBaseSeconds: number;
   /** DNS resolver for the allowlist check; the system's by default. */
   resolve?: ResolveHost;
-  /** The time that decides whether a maintenance window or silence is active. */
-  now?: () => Date;
   /** Base URL of {{incident.url}}; VIGIL_PUBLIC_URL's value by default. */
   publicUrl?: string;
 };
@@ -541,9 +540,9 @@ export async function runStepAttempt(
   }
 
   if (run.automatic) {
-    const now = options.now?.() ?? new Date();
+    // lib/clock's time, which tests of maintenance windows set.
     const labels = incident.labels ?? undefined;
-    const suppression = await findSuppression(db, incident.service_id, now, labels);
+    const suppression = await findSuppression(db, incident.service_id, now(), labels);
     if (suppression) {
       const reason = describeSuppression(suppression);
       const finished = await finishWithoutSending(db, context, "suppressed", reason, {

@@ -19,6 +19,7 @@ import { POST as alertmanagerRoute } from "@/app/api/v1/alerts/alertmanager/rout
 import { GET as getRunRoute } from "@/app/api/v1/incidents/[id]/runbook-steps/[runId]/route";
 import { GET as listStepsRoute, POST as runStepRoute } from "@/app/api/v1/incidents/[id]/runbook-steps/route";
 import { createApiToken } from "@/lib/auth/api-token";
+import { resetClock, setClock } from "@/lib/clock";
 import { closeDb, getPool } from "@/lib/db";
 import { recordEpisode, type ScoredPoint } from "@/lib/incidents/detector";
 import { logger } from "@/lib/logger";
@@ -862,6 +863,40 @@ describe("automatic runbooks", () => {
     expect(timeline.map((event) => event.kind)).toEqual(["runbook_step_queued", "runbook_step_suppressed"]);
     expect(timeline[1]!.message).toContain("suppressed by maintenance 'DB upgrade'");
     expect(timeline[1]!.data.suppression).toMatchObject({ kind: "maintenance", name: "DB upgrade" });
+  });
+
+  it("is suppressed by the window the clock is in", async () => {
+    const receiver = await peer({ status: 200 });
+    await allow("127.0.0.1");
+    await addRunbook("auto-later", [step("restart", `${receiver.origin}/restart`)], { automatic: true });
+    await getPool().query(
+      `INSERT INTO maintenance_window (service_id, reason, starts_at, ends_at, created_by_name)
+       VALUES ($1, 'Friday deploy freeze', '2031-05-02T10:00:00Z', '2031-05-02T18:00:00Z', 'test')`,
+      [serviceId],
+    );
+    const [runId] = await enqueueAutomaticRunbooks(getPool(), incidentId);
+    setClock(() => new Date("2031-05-02T12:00:00Z"));
+    try {
+      expect((await attempt(runId!)).outcome).toBe("suppressed");
+    } finally {
+      resetClock();
+    }
+    expect(receiver.requests).toHaveLength(0);
+    expect((await runRow(runId!)).error).toBe("maintenance 'Friday deploy freeze' until 2031-05-02 18:00 UTC");
+  });
+
+  it("runs outside the window", async () => {
+    const receiver = await peer({ status: 200 });
+    await allow("127.0.0.1");
+    await addRunbook("auto-outside", [step("restart", `${receiver.origin}/restart`)], { automatic: true });
+    await getPool().query(
+      `INSERT INTO maintenance_window (service_id, reason, starts_at, ends_at, created_by_name)
+       VALUES ($1, 'Friday deploy freeze', '2031-05-02T10:00:00Z', '2031-05-02T18:00:00Z', 'test')`,
+      [serviceId],
+    );
+    const [runId] = await enqueueAutomaticRunbooks(getPool(), incidentId);
+    expect((await attempt(runId!)).outcome).toBe("succeeded");
+    expect(receiver.requests).toHaveLength(1);
   });
 
   it("manual runs ignore maintenance", async () => {
