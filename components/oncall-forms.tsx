@@ -113,30 +113,84 @@ export function ConfirmButton({
   );
 }
 
+/** A rotation layer as the schedules API takes it. */
+export type LayerBody = {
+  name: string;
+  rotationUnit: string;
+  rotationLength: number;
+  handoffTime: string;
+  startDate: string;
+  endDate: string | null;
+  members: number[];
+};
+
+/** Reads the fields of LayerFields into a layer body. */
+function layerFromForm(data: FormData): LayerBody {
+  const text = (name: string) => String(data.get(name) ?? "").trim();
+  return {
+    name: text("layerName") || "Rotation",
+    rotationUnit: text("rotationUnit"),
+    rotationLength: Number(text("rotationLength")),
+    handoffTime: text("handoffTime"),
+    startDate: text("startDate"),
+    endDate: text("endDate") || null,
+    members: data.getAll("members").map(Number),
+  };
+}
+
+/** The inputs of one rotation layer, shared by the create and add-rotation forms. */
+function LayerFields({ users }: { users: Option[] }) {
+  const today = new Date().toISOString().slice(0, 10);
+  return (
+    <>
+      <Field label="Rotation name">
+        <input name="layerName" maxLength={100} placeholder="Rotation" className={INPUT_CLASS} />
+      </Field>
+      <Field label="Turn length">
+        <input name="rotationLength" type="number" min={1} max={1000} defaultValue={1} required className={INPUT_CLASS} />
+      </Field>
+      <Field label="Turn unit">
+        <select name="rotationUnit" defaultValue="weeks" className={INPUT_CLASS}>
+          <option value="hours">hours</option>
+          <option value="days">days</option>
+          <option value="weeks">weeks</option>
+        </select>
+      </Field>
+      <Field label="Handoff time (local)">
+        <input name="handoffTime" type="time" defaultValue="09:00" required className={INPUT_CLASS} />
+      </Field>
+      <Field label="First turn on">
+        <input name="startDate" type="date" defaultValue={today} required className={INPUT_CLASS} />
+      </Field>
+      <Field label="Last day (optional)">
+        <input name="endDate" type="date" className={INPUT_CLASS} />
+      </Field>
+      <Field label="Members, in turn order (hold Ctrl to pick several)">
+        <select name="members" multiple required size={Math.min(5, Math.max(users.length, 2))} className={INPUT_CLASS}>
+          {users.map((user) => (
+            <option key={user.id} value={user.id}>
+              {user.name}
+            </option>
+          ))}
+        </select>
+      </Field>
+    </>
+  );
+}
+
 /** Creates a schedule with one rotation layer. */
 export function CreateScheduleForm({ users }: { users: Option[] }) {
   const { pending, feedback, send } = useApi();
   const defaultZone = Intl.DateTimeFormat().resolvedOptions().timeZone || "UTC";
-  const today = new Date().toISOString().slice(0, 10);
 
   async function submit(event: FormEvent<HTMLFormElement>) {
     event.preventDefault();
     const form = event.currentTarget;
     const data = new FormData(form);
-    const text = (name: string) => String(data.get(name) ?? "").trim();
     const body = {
-      name: text("name"),
-      timeZone: text("timeZone"),
-      layers: [
-        {
-          name: text("layerName") || "Rotation",
-          rotationUnit: text("rotationUnit"),
-          rotationLength: Number(text("rotationLength")),
-          handoffTime: text("handoffTime"),
-          startDate: text("startDate"),
-          members: data.getAll("members").map(Number),
-        },
-      ],
+      name: String(data.get("name") ?? "").trim(),
+      timeZone: String(data.get("timeZone") ?? "").trim(),
+      layers: [layerFromForm(data)],
     };
     if (await send("POST", "/api/v1/schedules", body, `Schedule ${body.name} created.`)) form.reset();
   }
@@ -150,34 +204,7 @@ export function CreateScheduleForm({ users }: { users: Option[] }) {
         <Field label="Time zone (IANA)">
           <input name="timeZone" required defaultValue={defaultZone} className={INPUT_CLASS} />
         </Field>
-        <Field label="Rotation name">
-          <input name="layerName" maxLength={100} placeholder="Rotation" className={INPUT_CLASS} />
-        </Field>
-        <Field label="Turn length">
-          <input name="rotationLength" type="number" min={1} max={1000} defaultValue={1} required className={INPUT_CLASS} />
-        </Field>
-        <Field label="Turn unit">
-          <select name="rotationUnit" defaultValue="weeks" className={INPUT_CLASS}>
-            <option value="hours">hours</option>
-            <option value="days">days</option>
-            <option value="weeks">weeks</option>
-          </select>
-        </Field>
-        <Field label="Handoff time (local)">
-          <input name="handoffTime" type="time" defaultValue="09:00" required className={INPUT_CLASS} />
-        </Field>
-        <Field label="First turn on">
-          <input name="startDate" type="date" defaultValue={today} required className={INPUT_CLASS} />
-        </Field>
-        <Field label="Members, in turn order (hold Ctrl to pick several)">
-          <select name="members" multiple required size={Math.min(5, Math.max(users.length, 2))} className={INPUT_CLASS}>
-            {users.map((user) => (
-              <option key={user.id} value={user.id}>
-                {user.name}
-              </option>
-            ))}
-          </select>
-        </Field>
+        <LayerFields users={users} />
       </div>
       <div className="flex items-center gap-3">
         <Button type="submit" size="xs" loading={pending}>
@@ -186,6 +213,78 @@ export function CreateScheduleForm({ users }: { users: Option[] }) {
         <FeedbackLine feedback={feedback} />
       </div>
     </form>
+  );
+}
+
+/**
+ * Adds a rotation layer on top of a schedule's layers. The API replaces the
+ * whole list, so the form sends the current layers with the new one last.
+ */
+export function AddRotationForm({
+  scheduleId,
+  scheduleName,
+  layers,
+  users,
+}: {
+  scheduleId: number;
+  scheduleName: string;
+  layers: LayerBody[];
+  users: Option[];
+}) {
+  const { pending, feedback, send } = useApi();
+
+  async function submit(event: FormEvent<HTMLFormElement>) {
+    event.preventDefault();
+    const form = event.currentTarget;
+    const layer = layerFromForm(new FormData(form));
+    const body = { layers: [...layers, layer] };
+    if (await send("PATCH", `/api/v1/schedules/${scheduleId}`, body, `Rotation ${layer.name} added.`)) form.reset();
+  }
+
+  return (
+    <form onSubmit={submit} className="space-y-3" aria-label={`Add rotation to ${scheduleName}`}>
+      <div className="grid gap-3 sm:grid-cols-3">
+        <LayerFields users={users} />
+      </div>
+      <div className="flex items-center gap-3">
+        <Button type="submit" size="xs" variant="secondary" loading={pending}>
+          Add rotation
+        </Button>
+        <FeedbackLine feedback={feedback} />
+      </div>
+    </form>
+  );
+}
+
+/** Removes one rotation layer of a schedule, which keeps at least one. */
+export function RemoveRotationButton({
+  scheduleId,
+  layers,
+  index,
+}: {
+  scheduleId: number;
+  layers: LayerBody[];
+  index: number;
+}) {
+  const { pending, feedback, send } = useApi();
+  const name = layers[index]?.name ?? "";
+  return (
+    <div className="flex flex-col items-end gap-1">
+      <Button
+        size="xs"
+        variant="light"
+        color="rose"
+        loading={pending}
+        onClick={() => {
+          if (!window.confirm(`Remove rotation ${name}?`)) return;
+          const body = { layers: layers.filter((_, position) => position !== index) };
+          void send("PATCH", `/api/v1/schedules/${scheduleId}`, body, `Rotation ${name} removed.`);
+        }}
+      >
+        Remove rotation {name}
+      </Button>
+      <FeedbackLine feedback={feedback} />
+    </div>
   );
 }
 

@@ -54,6 +54,22 @@ test("admin creates a schedule and sees who is on call", async ({ page, state, d
   await expect(card.getByTestId("on-call-now")).toContainText("override");
   await expect(card.getByTestId("next-handoff")).toContainText(state.users.responder.name);
   await expect(card.getByTestId("override-list")).toContainText(`${state.users.admin.name} covers`);
+
+  // A second rotation on top, then removed again.
+  await card.getByText("Add a rotation on top").click();
+  const rotationForm = card.getByRole("form", { name: "Add rotation to E2E primary" });
+  await rotationForm.getByLabel("Rotation name").fill("weekend cover");
+  await rotationForm.getByLabel("Turn unit").selectOption("days");
+  await rotationForm.getByLabel("First turn on").fill("2099-01-01");
+  await rotationForm.getByLabel(/^Members/).selectOption({ label: state.users.viewer.name });
+  await rotationForm.getByRole("button", { name: "Add rotation" }).click();
+  await expect(rotationForm.getByRole("status")).toHaveText("Rotation weekend cover added.");
+  await expect(card.getByTestId("rotation-list")).toContainText(`weekend cover: ${state.users.viewer.name}`);
+
+  page.once("dialog", (dialog) => void dialog.accept());
+  await card.getByRole("button", { name: "Remove rotation weekend cover" }).click();
+  await expect(card.getByTestId("rotation-list")).not.toContainText("weekend cover");
+  await expect(card.getByTestId("on-call-now")).toContainText(state.users.admin.name);
 });
 
 test("admin adds a policy and the service shows it", async ({ page, state }) => {

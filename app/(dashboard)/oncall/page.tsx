@@ -5,12 +5,15 @@ import Link from "next/link";
 import { LocalTime } from "@/components/local-time";
 import {
   AddOverrideForm,
+  AddRotationForm,
   ConfirmButton,
   CreatePolicyForm,
   CreateScheduleForm,
   CreateSilenceForm,
   CreateWindowForm,
   PagingChannelForm,
+  RemoveRotationButton,
+  type LayerBody,
 } from "@/components/oncall-forms";
 import { PageHeader } from "@/components/page-header";
 import { hasRole, requireUser } from "@/lib/auth/session";
@@ -33,6 +36,18 @@ function describeTarget(target: StoredTarget): string {
 function turnText(layer: ScheduleView["layers"][number]): string {
   const unit = layer.rotationLength === 1 ? layer.rotationUnit.replace(/s$/, "") : layer.rotationUnit;
   return `${layer.rotationLength} ${unit} turns from ${layer.startDate} at ${layer.handoffTime}${layer.endDate ? `, until ${layer.endDate}` : ""}`;
+}
+
+function layerBodies(schedule: ScheduleView): LayerBody[] {
+  return schedule.layers.map((layer) => ({
+    name: layer.name,
+    rotationUnit: layer.rotationUnit,
+    rotationLength: layer.rotationLength,
+    handoffTime: layer.handoffTime,
+    startDate: layer.startDate,
+    endDate: layer.endDate,
+    members: layer.members.map((member) => member.userId),
+  }));
 }
 
 function ScheduleCard({
@@ -97,14 +112,32 @@ function ScheduleCard({
       </dl>
 
       <h4 className="mt-4 text-xs font-medium uppercase text-slate-500">Rotations (the last listed wins)</h4>
-      <ul className="mt-1 space-y-1 text-sm text-slate-700">
-        {schedule.layers.map((layer) => (
-          <li key={layer.id}>
-            <span className="font-medium">{layer.name}</span>: {layer.members.map((member) => member.name).join(" → ")}
-            <span className="ml-1 text-xs text-slate-500">({turnText(layer)})</span>
+      <ul className="mt-1 space-y-1 text-sm text-slate-700" data-testid="rotation-list">
+        {schedule.layers.map((layer, index) => (
+          <li key={layer.id} className="flex flex-wrap items-center justify-between gap-2">
+            <span>
+              <span className="font-medium">{layer.name}</span>: {layer.members.map((member) => member.name).join(" → ")}
+              <span className="ml-1 text-xs text-slate-500">({turnText(layer)})</span>
+            </span>
+            {isAdmin && schedule.layers.length > 1 && (
+              <RemoveRotationButton scheduleId={schedule.id} layers={layerBodies(schedule)} index={index} />
+            )}
           </li>
         ))}
       </ul>
+      {isAdmin && (
+        <details className="mt-2">
+          <summary className="cursor-pointer text-xs text-indigo-600">Add a rotation on top</summary>
+          <div className="mt-2">
+            <AddRotationForm
+              scheduleId={schedule.id}
+              scheduleName={schedule.name}
+              layers={layerBodies(schedule)}
+              users={users}
+            />
+          </div>
+        </details>
+      )}
 
       <h4 className="mt-4 text-xs font-medium uppercase text-slate-500">Overrides</h4>
       {schedule.overrides.length === 0 ? (
