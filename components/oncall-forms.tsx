@@ -138,7 +138,7 @@ function layerFromForm(data: FormData): LayerBody {
   };
 }
 
-/** The inputs of one rotation layer, shared by the create and add-rotation forms. */
+/** Renders the inputs of one rotation layer for the create and add-rotation forms. */
 function LayerFields({ users }: { users: Option[] }) {
   const today = new Date().toISOString().slice(0, 10);
   return (
