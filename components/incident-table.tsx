@@ -16,7 +16,10 @@ import type { IncidentListItem } from "@/lib/incidents/queries";
 type IncidentRow = Pick<
   IncidentListItem,
   "id" | "title" | "status" | "severity" | "openedAt" | "resolvedAt"
-> & { service?: IncidentListItem["service"] };
+> & {
+  service?: IncidentListItem["service"];
+  assignee?: IncidentListItem["assignee"];
+};
 
 /**
  * Incidents as table rows. Row links do not prefetch, because a page that
@@ -68,6 +71,14 @@ export function IncidentTable({
                 <span className="ml-2 text-xs text-slate-400">
                   #{incident.id}
                 </span>
+                {incident.assignee && (
+                  <span
+                    className="block text-xs text-slate-500"
+                    data-testid="incident-row-assignee"
+                  >
+                    assigned to {incident.assignee.name}
+                  </span>
+                )}
               </TableCell>
               {showService && incident.service && (
                 <TableCell>

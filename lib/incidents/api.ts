@@ -179,7 +179,7 @@ export function actionResult(
 
 /**
  * Builds the POST route of acknowledge or resolve, which take an empty body
- * or {} and answer 200 when applied or 409 naming who changed the incident
+ * or {} and return 200 when applied or 409 naming who changed the incident
  * first.
  */
 export function statusActionRoute(

@@ -15,6 +15,8 @@ export type IncidentFilters = {
   serviceId?: number;
   /** Only incidents opened at or after this time. */
   openedFrom?: Date;
+  /** Only incidents assigned to this user, or unassigned ones for null. */
+  assigneeId?: number | null;
   limit?: number;
 };
 
@@ -35,6 +37,9 @@ export function listIncidents(filters: IncidentFilters = {}) {
       ...statusCondition(filters.status),
       ...(filters.serviceId ? { serviceId: filters.serviceId } : {}),
       ...(filters.openedFrom ? { openedAt: { gte: filters.openedFrom } } : {}),
+      ...(filters.assigneeId !== undefined
+        ? { assigneeId: filters.assigneeId }
+        : {}),
     },
     orderBy: [{ openedAt: "desc" }, { id: "desc" }],
     take: filters.limit ?? INCIDENT_LIST_LIMIT,
@@ -48,6 +53,7 @@ export function listIncidents(filters: IncidentFilters = {}) {
       acknowledgedAt: true,
       resolvedAt: true,
       service: { select: { slug: true, name: true } },
+      assignee: { select: { name: true } },
     },
   });
 }

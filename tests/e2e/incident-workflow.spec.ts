@@ -106,6 +106,17 @@ test("run an incident from acknowledge to postmortem", async ({ page, state, db 
   await postmortem.getByRole("button", { name: "Save postmortem" }).click();
   await expect(page.getByTestId("postmortem-version")).toContainText("Version 2");
 
+  await page.goto("/incidents");
+  const row = page.getByRole("row").filter({ hasText: "Checkout payments failing" });
+  await expect(row.getByTestId("incident-row-assignee")).toHaveText(
+    `assigned to ${admin.name}`,
+  );
+  await page.getByRole("link", { name: "Unassigned", exact: true }).click();
+  await expect(page).toHaveURL(/assignee=none/);
+  await expect(
+    page.getByRole("row").filter({ hasText: "Checkout payments failing" }),
+  ).toHaveCount(0);
+
   const { rows } = await db.query<{ kind: string; actor_name: string }>(
     `SELECT kind, actor_name FROM incident_event
       WHERE incident_id = $1 AND kind <> 'opened' ORDER BY created_at, id`,

@@ -41,14 +41,27 @@ function parseStatus(value: string | undefined): IncidentStatusFilter | "all" {
   return STATUS_OPTIONS.find((option) => option.key === value)?.key ?? "all";
 }
 
+type AssigneeFilter = "anyone" | "me" | "none";
+
+const ASSIGNEE_OPTIONS: { key: AssigneeFilter; label: string }[] = [
+  { key: "anyone", label: "Anyone" },
+  { key: "me", label: "Me" },
+  { key: "none", label: "Unassigned" },
+];
+
+function parseAssignee(value: string | undefined): AssigneeFilter {
+  return ASSIGNEE_OPTIONS.find((option) => option.key === value)?.key ?? "anyone";
+}
+
 export default async function IncidentsPage({
   searchParams,
 }: {
   searchParams: Promise<SearchParams>;
 }) {
-  await requireUser();
+  const user = await requireUser();
   const params = await searchParams;
   const status = parseStatus(firstParam(params.status));
+  const assignee = parseAssignee(firstParam(params.assignee));
   const rangeParam = firstParam(params.range);
   const rangeKey: RangeKey | undefined = isRangeKey(rangeParam)
     ? rangeParam
@@ -63,14 +76,19 @@ export default async function IncidentsPage({
     status: status === "all" ? undefined : status,
     serviceId: service?.id,
     openedFrom: rangeKey ? rangeBounds(rangeKey, now).from : undefined,
+    assigneeId:
+      assignee === "me" ? user.id : assignee === "none" ? null : undefined,
   });
 
   const current = {
     status: status === "all" ? undefined : status,
     service: service?.slug,
     range: rangeKey,
+    assignee: assignee === "anyone" ? undefined : assignee,
   };
-  const filtered = Boolean(current.status || current.service || current.range);
+  const filtered = Boolean(
+    current.status || current.service || current.range || current.assignee,
+  );
 
   return (
     <>
@@ -106,6 +124,18 @@ export default async function IncidentsPage({
             active: option.key === status,
           }))}
         />
+        <SegmentedLinks
+          label="Assignee"
+          options={ASSIGNEE_OPTIONS.map((option) => ({
+            key: option.key,
+            label: option.label,
+            href: buildHref("/incidents", {
+              ...current,
+              assignee: option.key === "anyone" ? undefined : option.key,
+            }),
+            active: option.key === assignee,
+          }))}
+        />
         <ServiceFilter services={services} selected={service?.slug} />
         <SegmentedLinks
           label="Opened within"
@@ -134,7 +164,7 @@ export default async function IncidentsPage({
           icon={<RiAlarmWarningLine className="size-6" aria-hidden />}
         >
           {filtered
-            ? "Widen the status, service or time filters to see more."
+            ? "Widen the status, assignee, service or time filters to see more."
             : "The detector opens an incident when a series' anomaly score crosses its model's threshold."}
         </EmptyState>
       ) : (
