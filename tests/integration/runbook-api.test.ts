@@ -1,4 +1,3 @@
-import { encode } from "next-auth/jwt";
 import { afterAll, beforeEach, describe, expect, it, vi } from "vitest";
 
 // The session cookie is encrypted with NEXTAUTH_SECRET, which the config
@@ -20,17 +19,17 @@ import { GET as listRoute, POST as createRoute } from "@/app/api/v1/runbooks/rou
 import { createApiToken } from "@/lib/auth/api-token";
 import { closeDb, getPool } from "@/lib/db";
 import { truncateAll } from "@/tests/support/database";
+import {
+  callRoute,
+  sessionCookieFor,
+  type Auth,
+  type Json,
+  type RouteHandler,
+} from "@/tests/support/route-calls";
 
 // The runbook admin API against the real database: create, versions,
 // rollback, archive and restore, access by role and scope, validation
 // errors that name the field, and that a rejected request writes nothing.
-
-type Json = Record<string, any>;
-type Auth = { token?: string; cookie?: string };
-type Handler = (
-  request: Request,
-  context?: { params?: Promise<Record<string, string>> },
-) => Promise<Response>;
 
 const BASE = "http://127.0.0.1:3241/api/v1";
 
@@ -39,26 +38,15 @@ let ingestToken: string;
 let boundAdminToken: string;
 const cookies: Record<"admin" | "responder" | "viewer", string> = {} as never;
 
-async function call(
-  handler: Handler,
+function call(
+  handler: RouteHandler,
   method: string,
   path: string,
   auth: Auth,
   body?: unknown,
   params: Record<string, string> = {},
 ): Promise<{ status: number; json: Json }> {
-  const headers: Record<string, string> = { "content-type": "application/json" };
-  if (auth.token) headers.authorization = `Bearer ${auth.token}`;
-  if (auth.cookie) headers.cookie = auth.cookie;
-  const response = await handler(
-    new Request(`${BASE}${path}`, {
-      method,
-      headers,
-      body: body === undefined ? undefined : JSON.stringify(body),
-    }),
-    { params: Promise.resolve(params) },
-  );
-  return { status: response.status, json: (await response.json()) as Json };
+  return callRoute(handler, method, `${BASE}${path}`, auth, body, params);
 }
 
 function diskRunbook(overrides: Json = {}): Json {
@@ -107,12 +95,7 @@ beforeEach(async () => {
        VALUES ($1, $2, '-', $3) RETURNING id, name`,
       [`${role}@example.test`, `Test ${role}`, role],
     );
-    const user = rows[0]!;
-    const jwt = await encode({
-      token: { userId: user.id, name: user.name, sub: String(user.id) },
-      secret: SESSION_SECRET,
-    });
-    cookies[role] = `next-auth.session-token=${jwt}`;
+    cookies[role] = await sessionCookieFor(rows[0]!, SESSION_SECRET);
   }
   adminToken = (await createApiToken({ name: "admin-bot", scope: "admin" })).token;
   ingestToken = (await createApiToken({ name: "exporter", scope: "ingest" })).token;

@@ -1,4 +1,3 @@
-import { encode } from "next-auth/jwt";
 import { afterAll, beforeEach, describe, expect, it, vi } from "vitest";
 
 // The session cookie is encrypted with NEXTAUTH_SECRET, which the config
@@ -25,12 +24,12 @@ import {
   setArchived,
 } from "@/lib/runbooks/versions";
 import { truncateAll } from "@/tests/support/database";
+import { sessionCookieFor, type Json } from "@/tests/support/route-calls";
 
 // Ranked runbook suggestions through the real alert ingest path, and the
 // helpful feedback API: after responders mark runbooks on a resolved
 // incident, the helpful runbook moves up for a similar new incident.
 
-type Json = Record<string, any>;
 
 const BASE = "http://127.0.0.1:3244/api/v1";
 
@@ -159,12 +158,7 @@ beforeEach(async () => {
        VALUES ($1, $2, '-', $3) RETURNING id, name`,
       [`${role}@example.test`, `Test ${role}`, role],
     );
-    const user = rows[0]!;
-    const jwt = await encode({
-      token: { userId: user.id, name: user.name, sub: String(user.id) },
-      secret: SESSION_SECRET,
-    });
-    cookies[role] = `next-auth.session-token=${jwt}`;
+    cookies[role] = await sessionCookieFor(rows[0]!, SESSION_SECRET);
   }
   alertToken = (await createApiToken({ name: "alerts", scope: "ingest" })).token;
   adminToken = (await createApiToken({ name: "admin-bot", scope: "admin" })).token;
