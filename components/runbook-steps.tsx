@@ -4,6 +4,7 @@ import { AutoRefresh } from "@/components/auto-refresh";
 import { LocalTime } from "@/components/local-time";
 import { RunStepButton } from "@/components/runbook-step-actions";
 import { getPool } from "@/lib/db";
+import { findAllowedEntry, listAllowedHosts } from "@/lib/runbooks/allowlist";
 import {
   listIncidentRunbookSteps,
   listStepRuns,
@@ -78,6 +79,7 @@ export async function RunbookSteps({
   const db = getPool();
   const runbooks = await listIncidentRunbookSteps(db, incidentId);
   const runs = await listStepRuns(db, incidentId);
+  const allowedHosts = await listAllowedHosts(db);
   const open = runs.some((run) => run.status === "queued" || run.status === "running");
 
   return (
@@ -89,10 +91,26 @@ export async function RunbookSteps({
       {runbooks.length === 0 && runs.length === 0 ? (
         <p className="text-sm text-slate-500">No suggested runbook has executable steps.</p>
       ) : (
-        <StepsAndRuns incidentId={incidentId} canRun={canRun} resolved={resolved} runbooks={runbooks} runs={runs} />
+        <StepsAndRuns
+          incidentId={incidentId}
+          canRun={canRun}
+          resolved={resolved}
+          runbooks={runbooks}
+          runs={runs}
+          isListed={(url) => isUrlListed(allowedHosts, url)}
+        />
       )}
     </Card>
   );
+}
+
+/** Checks a step URL's host and port against the allowlist, without resolving it. */
+function isUrlListed(allowedHosts: Parameters<typeof findAllowedEntry>[0], url: string): boolean {
+  try {
+    return findAllowedEntry(allowedHosts, new URL(url)) !== undefined;
+  } catch {
+    return false;
+  }
 }
 
 function StepsAndRuns({
@@ -101,12 +119,14 @@ function StepsAndRuns({
   resolved,
   runbooks,
   runs,
+  isListed,
 }: {
   incidentId: number;
   canRun: boolean;
   resolved: boolean;
   runbooks: IncidentRunbookSteps[];
   runs: StepRun[];
+  isListed: (url: string) => boolean;
 }) {
   return (
     <div className="space-y-4" data-testid="incident-runbook-steps">
@@ -134,6 +154,11 @@ function StepsAndRuns({
                   <p className="text-xs text-slate-400">
                     timeout {step.timeoutSeconds} s, {step.retries === 1 ? "1 retry" : `${step.retries} retries`}
                   </p>
+                  {!isListed(step.url) && (
+                    <p className="text-xs text-amber-700" data-testid="step-host-not-listed">
+                      Its host is not on the runbook allowlist, so a run will be refused.
+                    </p>
+                  )}
                 </div>
                 {canRun && !resolved && (
                   <RunStepButton

@@ -211,6 +211,22 @@ function effectivePort(url: URL): number {
 }
 
 /**
+ * Returns the entry that allows the URL's host and port, or undefined. This
+ * is the list part of checkDestination, without resolving the host.
+ */
+export function findAllowedEntry(
+  entries: ReadonlyArray<Pick<AllowedHost, "host" | "port">>,
+  url: URL,
+): Pick<AllowedHost, "host" | "port"> | undefined {
+  const hostname = normalizeHost(url.hostname);
+  const port = effectivePort(url);
+  return entries.find(
+    (candidate) =>
+      candidate.host === hostname && (candidate.port === null || candidate.port === port),
+  );
+}
+
+/**
  * Checks a request URL against the allowlist as it is now: its host (and
  * port, for an entry with a port) must be on the list, and no address the
  * host resolves to may be link-local or a metadata endpoint unless that
@@ -229,10 +245,7 @@ export async function checkDestination(
     return { allowed: false, reason: `the URL's host ${url.hostname} is not a valid host` };
   }
   const entries = await listAllowedHosts(db);
-  const entry = entries.find(
-    (candidate) =>
-      candidate.host === hostname && (candidate.port === null || candidate.port === port),
-  );
+  const entry = findAllowedEntry(entries, url);
   if (!entry) {
     const display = formatAllowedHost({ host: hostname, port });
     return {

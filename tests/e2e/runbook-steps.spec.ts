@@ -87,6 +87,8 @@ test("responder runs a step and sees the response", async ({ page, state, db }) 
   await login(page, state.users.responder);
   await page.goto(`/incidents/${incidentId}`);
   await expect(page.getByRole("heading", { name: "Runbook steps" })).toBeVisible();
+  // Only the step whose port is not allowed carries the warning.
+  await expect(page.getByTestId("step-host-not-listed")).toHaveCount(1);
   await page.getByRole("button", { name: "Run step Flush the cache" }).click();
   await expect(page.getByText(/^Run \d+ queued\.$/)).toBeVisible();
 

@@ -12,7 +12,7 @@ import { DELETE as deleteHostRoute } from "@/app/api/v1/runbook-allowlist/[id]/r
 import { GET as listHostsRoute, POST as addHostRoute } from "@/app/api/v1/runbook-allowlist/route";
 import { createApiToken } from "@/lib/auth/api-token";
 import { closeDb, getPool } from "@/lib/db";
-import { normalizeHost } from "@/lib/runbooks/allowlist";
+import { findAllowedEntry, normalizeHost } from "@/lib/runbooks/allowlist";
 import { truncateAll } from "@/tests/support/database";
 import {
   callRoute,
@@ -203,6 +203,30 @@ describe("normalizeHost", () => {
   for (const [input, expected] of cases) {
     it(`normalises ${JSON.stringify(input)}`, () => {
       expect(normalizeHost(input)).toBe(expected);
+    });
+  }
+});
+
+describe("findAllowedEntry", () => {
+  const entries = [
+    { host: "hooks.example.com", port: null },
+    { host: "127.0.0.1", port: 9000 },
+    { host: "::1", port: 443 },
+  ];
+  const cases: Array<[string, boolean]> = [
+    ["https://hooks.example.com/restart", true],
+    ["http://HOOKS.example.com:8080/x", true],
+    ["https://hooks.example.com./x", true],
+    ["https://other.example.com/x", false],
+    ["http://127.0.0.1:9000/x", true],
+    ["http://127.0.0.1/x", false],
+    ["http://127.1:9000/x", true],
+    ["https://[::1]/x", true],
+    ["http://[::1]/x", false],
+  ];
+  for (const [url, listed] of cases) {
+    it(`${listed ? "allows" : "rejects"} ${url}`, () => {
+      expect(findAllowedEntry(entries, new URL(url)) !== undefined).toBe(listed);
     });
   }
 });
