@@ -227,11 +227,11 @@ export function findAllowedEntry(
 }
 
 /**
- * Checks a request URL against the allowlist as it is now: its host (and
- * port, for an entry with a port) must be on the list, and no address the
- * host resolves to may be link-local or a metadata endpoint unless that
- * IP literal is itself on the list. Returns the addresses to connect to,
- * or why the request must not be sent. A host that does not resolve is
+ * Checks a request URL against the allowlist as it is now. Its host (and
+ * port, for an entry with a port) must be on the list. No address the host
+ * resolves to may be link-local or a metadata endpoint, unless that IP
+ * literal is itself on the list. Returns the addresses to connect to, or
+ * why the request must not be sent. A host that does not resolve is
  * "unresolved", a failure worth retrying, not a refusal.
  */
 export async function checkDestination(
