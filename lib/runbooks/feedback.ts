@@ -196,3 +196,58 @@ export async function listRunbookFeedback(
   );
   return rows.map(toMark);
 }
+
+export type RunbookFeedbackSummary = {
+  helpful: number;
+  unhelpful: number;
+  /** Newest marked incidents first, at most `limit`. */
+  incidents: {
+    incidentId: number;
+    title: string;
+    status: string;
+    helpful: number;
+    unhelpful: number;
+  }[];
+};
+
+/** Counts a runbook's marks over all incidents, with the newest marked incidents. */
+export async function summarizeRunbookFeedback(
+  db: Queryable,
+  runbookId: number,
+  limit = 10,
+): Promise<RunbookFeedbackSummary> {
+  const totals = await db.query<{ helpful: number; unhelpful: number }>(
+    `SELECT count(*) FILTER (WHERE helpful)::int AS helpful,
+            count(*) FILTER (WHERE NOT helpful)::int AS unhelpful
+       FROM runbook_feedback WHERE runbook_id = $1`,
+    [runbookId],
+  );
+  const incidents = await db.query<{
+    incident_id: number;
+    title: string;
+    status: string;
+    helpful: number;
+    unhelpful: number;
+  }>(
+    `SELECT f.incident_id, i.title, i.status,
+            count(*) FILTER (WHERE f.helpful)::int AS helpful,
+            count(*) FILTER (WHERE NOT f.helpful)::int AS unhelpful
+       FROM runbook_feedback f JOIN incident i ON i.id = f.incident_id
+      WHERE f.runbook_id = $1
+      GROUP BY f.incident_id, i.title, i.status
+      ORDER BY max(f.updated_at) DESC
+      LIMIT $2`,
+    [runbookId, limit],
+  );
+  return {
+    helpful: totals.rows[0]?.helpful ?? 0,
+    unhelpful: totals.rows[0]?.unhelpful ?? 0,
+    incidents: incidents.rows.map((row) => ({
+      incidentId: row.incident_id,
+      title: row.title,
+      status: row.status,
+      helpful: row.helpful,
+      unhelpful: row.unhelpful,
+    })),
+  };
+}

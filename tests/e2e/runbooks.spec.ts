@@ -89,6 +89,9 @@ test("responder marks a runbook helpful", async ({ page, state, db }) => {
     { runbook_id: seeded.runbookIds[0], helpful: true, actor_name: responder.name },
     { runbook_id: seeded.runbookIds[1], helpful: false, actor_name: responder.name },
   ]);
+
+  await first.getByRole("link", { name: "Open the runbook page" }).click();
+  await expect(page.getByTestId("runbook-feedback-summary")).toHaveText("1 helpful, 0 not helpful");
 });
 
 test("viewer sees no feedback buttons", async ({ page, state, db }) => {

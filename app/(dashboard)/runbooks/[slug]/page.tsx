@@ -13,6 +13,7 @@ import { RunbookRules } from "@/components/runbook-rules";
 import { hasRole, requireUser } from "@/lib/auth/session";
 import { getPool } from "@/lib/db";
 import { SLUG_PATTERN, type RunbookContent } from "@/lib/runbooks/content";
+import { summarizeRunbookFeedback } from "@/lib/runbooks/feedback";
 import { formatRunbookSource } from "@/lib/runbooks/source";
 import { findRunbookBySlug, listVersions } from "@/lib/runbooks/versions";
 
@@ -60,6 +61,7 @@ export default async function RunbookPage({
   const runbook = await findRunbookBySlug(pool, slug);
   if (!runbook) notFound();
   const versions = await listVersions(pool, runbook.id);
+  const feedback = await summarizeRunbookFeedback(pool, runbook.id);
   const isAdmin = hasRole(user.role, "admin");
 
   // ?version=N shows an older version and its diff with the one before it.
@@ -148,6 +150,30 @@ export default async function RunbookPage({
               )}
             </h2>
             <Steps content={content} />
+          </Card>
+          <Card>
+            <h2 className="mb-3 text-base font-semibold text-slate-900">Responder feedback</h2>
+            <p className="text-sm text-slate-700" data-testid="runbook-feedback-summary">
+              {feedback.helpful} helpful, {feedback.unhelpful} not helpful
+            </p>
+            {feedback.incidents.length > 0 && (
+              <ul className="mt-2 space-y-1 text-xs">
+                {feedback.incidents.map((incident) => (
+                  <li key={incident.incidentId}>
+                    <Link
+                      href={`/incidents/${incident.incidentId}`}
+                      prefetch={false}
+                      className="text-indigo-600 hover:underline"
+                    >
+                      {incident.title}
+                    </Link>{" "}
+                    <span className="text-slate-500">
+                      ({incident.status}: {incident.helpful} helpful, {incident.unhelpful} not helpful)
+                    </span>
+                  </li>
+                ))}
+              </ul>
+            )}
           </Card>
           <Card>
             <h2 className="mb-3 text-base font-semibold text-slate-900">Versions</h2>
