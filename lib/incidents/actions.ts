@@ -155,9 +155,6 @@ type ReopenedRow = {
   acknowledged_by_id: number | null;
   resolved_at: Date | null;
   resolved_by_id: number | null;
-  source: string;
-  service_id: number;
-  alert_fingerprint: string | null;
 };
 
 function reopenSpec(reason: string): ActionSpec {
@@ -182,15 +179,11 @@ function reopenSpec(reason: string): ActionSpec {
           WHERE i.id = previous.id
          RETURNING now() AS at, previous.acknowledged_at,
                    previous.acknowledged_by_id, previous.resolved_at,
-                   previous.resolved_by_id, i.source, i.service_id,
-                   i.alert_fingerprint`,
+                   previous.resolved_by_id`,
         [incidentId],
       );
       const row = rows[0];
       if (!row) return null;
-      if (row.source === "alert" && row.alert_fingerprint !== null) {
-        await rejectSecondOpenAlert(db, incidentId, row);
-      }
       return {
         at: row.at,
         data: {
@@ -207,44 +200,13 @@ function reopenSpec(reason: string): ActionSpec {
   };
 }
 
-/** Thrown inside the transaction to roll back a reopen that must not happen. */
-class ReopenConflict extends Error {
-  constructor(
-    readonly openIncidentId: number | null,
-    message: string,
-  ) {
-    super(message);
-  }
-}
-
-/**
- * The alert receiver adds a firing alert to the open incident of its
- * fingerprint, so one fingerprint may have only one open incident. This
- * check covers databases where no unique index enforces that.
- */
-async function rejectSecondOpenAlert(
-  db: pg.ClientBase,
-  incidentId: number,
-  row: ReopenedRow,
-): Promise<void> {
-  const { rows } = await db.query<{ id: number }>(
-    `SELECT id FROM incident
-      WHERE service_id = $1 AND source = 'alert' AND alert_fingerprint = $2
-        AND status <> 'resolved' AND id <> $3
-      LIMIT 1`,
-    [row.service_id, row.alert_fingerprint, incidentId],
-  );
-  if (rows[0]) {
-    throw new ReopenConflict(
-      rows[0].id,
-      `the alert of incident ${incidentId} has another open incident (${rows[0].id}), and it can have only one; acknowledge or resolve that one instead`,
-    );
-  }
-}
+/** A reopen that would give a series or an alert a second open incident. */
+type ReopenConflict = { openIncidentId: number | null; message: string };
 
 /**
  * Partial unique indexes that allow one open incident per detector series
- * and per alert fingerprint of a service.
+ * and per alert fingerprint of a service. Reopening an incident that would
+ * be a second one fails on them.
  */
 const OPEN_INCIDENT_INDEXES = new Set([
   "incident_open_detector_series_key",
@@ -268,12 +230,13 @@ async function describeOpenIncidentConflict(
   );
   const openId = rows[0]?.id ?? null;
   const what = rows[0]?.source === "alert" ? "alert" : "series";
-  return new ReopenConflict(
-    openId,
-    `the ${what} of incident ${incidentId} has another open incident` +
+  return {
+    openIncidentId: openId,
+    message:
+      `the ${what} of incident ${incidentId} has another open incident` +
       `${openId === null ? "" : ` (${openId})`}, and it can have only one; ` +
       "acknowledge or resolve that one instead",
-  );
+  };
 }
 
 function isOpenIncidentConflict(error: unknown): boolean {
@@ -333,12 +296,10 @@ async function runAction(
       };
     });
   } catch (error) {
-    let conflict: ReopenConflict | null = null;
-    if (error instanceof ReopenConflict) conflict = error;
-    else if (spec.action === "reopen" && isOpenIncidentConflict(error)) {
-      conflict = await describeOpenIncidentConflict(incidentId);
+    if (spec.action !== "reopen" || !isOpenIncidentConflict(error)) {
+      throw error;
     }
-    if (!conflict) throw error;
+    const conflict = await describeOpenIncidentConflict(incidentId);
     log.info(
       { openIncidentId: conflict.openIncidentId },
       "incident not reopened: %s",

@@ -1066,6 +1066,7 @@ describe("postmortem Markdown export", () => {
 
     expect(response.status).toBe(200);
     expect(response.headers.get("content-type")).toBe("text/markdown; charset=utf-8");
+    expect(response.headers.get("x-content-type-options")).toBe("nosniff");
     expect(response.headers.get("content-disposition")).toBe(`attachment; filename="incident-${id}-postmortem.md"`);
     const markdown = response.text;
     const row = await incidentRow(id);

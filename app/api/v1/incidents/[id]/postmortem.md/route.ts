@@ -29,6 +29,7 @@ export const GET = incidentRoute(
           "content-type": "text/markdown; charset=utf-8",
           "content-disposition": `attachment; filename="${postmortemFileName(incidentId)}"`,
           "cache-control": "no-store",
+          "x-content-type-options": "nosniff",
           "x-request-id": requestId,
         },
       }),
