@@ -497,9 +497,11 @@ async function recordResolved(
     total > 1
       ? ` All ${total} alerts of the incident have ended.`
       : "";
-  // The alerts that ended earlier in this delivery are part of this event.
+  // The alerts that ended earlier in this delivery are part of this event,
+  // and the alerts that joined earlier get their event before it.
   const endedWith = changes.resolved.map((ended) => ended.fingerprint);
   changes.resolved = [];
+  await recordIncidentGroupChanges(context, target.id, changes);
   await addIncidentEvent(context.db, {
     incidentId: target.id,
     kind: "resolved",
@@ -534,60 +536,74 @@ function listAlertNames(alerts: readonly ParsedAlert[]): string {
 async function recordGroupChanges(context: AlertContext): Promise<void> {
   const incidentIds = [...context.changes.keys()].sort((a, b) => a - b);
   for (const incidentId of incidentIds) {
-    const { joined, resolved, windowMinutes } =
-      context.changes.get(incidentId)!;
-    if (joined.length === 0 && resolved.length === 0) continue;
-    const { rows } = await context.db.query<{ firing: number; total: number }>(
-      `SELECT count(*) FILTER (WHERE NOT resolved)::int AS firing,
-              count(*)::int AS total
-         FROM incident_alert WHERE incident_id = $1`,
-      [incidentId],
+    await recordIncidentGroupChanges(
+      context,
+      incidentId,
+      context.changes.get(incidentId)!,
     );
-    const { firing, total } = rows[0]!;
-    if (joined.length > 0) {
-      const plural = joined.length === 1 ? "alert" : "alerts";
-      await addIncidentEvent(context.db, {
-        incidentId,
-        kind: "alerts_joined",
-        ...context.actor,
-        message:
-          `${joined.length} more ${context.delivery.source} ${plural} of the ` +
-          `same group joined (${listAlertNames(joined)}), starting within ` +
-          `${windowMinutes} min of the onset; the incident lists ` +
-          `${total} alerts`,
-        data: {
-          source: context.delivery.source,
-          windowMinutes,
-          alerts: joined.map((alert) => ({
-            fingerprint: alert.fingerprint,
-            startsAt: new Date(alert.startsAt).toISOString(),
-            labels: alert.labels,
-          })),
-        },
-      });
-    }
-    if (resolved.length > 0) {
-      await addIncidentEvent(context.db, {
-        incidentId,
-        kind: "alerts_resolved",
-        ...context.actor,
-        message:
-          `${resolved.length} ${context.delivery.source} ` +
-          `${resolved.length === 1 ? "alert" : "alerts"} of the incident ` +
-          `ended (${listAlertNames(resolved)}); ${firing} of ${total} still ` +
-          "fire, so the incident stays open",
-        data: {
-          source: context.delivery.source,
-          firing,
-          total,
-          alerts: resolved.map((alert) => ({
-            fingerprint: alert.fingerprint,
-            startsAt: new Date(alert.startsAt).toISOString(),
-            endsAt: new Date(alert.endsAt!).toISOString(),
-          })),
-        },
-      });
-    }
+  }
+}
+
+/** Writes the events of one incident's changes and empties them. */
+async function recordIncidentGroupChanges(
+  context: AlertContext,
+  incidentId: number,
+  changes: GroupChanges,
+): Promise<void> {
+  const { joined, resolved, windowMinutes } = changes;
+  changes.joined = [];
+  changes.resolved = [];
+  if (joined.length === 0 && resolved.length === 0) return;
+  const { rows } = await context.db.query<{ firing: number; total: number }>(
+    `SELECT count(*) FILTER (WHERE NOT resolved)::int AS firing,
+            count(*)::int AS total
+       FROM incident_alert WHERE incident_id = $1`,
+    [incidentId],
+  );
+  const { firing, total } = rows[0]!;
+  if (joined.length > 0) {
+    const plural = joined.length === 1 ? "alert" : "alerts";
+    await addIncidentEvent(context.db, {
+      incidentId,
+      kind: "alerts_joined",
+      ...context.actor,
+      message:
+        `${joined.length} more ${context.delivery.source} ${plural} of the ` +
+        `same group joined (${listAlertNames(joined)}), starting within ` +
+        `${windowMinutes} min of the onset; the incident lists ` +
+        `${total} alerts`,
+      data: {
+        source: context.delivery.source,
+        windowMinutes,
+        alerts: joined.map((alert) => ({
+          fingerprint: alert.fingerprint,
+          startsAt: new Date(alert.startsAt).toISOString(),
+          labels: alert.labels,
+        })),
+      },
+    });
+  }
+  if (resolved.length > 0) {
+    await addIncidentEvent(context.db, {
+      incidentId,
+      kind: "alerts_resolved",
+      ...context.actor,
+      message:
+        `${resolved.length} ${context.delivery.source} ` +
+        `${resolved.length === 1 ? "alert" : "alerts"} of the incident ` +
+        `ended (${listAlertNames(resolved)}); ${firing} of ${total} still ` +
+        "fire, so the incident stays open",
+      data: {
+        source: context.delivery.source,
+        firing,
+        total,
+        alerts: resolved.map((alert) => ({
+          fingerprint: alert.fingerprint,
+          startsAt: new Date(alert.startsAt).toISOString(),
+          endsAt: new Date(alert.endsAt!).toISOString(),
+        })),
+      },
+    });
   }
 }
 
