@@ -13,6 +13,9 @@ import type { SimilarityIndex } from "@/lib/runbooks/similarity";
 // A runbook is a candidate when its rules match, when its similarity is at
 // least 0.4, or when similar incidents marked it helpful more often than
 // not. The best five with a positive score are suggested.
+// NOTE: the weights and thresholds are picked by hand so that one rule or
+// one net helpful mark counts about as much as a close text; they are not
+// fit to data.
 
 export const MAX_SUGGESTED_RUNBOOKS = 5;
 export const SIMILARITY_WEIGHT = 4;

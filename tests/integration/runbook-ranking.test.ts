@@ -14,6 +14,7 @@ import {
   POST as feedbackPost,
 } from "@/app/api/v1/incidents/[id]/runbooks/[runbookId]/feedback/route";
 import { createApiToken } from "@/lib/auth/api-token";
+import { suggestRunbooks } from "@/lib/runbooks/match";
 import { closeDb, getPool } from "@/lib/db";
 import { withTransaction } from "@/lib/ingest/transaction";
 import type { RunbookContent } from "@/lib/runbooks/content";
@@ -391,5 +392,73 @@ describe("runbook feedback API", () => {
     expect(unknownIncident.status).toBe(404);
     expect(unknownIncident.json.error.field).toBe("id");
     expect(await feedbackRows()).toBe(0);
+  });
+});
+
+describe("detector incident history", () => {
+  /** Opens a detector incident on the checkout CPU series and suggests runbooks. */
+  async function openDetectorIncident(seriesId: number, key: string): Promise<number> {
+    return withTransaction(getPool(), async (client) => {
+      const { rows } = await client.query<{ id: number }>(
+        `INSERT INTO incident
+           (service_id, series_id, title, status, severity, source, dedup_key, summary, opened_at)
+         SELECT service_id, id, 'Anomaly in ec2_cpu_utilization on Checkout', 'triggered', 'sev2',
+                'detector', $2, 'ec2_cpu_utilization on Checkout turned anomalous.', now()
+           FROM metric_series WHERE id = $1
+         RETURNING id`,
+        [seriesId, key],
+      );
+      const incidentId = rows[0]!.id;
+      await suggestRunbooks(client, incidentId, {
+        serviceSlug: "checkout",
+        metricName: "ec2_cpu_utilization",
+        labels: { region: "us-east-1" },
+      });
+      return incidentId;
+    });
+  }
+
+  it("raises the runbook that helped on the same metric", async () => {
+    await withTransaction(getPool(), async (client) => {
+      for (const [slug, title] of [
+        ["cpu-saturation", "CPU saturation"],
+        ["cpu-noisy-neighbour", "CPU stolen by a noisy neighbour"],
+      ]) {
+        const created = await createRunbook(
+          client,
+          slug,
+          content({ title, body: "Look at the CPU of the instance.", metricPattern: "ec2_cpu_*" }),
+          { type: "system", id: null, name: "test" },
+        );
+        runbookIds[slug] = created!.runbookId;
+      }
+    });
+    const { rows: series } = await getPool().query<{ id: number }>(
+      `INSERT INTO metric_series (service_id, name, labels, labels_key)
+       SELECT id, 'ec2_cpu_utilization', '{"region":"us-east-1"}', '{"region":"us-east-1"}'
+         FROM service WHERE slug = 'checkout'
+       RETURNING id`,
+    );
+    const seriesId = series[0]!.id;
+
+    const first = await openDetectorIncident(seriesId, "test:detector:1");
+    const before = (await suggestions(first)).map((row) => row.slug);
+    const cpuRunbooks = before.filter((slug) => slug.startsWith("cpu-"));
+    expect(cpuRunbooks).toHaveLength(2);
+    const [higher, lower] = cpuRunbooks as [string, string];
+
+    await mark(first, runbookIds[lower]!, { helpful: true }, { cookie: cookies.responder });
+    await getPool().query(
+      "UPDATE incident SET status = 'resolved', resolved_at = now() WHERE id = $1",
+      [first],
+    );
+
+    const second = await openDetectorIncident(seriesId, "test:detector:2");
+    const after = await suggestions(second);
+    const slugs = after.map((row) => row.slug);
+
+    expect(slugs.indexOf(lower)).toBeLessThan(slugs.indexOf(higher));
+    const raised = after.find((row) => row.slug === lower)!;
+    expect(raised.breakdown.history).toEqual({ helpful: 1, unhelpful: 0, incidents: 1, points: 2 });
   });
 });
