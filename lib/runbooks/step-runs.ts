@@ -8,7 +8,7 @@ import { getConfig } from "@/lib/config";
 import type { Logger } from "@/lib/logger";
 import { incidentUrl } from "@/lib/notifications/payload";
 import { publicUrl } from "@/lib/notifications/settings";
-import { describeSuppression, findSuppression } from "@/lib/oncall/suppression";
+import { describeSuppression, findIncidentSuppression } from "@/lib/oncall/suppression";
 import { checkDestination, type ResolveHost } from "@/lib/runbooks/allowlist";
 import { sendStepRequest, type StepResponse } from "@/lib/runbooks/step-request";
 import {
@@ -418,7 +418,6 @@ type AttemptContext = {
     service_id: number;
     service_slug: string;
     service_name: string;
-    labels: Record<string, string> | null;
   };
 };
 
@@ -426,14 +425,9 @@ async function loadAttemptContext(db: Queryable, runId: number): Promise<Attempt
   const { rows } = await db.query<StepRunRow>(`${STEP_RUN_SELECT} WHERE run.id = $1`, [runId]);
   const run = rows[0];
   if (!run) return null;
-  // Alert incidents keep their alert labels in the "opened" event, which
-  // silences with label matchers need.
   const incidents = await db.query<AttemptContext["incident"]>(
     `SELECT incident.id, incident.title, incident.severity, incident.status,
-            incident.service_id, service.slug AS service_slug, service.name AS service_name,
-            (SELECT event.data->'labels' FROM incident_event event
-              WHERE event.incident_id = incident.id AND event.kind = 'opened'
-              ORDER BY event.id LIMIT 1) AS labels
+            incident.service_id, service.slug AS service_slug, service.name AS service_name
        FROM incident JOIN service ON service.id = incident.service_id
       WHERE incident.id = $1`,
     [run.incident_id],
@@ -540,9 +534,9 @@ export async function runStepAttempt(
   }
 
   if (run.automatic) {
-    // lib/clock's time, which tests of maintenance windows set.
-    const labels = incident.labels ?? undefined;
-    const suppression = await findSuppression(db, incident.service_id, now(), labels);
+    // lib/clock's time, which tests of maintenance windows set. Silences
+    // match the labels that notifications of this incident are matched on.
+    const suppression = await findIncidentSuppression(db, incident.id, now());
     if (suppression) {
       const reason = describeSuppression(suppression);
       const finished = await finishWithoutSending(db, context, "suppressed", reason, {

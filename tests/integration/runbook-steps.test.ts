@@ -966,6 +966,61 @@ describe("automatic runbooks when an incident opens", () => {
     expect(await jobCount()).toBe(1);
   });
 
+  it("suppresses steps of a detector incident under a silence on its metric", async () => {
+    const receiver = await peer({ status: 200 });
+    await allow("127.0.0.1");
+    await getPool().query(
+      `INSERT INTO runbook (slug, title, body, services, steps, automatic, current_version)
+       VALUES ('auto-silenced', 'Flush cache', 'Flush it.', '{checkout}', $1::jsonb, true, 1)`,
+      [JSON.stringify([step("flush", `${receiver.origin}/flush`)])],
+    );
+    await getPool().query(
+      `INSERT INTO silence (service_id, matchers, reason, ends_at, created_by_name)
+       VALUES ($1, '[{"name": "__name__", "operator": "=", "value": "queue_depth"}]', 'queue migration', now() + interval '1 hour', 'test')`,
+      [serviceId],
+    );
+    const series = await getPool().query<{ id: number }>(
+      `INSERT INTO metric_series (service_id, name, labels, labels_key)
+       VALUES ($1, 'queue_depth', '{"queue": "orders"}', '{"queue": "orders"}') RETURNING id`,
+      [serviceId],
+    );
+    const point: ScoredPoint = {
+      ts: new Date(),
+      value: 900,
+      score: 1.5,
+      likelihood: 0.99,
+      isAnomaly: true,
+      expectedLow: 10,
+      expectedHigh: 50,
+    };
+    const client = await getPool().connect();
+    try {
+      await client.query("BEGIN");
+      await recordEpisode(
+        client,
+        {
+          seriesId: series.rows[0]!.id,
+          serviceId,
+          serviceSlug: "checkout",
+          serviceName: "Checkout",
+          metricName: "queue_depth",
+          labels: { queue: "orders" },
+        },
+        { continuesPrevious: false, onset: point, peak: point },
+      );
+      await client.query("COMMIT");
+    } finally {
+      client.release();
+    }
+    const { rows } = await getPool().query<{ id: number }>(
+      "SELECT id FROM runbook_step_run WHERE step_id = 'flush'",
+    );
+    expect(rows).toHaveLength(1);
+    expect((await attempt(rows[0]!.id)).outcome).toBe("suppressed");
+    expect(receiver.requests).toHaveLength(0);
+    expect((await runRow(rows[0]!.id)).error).toMatch(/^silence 'queue migration' until /);
+  });
+
   it("suppresses steps of an alert under a silence", async () => {
     const receiver = await peer({ status: 200 });
     await allow("127.0.0.1");
