@@ -139,12 +139,10 @@ async function joinGroup(
   windowMinutes: number,
   log: Logger,
 ): Promise<EpisodeOutcome> {
+  // opened_at stays the onset of the series that opened the incident, even
+  // when this episode started earlier, because the incident page and
+  // feedback read that series' scores at opened_at.
   await raisePeak(db, incident.id, episode.peak.score);
-  // The incident's onset is the earliest onset among its series.
-  await db.query(
-    "UPDATE incident SET opened_at = LEAST(opened_at, $2) WHERE id = $1",
-    [incident.id, episode.onset.ts],
-  );
   await addIncidentSeries(
     db,
     incident.id,

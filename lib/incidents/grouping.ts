@@ -8,9 +8,8 @@ import type { Queryable } from "@/lib/incidents/events";
 // episode of a series that belongs to an open detector incident joins that
 // incident. An episode of another series of the same service joins the open
 // detector incident whose onset (opened_at) lies within the grouping window
-// of the episode's onset, and moves that onset back when the episode started
-// earlier. Otherwise it opens a new incident. Both times are data times, so
-// grouping does not depend on when the worker scores.
+// of the episode's onset. Otherwise it opens a new incident. Both times are
+// data times, so grouping does not depend on when the worker scores.
 //
 // Every worker takes a transaction-scoped advisory lock on the service before
 // it looks for an incident to join and holds it until commit. So two workers

@@ -182,8 +182,9 @@ describe("episode grouping", () => {
     expect(others).toEqual([]);
     expect(incident!.peak_score).toBe(4.2);
     expect(incident!.severity).toBe("sev1");
-    // The earliest onset of the group.
-    expect(incident!.opened_at).toEqual(new Date(ONSET - 10 * MINUTE));
+    // The onset of the series that opened it, whose scores the page and
+    // feedback read at opened_at.
+    expect(incident!.opened_at).toEqual(new Date(ONSET));
 
     const rows = await groupedSeries(incidentId);
     expect(rows.map((row) => row.series_id)).toEqual([
