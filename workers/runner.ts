@@ -20,7 +20,11 @@ import {
   TASK_ENQUEUE_STALE_SERIES,
 } from "@/workers/enqueue-stale-series";
 import { TASK_NOTIFY_INCIDENT } from "@/lib/notifications/enqueue";
-import { TASK_ESCALATE_INCIDENT } from "@/lib/oncall/escalation";
+import { now } from "@/lib/clock";
+import {
+  rescheduleLostEscalations,
+  TASK_ESCALATE_INCIDENT,
+} from "@/lib/oncall/escalation";
 import { runEscalateIncident } from "@/workers/escalate-incident";
 import { runNotifyIncident } from "@/workers/notify-incident";
 import { runRunbookStep, TASK_RUN_RUNBOOK_STEP } from "@/workers/run-runbook-step";
@@ -190,6 +194,15 @@ export async function runWorker(
           log.warn(
             { trainingJobIds: trainingJobs.requeued },
             "requeued training jobs whose worker stopped or whose job was lost",
+          );
+        }
+        const escalations = await helpers.withPgClient((client) =>
+          rescheduleLostEscalations(client, now(), STALE_LOCK_MINUTES),
+        );
+        if (escalations.length > 0) {
+          log.warn(
+            { incidentIds: escalations },
+            "rescheduled escalations whose job failed or was lost",
           );
         }
         if (trainingJobs.failed.length > 0) {

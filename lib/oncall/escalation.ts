@@ -31,8 +31,8 @@ export const TASK_ESCALATE_INCIDENT = "escalate-incident";
 
 /**
  * graphile-worker attempts of one escalate-incident job; only database
- * errors use them. NOTE: an escalation whose job fails this often stays
- * active with no job, and nothing schedules it again.
+ * errors use them. An escalation whose job failed this often, or whose job
+ * is lost, is scheduled again by rescheduleLostEscalations.
  */
 export const ESCALATE_JOB_MAX_ATTEMPTS = 10;
 
@@ -544,6 +544,34 @@ export async function resumeDeferredEscalations(
   );
   for (const row of rows) await scheduleEscalationJob(db, row.incident_id, now);
   return rows.length;
+}
+
+/**
+ * Backstop for escalations that have no live job: an active escalation due
+ * more than a minute ago whose job failed all its attempts, was deleted, or
+ * is held by a worker that stopped `staleLockMinutes` ago gets its job
+ * again. The worker's per-minute cron runs it. Returns the incident ids.
+ */
+export async function rescheduleLostEscalations(
+  db: Queryable,
+  now: Date,
+  staleLockMinutes: number,
+): Promise<number[]> {
+  const { rows } = await db.query<{ incident_id: number }>(
+    `SELECT e.incident_id FROM incident_escalation e
+      WHERE e.status = 'active'
+        AND e.next_at <= $1::timestamptz - interval '1 minute'
+        AND NOT EXISTS (
+          SELECT 1 FROM graphile_worker._private_jobs j
+           WHERE j.key = 'escalate-incident:' || e.incident_id
+             AND j.attempts < j.max_attempts
+             AND (j.locked_at IS NULL
+                  OR j.locked_at > now() - make_interval(mins => $2)))
+      ORDER BY e.incident_id`,
+    [now, staleLockMinutes],
+  );
+  for (const row of rows) await scheduleEscalationJob(db, row.incident_id, now);
+  return rows.map((row) => row.incident_id);
 }
 
 export type EscalationStatus = {

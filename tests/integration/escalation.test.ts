@@ -19,6 +19,8 @@ import { acknowledgeIncident, reopenIncident, resolveIncident } from "@/lib/inci
 import { logger } from "@/lib/logger";
 import { enqueueIncidentNotifications } from "@/lib/notifications/enqueue";
 import {
+  escalationJobKey,
+  rescheduleLostEscalations,
   resumeDeferredEscalations,
   runEscalation,
   scheduleEscalationJob,
@@ -463,6 +465,46 @@ describe("escalation exactly once", () => {
     expect(smtp.mails.filter((mail) => mail.to.includes(bo.email))).toHaveLength(1);
     expect(hook.requests).toHaveLength(1);
     expect(await events(id, "escalated")).toHaveLength(2);
+  });
+
+  it("schedules an escalation again when its job is lost or failed", async () => {
+    await addPolicy();
+    const id = await openIncident();
+    expect(await escalate(id, 0)).toMatchObject({ outcome: "escalated", level: 1 });
+    const job = async () => {
+      const { rows } = await getPool().query<{ attempts: number; run_at: Date }>(
+        "SELECT attempts, run_at FROM graphile_worker._private_jobs WHERE key = $1",
+        [escalationJobKey(id)],
+      );
+      return rows[0];
+    };
+
+    // The job queued for level 2 is alive: nothing to do, before or after it is due.
+    expect(await job()).toBeDefined();
+    expect(await rescheduleLostEscalations(getPool(), at(5.5), 10)).toEqual([]);
+    expect(await rescheduleLostEscalations(getPool(), at(7), 10)).toEqual([]);
+
+    // The job failed all its attempts: the backstop adds it again, due now.
+    await getPool().query(
+      "UPDATE graphile_worker._private_jobs SET attempts = max_attempts WHERE key = $1",
+      [escalationJobKey(id)],
+    );
+    expect(await rescheduleLostEscalations(getPool(), at(5.5), 10)).toEqual([]);
+    expect(await rescheduleLostEscalations(getPool(), at(7), 10)).toEqual([id]);
+    expect(await job()).toMatchObject({ attempts: 0, run_at: at(7) });
+
+    // The job is gone altogether.
+    await getPool().query("DELETE FROM graphile_worker._private_jobs WHERE key = $1", [
+      escalationJobKey(id),
+    ]);
+    expect(await rescheduleLostEscalations(getPool(), at(8), 10)).toEqual([id]);
+    expect(await escalate(id, 8)).toMatchObject({ outcome: "escalated", level: 2 });
+
+    // A finished escalation needs no job.
+    await getPool().query("DELETE FROM graphile_worker._private_jobs WHERE key = $1", [
+      escalationJobKey(id),
+    ]);
+    expect(await rescheduleLostEscalations(getPool(), at(30), 10)).toEqual([]);
   });
 
   it("pages nobody when the commit fails", async () => {
