@@ -420,10 +420,11 @@ describe("detector incident history", () => {
 
   it("raises the runbook that helped on the same metric", async () => {
     await withTransaction(getPool(), async (client) => {
-      for (const [slug, title] of [
+      const cpuRunbooks: [string, string][] = [
         ["cpu-saturation", "CPU saturation"],
         ["cpu-noisy-neighbour", "CPU stolen by a noisy neighbour"],
-      ]) {
+      ];
+      for (const [slug, title] of cpuRunbooks) {
         const created = await createRunbook(
           client,
           slug,
