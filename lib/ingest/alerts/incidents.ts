@@ -328,8 +328,8 @@ async function openIncident(
     context.actor,
   );
   await enqueueIncidentNotifications(context.db, incidentId, "opened");
-  // NOTE: runbook rules match the alertname as the metric name, so a
-  // runbook whose metricPattern names a metric matches no alert.
+  // Runbooks match an alert by its alertname (their alertNames rule); a
+  // metricPattern rule applies to detector incidents only.
   const runbooks = await suggestAlertRunbooks(
     context.db,
     incidentId,
