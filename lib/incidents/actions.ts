@@ -17,7 +17,7 @@ import { checkFreeText } from "@/lib/incidents/text";
 import { withTransaction } from "@/lib/ingest/transaction";
 import { logger } from "@/lib/logger";
 import { enqueueIncidentNotifications } from "@/lib/notifications/enqueue";
-import { startEscalation, stopEscalation } from "@/lib/oncall/escalation";
+import { stopEscalation } from "@/lib/oncall/escalation";
 
 // Acknowledge, resolve and reopen. Each runs in one transaction whose
 // conditional UPDATE only matches an incident in a status the action may
@@ -279,14 +279,14 @@ async function runAction(
         createdAt: applied.at,
       });
       // Resolving notifies and stops the escalation, acknowledging stops
-      // it, and reopening starts it again with the next cycle. The opening
-      // notification is not sent again: each event goes to a channel once.
+      // it, and reopening notifies the channels again and starts the
+      // escalation with the next cycle (lib/notifications/enqueue.ts).
       if (spec.action === "resolve") {
         await enqueueIncidentNotifications(db, incidentId, "resolved");
       } else if (spec.action === "acknowledge") {
         await stopEscalation(db, incidentId, "acknowledged");
       } else {
-        await startEscalation(db, incidentId, applied.at);
+        await enqueueIncidentNotifications(db, incidentId, "reopened");
       }
       return {
         outcome: "applied" as const,

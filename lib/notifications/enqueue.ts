@@ -12,8 +12,10 @@ import {
 // Adds the deliveries of an incident event, with one notify-incident job
 // each, in the caller's transaction. A crash before the commit loses both
 // the incident change and its notifications, and a crash after it loses
-// neither. The unique (incident_id, event, channel_id, page_key) index,
-// whose page_key is '' for these events, makes a repeated call add nothing.
+// neither. The unique (incident_id, event, channel_id, page_key) index
+// makes a repeated call add nothing. page_key is '' until the incident is
+// first reopened and 'reopen <n>' after its n-th reopen, so a reopened
+// incident notifies its reopen and its next resolve once each.
 //
 // While a maintenance window or silence covers the incident, no delivery is
 // added and a timeline event names the suppressed notification and why.
@@ -32,7 +34,7 @@ export const NOTIFY_JOB_MAX_ATTEMPTS = 3;
 
 export type NotifyIncidentPayload = { deliveryId: number };
 
-export type IncidentNotificationEvent = "opened" | "resolved";
+export type IncidentNotificationEvent = "opened" | "reopened" | "resolved";
 
 type Queryable = Pick<pg.ClientBase, "query">;
 
@@ -46,10 +48,14 @@ export function deliveryJobKey(deliveryId: number): string {
 // Severity enum sorts sev1 first, so "at least as severe" is <=.
 const ENQUEUE_INCIDENT_SQL = `
   WITH target AS (
-    SELECT id, service_id, severity FROM incident WHERE id = $1::int
+    SELECT id, service_id, severity,
+           (SELECT count(*) FROM incident_event e
+             WHERE e.incident_id = incident.id AND e.kind = 'reopened') AS reopens
+      FROM incident WHERE id = $1::int
   ), inserted AS (
-    INSERT INTO notification_delivery (channel_id, incident_id, event)
-    SELECT DISTINCT channel.id, target.id, $2::text
+    INSERT INTO notification_delivery (channel_id, incident_id, event, page_key)
+    SELECT DISTINCT channel.id, target.id, $2::text,
+           CASE WHEN target.reopens = 0 THEN '' ELSE 'reopen ' || target.reopens END
       FROM target
       JOIN notification_rule rule
         ON (rule.service_id IS NULL OR rule.service_id = target.service_id)
@@ -136,8 +142,8 @@ export async function enqueueIncidentNotifications(
     count = rows[0]?.count ?? 0;
   }
   // Escalation checks suppression itself when each level is due.
-  if (event === "opened") await startEscalation(db, incidentId, at);
-  else await stopEscalation(db, incidentId, "resolved");
+  if (event === "resolved") await stopEscalation(db, incidentId, "resolved");
+  else await startEscalation(db, incidentId, at);
   return count;
 }
 

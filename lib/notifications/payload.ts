@@ -2,7 +2,7 @@
 // incident as it is then, so a retried "opened" notification of an incident
 // resolved meanwhile shows status "resolved".
 
-export type NotificationEvent = "opened" | "resolved" | "test" | "escalation";
+export type NotificationEvent = "opened" | "reopened" | "resolved" | "test" | "escalation";
 
 export type IncidentSnapshot = {
   id: number;
@@ -66,6 +66,7 @@ function headline(content: NotificationContent): string {
   const { incident } = content;
   let label = "Test notification";
   if (content.event === "opened") label = "Incident opened";
+  else if (content.event === "reopened") label = "Incident reopened";
   else if (content.event === "resolved") label = "Incident resolved";
   else if (content.event === "escalation") {
     const level = content.page?.level ?? 0;

@@ -16,7 +16,7 @@ import { POST as createRulePost } from "@/app/api/v1/routing-rules/route";
 import { createApiToken } from "@/lib/auth/api-token";
 import { getConfig } from "@/lib/config";
 import { closeDb, getPool } from "@/lib/db";
-import { resolveIncident } from "@/lib/incidents/actions";
+import { reopenIncident, resolveIncident } from "@/lib/incidents/actions";
 import { recordEpisode, type SeriesContext } from "@/lib/incidents/detector";
 import { recordRecovery } from "@/lib/incidents/recovery";
 import { logger } from "@/lib/logger";
@@ -579,6 +579,42 @@ describe("incident notifications", () => {
     await drainDeliveries();
     expect(peer.requests.map((request) => (JSON.parse(request.body) as Json).event)).toEqual([
       "incident.opened",
+      "incident.resolved",
+    ]);
+  });
+
+  it("a reopen notifies, and so does the next resolve", async () => {
+    const peer = await httpPeer("ok");
+    const channelId = await createChannel({ name: "hook", type: "webhook", config: { url: peer.url } });
+    await createRule({ channelId });
+    const incidentId = await sendAlert(alertBody("firing"));
+    const { rows } = await getPool().query<{ id: number }>(
+      `INSERT INTO user_account (email, name, password_hash, role)
+       VALUES ('rui@example.test', 'Rui', '-', 'responder') RETURNING id`,
+    );
+    const rui = { id: rows[0]!.id, name: "Rui" };
+    expect((await resolveIncident(incidentId, rui)).outcome).toBe("applied");
+    expect((await reopenIncident(incidentId, rui, "errors are back")).outcome).toBe("applied");
+    // A second reopen of an open incident changes nothing and sends nothing.
+    expect((await reopenIncident(incidentId, rui, "again")).outcome).toBe("unchanged");
+    expect((await resolveIncident(incidentId, rui)).outcome).toBe("applied");
+    expect((await resolveIncident(incidentId, rui)).outcome).toBe("unchanged");
+
+    const { rows: keys } = await getPool().query<{ event: string; page_key: string }>(
+      "SELECT event, page_key FROM notification_delivery ORDER BY id",
+    );
+    expect(keys).toEqual([
+      { event: "opened", page_key: "" },
+      { event: "resolved", page_key: "" },
+      { event: "reopened", page_key: "reopen 1" },
+      { event: "resolved", page_key: "reopen 1" },
+    ]);
+    await drainDeliveries();
+    const bodies = peer.requests.map((request) => JSON.parse(request.body) as Json);
+    expect(bodies.map((body) => body.event)).toEqual([
+      "incident.opened",
+      "incident.resolved",
+      "incident.reopened",
       "incident.resolved",
     ]);
   });
