@@ -17,6 +17,7 @@ const nextConfig = {
     "@tensorflow/tfjs-backend-wasm",
     "wink-nlp",
     "wink-eng-lite-web-model",
+    "pdfkit",
   ],
   // `npm test` type-checks the whole project with `tsc --noEmit` first, so
   // the build skips its own pass and `npm start` builds faster.

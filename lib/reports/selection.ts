@@ -1,0 +1,190 @@
+import { ApiError, invalidField } from "@/lib/api/errors";
+import { getPool } from "@/lib/db";
+import { DAY_MS } from "@/lib/reports/weeks";
+
+// The selection of a report: a period [from, to) and a set of services, read
+// from the query parameters of the report routes and the /reports page.
+//   range     7d, 30d or 90d, ending now (the default is 7d)
+//   from, to  ISO 8601 dates or times, in place of range
+//   services  comma-separated service slugs; absent or empty means all
+
+export const REPORT_PRESETS = {
+  "7d": { label: "Last 7 days", days: 7 },
+  "30d": { label: "Last 30 days", days: 30 },
+  "90d": { label: "Last 90 days", days: 90 },
+} as const;
+
+export type ReportPreset = keyof typeof REPORT_PRESETS;
+
+export const REPORT_PRESET_KEYS = Object.keys(REPORT_PRESETS) as ReportPreset[];
+export const DEFAULT_REPORT_PRESET: ReportPreset = "7d";
+
+/** Longest period a report may cover, in days. */
+export const MAX_REPORT_DAYS = 400;
+
+/** Query parameters of a report, as the URL carries them. */
+export type ReportQuery = {
+  range?: string | null;
+  from?: string | null;
+  to?: string | null;
+  services?: string | null;
+};
+
+export type ReportService = { id: number; slug: string; name: string };
+
+export type ReportSelection = {
+  from: Date;
+  to: Date;
+  /** The preset the period came from, or null for from/to. */
+  preset: ReportPreset | null;
+  /** The selected services in slug order, or every service when `all`. */
+  services: ReportService[];
+  /** True when no service was named, so the KPIs cover every service. */
+  all: boolean;
+};
+
+// A calendar date, or a date and time with seconds, milliseconds and a zone
+// optional. A time without a zone is read as UTC.
+const ISO_DATE_TIME =
+  /^(\d{4})-(\d{2})-(\d{2})(?:T(\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,3}))?)?(Z|[+-]\d{2}:\d{2})?)?$/;
+
+/** Parses an ISO 8601 date or date-time; throws a 400 naming `field`. */
+export function parseIsoTime(field: string, raw: string): Date {
+  const match = ISO_DATE_TIME.exec(raw);
+  const [, year, month, day, hour = "00", minute = "00", second = "00"] =
+    match ?? [];
+  const millis = (match?.[7] ?? "0").padEnd(3, "0");
+  const zone = match?.[8] ?? "Z";
+  const date = match
+    ? new Date(`${year}-${month}-${day}T${hour}:${minute}:${second}.${millis}${zone}`)
+    : null;
+  // Date accepts day 31 of a 30-day month by rolling over only in some
+  // engines, so the calendar date is checked against the parsed one.
+  const calendar = match
+    ? new Date(Date.UTC(Number(year), Number(month) - 1, Number(day)))
+    : null;
+  if (
+    !date ||
+    Number.isNaN(date.getTime()) ||
+    !calendar ||
+    calendar.getUTCDate() !== Number(day) ||
+    calendar.getUTCMonth() !== Number(month) - 1
+  ) {
+    throw invalidField(
+      field,
+      `${field} must be an ISO 8601 date or time such as 2026-11-02 or ` +
+        `2026-11-02T08:00:00Z, got ${JSON.stringify(raw)}`,
+    );
+  }
+  return date;
+}
+
+function isPreset(value: string): value is ReportPreset {
+  return Object.hasOwn(REPORT_PRESETS, value);
+}
+
+/** Reads the period from range, or from and to; throws a 400 naming the parameter. */
+export function parseReportPeriod(
+  query: ReportQuery,
+  now: Date,
+): { from: Date; to: Date; preset: ReportPreset | null } {
+  const range = query.range ?? null;
+  const fromText = query.from ?? null;
+  const toText = query.to ?? null;
+
+  if (range !== null && (fromText !== null || toText !== null)) {
+    throw invalidField(
+      "range",
+      "send either range or from and to, not both",
+    );
+  }
+  if (fromText === null && toText === null) {
+    const preset = range ?? DEFAULT_REPORT_PRESET;
+    if (!isPreset(preset)) {
+      throw invalidField(
+        "range",
+        `range must be one of ${REPORT_PRESET_KEYS.join(", ")}, got ${JSON.stringify(preset)}`,
+      );
+    }
+    const days = REPORT_PRESETS[preset].days;
+    return { from: new Date(now.getTime() - days * DAY_MS), to: now, preset };
+  }
+  if (fromText === null) throw invalidField("from", "from is required with to");
+  if (toText === null) throw invalidField("to", "to is required with from");
+
+  const from = parseIsoTime("from", fromText);
+  const to = parseIsoTime("to", toText);
+  if (from.getTime() >= to.getTime()) {
+    throw invalidField(
+      "to",
+      `to must be after from, got from ${from.toISOString()} and to ${to.toISOString()}`,
+    );
+  }
+  const days = (to.getTime() - from.getTime()) / DAY_MS;
+  if (days > MAX_REPORT_DAYS) {
+    throw invalidField(
+      "to",
+      `the period must be at most ${MAX_REPORT_DAYS} days, got ${Math.ceil(days)} days ` +
+        `from ${from.toISOString()} to ${to.toISOString()}`,
+    );
+  }
+  return { from, to, preset: null };
+}
+
+const SLUG_LIST_MAX = 200;
+
+/** Splits the services parameter into distinct slugs; empty means every service. */
+export function parseServiceSlugs(raw: string | null | undefined): string[] {
+  if (raw === null || raw === undefined || raw.trim() === "") return [];
+  const slugs = [...new Set(raw.split(",").map((slug) => slug.trim()))];
+  if (slugs.includes("")) {
+    throw invalidField(
+      "services",
+      `services must be a comma-separated list of service slugs without empty items, got ${JSON.stringify(raw)}`,
+    );
+  }
+  if (slugs.length > SLUG_LIST_MAX) {
+    throw invalidField(
+      "services",
+      `services may name at most ${SLUG_LIST_MAX} services, got ${slugs.length}`,
+    );
+  }
+  return slugs;
+}
+
+/**
+ * Looks up the named services, or all services for an empty list. Throws a
+ * 404 naming the first slug that does not exist.
+ */
+export async function loadReportServices(
+  slugs: string[],
+): Promise<ReportService[]> {
+  const { rows } = await getPool().query<ReportService>(
+    slugs.length === 0
+      ? "SELECT id, slug, name FROM service ORDER BY slug"
+      : "SELECT id, slug, name FROM service WHERE slug = ANY($1::text[]) ORDER BY slug",
+    slugs.length === 0 ? [] : [slugs],
+  );
+  const found = new Set(rows.map((row) => row.slug));
+  const missing = slugs.find((slug) => !found.has(slug));
+  if (missing !== undefined) {
+    throw new ApiError(
+      404,
+      "not_found",
+      `service ${JSON.stringify(missing)} not found; services takes slugs as listed by GET /api/v1/services`,
+      { field: "services" },
+    );
+  }
+  return rows;
+}
+
+/** Parses and checks a report's query parameters and loads its services. */
+export async function resolveReportSelection(
+  query: ReportQuery,
+  now: Date,
+): Promise<ReportSelection> {
+  const period = parseReportPeriod(query, now);
+  const slugs = parseServiceSlugs(query.services);
+  const services = await loadReportServices(slugs);
+  return { ...period, services, all: slugs.length === 0 };
+}
