@@ -185,7 +185,12 @@ function drawTrendCharts(doc: PDFKit.PDFDocument, report: ReliabilityReport): vo
 }
 
 function rootCauseText(incident: ReportIncident): string {
-  const text = incident.rootCause.replace(/\s+/g, " ").trim();
+  // Bold and code markers of the Markdown source are dropped. Underscores
+  // stay, because identifiers such as created_at contain them.
+  const text = incident.rootCause
+    .replace(/\*\*|`/g, "")
+    .replace(/\s+/g, " ")
+    .trim();
   if (text === "") return "No postmortem root cause";
   return text.length > ROOT_CAUSE_MAX_CHARS
     ? `${text.slice(0, ROOT_CAUSE_MAX_CHARS - 3)}...`
