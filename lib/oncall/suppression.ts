@@ -1,37 +1,17 @@
-import { z } from "zod";
-
 import type { Queryable } from "@/lib/incidents/events";
+import { type LabelMatcher, silenceMatches } from "@/lib/oncall/matchers";
 
 // Maintenance windows and silences that suppress a service's notifications,
 // escalation and automatic runbooks while they are active.
 
-export const LABEL_MATCHER_OPERATORS = ["=", "!=", "=~", "!~"] as const;
-
-/** One label matcher of a silence, with Alertmanager's operators. */
-export const labelMatcherSchema = z
-  .object({
-    name: z
-      .string()
-      .trim()
-      .regex(/^[a-zA-Z_][a-zA-Z0-9_]*$/, "must be a label name such as alertname")
-      .max(100),
-    operator: z.enum(LABEL_MATCHER_OPERATORS).default("="),
-    value: z.string().max(500),
-  })
-  .superRefine((matcher, context) => {
-    if (matcher.operator !== "=~" && matcher.operator !== "!~") return;
-    try {
-      new RegExp(`^(?:${matcher.value})$`);
-    } catch (error) {
-      context.addIssue({
-        code: "custom",
-        path: ["value"],
-        message: `is not a valid regular expression: ${(error as Error).message}`,
-      });
-    }
-  });
-
-export type LabelMatcher = z.output<typeof labelMatcherSchema>;
+export {
+  LABEL_MATCHER_OPERATORS,
+  labelMatcherSchema,
+  matchesLabel,
+  silenceMatches,
+  validateMatcherPattern,
+  type LabelMatcher,
+} from "@/lib/oncall/matchers";
 
 export type Suppression = {
   kind: "maintenance" | "silence";
@@ -40,43 +20,6 @@ export type Suppression = {
   name: string;
   endsAt: Date;
 };
-
-/**
- * Returns whether a label set matches one matcher. A missing label counts as
- * the empty string and a regular expression must match the whole value, as
- * in Alertmanager.
- */
-export function matchesLabel(
-  matcher: LabelMatcher,
-  labels: Record<string, string>,
-): boolean {
-  const value = labels[matcher.name] ?? "";
-  switch (matcher.operator) {
-    case "=":
-      return value === matcher.value;
-    case "!=":
-      return value !== matcher.value;
-    case "=~":
-      return new RegExp(`^(?:${matcher.value})$`).test(value);
-    case "!~":
-      return !new RegExp(`^(?:${matcher.value})$`).test(value);
-  }
-}
-
-/**
- * Returns whether a silence with these matchers applies. A silence without
- * matchers applies to every incident of its service. One with matchers
- * applies only when labels are given and match every matcher, so that a
- * detector incident without alert labels is not muted by an alert silence.
- */
-export function silenceMatches(
-  matchers: LabelMatcher[],
-  labels: Record<string, string> | undefined,
-): boolean {
-  if (matchers.length === 0) return true;
-  if (labels === undefined) return false;
-  return matchers.every((matcher) => matchesLabel(matcher, labels));
-}
 
 type SuppressionRow = {
   kind: "maintenance" | "silence";
