@@ -26,6 +26,7 @@ import {
   TASK_ESCALATE_INCIDENT,
 } from "@/lib/oncall/escalation";
 import { runEscalateIncident } from "@/workers/escalate-incident";
+import { runFoldRollups, TASK_FOLD_ROLLUPS } from "@/workers/fold-rollups";
 import { runNotifyIncident } from "@/workers/notify-incident";
 import { runRunbookStep, TASK_RUN_RUNBOOK_STEP } from "@/workers/run-runbook-step";
 import { runScoreSeries } from "@/workers/score-series";
@@ -107,7 +108,7 @@ export async function runWorker(
     noHandleSignals: true,
     pollInterval: options.pollIntervalMs ?? 2000,
     logger: graphileLogger,
-    crontab: `* * * * * ${TASK_ENQUEUE_STALE_SERIES}`,
+    crontab: `* * * * * ${TASK_ENQUEUE_STALE_SERIES}\n* * * * * ${TASK_FOLD_ROLLUPS} ?max=1`,
     taskList: {
       [TASK_SCORE_SERIES]: async (payload, helpers) => {
         const parsed = scoreSeriesPayload.safeParse(payload);
@@ -176,6 +177,7 @@ export async function runWorker(
         runNotifyIncident(payload, helpers, workerLog),
       [TASK_ESCALATE_INCIDENT]: (payload, helpers) => runEscalateIncident(payload, helpers, workerLog),
       [TASK_RUN_RUNBOOK_STEP]: (payload, helpers) => runRunbookStep(payload, helpers, workerLog),
+      [TASK_FOLD_ROLLUPS]: (payload, helpers) => runFoldRollups(payload, helpers, workerLog),
       [TASK_ENQUEUE_STALE_SERIES]: async (_payload, helpers) => {
         const log = workerLog.child({
           jobId: helpers.job.id,

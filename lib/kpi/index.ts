@@ -3,6 +3,7 @@ import { splitRange } from "@/lib/kpi/buckets";
 import {
   queryDeploymentFrequency,
   queryErrorRate,
+  queryErrorRateFromPoints,
   queryIncidentFrequency,
   queryMtta,
   queryMttr,
@@ -20,14 +21,43 @@ export type {
   KpiValue,
 } from "@/lib/kpi/types";
 
+export {
+  DEFAULT_FOLD_BATCH_HOURS,
+  foldAllPendingRollups,
+  foldPendingRollups,
+} from "@/lib/kpi/rollups";
+export type { FoldResult } from "@/lib/kpi/rollups";
+
+type ErrorRateQuery = typeof queryErrorRate;
+
 /**
  * Computes every KPI for each of `buckets` equal parts of the range, with
  * one SQL query per KPI. Throws a RangeError for an empty or invalid range
  * or a bucket count outside 1..MAX_KPI_BUCKETS.
  */
-export async function getKpiTrend(
+export function getKpiTrend(
   range: KpiRange,
   buckets: number,
+): Promise<KpiTrendBucket[]> {
+  return computeKpiTrend(range, buckets, queryErrorRate);
+}
+
+/**
+ * Computes the same as getKpiTrend, with the error rate summed from every
+ * data point instead of the rollups: the reference for tests and
+ * `npm run bench:dashboard`.
+ */
+export function getKpiTrendFromPoints(
+  range: KpiRange,
+  buckets: number,
+): Promise<KpiTrendBucket[]> {
+  return computeKpiTrend(range, buckets, queryErrorRateFromPoints);
+}
+
+async function computeKpiTrend(
+  range: KpiRange,
+  buckets: number,
+  errorRateQuery: ErrorRateQuery,
 ): Promise<KpiTrendBucket[]> {
   const parts = splitRange(range, buckets);
   const pool = getPool();
@@ -45,7 +75,7 @@ export async function getKpiTrend(
     queryMttr(pool, parts, ids),
     queryIncidentFrequency(pool, parts, ids),
     queryDeploymentFrequency(pool, parts, ids),
-    queryErrorRate(pool, parts, ids),
+    errorRateQuery(pool, parts, ids),
   ]);
 
   return parts.map((part, i) => ({
@@ -65,5 +95,11 @@ export async function getKpiTrend(
 /** Computes every KPI over the whole range; see KPI_DEFINITIONS. */
 export async function getKpis(range: KpiRange): Promise<KpiSet> {
   const [whole] = await getKpiTrend(range, 1);
+  return whole!.kpis;
+}
+
+/** Computes getKpis with the error rate summed from every data point. */
+export async function getKpisFromPoints(range: KpiRange): Promise<KpiSet> {
+  const [whole] = await getKpiTrendFromPoints(range, 1);
   return whole!.kpis;
 }

@@ -2,6 +2,7 @@ import type pg from "pg";
 
 import type { KpiBucket } from "@/lib/kpi/buckets";
 import { KPI_NULL_REASONS } from "@/lib/kpi/definitions";
+import { splitBuckets } from "@/lib/kpi/segments";
 import type { KpiValue } from "@/lib/kpi/types";
 
 // One SQL query per KPI computes it for every bucket at once. Each query
@@ -268,49 +269,137 @@ export function queryDeploymentFrequency(
   });
 }
 
-/**
- * Error rate per bucket: errors / requests, summed over the series that the
- * selected services name as their error and request metrics.
- */
-export async function queryErrorRate(
+// Series of the selected services named as their request or error metric.
+const COUNTER_CTES = `
+  counter_service AS (
+    SELECT s.id, s.request_metric, s.error_metric
+    FROM service s
+    WHERE s.id IN (SELECT id FROM selected)
+      AND s.request_metric IS NOT NULL AND s.error_metric IS NOT NULL
+  ),
+  counter_series AS (
+    SELECT ms.id,
+           ms.name = c.request_metric AS is_request,
+           ms.name = c.error_metric AS is_error
+    FROM counter_service c
+    JOIN metric_series ms
+      ON ms.service_id = c.id
+     AND ms.name IN (c.request_metric, c.error_metric)
+  )`;
+
+// Sums per bucket straight from data_point: the reference that the rollup
+// query must equal. Sums are numeric, because float8 sums of values near
+// its maximum overflow and fail the whole query.
+const TOTAL_FROM_POINTS = `
+  total AS (
+    SELECT b.idx,
+           sum(p.value::numeric) FILTER (WHERE cs.is_request) AS requests,
+           sum(p.value::numeric) FILTER (WHERE cs.is_error) AS errors
+    FROM bucket b
+    CROSS JOIN counter_series cs
+    JOIN data_point p
+      ON p.series_id = cs.id AND p.ts >= b.start_at AND p.ts < b.end_at
+    GROUP BY b.idx
+  )`;
+
+// Sums per bucket from the segments of lib/kpi/segments.ts ($4..$7): whole
+// days and hours from the rollups, edges from data_point. An hour listed in
+// series_rollup_pending has a stale or missing rollup, so it is read from
+// data_point, and a day with such an hour is read hour by hour. The rollup
+// sums are numeric sums of the same values, so the totals equal
+// TOTAL_FROM_POINTS exactly, whatever the fold has caught up with.
+const TOTAL_FROM_ROLLUPS = `
+  segment AS (
+    SELECT s.idx, s.source, s.start_at, s.end_at
+    FROM unnest($4::int[], $5::text[], $6::timestamptz[], $7::timestamptz[])
+      AS s(idx, source, start_at, end_at)
+  ),
+  pending AS (
+    SELECT q.series_id, q.bucket_start
+    FROM series_rollup_pending q
+    WHERE q.series_id IN (SELECT id FROM counter_series)
+  ),
+  pending_day AS (
+    SELECT DISTINCT q.series_id,
+           date_bin('1 day', q.bucket_start, TIMESTAMPTZ '1970-01-01 00:00:00+00')
+             AS day_start
+    FROM pending q
+  ),
+  part AS (
+    SELECT s.idx, d.series_id, d.sum
+    FROM segment s
+    CROSS JOIN counter_series cs
+    JOIN series_rollup_day d
+      ON d.series_id = cs.id
+     AND d.bucket_start >= s.start_at AND d.bucket_start < s.end_at
+    WHERE s.source = 'day'
+      AND NOT EXISTS (SELECT 1 FROM pending_day pd
+                      WHERE pd.series_id = d.series_id
+                        AND pd.day_start = d.bucket_start)
+    UNION ALL
+    SELECT s.idx, h.series_id, h.sum
+    FROM segment s
+    CROSS JOIN counter_series cs
+    JOIN series_rollup_hour h
+      ON h.series_id = cs.id
+     AND h.bucket_start >= s.start_at AND h.bucket_start < s.end_at
+    WHERE s.source = 'hour'
+      AND NOT EXISTS (SELECT 1 FROM pending q
+                      WHERE q.series_id = h.series_id
+                        AND q.bucket_start = h.bucket_start)
+    UNION ALL
+    SELECT s.idx, h.series_id, h.sum
+    FROM segment s
+    JOIN pending_day pd
+      ON pd.day_start >= s.start_at AND pd.day_start < s.end_at
+    JOIN series_rollup_hour h
+      ON h.series_id = pd.series_id
+     AND h.bucket_start >= pd.day_start
+     AND h.bucket_start < pd.day_start + interval '24 hours'
+    WHERE s.source = 'day'
+      AND NOT EXISTS (SELECT 1 FROM pending q
+                      WHERE q.series_id = h.series_id
+                        AND q.bucket_start = h.bucket_start)
+    UNION ALL
+    SELECT s.idx, q.series_id, p.value::numeric
+    FROM segment s
+    JOIN pending q
+      ON q.bucket_start >= s.start_at AND q.bucket_start < s.end_at
+    JOIN data_point p
+      ON p.series_id = q.series_id
+     AND p.ts >= q.bucket_start AND p.ts < q.bucket_start + interval '1 hour'
+    WHERE s.source IN ('hour', 'day')
+    UNION ALL
+    SELECT s.idx, cs.id, p.value::numeric
+    FROM segment s
+    CROSS JOIN counter_series cs
+    JOIN data_point p
+      ON p.series_id = cs.id AND p.ts >= s.start_at AND p.ts < s.end_at
+    WHERE s.source = 'points'
+  ),
+  total AS (
+    SELECT part.idx,
+           sum(part.sum) FILTER (WHERE cs.is_request) AS requests,
+           sum(part.sum) FILTER (WHERE cs.is_error) AS errors
+    FROM part
+    JOIN counter_series cs ON cs.id = part.series_id
+    GROUP BY part.idx
+  )`;
+
+type ErrorRateRow = {
+  services: string;
+  counter_services: string;
+  requests: number;
+  ratio: number | null;
+};
+
+async function queryErrorRateWith(
   db: Queryable,
-  buckets: KpiBucket[],
-  serviceIds?: number[],
+  totalCte: string,
+  params: unknown[],
 ): Promise<KpiValue[]> {
-  const { rows } = await db.query<{
-    services: string;
-    counter_services: string;
-    requests: number;
-    ratio: number | null;
-  }>(
-    `WITH ${COMMON_CTES},
-     counter_service AS (
-       SELECT s.id, s.request_metric, s.error_metric
-       FROM service s
-       WHERE s.id IN (SELECT id FROM selected)
-         AND s.request_metric IS NOT NULL AND s.error_metric IS NOT NULL
-     ),
-     counter_series AS (
-       SELECT ms.id,
-              ms.name = c.request_metric AS is_request,
-              ms.name = c.error_metric AS is_error
-       FROM counter_service c
-       JOIN metric_series ms
-         ON ms.service_id = c.id
-        AND ms.name IN (c.request_metric, c.error_metric)
-     ),
-     total AS (
-       SELECT b.idx,
-              -- numeric, because float8 sums of values near its maximum
-              -- overflow and fail the whole query.
-              sum(p.value::numeric) FILTER (WHERE cs.is_request) AS requests,
-              sum(p.value::numeric) FILTER (WHERE cs.is_error) AS errors
-       FROM bucket b
-       CROSS JOIN counter_series cs
-       JOIN data_point p
-         ON p.series_id = cs.id AND p.ts >= b.start_at AND p.ts < b.end_at
-       GROUP BY b.idx
-     )
+  const { rows } = await db.query<ErrorRateRow>(
+    `WITH ${COMMON_CTES}, ${COUNTER_CTES}, ${totalCte}
      SELECT (SELECT count(*) FROM selected) AS services,
             (SELECT count(*) FROM counter_service) AS counter_services,
             LEAST(coalesce(t.requests, 0), 1e300)::float8 AS requests,
@@ -320,7 +409,7 @@ export async function queryErrorRate(
      FROM bucket b
      LEFT JOIN total t ON t.idx = b.idx
      ORDER BY b.idx`,
-    bucketParams(buckets, serviceIds),
+    params,
   );
   return rows.map((row): KpiValue => {
     if (Number(row.services) === 0) return noServices("ratio");
@@ -346,4 +435,42 @@ export async function queryErrorRate(
       sampleSize: Math.round(row.requests),
     };
   });
+}
+
+/**
+ * Error rate per bucket: errors / requests, summed over the series that the
+ * selected services name as their error and request metrics. Reads the
+ * rollups for whole hours and days, so its cost follows the range and the
+ * number of series rather than the number of points.
+ */
+export function queryErrorRate(
+  db: Queryable,
+  buckets: KpiBucket[],
+  serviceIds?: number[],
+): Promise<KpiValue[]> {
+  const segments = splitBuckets(buckets);
+  return queryErrorRateWith(db, TOTAL_FROM_ROLLUPS, [
+    ...bucketParams(buckets, serviceIds),
+    // idx in the bucket CTE counts from 1.
+    segments.map((segment) => segment.index + 1),
+    segments.map((segment) => segment.source),
+    segments.map((segment) => new Date(segment.start).toISOString()),
+    segments.map((segment) => new Date(segment.end).toISOString()),
+  ]);
+}
+
+/**
+ * The same error rate as queryErrorRate, summed from every data point in
+ * the range. Tests and the dashboard benchmark use it as the reference.
+ */
+export function queryErrorRateFromPoints(
+  db: Queryable,
+  buckets: KpiBucket[],
+  serviceIds?: number[],
+): Promise<KpiValue[]> {
+  return queryErrorRateWith(
+    db,
+    TOTAL_FROM_POINTS,
+    bucketParams(buckets, serviceIds),
+  );
 }

@@ -19,6 +19,7 @@ const SCALAR_TYPES: Record<string, string[]> = {
   DateTime: ["timestamp with time zone"],
   Json: ["jsonb"],
   Bytes: ["bytea"],
+  Decimal: ["numeric"],
 };
 
 type Column = { data_type: string; udt_name: string; is_nullable: string };
