@@ -12,19 +12,28 @@ import { checkIncidentId } from "@/lib/incidents/errors";
 import {
   addIncidentEvent,
   type IncidentEventKind,
+  type Queryable,
 } from "@/lib/incidents/events";
+import { lockServiceGrouping } from "@/lib/incidents/grouping";
 import { checkFreeText } from "@/lib/incidents/text";
 import { withTransaction } from "@/lib/ingest/transaction";
 import { logger } from "@/lib/logger";
 import { enqueueIncidentNotifications } from "@/lib/notifications/enqueue";
 import { stopEscalation } from "@/lib/oncall/escalation";
 
-// Acknowledge, resolve and reopen. Each runs in one transaction whose
-// conditional UPDATE only matches an incident in a status the action may
-// leave. When two people click at once, PostgreSQL's row lock makes the
-// second UPDATE re-check the row after the first commits. It then matches
-// nothing and reports who got there first. The timeline event is written in
-// the same transaction, stamped with the same time as the incident column.
+// Acknowledge, resolve and reopen. Each runs in one transaction that first
+// locks the incident row (FOR NO KEY UPDATE) and then runs a conditional
+// UPDATE that only matches an incident in a status the action may leave.
+// When two people click at once, the second transaction waits for the lock,
+// then matches nothing and reports who got there first. The status time
+// and the timeline event are stamped with clock_timestamp() after the lock,
+// so the order of created_at is the order in which the changes happened.
+//
+// Lock order: the incident row first, then its incident_escalation row.
+// The escalation worker takes them in the same order (lib/oncall/escalation.ts),
+// so an action waits for a running escalation instead of deadlocking with it. Reopen takes the
+// service's grouping lock before the incident row, as the detector and the
+// alert receivers do (lib/incidents/grouping.ts).
 
 export type { IncidentActor } from "@/lib/incidents/actor";
 
@@ -75,7 +84,7 @@ const ACKNOWLEDGE: ActionSpec = {
     const { rows } = await db.query<{ at: Date }>(
       `UPDATE incident
           SET status = 'acknowledged',
-              acknowledged_at = now(),
+              acknowledged_at = clock_timestamp(),
               acknowledged_by_id = $2
         WHERE id = $1 AND status = 'triggered'
        RETURNING acknowledged_at AS at`,
@@ -94,10 +103,10 @@ const RESOLVE: ActionSpec = {
       `WITH previous AS (
          SELECT id, status FROM incident
           WHERE id = $1 AND status IN ('triggered', 'acknowledged')
-          FOR UPDATE
        )
        UPDATE incident i
-          SET status = 'resolved', resolved_at = now(), resolved_by_id = $2
+          SET status = 'resolved', resolved_at = clock_timestamp(),
+              resolved_by_id = $2
          FROM previous
         WHERE i.id = previous.id
        RETURNING i.resolved_at AS at, previous.status AS from_status`,
@@ -169,7 +178,6 @@ function reopenSpec(reason: string): ActionSpec {
                   resolved_by_id
              FROM incident
             WHERE id = $1 AND status = 'resolved'
-            FOR UPDATE
          )
          UPDATE incident i
             SET status = 'triggered',
@@ -177,7 +185,7 @@ function reopenSpec(reason: string): ActionSpec {
                 resolved_at = NULL, resolved_by_id = NULL
            FROM previous
           WHERE i.id = previous.id
-         RETURNING now() AS at, previous.acknowledged_at,
+         RETURNING clock_timestamp() AS at, previous.acknowledged_at,
                    previous.acknowledged_by_id, previous.resolved_at,
                    previous.resolved_by_id`,
         [incidentId],
@@ -205,38 +213,114 @@ type ReopenConflict = { openIncidentId: number | null; message: string };
 
 /**
  * Partial unique indexes that allow one open incident per detector series
- * and per alert fingerprint of a service. Reopening an incident that would
- * be a second one fails on them.
+ * and per alert fingerprint of a service. They cover only an incident's
+ * primary series_id and alert_fingerprint, so findReopenConflict checks the
+ * grouped series and alerts first, and these remain the backstop.
  */
 const OPEN_INCIDENT_INDEXES = new Set([
   "incident_open_detector_series_key",
   "incident_open_alert_fingerprint_key",
 ]);
 
+// The series of detector incident $1 (its series_id and its incident_series
+// rows) that another open detector incident lists too.
+const SERIES_CONFLICT_SQL = `
+  SELECT other.id, shared.series_id, m.name AS series_name
+    FROM (SELECT series_id FROM incident WHERE id = $1 AND series_id IS NOT NULL
+          UNION
+          SELECT series_id FROM incident_series WHERE incident_id = $1) shared
+    JOIN incident other
+      ON other.source = 'detector' AND other.status <> 'resolved' AND other.id <> $1
+     AND (other.series_id = shared.series_id
+          OR EXISTS (SELECT 1 FROM incident_series s
+                      WHERE s.incident_id = other.id AND s.series_id = shared.series_id))
+    LEFT JOIN metric_series m ON m.id = shared.series_id
+   ORDER BY other.id, shared.series_id
+   LIMIT 1`;
+
+// The alert fingerprints of alert incident $1 (its alert_fingerprint and its
+// incident_alert rows) that another open alert incident of service $2 lists.
+const ALERT_CONFLICT_SQL = `
+  SELECT other.id, shared.fingerprint
+    FROM (SELECT alert_fingerprint AS fingerprint FROM incident
+           WHERE id = $1 AND alert_fingerprint IS NOT NULL
+          UNION
+          SELECT fingerprint FROM incident_alert WHERE incident_id = $1) shared
+    JOIN incident other
+      ON other.source = 'alert' AND other.status <> 'resolved' AND other.id <> $1
+     AND other.service_id = $2
+     AND (other.alert_fingerprint = shared.fingerprint
+          OR EXISTS (SELECT 1 FROM incident_alert a
+                      WHERE a.incident_id = other.id AND a.fingerprint = shared.fingerprint))
+   ORDER BY other.id, shared.fingerprint
+   LIMIT 1`;
+
+type IncidentOrigin = { source: string; service_id: number };
+
+/**
+ * Finds an open incident that lists one of the series or alert
+ * fingerprints of the incident, so reopening it would put that series or
+ * alert in two open incidents. Returns null when there is none.
+ */
+async function findReopenConflict(
+  db: Queryable,
+  incidentId: number,
+  origin: IncidentOrigin,
+): Promise<ReopenConflict | null> {
+  const advice = "acknowledge or resolve that one instead";
+  if (origin.source === "detector") {
+    const { rows } = await db.query<{
+      id: number;
+      series_id: number;
+      series_name: string | null;
+    }>(SERIES_CONFLICT_SQL, [incidentId]);
+    const row = rows[0];
+    if (!row) return null;
+    const series = `series ${row.series_id}${row.series_name === null ? "" : ` (${row.series_name})`}`;
+    return {
+      openIncidentId: row.id,
+      message:
+        `${series} of incident ${incidentId} is in open incident ${row.id}, ` +
+        `and a series can be in only one open incident; ${advice}`,
+    };
+  }
+  if (origin.source === "alert") {
+    const { rows } = await db.query<{ id: number; fingerprint: string }>(
+      ALERT_CONFLICT_SQL,
+      [incidentId, origin.service_id],
+    );
+    const row = rows[0];
+    if (!row) return null;
+    return {
+      openIncidentId: row.id,
+      message:
+        `alert ${row.fingerprint} of incident ${incidentId} is in open incident ${row.id}, ` +
+        `and an alert can be in only one open incident; ${advice}`,
+    };
+  }
+  return null;
+}
+
+/** Describes the conflict behind a unique index violation of a reopen. */
 async function describeOpenIncidentConflict(
   incidentId: number,
 ): Promise<ReopenConflict> {
-  const { rows } = await getPool().query<{ id: number; source: string }>(
-    `SELECT other.id, this.source FROM incident this
-       JOIN incident other
-         ON other.source = this.source AND other.status <> 'resolved'
-        AND other.id <> this.id
-        AND ((this.source = 'detector' AND other.series_id = this.series_id)
-          OR (this.source = 'alert' AND other.service_id = this.service_id
-              AND other.alert_fingerprint = this.alert_fingerprint))
-      WHERE this.id = $1
-      LIMIT 1`,
+  const pool = getPool();
+  const { rows } = await pool.query<IncidentOrigin>(
+    "SELECT source, service_id FROM incident WHERE id = $1",
     [incidentId],
   );
-  const openId = rows[0]?.id ?? null;
-  const what = rows[0]?.source === "alert" ? "alert" : "series";
-  return {
-    openIncidentId: openId,
-    message:
-      `the ${what} of incident ${incidentId} has another open incident` +
-      `${openId === null ? "" : ` (${openId})`}, and it can have only one; ` +
-      "acknowledge or resolve that one instead",
-  };
+  const conflict = rows[0]
+    ? await findReopenConflict(pool, incidentId, rows[0])
+    : null;
+  return (
+    conflict ?? {
+      openIncidentId: null,
+      message:
+        `a series or alert of incident ${incidentId} has another open incident, ` +
+        "and it can have only one; acknowledge or resolve that one instead",
+    }
+  );
 }
 
 function isOpenIncidentConflict(error: unknown): boolean {
@@ -245,6 +329,45 @@ function isOpenIncidentConflict(error: unknown): boolean {
     pgError.code === "23505" &&
     OPEN_INCIDENT_INDEXES.has(pgError.constraint ?? "")
   );
+}
+
+/** A reopen stopped by findReopenConflict inside the transaction. */
+class ReopenConflictError extends Error {
+  constructor(readonly conflict: ReopenConflict) {
+    super(conflict.message);
+    this.name = "ReopenConflictError";
+  }
+}
+
+/**
+ * Takes the locks of an action: for a reopen the service's grouping lock,
+ * so no detector or alert delivery adds the incident's series or alerts to
+ * another incident meanwhile, then the incident row. Returns the locked
+ * incident, or null when it does not exist.
+ */
+async function lockIncident(
+  db: pg.ClientBase,
+  action: IncidentAction,
+  incidentId: number,
+): Promise<(IncidentOrigin & { status: IncidentStatus }) | null> {
+  if (action === "reopen") {
+    // source and service_id never change, so reading them unlocked is safe.
+    const { rows } = await db.query<IncidentOrigin>(
+      "SELECT source, service_id FROM incident WHERE id = $1",
+      [incidentId],
+    );
+    const origin = rows[0];
+    if (!origin) return null;
+    if (origin.source === "detector" || origin.source === "alert") {
+      await lockServiceGrouping(db, origin.source, origin.service_id);
+    }
+  }
+  const { rows } = await db.query<IncidentOrigin & { status: IncidentStatus }>(
+    `SELECT status, source, service_id FROM incident
+      WHERE id = $1 FOR NO KEY UPDATE`,
+    [incidentId],
+  );
+  return rows[0] ?? null;
 }
 
 async function runAction(
@@ -267,6 +390,14 @@ async function runAction(
   let result: IncidentActionResult;
   try {
     result = await withTransaction(getPool(), async (db) => {
+      const incident = await lockIncident(db, spec.action, incidentId);
+      if (!incident) {
+        return { outcome: "not_found" as const, action: spec.action, incidentId };
+      }
+      if (spec.action === "reopen" && incident.status === "resolved") {
+        const conflict = await findReopenConflict(db, incidentId, incident);
+        if (conflict) throw new ReopenConflictError(conflict);
+      }
       const applied = await spec.update(db, incidentId, actor);
       if (!applied) return describeCurrentState(db, spec.action, incidentId);
 
@@ -296,10 +427,14 @@ async function runAction(
       };
     });
   } catch (error) {
-    if (spec.action !== "reopen" || !isOpenIncidentConflict(error)) {
+    let conflict: ReopenConflict;
+    if (error instanceof ReopenConflictError) {
+      conflict = error.conflict;
+    } else if (spec.action === "reopen" && isOpenIncidentConflict(error)) {
+      conflict = await describeOpenIncidentConflict(incidentId);
+    } else {
       throw error;
     }
-    const conflict = await describeOpenIncidentConflict(incidentId);
     log.info(
       { openIncidentId: conflict.openIncidentId },
       "incident not reopened: %s",

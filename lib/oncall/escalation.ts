@@ -19,7 +19,10 @@ import {
 //
 // Each incident with a policy has one incident_escalation row naming the
 // level due next and when. The escalate-incident job, keyed per incident,
-// runs at that time and calls runEscalation, which locks the row. In one
+// runs at that time and calls runEscalation, which locks the incident row
+// (FOR SHARE) and then the escalation row. Acknowledge, resolve and reopen
+// (lib/incidents/actions.ts) and the ingest paths take the same two locks in
+// the same order, so they wait for each other instead of deadlocking. In one
 // transaction it notifies the level and schedules the job for the next one.
 // Each person or channel gets one notification delivery, which the
 // notify-incident jobs send with their retries. The unique
@@ -129,6 +132,7 @@ type EscalationRow = {
   incident_status: "triggered" | "acknowledged" | "resolved";
   page_channel_id: number | null;
   policy_name: string;
+  policy_repeat_count: number;
 };
 
 type LevelRow = {
@@ -354,9 +358,15 @@ export async function runEscalation(
 }
 
 async function advance(db: pg.ClientBase, incidentId: number, now: Date): Promise<EscalationOutcome> {
+  // The incident row first: locking the escalation row first deadlocked
+  // with a resolve or reopen that held the incident row and waited for the
+  // escalation row. FOR SHARE lets two workers of one incident proceed to
+  // the escalation row lock, where one waits for the other.
+  await db.query("SELECT 1 FROM incident WHERE id = $1 FOR SHARE", [incidentId]);
   const { rows } = await db.query<EscalationRow>(
     `SELECT e.incident_id, e.policy_id, e.status, e.cycle, e.repeats_left, e.next_level,
-            e.next_at, i.status AS incident_status, p.page_channel_id, p.name AS policy_name
+            e.next_at, i.status AS incident_status, p.page_channel_id, p.name AS policy_name,
+            p.repeat_count AS policy_repeat_count
        FROM incident_escalation e
        JOIN incident i ON i.id = e.incident_id
        JOIN escalation_policy p ON p.id = e.policy_id
@@ -453,7 +463,13 @@ async function sendPages(
     }
   }
 
-  const cycleText = row.cycle > 1 ? ` (repeat ${row.cycle - 1})` : "";
+  // A cycle also starts when the incident is reopened, so the cycle number
+  // is not the repeat number. repeats_left starts at the policy's
+  // repeat_count and counts down with each repeat.
+  // NOTE: an edit of the policy's repeatCount during an escalation shifts
+  // this number until the escalation restarts.
+  const repeat = row.policy_repeat_count - row.repeats_left;
+  const cycleText = row.policy_repeat_count > 0 && repeat > 0 ? ` (repeat ${repeat})` : "";
   const described = targets.map(describeTarget);
   const empty = nobodyOnCall.map((name) => `nobody on call in ${name}`);
   await addIncidentEvent(db, {

@@ -411,9 +411,27 @@ describe("escalation restart", () => {
     expect(reopened.outcome).toBe("applied");
     expect(await startEscalation(getPool(), id, at(10))).toBe(false);
     expect(await escalate(id, 10)).toMatchObject({ outcome: "escalated", level: 1, cycle: 2 });
+    // A reopen is no repeat: this policy repeats 0 times.
     expect(await events(id, "escalated")).toEqual([
       "Escalated to level 1: Ana Pérez (Primary schedule)",
-      "Escalated to level 1 (repeat 1): Ana Pérez (Primary schedule)",
+      "Escalated to level 1: Ana Pérez (Primary schedule)",
+    ]);
+  });
+
+  it("counts repeats from the reopen", async () => {
+    await addPolicy([{ delayMinutes: 3, targets: [{ type: "user", userId: bo.id }] }], 1);
+    const id = await openIncident();
+    expect(await escalate(id, 0)).toMatchObject({ level: 1, cycle: 1 });
+    expect(await escalate(id, 3)).toMatchObject({ level: 1, cycle: 2 });
+    await resolveIncident(id, { id: bo.id, name: bo.name });
+    await reopenIncident(id, { id: ana.id, name: ana.name }, "still slow");
+    expect(await escalate(id, 10)).toMatchObject({ level: 1, cycle: 3 });
+    expect(await escalate(id, 13)).toMatchObject({ level: 1, cycle: 4 });
+    expect(await events(id, "escalated")).toEqual([
+      "Escalated to level 1: Bo Lind",
+      "Escalated to level 1 (repeat 1): Bo Lind",
+      "Escalated to level 1: Bo Lind",
+      "Escalated to level 1 (repeat 1): Bo Lind",
     ]);
   });
 
@@ -421,6 +439,35 @@ describe("escalation restart", () => {
     const id = await openIncident();
     expect(await startEscalation(getPool(), id, at(0))).toBe(false);
     expect(await escalate(id, 0)).toEqual({ outcome: "inactive" });
+  });
+});
+
+describe("escalation and incident actions", () => {
+  it("never deadlocks with resolve and reopen", async () => {
+    await addPolicy();
+    const failures: unknown[] = [];
+    const collect = (results: PromiseSettledResult<unknown>[]) => {
+      for (const result of results) if (result.status === "rejected") failures.push(result.reason);
+    };
+    const actor = { id: bo.id, name: bo.name };
+    for (let round = 0; round < 25; round += 1) {
+      const id = await openIncident();
+      collect(await Promise.allSettled([escalate(id, 0), resolveIncident(id, actor)]));
+      collect(await Promise.allSettled([reopenIncident(id, actor, "flapping"), escalate(id, 5)]));
+      collect(await Promise.allSettled([escalate(id, 5), escalate(id, 10), resolveIncident(id, actor)]));
+    }
+    expect(failures.map((failure) => String(failure))).toEqual([]);
+
+    // Every incident ends resolved, and no escalation of it is still running.
+    const { rows } = await getPool().query<{ status: string; escalation: string }>(
+      `SELECT i.status::text, e.status::text AS escalation
+         FROM incident i JOIN incident_escalation e ON e.incident_id = i.id`,
+    );
+    expect(rows).toHaveLength(25);
+    for (const row of rows) {
+      expect(row.status).toBe("resolved");
+      expect(row.escalation).not.toBe("active");
+    }
   });
 });
 
