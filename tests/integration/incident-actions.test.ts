@@ -1,9 +1,12 @@
+import pg from "pg";
 import { afterAll, beforeEach, describe, expect, it } from "vitest";
 
 import { closeDb, getPrisma } from "@/lib/db";
 import {
   acknowledgeIncident,
+  reopenIncident,
   resolveIncident,
+  type IncidentActionResult,
   type IncidentActor,
 } from "@/lib/incidents/actions";
 import type { IncidentStatus } from "@/lib/generated/prisma/enums";
@@ -290,5 +293,136 @@ describe("resolveIncident", () => {
       (event) => event.kind === "resolved",
     );
     expect(resolvedEvents).toHaveLength(1);
+  });
+});
+
+/**
+ * Holds the incident's row lock until `start`'s action waits on it, keeps it
+ * 300 ms longer, and returns the action's result with the database time
+ * just before the lock was released.
+ */
+async function runAfterHeldLock(
+  incidentId: number,
+  start: () => Promise<IncidentActionResult>,
+): Promise<{ result: IncidentActionResult; releasedAt: Date }> {
+  const locker = new pg.Client({ connectionString: databaseUrl });
+  await locker.connect();
+  try {
+    await locker.query("BEGIN");
+    await locker.query("SELECT id FROM incident WHERE id = $1 FOR UPDATE", [
+      incidentId,
+    ]);
+    const running = start();
+    for (let attempt = 0; ; attempt += 1) {
+      await locker.query("SELECT pg_stat_clear_snapshot()");
+      const { rows } = await locker.query<{ waiting: number }>(
+        `SELECT count(*)::int AS waiting FROM pg_stat_activity
+          WHERE datname = current_database() AND wait_event_type = 'Lock'`,
+      );
+      if ((rows[0]?.waiting ?? 0) >= 1) break;
+      if (attempt > 200) throw new Error("the action never waited on the lock");
+      await new Promise((resolve) => setTimeout(resolve, 25));
+    }
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const { rows } = await locker.query<{ at: Date }>(
+      "SELECT clock_timestamp() AS at",
+    );
+    await locker.query("COMMIT");
+    return { result: await running, releasedAt: rows[0]!.at };
+  } finally {
+    await locker.end();
+  }
+}
+
+describe("action times", () => {
+  it("stamps an acknowledge after the lock", async () => {
+    const id = await createIncident();
+
+    const { result, releasedAt } = await runAfterHeldLock(id, () =>
+      acknowledgeIncident(id, alice),
+    );
+
+    expect(result.outcome).toBe("applied");
+    const incident = await loadIncident(id);
+    expect(incident.acknowledgedAt!.getTime()).toBeGreaterThanOrEqual(
+      releasedAt.getTime(),
+    );
+    const [event] = await loadEvents(id);
+    expect(event!.createdAt).toEqual(incident.acknowledgedAt);
+  });
+
+  it("stamps a resolve after the lock", async () => {
+    const id = await createIncident();
+
+    const { result, releasedAt } = await runAfterHeldLock(id, () =>
+      resolveIncident(id, bob),
+    );
+
+    expect(result.outcome).toBe("applied");
+    const incident = await loadIncident(id);
+    expect(incident.resolvedAt!.getTime()).toBeGreaterThanOrEqual(
+      releasedAt.getTime(),
+    );
+    const [event] = await loadEvents(id);
+    expect(event!.createdAt).toEqual(incident.resolvedAt);
+  });
+
+  it("stamps a reopen after the lock", async () => {
+    const id = await createIncident();
+    await resolveIncident(id, bob);
+
+    const { result, releasedAt } = await runAfterHeldLock(id, () =>
+      reopenIncident(id, alice, "latency is back"),
+    );
+
+    expect(result.outcome).toBe("applied");
+    const reopened = (await loadEvents(id)).find(
+      (event) => event.kind === "reopened",
+    );
+    expect(reopened!.createdAt.getTime()).toBeGreaterThanOrEqual(
+      releasedAt.getTime(),
+    );
+    if (result.outcome === "applied") {
+      expect(result.at).toEqual(reopened!.createdAt);
+    }
+  });
+
+  it("keeps the timeline in order while flapping", async () => {
+    const id = await createIncident();
+    await resolveIncident(id, bob);
+
+    // Twelve reopens and resolves wait on the row lock and then run in the
+    // order PostgreSQL grants it; each changes the status or changes nothing.
+    const results = await withIncidentLocked(id, () =>
+      Promise.all(
+        Array.from({ length: 12 }, (_, index) =>
+          index % 2 === 0
+            ? reopenIncident(id, index % 4 === 0 ? alice : bob, `flap ${index}`)
+            : resolveIncident(id, index % 4 === 1 ? alice : bob),
+        ),
+      ),
+    );
+    expect(results.every((result) => result.outcome !== "not_found")).toBe(true);
+
+    const byId = (await loadEvents(id)).map((event) => ({
+      id: event.id,
+      kind: event.kind,
+      createdAt: event.createdAt.getTime(),
+    }));
+    const byTime = [...byId].sort(
+      (a, b) => a.createdAt - b.createdAt || a.id - b.id,
+    );
+    // Sorting by time gives the order in which the changes were written.
+    expect(byTime.map((event) => event.id)).toEqual(byId.map((event) => event.id));
+    const kinds = byTime.map((event) => event.kind);
+    for (let index = 1; index < kinds.length; index += 1) {
+      expect(kinds[index], `event ${index} of ${kinds.join(", ")}`).not.toBe(
+        kinds[index - 1],
+      );
+    }
+    const incident = await loadIncident(id);
+    if (incident.status === "resolved") {
+      expect(incident.resolvedAt!.getTime()).toBe(byTime.at(-1)!.createdAt);
+    }
   });
 });
