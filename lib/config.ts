@@ -83,6 +83,13 @@ const envSchema = z.object({
   // lib/incidents/suspects.ts). A window of 0 turns grouping off.
   VIGIL_GROUPING_WINDOW_MINUTES: z.coerce.number().int().min(0).max(1440).default(10),
   VIGIL_ALERT_GROUP_LABELS: alertGroupLabels,
+  // Open alert incidents of one service, opened within the grouping window,
+  // after which new alerts of any name join the newest of them. 0 turns the
+  // cap off.
+  VIGIL_ALERT_STORM_INCIDENTS: z.coerce.number().int().min(0).max(1000).default(3),
+  // A firing alert whose incident resolved less than this many minutes
+  // before it started reopens that incident. 0 turns reopening off.
+  VIGIL_ALERT_FLAP_WINDOW_MINUTES: z.coerce.number().int().min(0).max(1440).default(10),
   VIGIL_SUSPECT_LOOKBACK_MINUTES: z.coerce.number().int().min(1).max(10_080).default(60),
 });
 

@@ -347,6 +347,8 @@ describe("VIGIL_ALERT_GROUP_LABELS", () => {
 
   it("empty groups by fingerprint only", async () => {
     vi.stubEnv("VIGIL_ALERT_GROUP_LABELS", "");
+    // Without the storm cap, which joins them after three incidents.
+    vi.stubEnv("VIGIL_ALERT_STORM_INCIDENTS", "0");
     vi.resetModules();
     handler = await loadHandler();
 

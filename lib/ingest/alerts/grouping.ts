@@ -7,7 +7,9 @@ import type { Queryable } from "@/lib/incidents/events";
 // values join the open incident of their group when they start within the
 // grouping window of its onset. Callers hold the service's alert grouping
 // lock (lib/incidents/grouping.ts), so two deliveries cannot open two
-// incidents for one storm.
+// incidents for one storm. Alerts of other groups join too once the service
+// has VIGIL_ALERT_STORM_INCIDENTS open incidents within the window, and a
+// resolved incident is found again when its alert fires once more.
 
 export type AlertIncidentRow = {
   id: number;
@@ -117,6 +119,93 @@ export async function findAlertGroupIncident(
     [serviceId, groupKey, startsAt, windowMinutes],
   );
   return rows[0];
+}
+
+/**
+ * Locks and returns the open alert incidents of the service opened within
+ * `windowMinutes` of `startsAt`, newest first, at most `limit` of them.
+ * Once a service has the storm cap of them, new alerts join the newest. It
+ * is the one inserted last, because alerts that join move an incident's
+ * onset back and so would move a storm from one incident to another.
+ */
+export async function findStormIncidents(
+  db: Queryable,
+  serviceId: number,
+  startsAt: Date,
+  windowMinutes: number,
+  limit: number,
+): Promise<AlertIncidentRow[]> {
+  const { rows } = await db.query<AlertIncidentRow>(
+    `SELECT ${INCIDENT_COLUMNS}
+       FROM incident i
+      WHERE i.service_id = $1 AND i.source = 'alert'
+        AND i.status <> 'resolved'
+        AND i.opened_at BETWEEN $2::timestamptz - make_interval(mins => $3)
+                            AND $2::timestamptz + make_interval(mins => $3)
+      ORDER BY i.id DESC
+      LIMIT $4
+      FOR UPDATE OF i`,
+    [serviceId, startsAt, windowMinutes, limit],
+  );
+  return rows;
+}
+
+export type ResolvedAlertIncidentRow = AlertIncidentRow & {
+  resolved_at: Date;
+  /** Start of the newest firing of the alert that the incident lists. */
+  last_starts_at: Date;
+};
+
+/**
+ * Locks and returns the newest alert incident of the service that lists the
+ * fingerprint when it is resolved, so that the alert firing again can reopen
+ * it. Returns undefined when that incident is open or there is none.
+ */
+export async function findResolvedAlertIncident(
+  db: Queryable,
+  serviceId: number,
+  fingerprint: string,
+): Promise<ResolvedAlertIncidentRow | undefined> {
+  const { rows } = await db.query<ResolvedAlertIncidentRow>(
+    `SELECT ${INCIDENT_COLUMNS}, a.last_starts_at
+       FROM incident i
+       JOIN incident_alert a ON a.incident_id = i.id
+      WHERE i.service_id = $1 AND i.source = 'alert' AND a.fingerprint = $2
+      ORDER BY i.id DESC
+      LIMIT 1
+      FOR UPDATE OF i`,
+    [serviceId, fingerprint],
+  );
+  const row = rows[0];
+  if (row === undefined || row.status !== "resolved" || row.resolved_at === null) {
+    return undefined;
+  }
+  return row;
+}
+
+/**
+ * Returns the id of another open alert incident of the service that lists
+ * one of this incident's alerts, or null. Reopening the incident then would
+ * give that alert two open incidents.
+ */
+export async function findOpenIncidentSharingAlerts(
+  db: Queryable,
+  serviceId: number,
+  incidentId: number,
+): Promise<number | null> {
+  const { rows } = await db.query<{ id: number }>(
+    `SELECT other.id
+       FROM incident_alert mine
+       JOIN incident_alert theirs
+         ON theirs.fingerprint = mine.fingerprint
+        AND theirs.incident_id <> mine.incident_id
+       JOIN incident other ON other.id = theirs.incident_id
+      WHERE mine.incident_id = $2 AND other.service_id = $1
+        AND other.source = 'alert' AND other.status <> 'resolved'
+      LIMIT 1`,
+    [serviceId, incidentId],
+  );
+  return rows[0]?.id ?? null;
 }
 
 /** Adds an alert to an incident. */

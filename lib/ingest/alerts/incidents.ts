@@ -1,4 +1,5 @@
 import { invalidField } from "@/lib/api/errors";
+import { now } from "@/lib/clock";
 import { getConfig } from "@/lib/config";
 import { getPool } from "@/lib/db";
 import type { ApiToken } from "@/lib/generated/prisma/client";
@@ -15,6 +16,9 @@ import {
   findAlertFiring,
   findAlertGroupIncident,
   findOpenAlertMember,
+  findOpenIncidentSharingAlerts,
+  findResolvedAlertIncident,
+  findStormIncidents,
   markAlertFiring,
   markAlertResolved,
   type AlertIncidentRow,
@@ -35,6 +39,7 @@ import {
 import { recordSuspectDeployments } from "@/lib/incidents/suspects";
 import type { Logger } from "@/lib/logger";
 import { enqueueIncidentNotifications } from "@/lib/notifications/enqueue";
+import { startEscalation, stopEscalation } from "@/lib/oncall/escalation";
 
 // Turns the alerts of one Alertmanager or Grafana delivery into incidents,
 // all in one transaction.
@@ -45,11 +50,21 @@ import { enqueueIncidentNotifications } from "@/lib/notifications/enqueue";
 // its fingerprint when there is one. Otherwise it joins the open incident of
 // its group (equal values of the VIGIL_ALERT_GROUP_LABELS, alertname by
 // default) when it starts within VIGIL_GROUPING_WINDOW_MINUTES of that
-// incident's onset, so a storm of alerts opens one incident. Otherwise it
-// opens a new incident. A resolved alert marks its row resolved, and the
-// incident resolves when all its alerts have, with resolved_at set to the
-// last endsAt. Once resolved, the same fingerprint with a new startsAt opens
-// a new incident.
+// incident's onset, so a storm of alerts opens one incident. Once the
+// service has VIGIL_ALERT_STORM_INCIDENTS open alert incidents opened within
+// the window, an alert of any other group joins the newest of them, which
+// is then titled "Alert storm: ...". Otherwise it opens a new incident. A
+// resolved alert marks its row resolved, and the incident resolves when all
+// its alerts have, with resolved_at set to the last endsAt.
+//
+// Flapping: once resolved, the same fingerprint with a new startsAt reopens
+// the incident when it starts less than VIGIL_ALERT_FLAP_WINDOW_MINUTES
+// after resolved_at, and opens a new incident otherwise. The channels are
+// sent the first reopen. A cycle that a flap reopen started and that lasted
+// less than the flap window ends in a resolve that the channels are not
+// sent. So they still show the incident firing, and the next reopen is not
+// sent to them either. That reopen schedules the escalation for the end of
+// the flap window, so the on-call is paged when the alert keeps firing.
 //
 // Retries are safe: a transaction-scoped advisory lock per service
 // serialises deliveries for one service, the lookups find every firing
@@ -60,6 +75,7 @@ import { enqueueIncidentNotifications } from "@/lib/notifications/enqueue";
 
 export type AlertOutcome =
   | { outcome: "opened"; incidentId: number }
+  | { outcome: "reopened"; incidentId: number }
   | { outcome: "joined"; incidentId: number }
   | { outcome: "resolved"; incidentId: number }
   | { outcome: "ignored"; incidentId: number | null; reason: string };
@@ -75,6 +91,7 @@ export type AlertDeliveryResult = {
   /** One entry per alert, in body order. */
   alerts: AlertResult[];
   opened: number;
+  reopened: number;
   joined: number;
   resolved: number;
   ignored: number;
@@ -85,9 +102,16 @@ type IncidentRow = AlertIncidentRow;
 
 const INCIDENT_COLUMNS = "id, status, dedup_key, opened_at, resolved_at";
 
+const MINUTE_MS = 60_000;
+
+/** Prefix of the title of an incident that alerts of other groups joined. */
+export const ALERT_STORM_TITLE_PREFIX = "Alert storm: ";
+
 /** Alerts of one delivery that joined or ended in an incident that stays open. */
 type GroupChanges = {
   joined: ParsedAlert[];
+  /** Alerts of other groups that joined because of the storm cap. */
+  stormJoined: ParsedAlert[];
   resolved: ParsedAlert[];
   /** Grouping window of the incident's service, in minutes. */
   windowMinutes: number;
@@ -101,6 +125,10 @@ type AlertContext = {
   groupLabels: readonly string[];
   /** Grouping window in minutes by service id. */
   windows: Map<number, number>;
+  /** VIGIL_ALERT_STORM_INCIDENTS; 0 turns the storm cap off. */
+  stormIncidents: number;
+  /** VIGIL_ALERT_FLAP_WINDOW_MINUTES; 0 turns reopening off. */
+  flapWindowMinutes: number;
   /** By incident id; written as one event per incident at the end. */
   changes: Map<number, GroupChanges>;
 };
@@ -205,6 +233,7 @@ function changesOf(
   if (changes === undefined) {
     changes = {
       joined: [],
+      stormJoined: [],
       resolved: [],
       windowMinutes: context.windows.get(serviceId)!,
     };
@@ -247,16 +276,28 @@ async function joinOpenIncident(
   return { outcome: "joined", incidentId: open.id };
 }
 
-/** Adds an alert of the same group to an open incident within the window. */
+/**
+ * Adds an alert to an open incident within the window: one of the same
+ * group, or with `storm` the newest incident of the service once it has
+ * reached the storm cap.
+ */
 async function joinGroup(
   context: AlertContext,
   alert: ParsedAlert,
   group: IncidentRow,
-  groupKey: string,
+  groupKey: string | null,
   serviceId: number,
+  storm = false,
 ): Promise<AlertOutcome> {
   const severity = severityFromLabels(alert.labels);
   await addIncidentAlert(context.db, group.id, alert, groupKey);
+  if (storm) {
+    await context.db.query(
+      `UPDATE incident SET title = $2 || title
+        WHERE id = $1 AND left(title, length($2)) <> $2`,
+      [group.id, ALERT_STORM_TITLE_PREFIX],
+    );
+  }
   // A more severe alert of the group raises the incident's severity, and an
   // alert that started earlier moves its onset back to the start of the
   // storm.
@@ -268,7 +309,8 @@ async function joinGroup(
       WHERE id = $1`,
     [group.id, severity, isServiceImpacting(severity), new Date(alert.startsAt)],
   );
-  changesOf(context, group.id, serviceId).joined.push(alert);
+  const changes = changesOf(context, group.id, serviceId);
+  (storm ? changes.stormJoined : changes.joined).push(alert);
   return { outcome: "joined", incidentId: group.id };
 }
 
@@ -353,6 +395,191 @@ async function openIncident(
   return incidentId;
 }
 
+/**
+ * Returns the newest open incident of the service to join once it has
+ * VIGIL_ALERT_STORM_INCIDENTS open alert incidents opened within the
+ * window of the alert's start, or undefined below that cap.
+ */
+async function findStormTarget(
+  context: AlertContext,
+  alert: ParsedAlert,
+  serviceId: number,
+): Promise<IncidentRow | undefined> {
+  const windowMinutes = context.windows.get(serviceId)!;
+  const cap = context.stormIncidents;
+  if (cap === 0 || windowMinutes === 0) return undefined;
+  const open = await findStormIncidents(
+    context.db,
+    serviceId,
+    new Date(alert.startsAt),
+    windowMinutes,
+    cap,
+  );
+  return open.length >= cap ? open[0] : undefined;
+}
+
+type ReopenedRow = {
+  acknowledged_at: Date | null;
+  acknowledged_by_id: number | null;
+  resolved_at: Date;
+  resolved_by_id: number | null;
+};
+
+/**
+ * Returns whether the channels were sent the incident's latest resolve,
+ * which a flapping cycle's resolve is not (see the header).
+ */
+async function channelsSawResolve(
+  db: Queryable,
+  incidentId: number,
+): Promise<boolean> {
+  const { rows } = await db.query<{ held: boolean | null }>(
+    `SELECT (data->>'notificationHeld')::boolean AS held
+       FROM incident_event
+      WHERE incident_id = $1 AND kind = 'resolved'
+      ORDER BY id DESC LIMIT 1`,
+    [incidentId],
+  );
+  return rows[0]?.held !== true;
+}
+
+/**
+ * Reopens the service's resolved incident of the alert's fingerprint when
+ * the alert starts less than the flap window after that incident resolved.
+ * Returns undefined when it does not, so the alert groups or opens an
+ * incident as usual.
+ */
+async function reopenFlappingIncident(
+  context: AlertContext,
+  alert: ParsedAlert,
+  serviceId: number,
+): Promise<AlertOutcome | undefined> {
+  const { db, log } = context;
+  const flapWindow = context.flapWindowMinutes;
+  if (flapWindow === 0) return undefined;
+  const incident = await findResolvedAlertIncident(
+    db,
+    serviceId,
+    alert.fingerprint,
+  );
+  if (incident === undefined) return undefined;
+  const gapMs = alert.startsAt - incident.resolved_at.getTime();
+  if (gapMs >= flapWindow * MINUTE_MS) return undefined;
+  // A firing older than the one the incident lists would reopen it with no
+  // alert left to resolve it.
+  if (alert.startsAt <= incident.last_starts_at.getTime()) return undefined;
+  const openId = await findOpenIncidentSharingAlerts(db, serviceId, incident.id);
+  if (openId !== null) {
+    log.info(
+      { incidentId: incident.id, openIncidentId: openId, fingerprint: alert.fingerprint },
+      "alert incident not reopened: open incident %d lists one of its alerts",
+      openId,
+    );
+    return undefined;
+  }
+
+  const { rows } = await db.query<ReopenedRow>(
+    `WITH previous AS (
+       SELECT id, acknowledged_at, acknowledged_by_id, resolved_at,
+              resolved_by_id
+         FROM incident WHERE id = $1 AND status = 'resolved'
+     )
+     UPDATE incident i
+        SET status = 'triggered',
+            acknowledged_at = NULL, acknowledged_by_id = NULL,
+            resolved_at = NULL, resolved_by_id = NULL
+       FROM previous
+      WHERE i.id = previous.id
+     RETURNING previous.acknowledged_at, previous.acknowledged_by_id,
+               previous.resolved_at, previous.resolved_by_id`,
+    [incident.id],
+  );
+  const previous = rows[0]!;
+  const startsAt = new Date(alert.startsAt);
+  await markAlertFiring(db, incident.id, alert.fingerprint, startsAt);
+
+  const minutes = Math.max(0, Math.round(gapMs / MINUTE_MS));
+  const notify = await channelsSawResolve(db, incident.id);
+  const reason =
+    `Alert ${alertName(alert)} fired again ${minutes} ` +
+    `${minutes === 1 ? "minute" : "minutes"} after resolving, within the ` +
+    `${flapWindow} min flap window`;
+  await addIncidentEvent(db, {
+    incidentId: incident.id,
+    kind: "reopened",
+    ...context.actor,
+    message:
+      `${reason}, so the incident reopened.` +
+      (notify
+        ? ""
+        : " The channels were not sent its last resolve, so they are " +
+          "not sent this reopen either."),
+    data: {
+      reason,
+      flapping: true,
+      minutesAfterResolving: minutes,
+      flapWindowMinutes: flapWindow,
+      notificationHeld: !notify,
+      previous: {
+        acknowledgedAt: previous.acknowledged_at?.toISOString() ?? null,
+        acknowledgedById: previous.acknowledged_by_id,
+        resolvedAt: previous.resolved_at.toISOString(),
+        resolvedById: previous.resolved_by_id,
+      },
+      source: context.delivery.source,
+      ...describeAlert(alert),
+    },
+  });
+  if (notify) {
+    await enqueueIncidentNotifications(db, incident.id, "reopened");
+  } else {
+    // Pages the on-call when the alert still fires, unacknowledged, once
+    // the flap window has passed; a resolve before then stops it.
+    await startEscalation(
+      db,
+      incident.id,
+      new Date(now().getTime() + flapWindow * MINUTE_MS),
+    );
+  }
+  log.info(
+    {
+      incidentId: incident.id,
+      fingerprint: alert.fingerprint,
+      minutesAfterResolving: minutes,
+      notified: notify,
+    },
+    "flapping alert reopened its incident",
+  );
+  return { outcome: "reopened", incidentId: incident.id };
+}
+
+/**
+ * Returns whether the resolve of an incident at `endsAt` ends a flapping
+ * cycle: one that a flap reopen started less than the flap window earlier.
+ */
+async function endsFlappingCycle(
+  context: AlertContext,
+  incidentId: number,
+  endsAt: Date,
+): Promise<boolean> {
+  if (context.flapWindowMinutes === 0) return false;
+  const { rows } = await context.db.query<{
+    flapping: boolean | null;
+    starts_at: string | null;
+  }>(
+    `SELECT (data->>'flapping')::boolean AS flapping,
+            data->>'startsAt' AS starts_at
+       FROM incident_event
+      WHERE incident_id = $1 AND kind = 'reopened'
+      ORDER BY id DESC LIMIT 1`,
+    [incidentId],
+  );
+  const reopen = rows[0];
+  if (reopen?.flapping !== true || reopen.starts_at === null) return false;
+  const cycleMs = endsAt.getTime() - Date.parse(reopen.starts_at);
+  return cycleMs < context.flapWindowMinutes * MINUTE_MS;
+}
+
 async function recordFiring(
   context: AlertContext,
   alert: ParsedAlert,
@@ -384,9 +611,13 @@ async function recordFiring(
       incidentId: previous.id,
       reason:
         `incident ${previous.id} of this alert (same fingerprint and ` +
-        "startsAt) is resolved already; a new startsAt opens a new incident",
+        "startsAt) is resolved already; a new startsAt opens a new incident " +
+        "or reopens this one",
     };
   }
+
+  const reopened = await reopenFlappingIncident(context, alert, service.id);
+  if (reopened) return reopened;
 
   const groupKey = alertGroupKey(alert.labels, context.groupLabels);
   const windowMinutes = context.windows.get(service.id)!;
@@ -399,6 +630,10 @@ async function recordFiring(
       windowMinutes,
     );
     if (group) return joinGroup(context, alert, group, groupKey, service.id);
+  }
+  const storm = await findStormTarget(context, alert, service.id);
+  if (storm) {
+    return joinGroup(context, alert, storm, groupKey, service.id, true);
   }
 
   const incidentId = await openIncident(
@@ -502,20 +737,39 @@ async function recordResolved(
   const endedWith = changes.resolved.map((ended) => ended.fingerprint);
   changes.resolved = [];
   await recordIncidentGroupChanges(context, target.id, changes);
+  // NOTE: a held resolve is never sent later, so when the alert stops
+  // flapping here the channels keep showing the incident firing. Sending it
+  // once the flap window passes needs a delayed worker job.
+  const resolveHeld = await endsFlappingCycle(context, target.id, endsAt);
+  const heldNote = resolveHeld
+    ? ` The alert is flapping: it fired again and resolved within the ` +
+      `${context.flapWindowMinutes} min flap window, so the channels are ` +
+      "not sent this resolve."
+    : "";
   await addIncidentEvent(context.db, {
     incidentId: target.id,
     kind: "resolved",
     ...context.actor,
-    message: `Resolved: ${context.delivery.source} alert ${alertName(alert)} ended at ${endsAt.toISOString()}.${grouped}`,
+    message: `Resolved: ${context.delivery.source} alert ${alertName(alert)} ended at ${endsAt.toISOString()}.${grouped}${heldNote}`,
     data: {
       source: context.delivery.source,
       ...describeAlert(alert),
       ...(total > 1 ? { alerts: total, endedWith } : {}),
+      ...(resolveHeld ? { notificationHeld: true } : {}),
     },
   });
-  await enqueueIncidentNotifications(context.db, target.id, "resolved");
+  if (resolveHeld) {
+    await stopEscalation(context.db, target.id, "resolved");
+  } else {
+    await enqueueIncidentNotifications(context.db, target.id, "resolved");
+  }
   context.log.info(
-    { incidentId: target.id, fingerprint: alert.fingerprint, alerts: total },
+    {
+      incidentId: target.id,
+      fingerprint: alert.fingerprint,
+      alerts: total,
+      notified: !resolveHeld,
+    },
     "alert incident resolved",
   );
   return { outcome: "resolved", incidentId: target.id };
@@ -550,10 +804,11 @@ async function recordIncidentGroupChanges(
   incidentId: number,
   changes: GroupChanges,
 ): Promise<void> {
-  const { joined, resolved, windowMinutes } = changes;
+  const { joined, stormJoined, resolved, windowMinutes } = changes;
   changes.joined = [];
+  changes.stormJoined = [];
   changes.resolved = [];
-  if (joined.length === 0 && resolved.length === 0) return;
+  if (joined.length + stormJoined.length + resolved.length === 0) return;
   const { rows } = await context.db.query<{ firing: number; total: number }>(
     `SELECT count(*) FILTER (WHERE NOT resolved)::int AS firing,
             count(*)::int AS total
@@ -576,6 +831,31 @@ async function recordIncidentGroupChanges(
         source: context.delivery.source,
         windowMinutes,
         alerts: joined.map((alert) => ({
+          fingerprint: alert.fingerprint,
+          startsAt: new Date(alert.startsAt).toISOString(),
+          labels: alert.labels,
+        })),
+      },
+    });
+  }
+  if (stormJoined.length > 0) {
+    const plural = stormJoined.length === 1 ? "alert" : "alerts";
+    await addIncidentEvent(context.db, {
+      incidentId,
+      kind: "alerts_joined",
+      ...context.actor,
+      message:
+        `Alert storm: ${stormJoined.length} more ${context.delivery.source} ` +
+        `${plural} of other groups joined (${listAlertNames(stormJoined)}), ` +
+        `because the service has ${context.stormIncidents} open alert ` +
+        `incidents opened within ${windowMinutes} min; the incident lists ` +
+        `${total} alerts`,
+      data: {
+        source: context.delivery.source,
+        storm: true,
+        windowMinutes,
+        stormIncidents: context.stormIncidents,
+        alerts: stormJoined.map((alert) => ({
           fingerprint: alert.fingerprint,
           startsAt: new Date(alert.startsAt).toISOString(),
           labels: alert.labels,
@@ -664,6 +944,8 @@ export async function recordAlertDelivery(
       log,
       groupLabels: getConfig().VIGIL_ALERT_GROUP_LABELS,
       windows: new Map(),
+      stormIncidents: getConfig().VIGIL_ALERT_STORM_INCIDENTS,
+      flapWindowMinutes: getConfig().VIGIL_ALERT_FLAP_WINDOW_MINUTES,
       changes: new Map(),
     };
     const serviceIds = new Map<string, number>();
@@ -728,6 +1010,7 @@ export async function recordAlertDelivery(
   const summary: AlertDeliveryResult = {
     alerts: results,
     opened: count("opened"),
+    reopened: count("reopened"),
     joined: count("joined"),
     resolved: count("resolved"),
     ignored: count("ignored"),
@@ -738,6 +1021,7 @@ export async function recordAlertDelivery(
     groupKey: delivery.groupKey,
     alerts: results.length,
     opened: summary.opened,
+    reopened: summary.reopened,
     joined: summary.joined,
     resolved: summary.resolved,
     ignored: summary.ignored,

@@ -60,6 +60,7 @@ export async function receiveAlertWebhook(
     body: {
       alerts: result.alerts.map(describeResult),
       opened: result.opened,
+      reopened: result.reopened,
       joined: result.joined,
       resolved: result.resolved,
       ignored: result.ignored,
