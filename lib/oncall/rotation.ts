@@ -64,21 +64,39 @@ export function isValidTimeZone(zone: string): boolean {
   return DateTime.now().setZone(zone).isValid;
 }
 
+/**
+ * Returns the instant of a local date and time. A time in a daylight saving
+ * gap moves forward by the gap (02:30 becomes 03:30 in Madrid on the spring
+ * change). A time that occurs twice on the autumn change maps to its first
+ * occurrence.
+ */
 function localInstant(date: string, time: string, zone: string): DateTime {
-  return DateTime.fromISO(`${date}T${time}`, { zone });
+  const possible = DateTime.fromISO(`${date}T${time}`, { zone }).getPossibleOffsets();
+  return possible.reduce((earliest, candidate) => (candidate < earliest ? candidate : earliest));
 }
 
-/** Returns the start of turn `index` of a layer, counted from 0. */
+/** Returns the local date `days` calendar days after `date`, both "YYYY-MM-DD". */
+function addCalendarDays(date: string, days: number): string {
+  return DateTime.fromISO(date, { zone: "UTC" }).plus({ days }).toISODate()!;
+}
+
+/**
+ * Returns the start of turn `index` of a layer, counted from 0. Turns of
+ * days and weeks start at the handoff time on a date counted in calendar
+ * days from the start date, so a first handoff that a daylight saving gap
+ * moved does not move the later ones.
+ */
 function turnStart(layer: LayerDefinition, zone: string, index: number): DateTime {
-  const first = localInstant(layer.startDate, layer.handoffTime, zone);
   const count = index * layer.rotationLength;
   switch (layer.rotationUnit) {
-    case "hours":
+    case "hours": {
+      const first = localInstant(layer.startDate, layer.handoffTime, zone);
       return first.plus({ milliseconds: count * 3_600_000 });
+    }
     case "days":
-      return first.plus({ days: count });
+      return localInstant(addCalendarDays(layer.startDate, count), layer.handoffTime, zone);
     case "weeks":
-      return first.plus({ days: count * 7 });
+      return localInstant(addCalendarDays(layer.startDate, count * 7), layer.handoffTime, zone);
   }
 }
 

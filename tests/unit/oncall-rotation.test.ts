@@ -172,6 +172,191 @@ describe("whoIsOnCall in a time zone", () => {
   });
 });
 
+describe("whoIsOnCall with a start date on a change", () => {
+  // Madrid skips 02:00-03:00 on 2026-03-29 (UTC+1 to UTC+2) and repeats
+  // 02:00-03:00 on 2026-10-25 (UTC+2 to UTC+1). New York skips 02:00-03:00
+  // on 2026-03-08 (UTC-5 to UTC-4) and repeats 01:00-02:00 on 2026-11-01.
+  const madridGap = schedule(
+    [layer({ handoffTime: "02:30", startDate: "2026-03-29", members: [ana, bo] })],
+    "Europe/Madrid",
+  );
+
+  it("hands off at 03:30 on the gap day only", () => {
+    // 02:30 does not exist on 2026-03-29, so the first turn starts at 03:30 CEST.
+    const first = whoIsOnCall(madridGap, at("2026-03-29T01:30:00Z"));
+    expect(first?.userId).toBe(ana.userId);
+    expect(first?.startsAt).toEqual(at("2026-03-29T01:30:00Z"));
+    // 2026-03-30 02:30 CEST is 00:30 UTC.
+    expect(first?.endsAt).toEqual(at("2026-03-30T00:30:00Z"));
+    expect(whoIsOnCall(madridGap, at("2026-03-29T01:29:00Z"))).toBeNull();
+  });
+
+  it("hands off at 02:30 after the gap day", () => {
+    expect(whoIsOnCall(madridGap, at("2026-03-30T00:29:00Z"))?.userId).toBe(ana.userId);
+    expect(whoIsOnCall(madridGap, at("2026-03-30T00:30:00Z"))?.userId).toBe(bo.userId);
+    // Turn 6 on 2026-04-04 goes to Ana, turn 7 on 2026-04-05 to Bo.
+    const sixth = whoIsOnCall(madridGap, at("2026-04-05T00:29:00Z"));
+    expect(sixth?.userId).toBe(ana.userId);
+    expect(sixth?.startsAt).toEqual(at("2026-04-04T00:30:00Z"));
+    expect(whoIsOnCall(madridGap, at("2026-04-05T00:30:00Z"))?.userId).toBe(bo.userId);
+  });
+
+  it("lists 02:30 handoffs after the gap day", () => {
+    const handoffs = upcomingHandoffs(madridGap, at("2026-03-29T12:00:00Z"), 3);
+    expect(handoffs.map((handoff) => handoff.at)).toEqual([
+      at("2026-03-30T00:30:00Z"),
+      at("2026-03-31T00:30:00Z"),
+      at("2026-04-01T00:30:00Z"),
+    ]);
+    expect(handoffs.map((handoff) => handoff.next?.userId)).toEqual([bo.userId, ana.userId, bo.userId]);
+  });
+
+  it("keeps 02:30 after the next autumn change", () => {
+    // 2026-10-26 02:30 CET is 01:30 UTC. That turn is number 211, so it is Bo's.
+    expect(whoIsOnCall(madridGap, at("2026-10-26T01:29:00Z"))?.userId).toBe(ana.userId);
+    expect(whoIsOnCall(madridGap, at("2026-10-26T01:30:00Z"))?.userId).toBe(bo.userId);
+  });
+
+  it("starts an overlap day at the first 02:30", () => {
+    const overlap = schedule(
+      [layer({ handoffTime: "02:30", startDate: "2026-10-25", members: [ana, bo] })],
+      "Europe/Madrid",
+    );
+    // 02:30 occurs at 00:30 UTC (CEST) and again at 01:30 UTC (CET).
+    expect(whoIsOnCall(overlap, at("2026-10-25T00:29:00Z"))).toBeNull();
+    const first = whoIsOnCall(overlap, at("2026-10-25T00:30:00Z"));
+    expect(first?.userId).toBe(ana.userId);
+    // 2026-10-26 02:30 CET is 01:30 UTC, so the first turn lasts 25 hours.
+    expect(first?.endsAt).toEqual(at("2026-10-26T01:30:00Z"));
+    expect(whoIsOnCall(overlap, at("2026-10-27T01:30:00Z"))?.userId).toBe(ana.userId);
+  });
+
+  it("hands off at the first 02:30 of an overlap day", () => {
+    const before = schedule(
+      [layer({ handoffTime: "02:30", startDate: "2026-10-24", members: [ana, bo] })],
+      "Europe/Madrid",
+    );
+    const shift = whoIsOnCall(before, at("2026-10-25T00:29:00Z"));
+    expect(shift?.userId).toBe(ana.userId);
+    expect(shift?.endsAt).toEqual(at("2026-10-25T00:30:00Z"));
+    expect(whoIsOnCall(before, at("2026-10-25T00:30:00Z"))?.userId).toBe(bo.userId);
+  });
+
+  it("rotates weekly from a gap day", () => {
+    const weekly = schedule(
+      [layer({ rotationUnit: "weeks", handoffTime: "02:30", startDate: "2026-03-29", members: [ana, bo] })],
+      "Europe/Madrid",
+    );
+    const first = whoIsOnCall(weekly, at("2026-03-29T01:30:00Z"));
+    expect(first?.userId).toBe(ana.userId);
+    // 2026-04-05 02:30 CEST is 00:30 UTC.
+    expect(first?.endsAt).toEqual(at("2026-04-05T00:30:00Z"));
+    expect(whoIsOnCall(weekly, at("2026-04-05T00:30:00Z"))?.userId).toBe(bo.userId);
+    expect(whoIsOnCall(weekly, at("2026-04-12T00:29:00Z"))?.userId).toBe(bo.userId);
+    expect(whoIsOnCall(weekly, at("2026-04-12T00:30:00Z"))?.userId).toBe(ana.userId);
+  });
+
+  it("rotates weekly across an overlap day", () => {
+    const weekly = schedule(
+      [layer({ rotationUnit: "weeks", handoffTime: "02:30", startDate: "2026-10-18", members: [ana, bo] })],
+      "Europe/Madrid",
+    );
+    // 2026-10-18 02:30 CEST is 00:30 UTC; 2026-10-25 02:30 first occurs at 00:30 UTC.
+    const first = whoIsOnCall(weekly, at("2026-10-18T00:30:00Z"));
+    expect(first?.endsAt).toEqual(at("2026-10-25T00:30:00Z"));
+    const second = whoIsOnCall(weekly, at("2026-10-25T00:30:00Z"));
+    expect(second?.userId).toBe(bo.userId);
+    // 2026-11-01 02:30 CET is 01:30 UTC, so this turn lasts 7 days and 1 hour.
+    expect(second?.endsAt).toEqual(at("2026-11-01T01:30:00Z"));
+  });
+
+  it("hands off in New York after its gap day", () => {
+    const newYork = schedule(
+      [layer({ handoffTime: "02:30", startDate: "2026-03-08", members: [ana, bo] })],
+      "America/New_York",
+    );
+    // 2026-03-08 02:30 does not exist: the first turn starts at 03:30 EDT,
+    // 07:30 UTC. Later turns start at 02:30 EDT, 06:30 UTC.
+    const first = whoIsOnCall(newYork, at("2026-03-08T07:30:00Z"));
+    expect(first?.userId).toBe(ana.userId);
+    expect(first?.endsAt).toEqual(at("2026-03-09T06:30:00Z"));
+    expect(whoIsOnCall(newYork, at("2026-03-09T06:30:00Z"))?.userId).toBe(bo.userId);
+    expect(whoIsOnCall(newYork, at("2026-03-10T06:29:00Z"))?.userId).toBe(bo.userId);
+    expect(whoIsOnCall(newYork, at("2026-03-10T06:30:00Z"))?.userId).toBe(ana.userId);
+  });
+
+  it("rotates weekly from a New York gap day", () => {
+    const weekly = schedule(
+      [layer({ rotationUnit: "weeks", handoffTime: "02:30", startDate: "2026-03-08", members: [ana, bo] })],
+      "America/New_York",
+    );
+    const first = whoIsOnCall(weekly, at("2026-03-08T07:30:00Z"));
+    expect(first?.endsAt).toEqual(at("2026-03-15T06:30:00Z"));
+    expect(whoIsOnCall(weekly, at("2026-03-15T06:30:00Z"))?.userId).toBe(bo.userId);
+  });
+
+  it("starts a New York overlap day at the first 01:30", () => {
+    const overlap = schedule(
+      [layer({ handoffTime: "01:30", startDate: "2026-11-01", members: [ana, bo] })],
+      "America/New_York",
+    );
+    // 01:30 occurs at 05:30 UTC (EDT) and again at 06:30 UTC (EST).
+    const first = whoIsOnCall(overlap, at("2026-11-01T05:30:00Z"));
+    expect(first?.userId).toBe(ana.userId);
+    expect(first?.endsAt).toEqual(at("2026-11-02T06:30:00Z"));
+    expect(whoIsOnCall(overlap, at("2026-11-02T06:30:00Z"))?.userId).toBe(bo.userId);
+  });
+
+  it("counts hour turns from the moved first handoff", () => {
+    // Hour turns are elapsed time from the first handoff, 03:30 CEST
+    // (01:30 UTC) on the gap day, as for a layer started the day before.
+    const hourly = schedule(
+      [layer({ rotationUnit: "hours", rotationLength: 8, handoffTime: "02:30", startDate: "2026-03-29", members: [ana, bo] })],
+      "Europe/Madrid",
+    );
+    const dayBefore = schedule(
+      [layer({ rotationUnit: "hours", rotationLength: 8, handoffTime: "02:30", startDate: "2026-03-28", members: [ana, bo] })],
+      "Europe/Madrid",
+    );
+    const first = whoIsOnCall(hourly, at("2026-03-29T01:30:00Z"));
+    expect(first?.userId).toBe(ana.userId);
+    expect(first?.endsAt).toEqual(at("2026-03-29T09:30:00Z"));
+    expect(whoIsOnCall(hourly, at("2026-03-29T09:30:00Z"))?.userId).toBe(bo.userId);
+    expect(whoIsOnCall(hourly, at("2026-03-30T01:30:00Z"))?.startsAt).toEqual(at("2026-03-30T01:30:00Z"));
+    expect(whoIsOnCall(dayBefore, at("2026-03-29T01:30:00Z"))?.startsAt).toEqual(at("2026-03-29T01:30:00Z"));
+  });
+
+  it("counts hour turns from the first overlap occurrence", () => {
+    const hourly = schedule(
+      [layer({ rotationUnit: "hours", rotationLength: 8, handoffTime: "02:30", startDate: "2026-10-25", members: [ana, bo] })],
+      "Europe/Madrid",
+    );
+    const first = whoIsOnCall(hourly, at("2026-10-25T00:30:00Z"));
+    expect(first?.userId).toBe(ana.userId);
+    expect(first?.endsAt).toEqual(at("2026-10-25T08:30:00Z"));
+    expect(whoIsOnCall(hourly, at("2026-10-25T08:30:00Z"))?.userId).toBe(bo.userId);
+  });
+
+  it("counts New York hour turns in elapsed time", () => {
+    const gap = schedule(
+      [layer({ rotationUnit: "hours", rotationLength: 12, handoffTime: "02:30", startDate: "2026-03-08", members: [ana, bo] })],
+      "America/New_York",
+    );
+    // The first turn starts at 03:30 EDT (07:30 UTC) and lasts 12 hours.
+    expect(whoIsOnCall(gap, at("2026-03-08T07:30:00Z"))?.endsAt).toEqual(at("2026-03-08T19:30:00Z"));
+    expect(whoIsOnCall(gap, at("2026-03-08T19:30:00Z"))?.userId).toBe(bo.userId);
+
+    const overlap = schedule(
+      [layer({ rotationUnit: "hours", rotationLength: 12, handoffTime: "01:30", startDate: "2026-11-01", members: [ana, bo] })],
+      "America/New_York",
+    );
+    // The first 01:30 is 05:30 UTC (EDT); 12 hours later is 12:30 EST.
+    const first = whoIsOnCall(overlap, at("2026-11-01T05:30:00Z"));
+    expect(first?.userId).toBe(ana.userId);
+    expect(first?.endsAt).toEqual(at("2026-11-01T17:30:00Z"));
+  });
+});
+
 describe("whoIsOnCall layers and overrides", () => {
   const base = layer({ id: 10, members: [ana, bo] });
   const weekend = layer({
