@@ -571,7 +571,7 @@ describe("reopen", () => {
 
     expect(response.status).toBe(409);
     expect(response.json.error.openIncidentId).toBe(open);
-    expect(response.json.error.message).toContain(`(${open})`);
+    expect(response.json.error.message).toContain(`open incident ${open}`);
     expect(await snapshot()).toEqual(before);
   });
 
@@ -586,6 +586,66 @@ describe("reopen", () => {
     expect(response.status).toBe(409);
     expect(response.json.error.openIncidentId).toBe(open);
     expect(await snapshot()).toEqual(before);
+  });
+
+  it("rejects a grouped series open elsewhere", async () => {
+    const { rows } = await getPool().query<{ id: number }>(
+      `INSERT INTO metric_series (service_id, name, labels_key)
+       VALUES ($1, 'cpu', '{}'), ($1, 'latency_p99_ms', '{}') RETURNING id`,
+      [fixture.checkout],
+    );
+    const [cpu, latency] = [rows[0]!.id, rows[1]!.id];
+    // The old incident opened on cpu and grouped latency; the open one
+    // opened on latency alone.
+    const old = await addIncident({ source: "detector", seriesId: cpu, status: "resolved" });
+    const open = await addIncident({ source: "detector", seriesId: latency });
+    await getPool().query(
+      `INSERT INTO incident_series (incident_id, series_id, onset_at, peak_score, peak_at)
+       VALUES ($1, $2, now() - interval '40 minutes', 5, now() - interval '40 minutes'),
+              ($1, $3, now() - interval '39 minutes', 4, now() - interval '39 minutes'),
+              ($4, $3, now() - interval '10 minutes', 6, now() - interval '10 minutes')`,
+      [old, cpu, latency, open],
+    );
+    const before = await snapshot();
+
+    const response = await api("POST", `/api/v1/incidents/${old}/reopen`, { body: { reason: "same cause" } });
+
+    expect(response.status).toBe(409);
+    expect(response.json.error.openIncidentId).toBe(open);
+    expect(response.json.error.message).toContain(`series ${latency} (latency_p99_ms)`);
+    expect(response.json.error.message).toContain(`open incident ${open}`);
+    expect(await snapshot()).toEqual(before);
+  });
+
+  it("rejects a grouped alert open elsewhere", async () => {
+    const old = await addIncident({ source: "alert", status: "resolved" });
+    const open = await addIncident({ source: "alert" });
+    await getPool().query(
+      "UPDATE incident SET alert_fingerprint = CASE WHEN id = $1 THEN 'first' ELSE 'other' END WHERE id = ANY($2)",
+      [old, [old, open]],
+    );
+    // "joined" was grouped into the old incident and now fires in the open one.
+    await getPool().query(
+      `INSERT INTO incident_alert (incident_id, fingerprint, starts_at, last_starts_at, resolved)
+       VALUES ($1, 'first', now() - interval '1 hour', now() - interval '1 hour', true),
+              ($1, 'joined', now() - interval '1 hour', now() - interval '1 hour', true),
+              ($2, 'other', now(), now(), false),
+              ($2, 'joined', now(), now(), false)`,
+      [old, open],
+    );
+    const before = await snapshot();
+
+    const response = await api("POST", `/api/v1/incidents/${old}/reopen`, { body: { reason: "again" } });
+
+    expect(response.status).toBe(409);
+    expect(response.json.error.openIncidentId).toBe(open);
+    expect(response.json.error.message).toContain("alert joined");
+    expect(await snapshot()).toEqual(before);
+
+    // Another service's open incident with that fingerprint is no conflict.
+    await getPool().query("UPDATE incident SET service_id = $1 WHERE id = $2", [fixture.billing, open]);
+    const reopened = await api("POST", `/api/v1/incidents/${old}/reopen`, { body: { reason: "again" } });
+    expect(reopened.status).toBe(200);
   });
 
   it("restarts and stops the escalation", async () => {
@@ -836,6 +896,8 @@ describe("list and detail", () => {
       ["?cursor=zzz", 400, "cursor"],
       ["?assignee=me", 400, "assignee"],
       ["?service=nope", 404, "service"],
+      ["?service=%00", 400, "service"],
+      ["?service=Checkout", 400, "service"],
     ];
     for (const [query, status, field] of cases) {
       const response = await api("GET", `/api/v1/incidents${query}`);

@@ -8,6 +8,7 @@ import {
 } from "@/lib/incidents/api";
 import { SEVERITIES } from "@/lib/incidents/assign";
 import { MAX_INT4 } from "@/lib/incidents/errors";
+import { serviceFromQuery } from "@/lib/ingest/service-choice";
 import {
   INCIDENT_PAGE_MAX,
   listIncidentPage,
@@ -17,7 +18,7 @@ import {
 
 // GET /api/v1/incidents: incidents newest first, filtered and paged.
 //   status    comma-separated triggered, acknowledged, resolved or open
-//   service   service slug
+//   service   service slug (400 unless lowercase a-z, 0-9 and -)
 //   severity  comma-separated sev1..sev4
 //   assignee  a user id, or "none" for unassigned incidents
 //   limit     1..200, default 50
@@ -129,7 +130,7 @@ export const GET = incidentRoute(
       statuses: parseStatuses(query.get("status")),
       severities: parseList<Severity>("severity", query.get("severity"), SEVERITIES),
       assigneeId: parseAssignee(query.get("assignee")),
-      serviceId: await resolveServiceId(query.get("service"), boundServiceId(actor)),
+      serviceId: await resolveServiceId(serviceFromQuery(request), boundServiceId(actor)),
       after: parseCursor(query.get("cursor")),
       limit,
     });

@@ -2,6 +2,7 @@ import { unauthenticatedRoute } from "@/lib/api/handler";
 import { invalidField } from "@/lib/api/errors";
 import { now } from "@/lib/clock";
 import { getPool } from "@/lib/db";
+import { serviceFromQuery } from "@/lib/ingest/service-choice";
 import { authenticateOncallAdmin, authenticateOncallReader, parseWindowBody } from "@/lib/oncall/api";
 import { windowView } from "@/lib/oncall/views";
 import { createWindow, listWindows } from "@/lib/oncall/windows";
@@ -22,7 +23,7 @@ export const GET = unauthenticatedRoute(
     const at = now();
     const windows = await listWindows(getPool(), at, {
       includeOver: include === "over",
-      serviceSlug: query.get("service") ?? undefined,
+      serviceSlug: serviceFromQuery(request) ?? undefined,
     });
     return { body: { maintenanceWindows: windows.map(windowView), requestId } };
   },
