@@ -10,6 +10,7 @@ const LINKS = [
   { href: "/models", label: "Models" },
   { href: "/oncall", label: "On call" },
   { href: "/runbooks", label: "Runbooks" },
+  { href: "/reports", label: "Reports" },
 ];
 
 /** Pages only admins may open, shown to admins only. */

@@ -1,5 +1,11 @@
 import { ApiError, invalidField } from "@/lib/api/errors";
 import { getPool } from "@/lib/db";
+import {
+  DEFAULT_REPORT_PRESET,
+  REPORT_PRESET_KEYS,
+  REPORT_PRESETS,
+  type ReportPreset,
+} from "@/lib/reports/presets";
 import { DAY_MS } from "@/lib/reports/weeks";
 
 // The selection of a report: a period [from, to) and a set of services, read
@@ -7,17 +13,6 @@ import { DAY_MS } from "@/lib/reports/weeks";
 //   range     7d, 30d or 90d, ending now (the default is 7d)
 //   from, to  ISO 8601 dates or times, in place of range
 //   services  comma-separated service slugs; absent or empty means all
-
-export const REPORT_PRESETS = {
-  "7d": { label: "Last 7 days", days: 7 },
-  "30d": { label: "Last 30 days", days: 30 },
-  "90d": { label: "Last 90 days", days: 90 },
-} as const;
-
-export type ReportPreset = keyof typeof REPORT_PRESETS;
-
-export const REPORT_PRESET_KEYS = Object.keys(REPORT_PRESETS) as ReportPreset[];
-export const DEFAULT_REPORT_PRESET: ReportPreset = "7d";
 
 /** Longest period a report may cover, in days. */
 export const MAX_REPORT_DAYS = 400;

@@ -1,0 +1,109 @@
+import { Callout, Card } from "@tremor/react";
+import type { Metadata } from "next";
+
+import {
+  firstParam,
+  type SearchParams,
+} from "@/app/(dashboard)/_lib/search-params";
+import { PageHeader } from "@/components/page-header";
+import { ReportDownloads, ReportForm } from "@/components/report-form";
+import { ReportKpiTable } from "@/components/report-kpi-table";
+import { ApiError } from "@/lib/api/errors";
+import { hasRole, requireUser } from "@/lib/auth/session";
+import { logger } from "@/lib/logger";
+import { formatReportTime } from "@/lib/reports/format";
+import {
+  DEFAULT_REPORT_PRESET,
+  type ReportLinkParams,
+} from "@/lib/reports/presets";
+import { buildReliabilityReport } from "@/lib/reports/report";
+import {
+  loadReportServices,
+  resolveReportSelection,
+  type ReportQuery,
+} from "@/lib/reports/selection";
+
+export const metadata: Metadata = { title: "Reports" };
+
+/** Reads the selection of the URL back into link parameters for the form. */
+function linkParams(query: ReportQuery, services: string[]): ReportLinkParams {
+  if (query.from && query.to) return { from: query.from, to: query.to, services };
+  const range = query.range === "30d" || query.range === "90d" ? query.range : DEFAULT_REPORT_PRESET;
+  return { range, services };
+}
+
+export default async function ReportsPage({
+  searchParams,
+}: {
+  searchParams: Promise<SearchParams>;
+}) {
+  const user = await requireUser();
+  // TODO: let the manager role export once it exists.
+  const canExport = hasRole(user.role, "responder");
+  const params = await searchParams;
+  const query: ReportQuery = {
+    range: firstParam(params.range) ?? null,
+    from: firstParam(params.from) ?? null,
+    to: firstParam(params.to) ?? null,
+    services: firstParam(params.services) ?? null,
+  };
+  const allServices = await loadReportServices([]);
+
+  let error: string | null = null;
+  let report = null;
+  try {
+    const selection = await resolveReportSelection(query, new Date());
+    report = await buildReliabilityReport(selection);
+  } catch (caught) {
+    if (!(caught instanceof ApiError)) throw caught;
+    logger.warn({ userId: user.id, field: caught.field, reason: caught.message }, "invalid report selection");
+    error = caught.message;
+  }
+  const selected = report && !report.allServices ? report.services.map((service) => service.slug) : [];
+  const link = linkParams(query, selected);
+
+  return (
+    <>
+      <PageHeader
+        title="Reports"
+        description="Reliability reports for a period and a set of services: the overview's KPIs per service and per ISO week, trend charts and the major incidents."
+      />
+      <Card className="flex flex-col gap-5 p-4">
+        <ReportForm
+          services={allServices.map(({ slug, name }) => ({ slug, name }))}
+          selection={link}
+        />
+        {error && (
+          <Callout title="Invalid selection" color="rose" role="alert">
+            {error}
+          </Callout>
+        )}
+        {report &&
+          (canExport ? (
+            <ReportDownloads selection={link} />
+          ) : (
+            <p className="text-sm text-slate-600" data-testid="export-forbidden">
+              Exporting reports needs the responder or admin role; your role is {user.role}.
+            </p>
+          ))}
+      </Card>
+
+      {report && (
+        <Card className="mt-6 min-w-0 p-0">
+          <div className="border-b border-slate-200 px-4 py-3">
+            <h2 className="text-sm font-medium text-slate-900">Key performance indicators</h2>
+            <p className="mt-1 text-xs text-slate-500" data-testid="report-period">
+              {formatReportTime(report.from)} to {formatReportTime(report.to)},{" "}
+              {report.incidents.length} incidents opened,{" "}
+              {report.incidents.filter((incident) => incident.major !== null).length} major.
+              SLO attainment is not included because no SLOs are defined yet.
+            </p>
+          </div>
+          <div className="px-2">
+            <ReportKpiTable report={report} />
+          </div>
+        </Card>
+      )}
+    </>
+  );
+}

@@ -1,0 +1,31 @@
+// Period presets and the query string of a report selection. Pure, so that
+// the /reports page's client components can import them.
+
+export const REPORT_PRESETS = {
+  "7d": { label: "Last 7 days", days: 7 },
+  "30d": { label: "Last 30 days", days: 30 },
+  "90d": { label: "Last 90 days", days: 90 },
+} as const;
+
+export type ReportPreset = keyof typeof REPORT_PRESETS;
+
+export const REPORT_PRESET_KEYS = Object.keys(REPORT_PRESETS) as ReportPreset[];
+export const DEFAULT_REPORT_PRESET: ReportPreset = "7d";
+
+/** A selection as the URL carries it: a preset, or from and to, and service slugs. */
+export type ReportLinkParams =
+  | { range: ReportPreset; services: string[] }
+  | { from: string; to: string; services: string[] };
+
+/** Builds the query string of a report URL, without the leading "?". */
+export function reportQueryString(params: ReportLinkParams): string {
+  const query = new URLSearchParams();
+  if ("range" in params) {
+    query.set("range", params.range);
+  } else {
+    query.set("from", params.from);
+    query.set("to", params.to);
+  }
+  if (params.services.length > 0) query.set("services", params.services.join(","));
+  return query.toString();
+}
