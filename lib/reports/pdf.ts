@@ -38,13 +38,18 @@ export type PdfOptions = {
   creationDate?: Date;
 };
 
+// Characters of the WinAnsi encoding outside Latin-1, which pdfkit maps for
+// the standard fonts: typographic quotes, dashes, the euro sign and others.
+const WIN_ANSI_EXTRA = "€‚ƒ„…†‡ˆ‰Š‹ŒŽ‘’“”•–—˜™š›œžŸ";
+const NOT_WIN_ANSI = new RegExp(`[^\\x20-\\x7e\\xa0-\\xff\\n${WIN_ANSI_EXTRA}]`, "gu");
+
 /**
  * Replaces characters that the standard Helvetica font (WinAnsi encoding)
  * cannot show with "?".
  * NOTE: titles in non-Latin scripts print as "?" until a Unicode font is embedded.
  */
 export function toPdfText(text: string): string {
-  return text.replace(/[^\x20-\x7e\xa0-\xff\n]/g, "?");
+  return text.replace(NOT_WIN_ANSI, "?");
 }
 
 function periodText(report: ReliabilityReport): string {

@@ -1,0 +1,131 @@
+import path from "node:path";
+
+import { parse } from "csv-parse/sync";
+import { getDocument } from "pdfjs-dist/legacy/build/pdf.mjs";
+import { describe, expect, it } from "vitest";
+
+import type { KpiSet } from "@/lib/kpi";
+import { renderIncidentsCsv, renderReliabilityCsv } from "@/lib/reports/csv";
+import type { ReportIncident } from "@/lib/reports/incidents";
+import { renderReliabilityPdf, toPdfText } from "@/lib/reports/pdf";
+import type { ReliabilityReport } from "@/lib/reports/report";
+import { splitIsoWeeks } from "@/lib/reports/weeks";
+
+// CSV and PDF rendering of a hand-built report, without a database.
+
+const FROM = new Date("2026-11-02T00:00:00Z");
+const TO = new Date("2026-11-16T00:00:00Z");
+
+function kpis(uptime: number | null): KpiSet {
+  return {
+    uptime: { value: uptime, unit: "ratio", sampleSize: 1 },
+    mtta: { value: null, unit: "seconds", sampleSize: 0, reason: "none" },
+    mttr: { value: 5400, unit: "seconds", sampleSize: 1 },
+    incidentFrequency: { value: 0.5, unit: "per_week", sampleSize: 1 },
+    deploymentFrequency: { value: 0, unit: "per_day", sampleSize: 0 },
+    errorRate: { value: 0.00123, unit: "ratio", sampleSize: 50_000 },
+  };
+}
+
+function incident(id: number, title: string, rootCause: string): ReportIncident {
+  return {
+    id,
+    serviceSlug: "api",
+    serviceName: "API",
+    title,
+    severity: "sev1",
+    status: "resolved",
+    openedAt: new Date("2026-11-03T10:00:00Z"),
+    acknowledgedAt: null,
+    resolvedAt: new Date("2026-11-03T11:30:00Z"),
+    durationSeconds: 5400,
+    ongoing: false,
+    rootCause,
+    major: "severity",
+  };
+}
+
+function report(incidents: ReportIncident[]): ReliabilityReport {
+  const weeks = splitIsoWeeks(FROM, TO).map((week, i) => ({
+    ...week,
+    kpis: kpis(i === 0 ? 0.99 : null),
+  }));
+  const service = { id: 1, slug: "api", name: "API" };
+  return {
+    from: FROM,
+    to: TO,
+    generatedAt: new Date("2026-11-20T00:00:00Z"),
+    services: [service],
+    allServices: true,
+    overall: { service: null, period: kpis(0.995), weeks },
+    perService: [{ service, period: kpis(0.995), weeks }],
+    incidents,
+  };
+}
+
+describe("report CSV", () => {
+  it("escapes formula prefixes", () => {
+    const titles = ["=1+1", "+cmd", "-cmd", "@SUM(A1)", "\tindent", "plain - text"];
+    const text = renderIncidentsCsv(
+      report(titles.map((title, i) => incident(i + 1, title, ""))),
+      "http://127.0.0.1:3000",
+    );
+    const rows = parse(text, { columns: true }) as Record<string, string>[];
+    expect(rows.map((row) => row.title)).toEqual([
+      "'=1+1",
+      "'+cmd",
+      "'-cmd",
+      "'@SUM(A1)",
+      "'\tindent",
+      "plain - text",
+    ]);
+  });
+
+  it("ends records with CRLF", () => {
+    const text = renderReliabilityCsv(report([]));
+    expect(text.split("\r\n")).toHaveLength(2 * 3 + 2);
+    expect(text.endsWith("\r\n")).toBe(true);
+  });
+
+  it("leaves missing KPIs empty", () => {
+    const rows = parse(renderReliabilityCsv(report([])), { columns: true }) as Record<
+      string,
+      string
+    >[];
+    expect(rows[0]!.week).toBe("2026-W45");
+    expect(rows[0]!.uptime_ratio).toBe("0.99");
+    expect(rows[1]!.uptime_ratio).toBe("");
+    expect(rows[1]!.mtta_seconds).toBe("");
+    expect(rows[1]!.mtta_acknowledgements).toBe("0");
+    expect(rows[2]!.week).toBe("period");
+    expect(rows[5]!.scope).toBe("selection");
+  });
+});
+
+describe("report PDF", () => {
+  it("replaces characters outside WinAnsi", () => {
+    expect(toPdfText("Zahlung – “fehlgeschlagen” €5")).toBe("Zahlung – “fehlgeschlagen” €5");
+    expect(toPdfText("支付 😀")).toBe("?? ?");
+  });
+
+  it("prints non-Latin titles as question marks", async () => {
+    const bytes = await renderReliabilityPdf(
+      report([incident(7, "Zahlung – 支付 failed", "Pool “too small”")]),
+    );
+    const document = await getDocument({
+      data: new Uint8Array(bytes),
+      standardFontDataUrl: `${path.resolve("node_modules/pdfjs-dist/standard_fonts")}/`,
+    }).promise;
+    const texts: string[] = [];
+    for (let number = 1; number <= document.numPages; number += 1) {
+      const content = await (await document.getPage(number)).getTextContent();
+      texts.push(content.items.map((item) => ("str" in item ? item.str : "")).join(" "));
+    }
+    await document.destroy();
+    const text = texts.join(" ");
+    expect(text).toContain("Zahlung – ?? failed");
+    expect(text).toContain("Pool “too small”");
+    expect(text).toContain("99.5 %");
+    expect(text).toContain("1 h 30 min");
+  });
+});
