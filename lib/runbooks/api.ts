@@ -2,11 +2,13 @@ import { z } from "zod";
 
 import { ApiError } from "@/lib/api/errors";
 import { parseInput } from "@/lib/api/validation";
+import { authenticateBearer } from "@/lib/auth/api-token";
 import {
   authenticateModelRequest,
   type ModelRequestActor,
 } from "@/lib/models/request-auth";
 import {
+  hideStepHeaderValues,
   runbookBodySchema,
   runbookFieldsSchema,
   slugSchema,
@@ -18,6 +20,7 @@ import type {
   StoredVersion,
   VersionAuthor,
 } from "@/lib/runbooks/versions";
+import { checkStoredText } from "@/lib/runbooks/text";
 
 // Request parsing, access checks and response shapes of the runbook API.
 // Any signed-in user or valid API token reads runbooks. Changing them needs
@@ -30,6 +33,23 @@ export function authenticateRunbookReader(
   request: Request,
 ): Promise<ModelRequestActor> {
   return authenticateModelRequest(request, { minRole: "viewer", scope: "ingest" });
+}
+
+/**
+ * Authenticates a request that reads runbooks, as authenticateRunbookReader
+ * does, and returns whether it may see step header values: admins' sessions
+ * and admin-scope API tokens not bound to a service, the readers that may
+ * also change runbooks.
+ */
+export async function authenticateRunbookViewer(
+  request: Request,
+): Promise<{ showHeaderValues: boolean }> {
+  if (request.headers.has("authorization")) {
+    const token = await authenticateBearer(request);
+    return { showHeaderValues: token.scope === "admin" && token.serviceId === null };
+  }
+  const actor = await authenticateRunbookReader(request);
+  return { showHeaderValues: actor.role === "admin" };
 }
 
 /** Returns the admin behind a request that changes runbooks, as a version author. */
@@ -96,12 +116,15 @@ const createBody = contentBody
 const updateBody = contentBody
   .extend({
     // Why the version exists, shown in the version history.
-    note: z.string().trim().max(500).optional(),
+    note: z.string().trim().max(500).superRefine(checkStoredText).optional(),
   })
   .strict();
 
+// Largest value of a PostgreSQL integer column.
+const MAX_INT4 = 2_147_483_647;
+
 const rollbackBody = z.strictObject({
-  version: z.number().int().min(1),
+  version: z.number().int().min(1).max(MAX_INT4),
 });
 
 const feedbackBody = z.strictObject({ helpful: z.boolean() });
@@ -134,8 +157,21 @@ export function parseFeedback(body: unknown): { helpful: boolean } {
   return parseInput(feedbackBody, body);
 }
 
+/** Which parts of a runbook's content a response includes. */
+export type RunbookJsonOptions = {
+  /** False replaces step header values with HIDDEN_HEADER_VALUE. */
+  showHeaderValues: boolean;
+};
+
+/** Options for a response to an admin who changed a runbook: every field is shown. */
+export const ADMIN_VIEW: RunbookJsonOptions = { showHeaderValues: true };
+
+function visibleContent(content: RunbookContent, options: RunbookJsonOptions): RunbookContent {
+  return options.showHeaderValues ? content : hideStepHeaderValues(content);
+}
+
 /** A runbook as the API returns it. */
-export function runbookJson(runbook: StoredRunbook) {
+export function runbookJson(runbook: StoredRunbook, options: RunbookJsonOptions) {
   return {
     id: runbook.id,
     slug: runbook.slug,
@@ -143,17 +179,17 @@ export function runbookJson(runbook: StoredRunbook) {
     archivedAt: runbook.archivedAt,
     createdAt: runbook.createdAt,
     updatedAt: runbook.updatedAt,
-    ...runbook.content,
+    ...visibleContent(runbook.content, options),
   };
 }
 
 /** A runbook version as the API returns it. */
-export function versionJson(version: StoredVersion) {
+export function versionJson(version: StoredVersion, options: RunbookJsonOptions) {
   return {
     version: version.version,
     author: { type: version.author.type, id: version.author.id, name: version.author.name },
     note: version.note,
     createdAt: version.createdAt,
-    ...version.content,
+    ...visibleContent(version.content, options),
   };
 }

@@ -2,6 +2,7 @@ import { z } from "zod";
 
 import type { Severity } from "@/lib/generated/prisma/enums";
 import { runbookStepsSchema, type RunbookStep } from "@/lib/runbooks/steps";
+import { checkStoredJson, checkStoredText } from "@/lib/runbooks/text";
 
 // The content of a runbook, as a library file's front matter and body or an
 // admin API request give it. Every runbook version stores one such content,
@@ -21,11 +22,11 @@ export const slugSchema = z
   .max(MAX_SLUG_LENGTH)
   .regex(SLUG_PATTERN, { message: "must be lower-case words joined by -" });
 
-const globSchema = z.string().trim().min(1).max(MAX_PATTERN_LENGTH);
+const globSchema = z.string().trim().min(1).max(MAX_PATTERN_LENGTH).superRefine(checkStoredText);
 
 /** Title, rules, steps and the automatic flag, without the Markdown body. */
 export const runbookFieldsSchema = z.object({
-  title: z.string().trim().min(1).max(MAX_TITLE_LENGTH),
+  title: z.string().trim().min(1).max(MAX_TITLE_LENGTH).superRefine(checkStoredText),
   services: z
     .array(slugSchema.max(63, { message: "must be a service slug" }))
     .max(MAX_RULE_ITEMS)
@@ -33,6 +34,7 @@ export const runbookFieldsSchema = z.object({
   metricPattern: globSchema.nullable().default(null),
   labels: z
     .record(z.string().min(1).max(100), z.string().max(200))
+    .superRefine((labels, context) => checkStoredJson(labels, context))
     .default({}),
   alertNames: z.array(globSchema).max(MAX_RULE_ITEMS).default([]),
   severities: z.array(z.enum(RUNBOOK_SEVERITIES)).max(4).default([]),
@@ -44,7 +46,8 @@ export const runbookBodySchema = z
   .string()
   .trim()
   .min(1, { message: "is empty" })
-  .max(MAX_BODY_LENGTH);
+  .max(MAX_BODY_LENGTH)
+  .superRefine(checkStoredText);
 
 export type RunbookContent = {
   title: string;
@@ -64,6 +67,31 @@ export type RunbookContent = {
   /** Whether the worker runs the steps by itself on matching incidents. */
   automatic: boolean;
 };
+
+/** Placeholder for a step header value that the reader may not see. */
+export const HIDDEN_HEADER_VALUE = "(hidden)";
+
+/**
+ * Returns the content with every step header value replaced by
+ * HIDDEN_HEADER_VALUE and the header names kept. Header values often carry
+ * credentials such as Authorization: Bearer, so only admins, who edit
+ * runbooks, see them. Step bodies stay visible.
+ */
+export function hideStepHeaderValues(content: RunbookContent): RunbookContent {
+  return {
+    ...content,
+    steps: content.steps.map((step) =>
+      step.headers === undefined
+        ? step
+        : {
+            ...step,
+            headers: Object.fromEntries(
+              Object.keys(step.headers).map((name) => [name, HIDDEN_HEADER_VALUE]),
+            ),
+          },
+    ),
+  };
+}
 
 /** Returns the content in a canonical form: sorted rule lists and labels. */
 export function normalizeContent(content: RunbookContent): RunbookContent {

@@ -123,7 +123,7 @@ export function sendStepRequest(
           protocol: url.protocol,
           host: hostname,
           port: url.port === "" ? undefined : Number(url.port),
-          path: `${url.pathname}${url.search}`,
+          path: request.target,
           method: request.method,
           headers,
           lookup: pinnedLookup,

@@ -1,4 +1,8 @@
+import { randomUUID } from "node:crypto";
+
 import { z } from "zod";
+
+import { checkStoredJson } from "@/lib/runbooks/text";
 
 // Executable runbook steps: HTTP requests declared in a runbook's YAML front
 // matter under `steps`, which a responder (or, for an automatic runbook, the
@@ -38,6 +42,10 @@ export type TemplateValues = Record<TemplateVariable, string>;
 
 const TEMPLATE_PATTERN = /\{\{\s*([A-Za-z0-9_.-]*)\s*\}\}/g;
 
+function hasTemplateVariable(text: string): boolean {
+  return text.match(TEMPLATE_PATTERN) !== null;
+}
+
 function unknownTemplateVariable(text: string): string | null {
   for (const match of text.matchAll(TEMPLATE_PATTERN)) {
     const name = match[1]!;
@@ -69,6 +77,28 @@ const RESERVED_HEADERS = new Set([
   "te",
   "trailer",
 ]);
+
+/** How template values are escaped in a string body. */
+type BodyEncoding = "json" | "form" | "xml";
+
+/**
+ * Returns how template values are escaped in a string body sent with this
+ * Content-Type, or null when Vigil cannot escape them for it: a value
+ * pasted into plain text or an unknown format could add fields or
+ * commands to the request.
+ */
+function bodyEncodingOf(contentType: string | undefined): BodyEncoding | null {
+  if (contentType === undefined) return null;
+  const essence = contentType.split(";")[0]!.trim().toLowerCase();
+  if (essence.endsWith("/json") || essence.endsWith("+json")) return "json";
+  if (essence === "application/x-www-form-urlencoded") return "form";
+  if (essence.endsWith("/xml") || essence.endsWith("+xml")) return "xml";
+  return null;
+}
+
+function findContentTypeName(headers: Record<string, string>): string | undefined {
+  return Object.keys(headers).find((name) => name.toLowerCase() === "content-type");
+}
 
 /**
  * Checks a step URL: absolute http or https, no user:password part, and a
@@ -123,6 +153,17 @@ const headersSchema = z
   )
   .superRefine((headers, context) => {
     const names = Object.keys(headers);
+    const seen = new Set<string>();
+    for (const name of names) {
+      if (seen.has(name.toLowerCase())) {
+        context.addIssue({
+          code: "custom",
+          path: [name],
+          message: "is given twice (header names ignore case), so keep one of them",
+        });
+      }
+      seen.add(name.toLowerCase());
+    }
     if (names.length > MAX_HEADERS) {
       context.addIssue({
         code: "custom",
@@ -191,6 +232,26 @@ export const runbookStepSchema = z
         message: "must be left out for a GET step, because a GET request has no body",
       });
     }
+    checkStoredJson(step, context);
+    const contentTypeName = findContentTypeName(step.headers ?? {});
+    if (contentTypeName !== undefined && hasTemplateVariable(step.headers![contentTypeName]!)) {
+      context.addIssue({
+        code: "custom",
+        path: ["headers", contentTypeName],
+        message: "must not contain template variables, because the content type decides how they are escaped in the body",
+      });
+    } else if (
+      typeof step.body === "string" &&
+      hasTemplateVariable(step.body) &&
+      bodyEncodingOf(contentTypeName && step.headers![contentTypeName]) === null
+    ) {
+      context.addIssue({
+        code: "custom",
+        path: ["body"],
+        message:
+          "uses template variables, which Vigil can escape only in a JSON, form (application/x-www-form-urlencoded) or XML body; set such a Content-Type header, use a JSON object body, or remove the variables",
+      });
+    }
     const templated: Array<[PropertyKey[], string]> = [[["url"], step.url]];
     for (const [name, value] of Object.entries(step.headers ?? {})) {
       templated.push([["headers", name], value]);
@@ -232,7 +293,14 @@ export const runbookStepsSchema = z
 /** A step with its template variables replaced, ready to send. */
 export type RenderedStep = {
   method: RunbookStep["method"];
+  /** The request URL, for its scheme, host and port. */
   url: URL;
+  /**
+   * The request target (path and query) to send. It can differ from the
+   * URL's path, because it keeps a value such as ".." encoded as %2E%2E
+   * where URL parsing would remove it as a dot segment.
+   */
+  target: string;
   headers: Record<string, string>;
   body: string | undefined;
   timeoutSeconds: number;
@@ -244,10 +312,59 @@ function substitute(text: string, escape: (value: string) => string, values: Tem
   );
 }
 
+/**
+ * Percent-encodes a value for a URL path segment or query. A value made of
+ * dots only, such as "..", has every dot encoded as %2E, so that it cannot
+ * form a "." or ".." path segment that moves the request to another path.
+ */
+export function encodeUrlValue(value: string): string {
+  if (/^\.+$/.test(value)) return value.replace(/\./g, "%2E");
+  return encodeURIComponent(value);
+}
+
+/**
+ * Renders a step URL. The template is parsed with a placeholder for each
+ * variable, so dot segments that the runbook itself wrote are resolved, and
+ * the encoded values are put in afterwards, so that WHATWG URL parsing,
+ * which treats %2E%2E like "..", never sees them.
+ */
+function renderUrl(template: string, values: TemplateValues): { url: URL; target: string } {
+  const marker = `vigil${randomUUID().replace(/-/g, "")}`;
+  const encoded: string[] = [];
+  const withPlaceholders = template.replace(TEMPLATE_PATTERN, (whole, name: string) => {
+    if (!(name in values)) return whole;
+    encoded.push(encodeUrlValue(values[name as TemplateVariable]));
+    return `${marker}x${encoded.length - 1}x`;
+  });
+  const parsed = new URL(withPlaceholders);
+  const placeholder = new RegExp(`${marker}x(\\d+)x`, "g");
+  const fill = (text: string) => text.replace(placeholder, (_whole, index: string) => encoded[Number(index)]!);
+  const target = fill(`${parsed.pathname}${parsed.search}`);
+  const url = new URL(fill(parsed.href.replace(/#.*$/, "")));
+  return { url, target };
+}
+
 /** Replaces line breaks with spaces and characters a header cannot carry with "?". */
 function headerSafe(text: string): string {
   return text.replace(/[\r\n\0]+/g, " ").replace(/[^\t\x20-\x7e\x80-\xff]/g, "?");
 }
+
+function escapeXml(text: string): string {
+  return text
+    .replace(/&/g, "&amp;")
+    .replace(/</g, "&lt;")
+    .replace(/>/g, "&gt;")
+    .replace(/"/g, "&quot;")
+    .replace(/'/g, "&apos;");
+}
+
+/** Escapes a value for a string body of the given encoding. */
+const BODY_ESCAPES: Record<BodyEncoding, (value: string) => string> = {
+  json: (value) => JSON.stringify(value).slice(1, -1),
+  // URLSearchParams writes application/x-www-form-urlencoded, with + for a space.
+  form: (value) => new URLSearchParams([["", value]]).toString().slice(1),
+  xml: escapeXml,
+};
 
 function substituteJson(value: unknown, values: TemplateValues): unknown {
   if (typeof value === "string") return substitute(value, (text) => text, values);
@@ -261,35 +378,37 @@ function substituteJson(value: unknown, values: TemplateValues): unknown {
 }
 
 /**
- * Replaces the template variables of a step. Values are percent-encoded in
- * the URL, JSON-escaped in a JSON body (an object body, or a string body
- * sent as application/json), and have line breaks replaced by spaces and
- * characters outside Latin-1 by "?" in header values, so an incident title
- * cannot change the request's shape or make it invalid.
- * A JSON object body gets Content-Type application/json unless the step
- * sets one.
+ * Replaces the template variables of a step, so that an incident title
+ * cannot change the request's shape or make it invalid. Values are
+ * percent-encoded in the URL (see encodeUrlValue), and have line breaks
+ * replaced by spaces and characters outside Latin-1 by "?" in header
+ * values. In a string body they are escaped for its Content-Type: JSON
+ * string escapes, form encoding, or XML character references. The schema
+ * rejects variables in a string body of any other type, and a body without
+ * variables is sent as written. A JSON object body gets Content-Type
+ * application/json unless the step sets one.
  */
 export function renderStep(step: RunbookStep, values: TemplateValues): RenderedStep {
-  const url = new URL(substitute(step.url, encodeURIComponent, values));
+  const { url, target } = renderUrl(step.url, values);
 
   const headers: Record<string, string> = {};
   for (const [name, value] of Object.entries(step.headers ?? {})) {
     headers[name] = substitute(value, headerSafe, values);
   }
-  const contentTypeName = Object.keys(headers).find(
-    (name) => name.toLowerCase() === "content-type",
-  );
+  const contentTypeName = findContentTypeName(headers);
 
   let body: string | undefined;
   if (typeof step.body === "string") {
-    const isJson = contentTypeName !== undefined && /json/i.test(headers[contentTypeName]!);
-    const escape = isJson
-      ? (text: string) => JSON.stringify(text).slice(1, -1)
-      : (text: string) => text;
-    body = substitute(step.body, escape, values);
+    const encoding = bodyEncodingOf(contentTypeName && headers[contentTypeName]);
+    if (encoding === null && hasTemplateVariable(step.body)) {
+      // runbookStepSchema rejects such a step, so only a caller that skips
+      // the schema gets here.
+      throw new Error(`step ${step.id}: template variables in a body without a JSON, form or XML Content-Type`);
+    }
+    body = encoding === null ? step.body : substitute(step.body, BODY_ESCAPES[encoding], values);
   } else if (step.body !== undefined) {
     body = JSON.stringify(substituteJson(step.body, values));
     if (contentTypeName === undefined) headers["content-type"] = "application/json";
   }
-  return { method: step.method, url, headers, body, timeoutSeconds: step.timeoutSeconds };
+  return { method: step.method, url, target, headers, body, timeoutSeconds: step.timeoutSeconds };
 }

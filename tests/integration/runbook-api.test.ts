@@ -190,6 +190,44 @@ describe("runbook API create and read", () => {
       /must be unique/,
     ],
     ["automatic as a string", { automatic: "yes" }, "automatic", /must be a boolean/],
+    ["NUL in the title", { title: "Disk\u0000full" }, "title", /title contains the NUL character \(U\+0000\) at position 4/],
+    ["NUL in the body", { body: "# Disk\u0000" }, "body", /body contains the NUL character/],
+    ["a surrogate in the body", { body: "# Disk \ud800" }, "body", /body contains an unpaired UTF-16 surrogate \(U\+D800\)/],
+    ["NUL in a label value", { labels: { tier: "web\u0000" } }, "labels.tier", /contains the NUL character/],
+    ["a surrogate in a label value", { labels: { tier: "\udc00" } }, "labels.tier", /unpaired UTF-16 surrogate \(U\+DC00\)/],
+    ["a surrogate in a label key", { labels: { "tier\ud800": "web" } }, 'labels["tier\\ud800"]', /has a key that contains an unpaired UTF-16 surrogate/],
+    ["NUL in an alert name", { alertNames: ["DiskFull\u0000"] }, "alertNames[0]", /contains the NUL character/],
+    ["NUL in the metric pattern", { metricPattern: "disk_\u0000" }, "metricPattern", /contains the NUL character/],
+    [
+      "NUL in a step title",
+      { steps: [{ id: "a", title: "A\u0000", url: "http://127.0.0.1/x" }] },
+      "steps[0].title",
+      /contains the NUL character/,
+    ],
+    [
+      "NUL in a step URL",
+      { steps: [{ id: "a", title: "A", url: "http://127.0.0.1/x\u0000" }] },
+      "steps[0].url",
+      /contains the NUL character/,
+    ],
+    [
+      "a surrogate in a step body",
+      { steps: [{ id: "a", title: "A", url: "http://127.0.0.1/x", body: "x\ud800" }] },
+      "steps[0].body",
+      /contains an unpaired UTF-16 surrogate/,
+    ],
+    [
+      "NUL in a step body object",
+      { steps: [{ id: "a", title: "A", url: "http://127.0.0.1/x", body: { reason: "x\u0000" } }] },
+      "steps[0].body.reason",
+      /contains the NUL character/,
+    ],
+    [
+      "variables in a text step body",
+      { steps: [{ id: "a", title: "A", url: "http://127.0.0.1/x", body: "restart {{incident.title}}" }] },
+      "steps[0].body",
+      /uses template variables, which Vigil can escape only in a JSON, form/,
+    ],
   ])("rejects %s naming the field", async (_name, overrides, field, message) => {
     const body = diskRunbook(overrides as Json);
     const response = await call(createRoute, "POST", "/runbooks", { token: adminToken }, body);
@@ -320,6 +358,40 @@ describe("runbook API versions", () => {
     expect(await countRows()).toEqual({ runbooks: 1, versions: 1 });
   });
 
+  it("rejects a rollback version above int4", async () => {
+    await call(createRoute, "POST", "/runbooks", { token: adminToken }, diskRunbook());
+
+    const response = await call(rollbackRoute, "POST", "/runbooks/disk-full/rollback", { token: adminToken }, {
+      version: 2_147_483_648,
+    }, { slug: "disk-full" });
+
+    expect(response.status).toBe(400);
+    expect(response.json.error.field).toBe("version");
+    expect(response.json.error.message).toMatch(/must be at most 2147483647/);
+    expect(await countRows()).toEqual({ runbooks: 1, versions: 1 });
+  });
+
+  it.each([
+    ["NUL", "rolled back\u0000", /note contains the NUL character/],
+    ["a surrogate", "rolled back \ud800", /note contains an unpaired UTF-16 surrogate/],
+  ])("rejects %s in the note", async (_name, note, message) => {
+    await call(createRoute, "POST", "/runbooks", { token: adminToken }, diskRunbook());
+
+    const response = await call(
+      putRoute,
+      "PUT",
+      "/runbooks/disk-full",
+      { token: adminToken },
+      { ...withoutSlug(diskRunbook()), title: "Disk full again", note },
+      { slug: "disk-full" },
+    );
+
+    expect(response.status).toBe(400);
+    expect(response.json.error.field).toBe("note");
+    expect(response.json.error.message).toMatch(message);
+    expect(await countRows()).toEqual({ runbooks: 1, versions: 1 });
+  });
+
   it("rejects a PUT by a responder", async () => {
     await call(createRoute, "POST", "/runbooks", { token: adminToken }, diskRunbook());
 
@@ -394,5 +466,89 @@ describe("runbook API archive", () => {
 
     expect(response.status).toBe(400);
     expect(response.json.error.field).toBe("archived");
+  });
+
+  it("rejects a NUL in the search", async () => {
+    const response = await call(listRoute, "GET", "/runbooks?q=disk%00", { token: adminToken });
+
+    expect(response.status).toBe(400);
+    expect(response.json.error.field).toBe("q");
+    expect(response.json.error.message).toMatch(/q contains the NUL character \(U\+0000\) at position 4/);
+  });
+});
+
+describe("runbook API step headers", () => {
+  function withHeaders(authorization: string): Json {
+    return diskRunbook({
+      steps: [
+        {
+          id: "clean-tmp",
+          title: "Clean /tmp",
+          url: "http://127.0.0.1:3242/clean",
+          headers: { Authorization: authorization, "X-Severity": "{{incident.severity}}" },
+        },
+      ],
+    });
+  }
+
+  beforeEach(async () => {
+    await call(createRoute, "POST", "/runbooks", { token: adminToken }, withHeaders("Bearer first-s3cret"));
+    const second = await call(
+      putRoute,
+      "PUT",
+      "/runbooks/disk-full",
+      { token: adminToken },
+      withoutSlug(withHeaders("Bearer second-s3cret")),
+      { slug: "disk-full" },
+    );
+    expect(second.json.runbook.steps[0].headers.Authorization).toBe("Bearer second-s3cret");
+  });
+
+  async function read(auth: Auth) {
+    const one = await call(getRoute, "GET", "/runbooks/disk-full", auth, undefined, { slug: "disk-full" });
+    const list = await call(listRoute, "GET", "/runbooks", auth);
+    expect(one.status).toBe(200);
+    expect(list.status).toBe(200);
+    return { one: one.json, list: list.json };
+  }
+
+  it.each([
+    ["a viewer", "viewer"],
+    ["a responder", "responder"],
+    ["an ingest token", "ingest"],
+    ["a service-bound admin token", "bound"],
+  ] as const)("hides header values from %s", async (_name, who) => {
+    const auth: Record<typeof who, Auth> = {
+      viewer: { cookie: cookies.viewer },
+      responder: { cookie: cookies.responder },
+      ingest: { token: ingestToken },
+      bound: { token: boundAdminToken },
+    };
+    const { one, list } = await read(auth[who]);
+    const hidden = { Authorization: "(hidden)", "X-Severity": "(hidden)" };
+
+    expect(one.runbook.steps[0].headers).toEqual(hidden);
+    expect(one.versions.map((version: Json) => version.steps[0].headers)).toEqual([hidden, hidden]);
+    expect(list.runbooks[0].steps[0].headers).toEqual(hidden);
+    expect(one.runbook.steps[0].url).toBe("http://127.0.0.1:3242/clean");
+    expect(JSON.stringify({ one, list })).not.toMatch(/s3cret/);
+  });
+
+  it.each([
+    ["an admin", "admin"],
+    ["an unbound admin token", "token"],
+  ] as const)("shows header values to %s", async (_name, who) => {
+    const auth: Record<typeof who, Auth> = {
+      admin: { cookie: cookies.admin },
+      token: { token: adminToken },
+    };
+    const { one, list } = await read(auth[who]);
+
+    expect(one.runbook.steps[0].headers.Authorization).toBe("Bearer second-s3cret");
+    expect(one.versions.map((version: Json) => version.steps[0].headers.Authorization)).toEqual([
+      "Bearer second-s3cret",
+      "Bearer first-s3cret",
+    ]);
+    expect(list.runbooks[0].steps[0].headers["X-Severity"]).toBe("{{incident.severity}}");
   });
 });

@@ -84,6 +84,19 @@ describe("runbook step schema", () => {
     ["unknown field", [{ ...minimal, automatic: true }], "[0].automatic is not a known field"],
     ["duplicate ids", [minimal, { ...minimal, title: "Again" }], '[1].id must be unique within the runbook, "restart" appears twice'],
     ["21 steps", Array.from({ length: 21 }, (_, index) => ({ ...minimal, id: `s${index}` })), "must contain at most 20 items"],
+    ["variables in a body without a type", [{ ...minimal, body: "incident {{incident.id}}" }], "[0].body uses template variables, which Vigil can escape only in a JSON, form"],
+    ["variables in a text/plain body", [{ ...minimal, headers: { "Content-Type": "text/plain" }, body: "incident {{incident.title}}" }], "[0].body uses template variables"],
+    ["variables in a multipart body", [{ ...minimal, headers: { "content-type": "multipart/form-data; boundary=x" }, body: "{{incident.title}}" }], "[0].body uses template variables"],
+    ["variable in Content-Type", [{ ...minimal, headers: { "Content-Type": "{{incident.title}}" }, body: "{{incident.id}}" }], '[0].headers["Content-Type"] must not contain template variables'],
+    ["header given twice", [{ ...minimal, headers: { "X-A": "1", "x-a": "2" } }], '[0].headers["x-a"] is given twice'],
+    ["NUL in the title", [{ ...minimal, title: "Restart\u0000now" }], "[0].title contains the NUL character (U+0000) at position 7"],
+    ["surrogate in the title", [{ ...minimal, title: "Restart \ud800" }], "[0].title contains an unpaired UTF-16 surrogate (U+D800)"],
+    ["NUL in the URL", [{ ...minimal, url: "https://ops.example.com/a\u0000b" }], "[0].url contains the NUL character (U+0000)"],
+    ["NUL in a text body", [{ ...minimal, body: "a\u0000" }], "[0].body contains the NUL character (U+0000) at position 1"],
+    ["surrogate in a text body", [{ ...minimal, body: "a\ud800" }], "[0].body contains an unpaired UTF-16 surrogate (U+D800)"],
+    ["NUL in a body object value", [{ ...minimal, body: { a: { b: ["x\u0000"] } } }], "[0].body.a.b[0] contains the NUL character (U+0000)"],
+    ["surrogate in a body object key", [{ ...minimal, body: { "k\udc00": 1 } }], "has a key that contains an unpaired UTF-16 surrogate (U+DC00)"],
+    ["surrogate in a header value", [{ ...minimal, headers: { "X-A": "a\ud800" } }], '[0].headers["X-A"] must contain only printable ASCII or Latin-1'],
   ];
   for (const [name, steps, message] of invalid) {
     it(`rejects ${name}`, () => {
@@ -103,6 +116,7 @@ describe("renderStep", () => {
     expect(rendered.url.searchParams.get("title")).toBe(VALUES["incident.title"]);
     expect(rendered.url.searchParams.get("s")).toBe("checkout");
     expect(rendered.url.searchParams.get("y")).toBeNull();
+    expect(rendered.target).toBe(`${rendered.url.pathname}${rendered.url.search}`);
   });
 
   it("escapes values inside a JSON object body", () => {
@@ -125,9 +139,58 @@ describe("renderStep", () => {
     expect(rendered.headers["content-type"]).toBeUndefined();
   });
 
-  it("keeps a text body as written", () => {
-    const [step] = parseSteps([{ ...minimal, body: "incident {{incident.id}} on {{service.name}}" }]);
-    expect(renderStep(step!, VALUES).body).toBe("incident 42 on Checkout API");
+  it("keeps a text body without variables as written", () => {
+    const [step] = parseSteps([{ ...minimal, body: "restart all {pods} & caches" }]);
+    expect(renderStep(step!, VALUES).body).toBe("restart all {pods} & caches");
+  });
+
+  it("form-encodes values in a form body", () => {
+    const [step] = parseSteps([
+      {
+        ...minimal,
+        headers: { "Content-Type": "application/x-www-form-urlencoded" },
+        body: "incident={{incident.title}}&action=restart",
+      },
+    ]);
+    const title = "FormTest: x&action=drop_database&confirm=yes +100%";
+    const body = renderStep(step!, { ...VALUES, "incident.title": title }).body!;
+    const form = new URLSearchParams(body);
+    expect(form.get("incident")).toBe(title);
+    expect(form.getAll("action")).toEqual(["restart"]);
+    expect(form.has("confirm")).toBe(false);
+    expect(body).toBe("incident=FormTest%3A+x%26action%3Ddrop_database%26confirm%3Dyes+%2B100%25&action=restart");
+  });
+
+  it("escapes values in an XML body", () => {
+    const [step] = parseSteps([
+      {
+        ...minimal,
+        headers: { "content-type": "application/soap+xml; charset=utf-8" },
+        body: "<restart reason='{{incident.title}}'>{{incident.title}}</restart>",
+      },
+    ]);
+    const title = `</restart><drop db="all"/>'&`;
+    const body = renderStep(step!, { ...VALUES, "incident.title": title }).body!;
+    const escaped = "&lt;/restart&gt;&lt;drop db=&quot;all&quot;/&gt;&apos;&amp;";
+    expect(body).toBe(`<restart reason='${escaped}'>${escaped}</restart>`);
+  });
+
+  for (const title of [".", "..", "...."]) {
+    it(`encodes the value ${JSON.stringify(title)} in the URL as %2E`, () => {
+      const [step] = parseSteps([
+        { ...minimal, url: "https://ops.example.com/api/v1/incidents/{{incident.title}}/ack?title={{incident.title}}" },
+      ]);
+      const rendered = renderStep(step!, { ...VALUES, "incident.title": title });
+      const encoded = "%2E".repeat(title.length);
+      expect(rendered.target).toBe(`/api/v1/incidents/${encoded}/ack?title=${encoded}`);
+      expect(rendered.url.host).toBe("ops.example.com");
+    });
+  }
+
+  it("resolves dot segments the runbook wrote", () => {
+    const [step] = parseSteps([{ ...minimal, url: "https://ops.example.com/a/../b/./{{incident.id}}/{{incident.title}}" }]);
+    const rendered = renderStep(step!, { ...VALUES, "incident.title": "a/../.." });
+    expect(rendered.target).toBe("/b/42/a%2F..%2F..");
   });
 
   it("replaces line breaks in header values", () => {

@@ -12,7 +12,7 @@ import { RunbookDiff } from "@/components/runbook-diff";
 import { RunbookRules } from "@/components/runbook-rules";
 import { hasRole, requireUser } from "@/lib/auth/session";
 import { getPool } from "@/lib/db";
-import { SLUG_PATTERN, type RunbookContent } from "@/lib/runbooks/content";
+import { hideStepHeaderValues, SLUG_PATTERN, type RunbookContent } from "@/lib/runbooks/content";
 import { summarizeRunbookFeedback } from "@/lib/runbooks/feedback";
 import { formatRunbookSource } from "@/lib/runbooks/source";
 import { findRunbookBySlug, listVersions } from "@/lib/runbooks/versions";
@@ -63,12 +63,14 @@ export default async function RunbookPage({
   const versions = await listVersions(pool, runbook.id);
   const feedback = await summarizeRunbookFeedback(pool, runbook.id);
   const isAdmin = hasRole(user.role, "admin");
+  // Step header values often carry credentials, so only admins see them.
+  const visible = (content: RunbookContent) => (isAdmin ? content : hideStepHeaderValues(content));
 
   // ?version=N shows an older version and its diff with the one before it.
   const requested = parseVersion(query.version);
   const shown = requested === null ? null : (versions.find((entry) => entry.version === requested) ?? null);
   if (requested !== null && !shown) notFound();
-  const content = shown?.content ?? runbook.content;
+  const content = visible(shown?.content ?? runbook.content);
   const previous = shown ? versions.find((entry) => entry.version === shown.version - 1) : undefined;
   const isCurrent = !shown || shown.version === runbook.currentVersion;
 
@@ -129,8 +131,8 @@ export default async function RunbookPage({
                 {previous ? `Changes from version ${previous.version} to ${shown.version}` : `Version ${shown.version} is the first`}
               </h2>
               <RunbookDiff
-                before={previous ? formatRunbookSource(slug, previous.content) : ""}
-                after={formatRunbookSource(slug, shown.content)}
+                before={previous ? formatRunbookSource(slug, visible(previous.content)) : ""}
+                after={formatRunbookSource(slug, visible(shown.content))}
               />
             </Card>
           )}

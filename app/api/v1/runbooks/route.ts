@@ -3,11 +3,13 @@ import { unauthenticatedRoute } from "@/lib/api/handler";
 import { getPool } from "@/lib/db";
 import { withTransaction } from "@/lib/ingest/transaction";
 import {
+  ADMIN_VIEW,
   authenticateRunbookAdmin,
-  authenticateRunbookReader,
+  authenticateRunbookViewer,
   parseCreateRunbook,
   runbookJson,
 } from "@/lib/runbooks/api";
+import { storedTextProblem } from "@/lib/runbooks/text";
 import { createRunbook, findRunbookById, listRunbooks } from "@/lib/runbooks/versions";
 
 const MAX_SEARCH_LENGTH = 200;
@@ -19,13 +21,17 @@ const MAX_SEARCH_LENGTH = 200;
 export const GET = unauthenticatedRoute(
   "GET /api/v1/runbooks",
   async ({ request, requestId }) => {
-    await authenticateRunbookReader(request);
+    const reader = await authenticateRunbookViewer(request);
     const url = new URL(request.url);
     const search = url.searchParams.get("q") ?? "";
     if (search.length > MAX_SEARCH_LENGTH) {
       throw new ApiError(400, "invalid_field", `q must contain at most ${MAX_SEARCH_LENGTH} characters`, {
         field: "q",
       });
+    }
+    const searchProblem = storedTextProblem(search);
+    if (searchProblem) {
+      throw new ApiError(400, "invalid_field", `q ${searchProblem}`, { field: "q" });
     }
     const archived = url.searchParams.get("archived");
     if (archived !== null && archived !== "true" && archived !== "false") {
@@ -37,7 +43,7 @@ export const GET = unauthenticatedRoute(
       search,
       includeArchived: archived === "true",
     });
-    return { body: { runbooks: runbooks.map(runbookJson), requestId } };
+    return { body: { runbooks: runbooks.map((runbook) => runbookJson(runbook, reader)), requestId } };
   },
 );
 
@@ -57,6 +63,6 @@ export const POST = unauthenticatedRoute(
       return findRunbookById(client, created.runbookId);
     });
     log.info({ runbookId: runbook!.id, slug, actor: author.name }, "runbook created");
-    return { status: 201, body: { runbook: runbookJson(runbook!), requestId } };
+    return { status: 201, body: { runbook: runbookJson(runbook!, ADMIN_VIEW), requestId } };
   },
 );

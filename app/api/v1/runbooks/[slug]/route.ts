@@ -3,8 +3,9 @@ import { unauthenticatedRoute } from "@/lib/api/handler";
 import { getPool } from "@/lib/db";
 import { withTransaction } from "@/lib/ingest/transaction";
 import {
+  ADMIN_VIEW,
   authenticateRunbookAdmin,
-  authenticateRunbookReader,
+  authenticateRunbookViewer,
   parseSlug,
   parseUpdateRunbook,
   runbookJson,
@@ -25,14 +26,18 @@ function notFound(slug: string): ApiError {
 export const GET = unauthenticatedRoute(
   "GET /api/v1/runbooks/{slug}",
   async ({ request, params, requestId }) => {
-    await authenticateRunbookReader(request);
+    const reader = await authenticateRunbookViewer(request);
     const slug = parseSlug(params.slug);
     const pool = getPool();
     const runbook = await findRunbookBySlug(pool, slug);
     if (!runbook) throw notFound(slug);
     const versions = await listVersions(pool, runbook.id);
     return {
-      body: { runbook: runbookJson(runbook), versions: versions.map(versionJson), requestId },
+      body: {
+        runbook: runbookJson(runbook, reader),
+        versions: versions.map((version) => versionJson(version, reader)),
+        requestId,
+      },
     };
   },
 );
@@ -64,7 +69,7 @@ export const PUT = unauthenticatedRoute(
       result.saved.changed ? "runbook version stored" : "runbook unchanged",
     );
     return {
-      body: { runbook: runbookJson(result.runbook!), changed: result.saved.changed, requestId },
+      body: { runbook: runbookJson(result.runbook!, ADMIN_VIEW), changed: result.saved.changed, requestId },
     };
   },
 );
@@ -85,6 +90,6 @@ export const DELETE = unauthenticatedRoute(
     const changed = await setArchived(pool, runbook.id, true);
     log.info({ slug, changed, actor: author.name }, "runbook archived");
     const updated = await findRunbookBySlug(pool, slug);
-    return { body: { runbook: runbookJson(updated!), changed, requestId } };
+    return { body: { runbook: runbookJson(updated!, ADMIN_VIEW), changed, requestId } };
   },
 );

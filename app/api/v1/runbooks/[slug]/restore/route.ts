@@ -1,7 +1,7 @@
 import { ApiError } from "@/lib/api/errors";
 import { unauthenticatedRoute } from "@/lib/api/handler";
 import { getPool } from "@/lib/db";
-import { authenticateRunbookAdmin, parseSlug, runbookJson } from "@/lib/runbooks/api";
+import { ADMIN_VIEW, authenticateRunbookAdmin, parseSlug, runbookJson } from "@/lib/runbooks/api";
 import { findRunbookBySlug, setArchived } from "@/lib/runbooks/versions";
 
 /** Restores an archived runbook (admin), so that it is suggested again. */
@@ -18,6 +18,6 @@ export const POST = unauthenticatedRoute(
     const changed = await setArchived(pool, runbook.id, false);
     log.info({ slug, changed, actor: author.name }, "runbook restored");
     const updated = await findRunbookBySlug(pool, slug);
-    return { body: { runbook: runbookJson(updated!), changed, requestId } };
+    return { body: { runbook: runbookJson(updated!, ADMIN_VIEW), changed, requestId } };
   },
 );

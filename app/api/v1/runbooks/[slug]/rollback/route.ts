@@ -3,6 +3,7 @@ import { unauthenticatedRoute } from "@/lib/api/handler";
 import { getPool } from "@/lib/db";
 import { withTransaction } from "@/lib/ingest/transaction";
 import {
+  ADMIN_VIEW,
   authenticateRunbookAdmin,
   parseRollback,
   parseSlug,
@@ -58,7 +59,7 @@ export const POST = unauthenticatedRoute(
       "runbook rolled back",
     );
     return {
-      body: { runbook: runbookJson(result.runbook!), changed: result.saved.changed, requestId },
+      body: { runbook: runbookJson(result.runbook!, ADMIN_VIEW), changed: result.saved.changed, requestId },
     };
   },
 );
