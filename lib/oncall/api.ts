@@ -3,12 +3,13 @@ import { z } from "zod";
 import { ApiError } from "@/lib/api/errors";
 import { parseInput } from "@/lib/api/validation";
 import { authenticateBearer, requireScope } from "@/lib/auth/api-token";
+import { MAX_INT4 } from "@/lib/incidents/errors";
 import { parsePositiveId } from "@/lib/models/route-params";
 import { authenticateModelRequest } from "@/lib/models/request-auth";
 import type { PolicyInput } from "@/lib/oncall/policies";
 import { isValidTimeZone, ROTATION_UNITS } from "@/lib/oncall/rotation";
 import type { Actor, OverrideInput, ScheduleInput } from "@/lib/oncall/schedules";
-import { labelMatcherSchema } from "@/lib/oncall/suppression";
+import { labelMatcherSchema, matchesLabel } from "@/lib/oncall/suppression";
 import type { SilenceInput, WindowInput } from "@/lib/oncall/windows";
 
 // Access checks and request parsing of the on-call API: schedules,
@@ -18,11 +19,33 @@ import type { SilenceInput, WindowInput } from "@/lib/oncall/windows";
 export const parseId = parsePositiveId;
 
 /**
- * Returns the reader behind a request: any API token, or any signed-in
- * user's session.
+ * Returns the admin-scope API token behind a request's Authorization
+ * header. Throws a 401 or 403 ApiError for any other token, and a 403 for
+ * a token bound to a service, because on-call data spans services.
+ */
+async function authenticateUnboundAdminToken(request: Request): Promise<Actor> {
+  const token = await authenticateBearer(request);
+  requireScope(token, "admin");
+  if (token.serviceId !== null) {
+    throw new ApiError(
+      403,
+      "forbidden",
+      "on-call data spans services and names people, so a token bound to one service may not use it; use an unbound admin token",
+      { logContext: { tokenId: token.id } },
+    );
+  }
+  return { id: token.id, name: `API token ${token.name}`, type: "token" };
+}
+
+/**
+ * Returns the reader behind a request: any signed-in user's session, or an
+ * admin-scope API token that is not bound to a service. Schedules name
+ * people with their email addresses and policies span services, so ingest
+ * tokens and bound tokens get 403.
  */
 export async function authenticateOncallReader(request: Request): Promise<Actor> {
-  const actor = await authenticateModelRequest(request, { minRole: "viewer", scope: "ingest" });
+  if (request.headers.has("authorization")) return authenticateUnboundAdminToken(request);
+  const actor = await authenticateModelRequest(request, { minRole: "viewer", scope: "admin" });
   return { id: actor.id, name: actor.name, type: actor.type };
 }
 
@@ -32,25 +55,53 @@ export async function authenticateOncallReader(request: Request): Promise<Actor>
  * services, so a token bound to one service gets 403.
  */
 export async function authenticateOncallAdmin(request: Request): Promise<Actor> {
-  if (request.headers.has("authorization")) {
-    const token = await authenticateBearer(request);
-    requireScope(token, "admin");
-    if (token.serviceId !== null) {
-      throw new ApiError(
-        403,
-        "forbidden",
-        "on-call settings span services, so a token bound to one service may not change them; use an unbound admin token",
-        { logContext: { tokenId: token.id } },
-      );
-    }
-    return { id: token.id, name: `API token ${token.name}`, type: "token" };
-  }
+  if (request.headers.has("authorization")) return authenticateUnboundAdminToken(request);
   const actor = await authenticateModelRequest(request, { minRole: "admin", scope: "admin" });
   return { id: actor.id, name: actor.name, type: actor.type };
 }
 
-const name = z.string().trim().min(1).max(100);
-const reason = z.string().trim().min(1).max(200);
+/**
+ * Adds an issue when text contains what PostgreSQL cannot store: the NUL
+ * character in a text column, or an unpaired UTF-16 surrogate, which would
+ * turn into U+FFFD or fail in jsonb.
+ */
+function checkStorableText(text: string, context: z.RefinementCtx, path: PropertyKey[] = []): void {
+  const nul = text.indexOf("\u0000");
+  if (nul >= 0) {
+    context.addIssue({
+      code: "custom",
+      path,
+      message: `must not contain the NUL character (U+0000); found at position ${nul}`,
+    });
+  }
+  // With the u flag a surrogate pair is one code point, so this class
+  // matches only unpaired surrogates.
+  const surrogate = /[\uD800-\uDFFF]/u.exec(text);
+  if (surrogate) {
+    const code = surrogate[0].charCodeAt(0).toString(16).toUpperCase();
+    context.addIssue({
+      code: "custom",
+      path,
+      message: `must not contain an unpaired UTF-16 surrogate (U+${code}); found at position ${surrogate.index}, so send valid Unicode`,
+    });
+  }
+}
+
+/** A trimmed string of `min` to `max` characters that PostgreSQL can store. */
+function text(min: number, max: number) {
+  return z
+    .string()
+    .trim()
+    .min(min)
+    .max(max)
+    .superRefine((value, context) => checkStorableText(value, context));
+}
+
+/** A row id: PostgreSQL integer columns stop at MAX_INT4. */
+const rowId = z.number().int().positive().max(MAX_INT4);
+
+const name = text(1, 100);
+const reason = text(1, 200);
 const serviceSlug = z
   .string()
   .regex(/^[a-z0-9-]{1,63}$/, { message: "must be a service slug (1 to 63 characters of a-z, 0-9 and -)" });
@@ -77,7 +128,7 @@ const layerBody = z
       .regex(/^([01]\d|2[0-3]):[0-5]\d$/, { message: "must be a 24-hour time such as 09:00" }),
     startDate: localDate,
     endDate: localDate.nullable().default(null),
-    members: z.array(z.number().int().positive()).min(1).max(50),
+    members: z.array(rowId).min(1).max(50),
   })
   .superRefine((layer, context) => {
     if (layer.endDate !== null && layer.endDate <= layer.startDate) {
@@ -91,14 +142,14 @@ const timeZone = z.string().refine(isValidTimeZone, {
 
 const scheduleBody = z.strictObject({
   name,
-  description: z.string().trim().max(1000).nullable().default(null),
+  description: text(0, 1000).nullable().default(null),
   timeZone,
   layers: z.array(layerBody).min(1).max(10),
 });
 
 const scheduleUpdateBody = z.strictObject({
   name: name.optional(),
-  description: z.string().trim().max(1000).nullable().optional(),
+  description: text(0, 1000).nullable().optional(),
   timeZone: timeZone.optional(),
   layers: z.array(layerBody).min(1).max(10).optional(),
 });
@@ -134,26 +185,26 @@ function checkPeriod(
 export function parseOverrideBody(body: unknown, now: Date): OverrideInput {
   const schema = z
     .strictObject({
-      userId: z.number().int().positive(),
+      userId: rowId,
       startsAt: instant,
       endsAt: instant,
-      reason: z.string().trim().max(200).nullable().default(null),
+      reason: text(0, 200).nullable().default(null),
     })
     .superRefine((value, context) => checkPeriod(value, now, context));
   return parseInput(schema, body);
 }
 
 const targetBody = z.discriminatedUnion("type", [
-  z.strictObject({ type: z.literal("schedule"), scheduleId: z.number().int().positive() }),
-  z.strictObject({ type: z.literal("user"), userId: z.number().int().positive() }),
-  z.strictObject({ type: z.literal("channel"), channelId: z.number().int().positive() }),
+  z.strictObject({ type: z.literal("schedule"), scheduleId: rowId }),
+  z.strictObject({ type: z.literal("user"), userId: rowId }),
+  z.strictObject({ type: z.literal("channel"), channelId: rowId }),
 ], { error: "must be schedule, user or channel" });
 
 const policyBody = z.strictObject({
   name,
   service: serviceSlug,
   repeatCount: z.number().int().min(0).max(10).default(0),
-  pageChannelId: z.number().int().positive().nullable().default(null),
+  pageChannelId: rowId.nullable().default(null),
   levels: z
     .array(
       z.strictObject({
@@ -184,6 +235,40 @@ export function parseWindowBody(body: unknown, now: Date): WindowInput {
   return parseInput(schema, body);
 }
 
+/**
+ * Adds issues for matchers that PostgreSQL cannot store, and for a set of
+ * matchers that all match the empty string. A missing label counts as the
+ * empty string, so such a silence would mute alerts that have none of its
+ * labels. Alertmanager rejects these silences for the same reason.
+ */
+function checkMatchers(matchers: SilenceInput["matchers"], context: z.RefinementCtx): void {
+  // Matchers that failed their own checks reach here too, unconverted.
+  if (!Array.isArray(matchers) || matchers.length === 0) return;
+  if (!matchers.every((matcher) => typeof matcher?.value === "string")) return;
+  for (const [index, matcher] of matchers.entries()) {
+    checkStorableText(matcher.value, context, ["matchers", index, "value"]);
+  }
+  let allMatchEmpty = true;
+  for (const matcher of matchers) {
+    try {
+      if (!matchesLabel(matcher, {})) allMatchEmpty = false;
+    } catch {
+      // An invalid regular expression, which labelMatcherSchema reports.
+      return;
+    }
+  }
+  if (allMatchEmpty) {
+    context.addIssue({
+      code: "custom",
+      path: ["matchers"],
+      message:
+        "must contain a matcher that does not match the empty string, such as alertname=\"DiskFull\", " +
+        "because a missing label counts as empty and these matchers would mute alerts without those labels; " +
+        "to silence a whole service, send its service with no matchers",
+    });
+  }
+}
+
 /** Parses the body of POST /api/v1/silences; startsAt defaults to `now`. */
 export function parseSilenceBody(body: unknown, now: Date): SilenceInput {
   const schema = z
@@ -203,6 +288,7 @@ export function parseSilenceBody(body: unknown, now: Date): SilenceInput {
           message: "must contain at least one matcher when service is null, so that a silence cannot mute every service",
         });
       }
+      checkMatchers(value.matchers, context);
       checkPeriod(value, now, context);
     });
   return parseInput(schema, body);
@@ -210,5 +296,5 @@ export function parseSilenceBody(body: unknown, now: Date): SilenceInput {
 
 /** Parses the body of PUT /api/v1/oncall/settings. */
 export function parseSettingsBody(body: unknown): { pagingChannelId: number | null } {
-  return parseInput(z.strictObject({ pagingChannelId: z.number().int().positive().nullable() }), body);
+  return parseInput(z.strictObject({ pagingChannelId: rowId.nullable() }), body);
 }

@@ -2,7 +2,7 @@ import type pg from "pg";
 
 import { ApiError } from "@/lib/api/errors";
 import type { Queryable } from "@/lib/incidents/events";
-import { inTransaction } from "@/lib/oncall/schedules";
+import { inTransaction, loadUserRoles, onCallUserProblem } from "@/lib/oncall/schedules";
 
 // Reads and writes of escalation policies, their levels and targets, and
 // the paging channel setting.
@@ -153,7 +153,10 @@ function fieldError(field: string, message: string): ApiError {
   return new ApiError(400, "invalid_field", `${field} ${message}`, { field });
 }
 
-/** Throws a 400 naming the first id that does not exist or does not fit. */
+/**
+ * Throws a 400 naming the first id that does not exist or does not fit, or
+ * a 422 naming a user target that is not a responder or admin.
+ */
 async function requireReferences(db: Queryable, input: PolicyInput): Promise<number> {
   const { rows: services } = await db.query<{ id: number }>(
     "SELECT id FROM service WHERE slug = $1",
@@ -164,16 +167,23 @@ async function requireReferences(db: Queryable, input: PolicyInput): Promise<num
   }
   if (input.pageChannelId !== null) await requireEmailChannel(db, input.pageChannelId, "pageChannelId");
 
+  const userIds = input.levels.flatMap((level) =>
+    level.targets.flatMap((target) => (target.type === "user" ? [target.userId] : [])),
+  );
+  const users = await loadUserRoles(db, userIds);
   for (const [levelIndex, level] of input.levels.entries()) {
     for (const [targetIndex, target] of level.targets.entries()) {
       const path = `levels[${levelIndex}].targets[${targetIndex}]`;
+      if (target.type === "user") {
+        const problem = onCallUserProblem(`${path}.userId`, target.userId, users.get(target.userId));
+        if (problem) throw problem;
+        continue;
+      }
       let sql: string;
       let id: number;
       let field: string;
       if (target.type === "schedule") {
         [sql, id, field] = ["SELECT 1 FROM oncall_schedule WHERE id = $1", target.scheduleId, "scheduleId"];
-      } else if (target.type === "user") {
-        [sql, id, field] = ["SELECT 1 FROM user_account WHERE id = $1", target.userId, "userId"];
       } else {
         [sql, id, field] = ["SELECT 1 FROM notification_channel WHERE id = $1", target.channelId, "channelId"];
       }

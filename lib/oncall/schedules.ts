@@ -173,23 +173,54 @@ function isUniqueViolation(error: unknown, constraint: string): boolean {
   return pgError.code === "23505" && pgError.constraint === constraint;
 }
 
-/** Throws a 400 naming the first member id that is not a user. */
-async function requireUsers(db: Queryable, layers: LayerInput[]): Promise<void> {
-  const ids = [...new Set(layers.flatMap((layer) => layer.members))];
-  if (ids.length === 0) return;
-  const { rows } = await db.query<{ id: number }>(
-    "SELECT id FROM user_account WHERE id = ANY($1::int[])",
-    [ids],
+/** Roles that can acknowledge incidents, so people on call must have one. */
+export const ONCALL_ROLES = ["responder", "admin"];
+
+/**
+ * Returns the error for a user that cannot be on call, or null: a 400 when
+ * `userId` is no user, a 422 when the user is a viewer, because viewers
+ * cannot acknowledge the incidents they would be paged for.
+ */
+export function onCallUserProblem(
+  field: string,
+  userId: number,
+  user: { name: string; role: string } | undefined,
+): ApiError | null {
+  if (!user) {
+    return new ApiError(400, "invalid_field", `${field} is user id ${userId}, which does not exist`, { field });
+  }
+  if (!ONCALL_ROLES.includes(user.role)) {
+    return new ApiError(
+      422,
+      "not_responder",
+      `${field} is user ${userId} (${user.name}), who has the ${user.role} role and cannot acknowledge incidents; pick a responder or an admin`,
+      { field },
+    );
+  }
+  return null;
+}
+
+/** Loads the name and role of each user id that exists. */
+export async function loadUserRoles(
+  db: Queryable,
+  ids: number[],
+): Promise<Map<number, { name: string; role: string }>> {
+  if (ids.length === 0) return new Map();
+  // FOR KEY SHARE keeps the users from being deleted before the commit.
+  const { rows } = await db.query<{ id: number; name: string; role: string }>(
+    "SELECT id, name, role::text AS role FROM user_account WHERE id = ANY($1::int[]) FOR KEY SHARE",
+    [[...new Set(ids)]],
   );
-  const known = new Set(rows.map((row) => row.id));
+  return new Map(rows.map((row) => [row.id, { name: row.name, role: row.role }]));
+}
+
+/** Throws naming the first member that is not a user (400) or not a responder or admin (422). */
+async function requireUsers(db: Queryable, layers: LayerInput[]): Promise<void> {
+  const users = await loadUserRoles(db, layers.flatMap((layer) => layer.members));
   for (const [layerIndex, layer] of layers.entries()) {
     for (const [memberIndex, userId] of layer.members.entries()) {
-      if (!known.has(userId)) {
-        const field = `layers[${layerIndex}].members[${memberIndex}]`;
-        throw new ApiError(400, "invalid_field", `${field} is user id ${userId}, which does not exist`, {
-          field,
-        });
-      }
+      const problem = onCallUserProblem(`layers[${layerIndex}].members[${memberIndex}]`, userId, users.get(userId));
+      if (problem) throw problem;
     }
   }
 }
@@ -396,17 +427,19 @@ export async function listOverrides(
   return rows.map(toOverride);
 }
 
-/** Inserts an override; throws a 400 naming userId when the user does not exist. */
+/**
+ * Inserts an override. Throws naming userId a 400 when the user does not
+ * exist and a 422 when the user is not a responder or admin.
+ */
 export async function createOverride(
   db: Queryable,
   scheduleId: number,
   input: OverrideInput,
   actor: Actor,
 ): Promise<StoredOverride> {
-  const { rows: users } = await db.query("SELECT 1 FROM user_account WHERE id = $1", [input.userId]);
-  if (users.length === 0) {
-    throw new ApiError(400, "invalid_field", `userId ${input.userId} is not a user`, { field: "userId" });
-  }
+  const users = await loadUserRoles(db, [input.userId]);
+  const problem = onCallUserProblem("userId", input.userId, users.get(input.userId));
+  if (problem) throw problem;
   const { rows } = await db.query<OverrideRow>(
     `WITH inserted AS (
        INSERT INTO oncall_override
@@ -441,12 +474,14 @@ export async function deleteOverride(
   return (rowCount ?? 0) > 0;
 }
 
-/** Returns the users that schedules and policies can name, by name. */
+/** Returns the users that schedules and policies can name (responders and admins), by name. */
 export async function listUsers(
   db: Queryable,
 ): Promise<Array<{ id: number; name: string; email: string }>> {
   const { rows } = await db.query<{ id: number; name: string; email: string }>(
-    "SELECT id, name, email FROM user_account ORDER BY name, id",
+    `SELECT id, name, email FROM user_account
+      WHERE role::text = ANY($1::text[]) ORDER BY name, id`,
+    [ONCALL_ROLES],
   );
   return rows;
 }

@@ -1,4 +1,13 @@
-import { afterAll, beforeEach, describe, expect, it } from "vitest";
+import { encode } from "next-auth/jwt";
+import { afterAll, beforeEach, describe, expect, it, vi } from "vitest";
+
+// The session cookie is encrypted with NEXTAUTH_SECRET, which the config
+// reads once, so it is set before any Vigil module loads.
+const SESSION_SECRET = vi.hoisted(() => {
+  const secret = "oncall-api-test-secret-0123456789abcdef";
+  process.env.NEXTAUTH_SECRET = secret;
+  return secret;
+});
 
 import * as overrideItemRoute from "@/app/api/v1/schedules/[id]/overrides/[overrideId]/route";
 import * as overridesRoute from "@/app/api/v1/schedules/[id]/overrides/route";
@@ -7,10 +16,12 @@ import * as schedulesRoute from "@/app/api/v1/schedules/route";
 import * as policyRoute from "@/app/api/v1/escalation-policies/[id]/route";
 import * as policiesRoute from "@/app/api/v1/escalation-policies/route";
 import * as windowEndRoute from "@/app/api/v1/maintenance-windows/[id]/end/route";
+import * as windowRoute from "@/app/api/v1/maintenance-windows/[id]/route";
 import * as windowsRoute from "@/app/api/v1/maintenance-windows/route";
 import * as oncallRoute from "@/app/api/v1/oncall/route";
 import * as settingsRoute from "@/app/api/v1/oncall/settings/route";
 import * as silenceEndRoute from "@/app/api/v1/silences/[id]/end/route";
+import * as silenceRoute from "@/app/api/v1/silences/[id]/route";
 import * as silencesRoute from "@/app/api/v1/silences/route";
 import { createApiToken } from "@/lib/auth/api-token";
 import { closeDb, getPool, getPrisma } from "@/lib/db";
@@ -27,16 +38,29 @@ let ingestToken: string;
 let boundAdminToken: string;
 let ana: { id: number };
 let bo: { id: number };
+let vera: { id: number; name: string };
 let emailChannelId: number;
 let webhookChannelId: number;
 
 async function call(
   handler: Handler,
-  options: { method?: string; token?: string | null; body?: unknown; params?: Record<string, string>; query?: string } = {},
+  options: {
+    method?: string;
+    token?: string | null;
+    session?: { id: number; name: string };
+    body?: unknown;
+    params?: Record<string, string>;
+    query?: string;
+  } = {},
 ): Promise<{ status: number; json: Json }> {
   const headers: Record<string, string> = { "content-type": "application/json" };
-  const token = options.token === undefined ? adminToken : options.token;
-  if (token !== null) headers.authorization = `Bearer ${token}`;
+  const token = options.token === undefined && !options.session ? adminToken : options.token;
+  if (token) headers.authorization = `Bearer ${token}`;
+  if (options.session) {
+    const user = options.session;
+    const jwt = await encode({ token: { userId: user.id, name: user.name, sub: String(user.id) }, secret: SESSION_SECRET });
+    headers.cookie = `next-auth.session-token=${jwt}`;
+  }
   const request = new Request(`http://127.0.0.1/api/v1/test${options.query ?? ""}`, {
     method: options.method ?? "GET",
     headers,
@@ -72,8 +96,13 @@ async function countRows(table: string): Promise<number> {
 beforeEach(async () => {
   await truncateAll(process.env.DATABASE_URL!);
   const prisma = getPrisma();
-  ana = await prisma.user.create({ data: { email: "ana@example.test", name: "Ana Pérez", passwordHash: "-" } });
-  bo = await prisma.user.create({ data: { email: "bo@example.test", name: "Bo Lind", passwordHash: "-" } });
+  ana = await prisma.user.create({
+    data: { email: "ana@example.test", name: "Ana Pérez", passwordHash: "-", role: "responder" },
+  });
+  bo = await prisma.user.create({ data: { email: "bo@example.test", name: "Bo Lind", passwordHash: "-", role: "admin" } });
+  vera = await prisma.user.create({
+    data: { email: "vera@example.test", name: "Vera Viewer", passwordHash: "-", role: "viewer" },
+  });
   const service = await prisma.service.create({ data: { slug: "checkout", name: "Checkout" } });
   adminToken = (await createApiToken({ name: "admin", scope: "admin" })).token;
   ingestToken = (await createApiToken({ name: "ingest", scope: "ingest" })).token;
@@ -103,7 +132,7 @@ describe("schedules API", () => {
     expect(created.json.schedule.onCall).not.toBeNull();
     expect(created.json.schedule.nextHandoff.at).toMatch(/T0[78]:00:00.000Z$/);
 
-    const read = await call(scheduleRoute.GET, { token: ingestToken, params: { id: String(created.json.schedule.id) } });
+    const read = await call(scheduleRoute.GET, { session: vera, params: { id: String(created.json.schedule.id) } });
     expect(read.status).toBe(200);
     expect(read.json.schedule.name).toBe("Primary");
   });
@@ -143,7 +172,9 @@ describe("schedules API", () => {
 
   it("checks roles", async () => {
     expect((await call(schedulesRoute.GET, { token: null })).status).toBe(401);
-    expect((await call(schedulesRoute.GET, { token: ingestToken })).status).toBe(200);
+    expect((await call(schedulesRoute.GET, { token: ingestToken })).status).toBe(403);
+    expect((await call(schedulesRoute.GET, { token: boundAdminToken })).status).toBe(403);
+    expect((await call(schedulesRoute.GET, { session: vera })).status).toBe(200);
     expect((await call(schedulesRoute.POST, { method: "POST", token: ingestToken, body: scheduleBody() })).status).toBe(403);
     expect((await call(schedulesRoute.POST, { method: "POST", token: boundAdminToken, body: scheduleBody() })).status).toBe(403);
     expect(await countRows("oncall_schedule")).toBe(0);
@@ -254,7 +285,7 @@ describe("escalation policies API", () => {
     expect(replaced.json.policy.levels).toHaveLength(1);
     expect(replaced.json.policy.pageChannelName).toBe("pager");
 
-    const overview = await call(oncallRoute.GET, { token: ingestToken });
+    const overview = await call(oncallRoute.GET);
     expect(overview.json.services[0].onCall.map((person: Json) => person.name)).toEqual(["Ana Pérez"]);
 
     expect((await call(policyRoute.DELETE, { method: "DELETE", params: { id } })).status).toBe(200);
@@ -303,7 +334,7 @@ describe("escalation policies API", () => {
     const good = await call(settingsRoute.PUT, { method: "PUT", body: { pagingChannelId: emailChannelId } });
     expect(good.status).toBe(200);
     expect(good.json.settings).toEqual({ pagingChannelId: emailChannelId, pagingChannelName: "pager" });
-    expect((await call(settingsRoute.GET, { token: ingestToken })).json.settings.pagingChannelName).toBe("pager");
+    expect((await call(settingsRoute.GET, { session: vera })).json.settings.pagingChannelName).toBe("pager");
   });
 });
 
@@ -320,7 +351,7 @@ describe("maintenance windows and silences API", () => {
     expect(created.json.maintenanceWindow.createdByName).toBe("API token admin");
     const id = String(created.json.maintenanceWindow.id);
 
-    const listed = await call(windowsRoute.GET, { token: ingestToken });
+    const listed = await call(windowsRoute.GET, { session: vera });
     expect(listed.json.maintenanceWindows).toHaveLength(1);
 
     const ended = await call(windowEndRoute.POST, { method: "POST", params: { id } });
@@ -374,5 +405,215 @@ describe("maintenance windows and silences API", () => {
     expect((await call(silenceEndRoute.POST, { method: "POST", params: { id } })).status).toBe(200);
     expect((await call(silencesRoute.GET)).json.silences).toHaveLength(0);
     expect((await call(silenceEndRoute.POST, { method: "POST", params: { id: "999999" } })).status).toBe(404);
+  });
+});
+
+describe("on-call input limits", () => {
+  const inOneHour = () => new Date(Date.now() + 3_600_000).toISOString();
+  const TOO_BIG = 2_147_483_648;
+
+  async function countAll(): Promise<number[]> {
+    return Promise.all(
+      ["oncall_schedule", "oncall_layer", "oncall_override", "escalation_policy", "escalation_level", "maintenance_window", "silence"].map(
+        countRows,
+      ),
+    );
+  }
+
+  it("rejects viewers as people on call", async () => {
+    const withVera = scheduleBody({ layers: [{ ...scheduleBody().layers[0], members: [ana.id, vera.id] }] });
+    const schedule = await call(schedulesRoute.POST, { method: "POST", body: withVera });
+    expect(schedule.status).toBe(422);
+    expect(schedule.json.error.field).toBe("layers[0].members[1]");
+    expect(schedule.json.error.message).toContain("viewer role");
+
+    const created = await call(schedulesRoute.POST, { method: "POST", body: scheduleBody() });
+    const id = String(created.json.schedule.id);
+    const patched = await call(scheduleRoute.PATCH, { method: "PATCH", params: { id }, body: { layers: withVera.layers } });
+    expect(patched.status).toBe(422);
+    expect(patched.json.error.field).toBe("layers[0].members[1]");
+
+    const override = await call(overridesRoute.POST, {
+      method: "POST",
+      params: { id },
+      body: { userId: vera.id, startsAt: new Date().toISOString(), endsAt: inOneHour() },
+    });
+    expect(override.status).toBe(422);
+    expect(override.json.error.field).toBe("userId");
+
+    const policy = await call(policiesRoute.POST, {
+      method: "POST",
+      body: {
+        name: "Checkout on call",
+        service: "checkout",
+        levels: [{ delayMinutes: 5, targets: [{ type: "schedule", scheduleId: Number(id) }, { type: "user", userId: vera.id }] }],
+      },
+    });
+    expect(policy.status).toBe(422);
+    expect(policy.json.error.field).toBe("levels[0].targets[1].userId");
+
+    expect(await countAll()).toEqual([1, 1, 0, 0, 0, 0, 0]);
+    const read = await call(scheduleRoute.GET, { params: { id } });
+    expect(read.json.schedule.layers[0].members.map((member: Json) => member.name)).toEqual(["Ana Pérez", "Bo Lind"]);
+  });
+
+  it("rejects text PostgreSQL cannot store", async () => {
+    const created = await call(schedulesRoute.POST, { method: "POST", body: scheduleBody() });
+    const id = String(created.json.schedule.id);
+    const before = await countAll();
+    const bad = ["a\u0000b", "a\ud800b"];
+    for (const value of bad) {
+      const cases: Array<[Handler, Json, Record<string, string>, string]> = [
+        [schedulesRoute.POST, scheduleBody({ name: value }), {}, "name"],
+        [schedulesRoute.POST, scheduleBody({ description: value }), {}, "description"],
+        [schedulesRoute.POST, scheduleBody({ layers: [{ ...scheduleBody().layers[0], name: value }] }), {}, "layers[0].name"],
+        [scheduleRoute.PATCH, { description: value }, { id }, "description"],
+        [overridesRoute.POST, { userId: bo.id, startsAt: new Date().toISOString(), endsAt: inOneHour(), reason: value }, { id }, "reason"],
+        [
+          policiesRoute.POST,
+          { name: value, service: "checkout", levels: [{ delayMinutes: 5, targets: [{ type: "user", userId: bo.id }] }] },
+          {},
+          "name",
+        ],
+        [windowsRoute.POST, { service: "checkout", reason: value, endsAt: inOneHour() }, {}, "reason"],
+        [silencesRoute.POST, { service: "checkout", reason: value, endsAt: inOneHour() }, {}, "reason"],
+        [
+          silencesRoute.POST,
+          { matchers: [{ name: "alertname", value }], reason: "x", endsAt: inOneHour() },
+          {},
+          "matchers[0].value",
+        ],
+      ];
+      for (const [handler, body, params, field] of cases) {
+        const method = handler === scheduleRoute.PATCH ? "PATCH" : "POST";
+        const response = await call(handler, { method, params, body });
+        const label = `${field} = ${JSON.stringify(value)}`;
+        expect(response.status, label).toBe(400);
+        expect(response.json.error.field, label).toBe(field);
+        expect(response.json.error.message, label).toMatch(/NUL|surrogate/);
+      }
+    }
+    expect(await countAll()).toEqual(before);
+    expect((await call(scheduleRoute.GET, { params: { id } })).json.schedule.description).toBeNull();
+  });
+
+  it("rejects ids above int4", async () => {
+    const created = await call(schedulesRoute.POST, { method: "POST", body: scheduleBody() });
+    const id = String(created.json.schedule.id);
+    const before = await countAll();
+    const policy = (targets: Json[], extra: Json = {}) => ({
+      name: "Checkout on call",
+      service: "checkout",
+      levels: [{ delayMinutes: 5, targets }],
+      ...extra,
+    });
+    const cases: Array<[Handler, string, Json, Record<string, string>, string]> = [
+      [schedulesRoute.POST, "POST", scheduleBody({ layers: [{ ...scheduleBody().layers[0], members: [TOO_BIG] }] }), {}, "layers[0].members[0]"],
+      [overridesRoute.POST, "POST", { userId: TOO_BIG, startsAt: new Date().toISOString(), endsAt: inOneHour() }, { id }, "userId"],
+      [policiesRoute.POST, "POST", policy([{ type: "schedule", scheduleId: TOO_BIG }]), {}, "levels[0].targets[0].scheduleId"],
+      [policiesRoute.POST, "POST", policy([{ type: "user", userId: TOO_BIG }]), {}, "levels[0].targets[0].userId"],
+      [policiesRoute.POST, "POST", policy([{ type: "channel", channelId: TOO_BIG }]), {}, "levels[0].targets[0].channelId"],
+      [policiesRoute.POST, "POST", policy([{ type: "user", userId: bo.id }], { pageChannelId: TOO_BIG }), {}, "pageChannelId"],
+      [settingsRoute.PUT, "PUT", { pagingChannelId: TOO_BIG }, {}, "pagingChannelId"],
+    ];
+    for (const [handler, method, body, params, field] of cases) {
+      const response = await call(handler, { method, params, body });
+      expect(response.status, field).toBe(400);
+      expect(response.json.error.field, field).toBe(field);
+    }
+    expect(await countAll()).toEqual(before);
+  });
+
+  it("rejects a bad service query", async () => {
+    for (const query of ["?service=%00", "?service=Checkout", `?service=${"a".repeat(64)}`]) {
+      const response = await call(windowsRoute.GET, { query });
+      expect(response.status, query).toBe(400);
+      expect(response.json.error.field, query).toBe("service");
+    }
+    expect((await call(windowsRoute.GET, { query: "?service=checkout" })).status).toBe(200);
+  });
+});
+
+describe("silences matching the empty string", () => {
+  const inOneHour = () => new Date(Date.now() + 3_600_000).toISOString();
+
+  it("rejects matchers that all match empty", async () => {
+    const cases: Array<[string | null, Json[]]> = [
+      [null, [{ name: "nonexistent", operator: "!=", value: "zzz" }]],
+      [null, [{ name: "alertname", operator: "=~", value: ".*" }]],
+      [null, [{ name: "env", operator: "=", value: "" }, { name: "team", operator: "!~", value: "db.+" }]],
+      ["checkout", [{ name: "severity", operator: "!=", value: "info" }]],
+    ];
+    for (const [service, matchers] of cases) {
+      const response = await call(silencesRoute.POST, {
+        method: "POST",
+        body: { service, matchers, reason: "x", endsAt: inOneHour() },
+      });
+      const label = JSON.stringify(matchers);
+      expect(response.status, label).toBe(400);
+      expect(response.json.error.field, label).toBe("matchers");
+      expect(response.json.error.message, label).toContain("empty string");
+    }
+    expect(await countRows("silence")).toBe(0);
+  });
+
+  it("accepts one matcher that needs a value", async () => {
+    const response = await call(silencesRoute.POST, {
+      method: "POST",
+      body: {
+        service: null,
+        matchers: [
+          { name: "env", operator: "!=", value: "prod" },
+          { name: "alertname", operator: "=~", value: "Disk.+" },
+        ],
+        reason: "disk alerts outside prod",
+        endsAt: inOneHour(),
+      },
+    });
+    expect(response.status, JSON.stringify(response.json)).toBe(201);
+    expect(await countRows("silence")).toBe(1);
+  });
+});
+
+describe("on-call read access", () => {
+  it("allows sessions and unbound admin tokens only", async () => {
+    const schedule = await call(schedulesRoute.POST, { method: "POST", body: scheduleBody() });
+    const scheduleId = String(schedule.json.schedule.id);
+    const policy = await call(policiesRoute.POST, {
+      method: "POST",
+      body: { name: "Checkout on call", service: "checkout", levels: [{ delayMinutes: 5, targets: [{ type: "user", userId: bo.id }] }] },
+    });
+    const window = await call(windowsRoute.POST, {
+      method: "POST",
+      body: { service: "checkout", reason: "DB upgrade", endsAt: new Date(Date.now() + 3_600_000).toISOString() },
+    });
+    const silence = await call(silencesRoute.POST, {
+      method: "POST",
+      body: { service: "checkout", reason: "deploy", endsAt: new Date(Date.now() + 3_600_000).toISOString() },
+    });
+    const reads: Array<[string, Handler, Record<string, string>]> = [
+      ["schedules", schedulesRoute.GET, {}],
+      ["schedule", scheduleRoute.GET, { id: scheduleId }],
+      ["overrides", overridesRoute.GET, { id: scheduleId }],
+      ["policies", policiesRoute.GET, {}],
+      ["policy", policyRoute.GET, { id: String(policy.json.policy.id) }],
+      ["windows", windowsRoute.GET, {}],
+      ["window", windowRoute.GET, { id: String(window.json.maintenanceWindow.id) }],
+      ["silences", silencesRoute.GET, {}],
+      ["silence", silenceRoute.GET, { id: String(silence.json.silence.id) }],
+      ["overview", oncallRoute.GET, {}],
+      ["settings", settingsRoute.GET, {}],
+    ];
+    for (const [label, handler, params] of reads) {
+      const ingest = await call(handler, { token: ingestToken, params });
+      expect(ingest.status, `${label} with an ingest token`).toBe(403);
+      expect(JSON.stringify(ingest.json), label).not.toContain("@example.test");
+      const bound = await call(handler, { token: boundAdminToken, params });
+      expect(bound.status, `${label} with a bound admin token`).toBe(403);
+      expect(JSON.stringify(bound.json), label).not.toContain("@example.test");
+      expect((await call(handler, { params })).status, `${label} with an admin token`).toBe(200);
+      expect((await call(handler, { session: vera, params })).status, `${label} with a viewer session`).toBe(200);
+      expect((await call(handler, { token: null, params })).status, `${label} without credentials`).toBe(401);
+    }
   });
 });
