@@ -126,3 +126,22 @@ test("viewer cannot export reports", async ({ page, state }) => {
   const response = await page.request.get("/api/v1/reports/reliability.pdf?range=7d");
   expect(response.status()).toBe(403);
 });
+
+test("custom period sets from and to", async ({ page, state }) => {
+  await login(page, state.users.responder);
+  await page.goto("/reports?range=30d");
+  await page.getByRole("button", { name: /Last 30 days/ }).click();
+  await page.getByRole("option", { name: "Custom dates (UTC)" }).click();
+  await expect(page).toHaveURL(/from=\d{4}-\d{2}-\d{2}&to=\d{4}-\d{2}-\d{2}/);
+
+  const url = new URL(page.url());
+  const from = url.searchParams.get("from")!;
+  const to = url.searchParams.get("to")!;
+  await expect(page.getByTestId("report-period")).toContainText(`${from} 00:00 UTC to ${to} 00:00 UTC`);
+  await expect(page.getByTestId("download-reliability-csv")).toHaveAttribute(
+    "href",
+    `/api/v1/reports/reliability.csv?from=${from}&to=${to}`,
+  );
+  const response = await page.request.get(`/api/v1/reports/reliability.csv?from=${from}&to=${to}`);
+  expect(response.status()).toBe(200);
+});
