@@ -28,7 +28,7 @@ import {
 import { runEscalateIncident } from "@/workers/escalate-incident";
 import { runFoldRollups, TASK_FOLD_ROLLUPS } from "@/workers/fold-rollups";
 import { runNotifyIncident } from "@/workers/notify-incident";
-import { runRunbookStep, TASK_RUN_RUNBOOK_STEP } from "@/workers/run-runbook-step";
+import { startStepRunner, STEP_RUNNER_CONCURRENCY } from "@/workers/run-runbook-step";
 import { runScoreSeries } from "@/workers/score-series";
 import { runTrainSeries } from "@/workers/train-series";
 
@@ -45,6 +45,8 @@ export type WorkerHandle = {
 export type WorkerOptions = {
   connectionString?: string;
   concurrency?: number;
+  /** Slots for runbook step jobs, apart from `concurrency`; see startStepRunner. */
+  stepConcurrency?: number;
   pollIntervalMs?: number;
 };
 
@@ -176,7 +178,6 @@ export async function runWorker(
       [TASK_NOTIFY_INCIDENT]: (payload, helpers) =>
         runNotifyIncident(payload, helpers, workerLog),
       [TASK_ESCALATE_INCIDENT]: (payload, helpers) => runEscalateIncident(payload, helpers, workerLog),
-      [TASK_RUN_RUNBOOK_STEP]: (payload, helpers) => runRunbookStep(payload, helpers, workerLog),
       [TASK_FOLD_ROLLUPS]: (payload, helpers) => runFoldRollups(payload, helpers, workerLog),
       [TASK_ENQUEUE_STALE_SERIES]: async (_payload, helpers) => {
         const log = workerLog.child({
@@ -216,14 +217,28 @@ export async function runWorker(
       },
     },
   });
-  workerLog.info({ concurrency, backend }, "worker started");
+  const stepConcurrency = options.stepConcurrency ?? STEP_RUNNER_CONCURRENCY;
+  let stepRunner: Runner;
+  try {
+    stepRunner = await startStepRunner({
+      connectionString,
+      concurrency: stepConcurrency,
+      pollIntervalMs: options.pollIntervalMs ?? 2000,
+      graphileLogger,
+      log: workerLog,
+    });
+  } catch (error) {
+    await runner.stop();
+    throw error;
+  }
+  workerLog.info({ concurrency, stepConcurrency, backend }, "worker started");
 
   let stopping: Promise<void> | undefined;
   const stop = () => {
     stopping ??= (async () => {
       workerLog.info("worker stopping: finishing running jobs");
       try {
-        await runner.stop();
+        await Promise.all([runner.stop(), stepRunner.stop()]);
       } finally {
         await closeDb();
       }
@@ -231,5 +246,5 @@ export async function runWorker(
     })();
     return stopping;
   };
-  return { stop, promise: runner.promise };
+  return { stop, promise: Promise.all([runner.promise, stepRunner.promise]).then(() => undefined) };
 }

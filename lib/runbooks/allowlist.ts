@@ -5,6 +5,7 @@ import { z } from "zod";
 
 import type { Queryable } from "@/lib/incidents/events";
 import type { ActorType } from "@/lib/generated/prisma/enums";
+import { checkStoredText } from "@/lib/runbooks/text";
 
 // The hosts that runbook steps may send requests to, managed by admins.
 // Every attempt of a step checks its URL against the list as it is then
@@ -77,8 +78,15 @@ function hostProblem(raw: string): string | null {
   if (!net.isIPv6(bare) && /:\d*$/.test(raw)) {
     return "must not include a port, so give the port in the port field";
   }
-  if (normalizeHost(raw) === null) {
+  const host = normalizeHost(raw);
+  if (host === null) {
     return `must be a host name (letters, digits, - and _ between dots) or an IP address, got ${JSON.stringify(raw.slice(0, 60))}`;
+  }
+  if (net.isIP(host) !== 0 && isMetadataAddress(host)) {
+    return `must not be a link-local or cloud metadata address, got ${host}; steps may never call such an address`;
+  }
+  if (METADATA_HOST_NAMES.has(host)) {
+    return `must not be a cloud metadata host name, got ${host}; steps may never call it`;
   }
   return null;
 }
@@ -95,7 +103,7 @@ export const allowedHostInputSchema = z.strictObject({
     })
     .transform((value) => normalizeHost(value)!),
   port: z.number().int().min(1).max(65535).nullable().default(null),
-  note: z.string().trim().max(MAX_NOTE_LENGTH).default(""),
+  note: z.string().trim().max(MAX_NOTE_LENGTH).superRefine(checkStoredText).default(""),
 });
 
 export type AllowedHostInput = z.output<typeof allowedHostInputSchema>;
@@ -173,18 +181,66 @@ export function formatAllowedHost(entry: Pick<AllowedHost, "host" | "port">): st
 }
 
 // Link-local addresses, which include the cloud metadata endpoint
-// 169.254.169.254, and AWS's IPv6 metadata endpoint. net.BlockList also
-// matches IPv4-mapped IPv6 addresses such as ::ffff:169.254.169.254
-// against the IPv4 subnet.
+// 169.254.169.254, AWS's IPv6 metadata endpoint and Alibaba Cloud's
+// 100.100.100.200. net.BlockList also matches IPv4-mapped IPv6 addresses
+// such as ::ffff:169.254.169.254 against the IPv4 subnet.
 const METADATA_ADDRESSES = new net.BlockList();
 METADATA_ADDRESSES.addSubnet("169.254.0.0", 16, "ipv4");
+METADATA_ADDRESSES.addAddress("100.100.100.200", "ipv4");
 METADATA_ADDRESSES.addSubnet("fe80::", 10, "ipv6");
 METADATA_ADDRESSES.addAddress("fd00:ec2::254", "ipv6");
 
-/** Checks whether an address is link-local or a cloud metadata endpoint. */
+// Google Cloud's metadata server names, which resolve to 169.254.169.254
+// only inside Google Cloud. checkDestination refuses any name that
+// resolves to a metadata address, so this list only rejects them early.
+const METADATA_HOST_NAMES = new Set(["metadata.google.internal", "metadata"]);
+
+/**
+ * IPv6 prefixes whose last 32 bits carry an IPv4 address that a gateway or
+ * the host's stack may connect to: NAT64 (64:ff9b::/96, RFC 6052) and
+ * IPv4-compatible addresses (::/96, RFC 4291).
+ */
+const IPV4_EMBEDDING_PREFIXES = new net.BlockList();
+IPV4_EMBEDDING_PREFIXES.addSubnet("64:ff9b::", 96, "ipv6");
+IPV4_EMBEDDING_PREFIXES.addSubnet("::", 96, "ipv6");
+
+/** Returns the IPv4 address in the last 32 bits of an IPv6 address. */
+function embeddedIpv4(address: string): string {
+  const groups = expandIpv6(address);
+  const high = groups[6]!;
+  const low = groups[7]!;
+  return [high >> 8, high & 0xff, low >> 8, low & 0xff].join(".");
+}
+
+/** Expands an IPv6 address, with or without an IPv4 tail, to its 8 groups. */
+function expandIpv6(address: string): number[] {
+  let text = address;
+  const ipv4Tail = /(\d+\.\d+\.\d+\.\d+)$/.exec(text);
+  if (ipv4Tail) {
+    const octets = ipv4Tail[1]!.split(".").map(Number);
+    text = `${text.slice(0, ipv4Tail.index)}${((octets[0]! << 8) | octets[1]!).toString(16)}:${((octets[2]! << 8) | octets[3]!).toString(16)}`;
+  }
+  const [head, tail] = text.includes("::") ? text.split("::") : [text, undefined];
+  const headGroups = head === "" ? [] : head!.split(":");
+  const tailGroups = tail === undefined || tail === "" ? [] : tail.split(":");
+  const missing = 8 - headGroups.length - tailGroups.length;
+  const groups = tail === undefined ? headGroups : [...headGroups, ...Array(missing).fill("0"), ...tailGroups];
+  return groups.map((group) => parseInt(group, 16));
+}
+
+/**
+ * Checks whether an address is link-local or a cloud metadata endpoint,
+ * also when it is written as an IPv4-mapped, IPv4-compatible or NAT64
+ * IPv6 address of one.
+ */
 export function isMetadataAddress(address: string): boolean {
-  const family = net.isIPv4(address) ? "ipv4" : "ipv6";
-  return METADATA_ADDRESSES.check(address, family);
+  if (net.isIPv4(address)) return METADATA_ADDRESSES.check(address, "ipv4");
+  if (!net.isIPv6(address)) return false;
+  if (METADATA_ADDRESSES.check(address, "ipv6")) return true;
+  if (IPV4_EMBEDDING_PREFIXES.check(address, "ipv6")) {
+    return METADATA_ADDRESSES.check(embeddedIpv4(address), "ipv4");
+  }
+  return false;
 }
 
 export type ResolveHost = (
@@ -229,8 +285,8 @@ export function findAllowedEntry(
 /**
  * Checks a request URL against the allowlist as it is now. Its host (and
  * port, for an entry with a port) must be on the list. No address the host
- * resolves to may be link-local or a metadata endpoint, unless that IP
- * literal is itself on the list. Returns the addresses to connect to, or
+ * resolves to may be link-local or a metadata endpoint, not even one that
+ * is on the list as an IP literal. Returns the addresses to connect to, or
  * why the request must not be sent. A host that does not resolve is
  * "unresolved", a failure worth retrying, not a refusal.
  */
@@ -269,13 +325,14 @@ export async function checkDestination(
     }
   }
 
-  const allowedLiterals = new Set(entries.map((candidate) => candidate.host));
   for (const { address } of addresses) {
-    const literal = normalizeHost(address);
-    if (isMetadataAddress(address) && !(literal && allowedLiterals.has(literal))) {
+    if (isMetadataAddress(address)) {
       return {
         allowed: false,
-        reason: `${hostname} resolves to ${address}, a link-local or metadata address; only an allowlist entry for that IP address itself allows it`,
+        reason:
+          address === hostname
+            ? `${hostname} is a link-local or cloud metadata address, which steps may never call, even when it is on the allowlist`
+            : `${hostname} resolves to ${address}, a link-local or cloud metadata address, which steps may never call`,
       };
     }
   }

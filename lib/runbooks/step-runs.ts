@@ -1,6 +1,7 @@
 import type pg from "pg";
 
 import { ApiError } from "@/lib/api/errors";
+import { formatFieldPath } from "@/lib/api/validation";
 import { addIncidentEvent, type Queryable } from "@/lib/incidents/events";
 import type { ActorType } from "@/lib/generated/prisma/enums";
 import { now } from "@/lib/clock";
@@ -217,7 +218,7 @@ export function parseStoredSteps(raw: unknown): { steps: RunbookStep[]; error: s
   const result = runbookStepsSchema.safeParse(raw ?? []);
   if (result.success) return { steps: result.data, error: null };
   const issue = result.error.issues[0]!;
-  return { steps: [], error: `steps[${issue.path.join(".")}] ${issue.message}` };
+  return { steps: [], error: `steps${formatFieldPath(issue.path)} ${issue.message}` };
 }
 
 /** Lists the suggested runbooks of an incident that have steps, best match first. */

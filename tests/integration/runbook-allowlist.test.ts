@@ -12,7 +12,7 @@ import { DELETE as deleteHostRoute } from "@/app/api/v1/runbook-allowlist/[id]/r
 import { GET as listHostsRoute, POST as addHostRoute } from "@/app/api/v1/runbook-allowlist/route";
 import { createApiToken } from "@/lib/auth/api-token";
 import { closeDb, getPool } from "@/lib/db";
-import { findAllowedEntry, normalizeHost } from "@/lib/runbooks/allowlist";
+import { findAllowedEntry, isMetadataAddress, normalizeHost } from "@/lib/runbooks/allowlist";
 import { truncateAll } from "@/tests/support/database";
 import {
   callRoute,
@@ -146,6 +146,8 @@ describe("runbook allowlist API", () => {
       [{ host: "hooks.example.com", port: "80" }, "port", "must be"],
       [{ host: "hooks.example.com", note: "x".repeat(501) }, "note", "at most 500"],
       [{ host: "hooks.example.com", scheme: "https" }, "scheme", "not a known field"],
+      [{ host: "hooks.example.com", note: "ops\u0000" }, "note", "contains the NUL character (U+0000) at position 3"],
+      [{ host: "hooks.example.com", note: "ops \ud800" }, "note", "contains an unpaired UTF-16 surrogate (U+D800)"],
     ];
     for (const [body, field, message] of cases) {
       const response = await call(addHostRoute, "POST", { token: adminToken }, body);
@@ -154,6 +156,43 @@ describe("runbook allowlist API", () => {
       expect(response.json.error.message, JSON.stringify(body)).toContain(message);
     }
     expect(await countHosts()).toBe(0);
+  });
+
+  it("rejects link-local and metadata hosts", async () => {
+    const hosts = [
+      "169.254.169.254",
+      "169.254.0.1",
+      "2852039166",
+      "0xa9.0xfe.0xa9.0xfe",
+      "0251.0376.0251.0376",
+      "169.254.43518",
+      "[fe80::1]",
+      "fe80::1",
+      "[febf::1]",
+      "[::ffff:169.254.169.254]",
+      "[::ffff:a9fe:a9fe]",
+      "[64:ff9b::a9fe:a9fe]",
+      "[64:ff9b::169.254.169.254]",
+      "[::a9fe:a9fe]",
+      "[::169.254.169.254]",
+      "[fd00:ec2::254]",
+      "100.100.100.200",
+      "metadata.google.internal",
+      "Metadata.Google.Internal.",
+    ];
+    for (const host of hosts) {
+      const response = await call(addHostRoute, "POST", { token: adminToken }, { host, port: 80 });
+      expect(response.status, host).toBe(400);
+      expect(response.json.error.field, host).toBe("host");
+      expect(response.json.error.message, host).toMatch(/link-local or cloud metadata|cloud metadata host name/);
+    }
+    expect(await countHosts()).toBe(0);
+
+    const neighbours = ["169.253.255.255", "169.255.0.1", "[fec0::1]", "[64:ff9b::7f00:1]", "[2001:db8::a9fe:a9fe]"];
+    for (const host of neighbours) {
+      const response = await call(addHostRoute, "POST", { token: adminToken }, { host });
+      expect(response.status, host).toBe(201);
+    }
   });
 
   it("allows admins only", async () => {
@@ -203,6 +242,34 @@ describe("normalizeHost", () => {
   for (const [input, expected] of cases) {
     it(`normalises ${JSON.stringify(input)}`, () => {
       expect(normalizeHost(input)).toBe(expected);
+    });
+  }
+});
+
+describe("isMetadataAddress", () => {
+  const cases: Array<[string, boolean]> = [
+    ["169.254.169.254", true],
+    ["169.254.0.0", true],
+    ["169.253.255.255", false],
+    ["fe80::1", true],
+    ["febf:ffff::1", true],
+    ["fec0::1", false],
+    ["fd00:ec2::254", true],
+    ["::ffff:169.254.169.254", true],
+    ["64:ff9b::a9fe:a9fe", true],
+    ["64:ff9b::169.254.1.1", true],
+    ["::a9fe:a9fe", true],
+    ["::169.254.169.254", true],
+    ["64:ff9b::7f00:1", false],
+    ["2001:db8::a9fe:a9fe", false],
+    ["100.100.100.200", true],
+    ["100.100.100.201", false],
+    ["127.0.0.1", false],
+    ["::1", false],
+  ];
+  for (const [address, metadata] of cases) {
+    it(`${metadata ? "matches" : "passes"} ${address}`, () => {
+      expect(isMetadataAddress(address)).toBe(metadata);
     });
   }
 });

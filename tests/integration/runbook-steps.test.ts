@@ -16,6 +16,7 @@ const SESSION_SECRET = vi.hoisted(() => {
 });
 
 import { POST as alertmanagerRoute } from "@/app/api/v1/alerts/alertmanager/route";
+import { POST as createChannelRoute } from "@/app/api/v1/notification-channels/route";
 import { GET as getRunRoute } from "@/app/api/v1/incidents/[id]/runbook-steps/[runId]/route";
 import { GET as listStepsRoute, POST as runStepRoute } from "@/app/api/v1/incidents/[id]/runbook-steps/route";
 import { createApiToken } from "@/lib/auth/api-token";
@@ -23,6 +24,7 @@ import { resetClock, setClock } from "@/lib/clock";
 import { closeDb, getPool } from "@/lib/db";
 import { recordEpisode, type ScoredPoint } from "@/lib/incidents/detector";
 import { logger } from "@/lib/logger";
+import { enqueueTestNotification } from "@/lib/notifications/enqueue";
 import { enqueueAutomaticRunbooks } from "@/lib/runbooks/automatic";
 import { checkDestination } from "@/lib/runbooks/allowlist";
 import {
@@ -373,6 +375,68 @@ describe("manual step runs", () => {
     expect(new URL(received.path, "http://x").searchParams.get("t")).toBe("Checkout down 🔥\nnow");
   });
 
+  it.each([
+    [".", "%2E"],
+    ["..", "%2E%2E"],
+  ])("keeps the title %s as a path segment", async (title, encoded) => {
+    await getPool().query("UPDATE incident SET title = $2 WHERE id = $1", [incidentId, title]);
+    const receiver = await peer({ status: 200 });
+    await allow("127.0.0.1", receiver.port);
+    const runbookId = await addRunbook("ack", [
+      step("ack", `${receiver.origin}/api/v1/incidents/{{incident.title}}/ack?title={{incident.title}}`),
+    ]);
+
+    const outcome = await attempt(await runAsResponder(runbookId, "ack"));
+
+    expect(outcome.outcome).toBe("succeeded");
+    expect(receiver.requests).toHaveLength(1);
+    expect(receiver.requests[0]!.path).toBe(`/api/v1/incidents/${encoded}/ack?title=${encoded}`);
+  });
+
+  it("form-encodes the title in a form body", async () => {
+    const title = "FormTest: x&action=drop_database&confirm=yes";
+    await getPool().query("UPDATE incident SET title = $2 WHERE id = $1", [incidentId, title]);
+    const receiver = await peer({ status: 200 });
+    await allow("127.0.0.1", receiver.port);
+    const runbookId = await addRunbook("form", [
+      step("restart", `${receiver.origin}/restart`, {
+        headers: { "Content-Type": "application/x-www-form-urlencoded" },
+        body: "incident={{incident.title}}&action=restart",
+      }),
+    ]);
+
+    const outcome = await attempt(await runAsResponder(runbookId, "restart"));
+
+    expect(outcome.outcome).toBe("succeeded");
+    const form = new URLSearchParams(receiver.requests[0]!.body);
+    expect(form.get("incident")).toBe(title);
+    expect(form.getAll("action")).toEqual(["restart"]);
+    expect(form.has("confirm")).toBe(false);
+  });
+
+  it("rejects a stored text body with variables", async () => {
+    const receiver = await peer({ status: 200 });
+    await allow("127.0.0.1", receiver.port);
+    // A row written before the schema rejected such a body.
+    const runbookId = await addRunbook("plain", [
+      step("restart", `${receiver.origin}/restart`, { body: "incident={{incident.title}}&action=restart" }),
+    ]);
+
+    const response = await call(
+      runStepRoute,
+      "POST",
+      `/incidents/${incidentId}/runbook-steps`,
+      { cookie: await sessionCookie(users.responder) },
+      { runbookId, stepId: "restart" },
+      { id: String(incidentId) },
+    );
+
+    expect(response.status).toBe(409);
+    expect(response.json.error.message).toContain("steps[0].body uses template variables");
+    expect(await jobCount()).toBe(0);
+    expect(receiver.requests).toHaveLength(0);
+  });
+
   it("does not follow a redirect", async () => {
     const target = await peer({ status: 200, body: "should not be reached" });
     const redirecting = await peer({ status: 302, headers: { location: `${target.origin}/elsewhere` } });
@@ -440,7 +504,7 @@ describe("allowlist at run time", () => {
     const resolve = async () => [{ address: "169.254.169.254", family: 4 }];
     const refused = await checkDestination(getPool(), new URL("http://metadata.example.test/latest"), resolve);
     expect(refused.allowed).toBe(false);
-    expect(refused.allowed === false && refused.reason).toContain("169.254.169.254, a link-local or metadata address");
+    expect(refused.allowed === false && refused.reason).toContain("169.254.169.254, a link-local or cloud metadata address");
 
     const mapped = async () => [{ address: "::ffff:169.254.169.254", family: 6 }];
     const refusedMapped = await checkDestination(getPool(), new URL("http://metadata.example.test/"), mapped);
@@ -450,11 +514,34 @@ describe("allowlist at run time", () => {
     const refusedV6 = await checkDestination(getPool(), new URL("http://metadata.example.test/"), linkLocalV6);
     expect(refusedV6.allowed).toBe(false);
 
-    // Only an entry for the IP literal itself allows it. Nothing is sent:
-    // this checks the decision only.
+    const nat64 = async () => [{ address: "64:ff9b::a9fe:a9fe", family: 6 }];
+    const refusedNat64 = await checkDestination(getPool(), new URL("http://metadata.example.test/"), nat64);
+    expect(refusedNat64.allowed).toBe(false);
+
+    const compatible = async () => [{ address: "::a9fe:a9fe", family: 6 }];
+    const refusedCompatible = await checkDestination(getPool(), new URL("http://metadata.example.test/"), compatible);
+    expect(refusedCompatible.allowed).toBe(false);
+  });
+
+  it("refuses a listed metadata address", async () => {
+    // Rows written before the API rejected such hosts, or written directly.
     await allow("169.254.169.254");
-    const allowed = await checkDestination(getPool(), new URL("http://metadata.example.test/"), resolve);
-    expect(allowed).toMatchObject({ allowed: true, addresses: [{ address: "169.254.169.254", family: 4 }] });
+    await allow("fe80::1");
+    await allow("64:ff9b::a9fe:a9fe");
+    const urls = [
+      "http://169.254.169.254/latest/meta-data/",
+      "http://2852039166/latest",
+      "http://0xa9.0xfe.0xa9.0xfe/latest",
+      "http://[fe80::1]/",
+      "http://[64:ff9b::a9fe:a9fe]/",
+    ];
+    for (const url of urls) {
+      const result = await checkDestination(getPool(), new URL(url));
+      expect(result.allowed, url).toBe(false);
+      expect(result.allowed === false && result.reason, url).toContain(
+        "is a link-local or cloud metadata address, which steps may never call, even when it is on the allowlist",
+      );
+    }
   });
 
   it("reports a host that does not resolve as retryable", async () => {
@@ -766,6 +853,55 @@ describe("runbook steps API", () => {
     });
     expect(wrongIncident.status).toBe(404);
   });
+});
+
+describe("step runner", () => {
+  async function waitUntil(condition: () => boolean, timeoutMs: number, message: string): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (!condition()) {
+      if (Date.now() > deadline) throw new Error(message);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  }
+
+  it("does not delay notification jobs", async () => {
+    const hanging = await peer("hang");
+    const pager = await peer({ status: 200, body: "paged" });
+    await allow("127.0.0.1", hanging.port);
+    const stepIds = ["first", "second", "third"];
+    const runbookId = await addRunbook(
+      "hangs",
+      stepIds.map((id) => step(id, `${hanging.origin}/${id}`, { timeoutSeconds: 4, retries: 0 })),
+    );
+    for (const id of stepIds) await runAsResponder(runbookId, id);
+    const channel = await call(createChannelRoute, "POST", "/notification-channels", { token: adminToken }, {
+      name: "pager",
+      type: "webhook",
+      config: { url: `${pager.origin}/page` },
+    });
+    expect(channel.status, JSON.stringify(channel.json)).toBe(201);
+
+    // One slot for each runner: before step jobs had their own runner, the
+    // notification job waited behind all three steps (12 s).
+    const worker = await startWorker({
+      connectionString: process.env.DATABASE_URL,
+      concurrency: 1,
+      stepConcurrency: 1,
+      pollIntervalMs: 100,
+    });
+    try {
+      await waitUntil(() => hanging.requests.length >= 1, 10_000, "no step reached the hanging peer within 10 s");
+      const enqueuedAt = Date.now();
+      await enqueueTestNotification(getPool(), channel.json.channel.id);
+      await waitUntil(() => pager.requests.length >= 1, 20_000, "the notification was not delivered within 20 s");
+      const delayMs = Date.now() - enqueuedAt;
+
+      expect(delayMs).toBeLessThan(3000);
+      expect(hanging.requests).toHaveLength(1);
+    } finally {
+      await worker.stop();
+    }
+  }, 30_000);
 });
 
 describe("automatic runbooks", () => {
