@@ -1,8 +1,10 @@
 import { Card } from "@tremor/react";
 
 import { LocalTime } from "@/components/local-time";
+import { now } from "@/lib/clock";
 import { getPool } from "@/lib/db";
 import { listEscalationSteps, loadEscalationStatus, type PagedTarget } from "@/lib/oncall/escalation";
+import { describeSuppression, findIncidentSuppression } from "@/lib/oncall/suppression";
 
 function targetName(target: PagedTarget): string {
   if (target.kind === "channel") return `channel ${target.name}`;
@@ -15,14 +17,23 @@ export async function OncallIncidentEscalation({ incidentId }: { incidentId: num
   const status = await loadEscalationStatus(db, incidentId);
   if (!status) return null;
   const steps = await listEscalationSteps(db, incidentId);
+  // A maintenance window or silence holds the next level back until it ends.
+  const held =
+    status.status === "active" ? await findIncidentSuppression(db, incidentId, now()) : null;
   return (
     <Card className="h-fit min-w-0 p-4" data-testid="incident-escalation">
       <h2 className="mb-2 text-sm font-medium text-slate-900">Escalation</h2>
       <p className="text-xs text-slate-500">Policy {status.policyName}</p>
       <p className="mt-2 text-sm text-slate-700">
-        {status.status === "active" && (
+        {status.status === "active" && !held && (
           <>
             Level {status.nextLevel} is notified <LocalTime value={status.nextAt} /> unless someone acknowledges first.
+          </>
+        )}
+        {status.status === "active" && held && (
+          <>
+            Level {status.nextLevel} is held back by {describeSuppression(held)}. It is notified when
+            that ends, unless someone acknowledges first.
           </>
         )}
         {status.status === "stopped" && `Stopped: the incident was ${status.stopReason ?? "handled"}.`}
@@ -33,7 +44,7 @@ export async function OncallIncidentEscalation({ incidentId }: { incidentId: num
           {steps.map((step) => (
             <li key={`${step.cycle}-${step.level}`}>
               <span className="font-medium">Level {step.level}</span>
-              {step.cycle > 1 ? ` (repeat ${step.cycle - 1})` : ""}, <LocalTime value={step.firedAt} />:{" "}
+              {step.cycle > 1 ? ` (round ${step.cycle})` : ""}, <LocalTime value={step.firedAt} />:{" "}
               {step.targets.map(targetName).join(", ") || "nobody"}
             </li>
           ))}
