@@ -32,6 +32,8 @@ const CHART_COLORS: Record<KpiName, string> = {
 };
 const BAR_KPIS = new Set<KpiName>(["incidentFrequency", "deploymentFrequency"]);
 const ROOT_CAUSE_MAX_CHARS = 240;
+/** Most rows of the PDF's incident table, which is meant to be read in full. */
+export const PDF_MAJOR_INCIDENTS_MAX = 100;
 
 export type PdfOptions = {
   /** CreationDate of the document info; the report's generation time by default. */
@@ -202,21 +204,46 @@ function rootCauseText(incident: ReportIncident): string {
     : text;
 }
 
+/**
+ * Picks the major incidents the PDF lists: all of them up to
+ * PDF_MAJOR_INCIDENTS_MAX, else the highest severities and, within one
+ * severity, the longest. The result is in the order they opened.
+ */
+export function pickPdfIncidents(incidents: ReportIncident[]): ReportIncident[] {
+  const major = incidents.filter((incident) => incident.major !== null);
+  if (major.length <= PDF_MAJOR_INCIDENTS_MAX) return major;
+  const kept = new Set(
+    [...major]
+      .sort(
+        (a, b) =>
+          a.severity.localeCompare(b.severity) ||
+          b.durationSeconds - a.durationSeconds ||
+          a.id - b.id,
+      )
+      .slice(0, PDF_MAJOR_INCIDENTS_MAX),
+  );
+  return major.filter((incident) => kept.has(incident));
+}
+
 function drawIncidentTable(doc: PDFKit.PDFDocument, report: ReliabilityReport): void {
-  const major = report.incidents.filter((incident) => incident.major !== null);
-  if (major.length === 0) {
+  const majorCount = report.incidents.filter((incident) => incident.major !== null).length;
+  const listed = pickPdfIncidents(report.incidents);
+  if (listed.length === 0) {
     doc.fillColor(MUTED_COLOR).text("No incidents opened in this period.", MARGIN);
     return;
   }
-  doc.fillColor(MUTED_COLOR).text(
-    `${major.length} of ${report.incidents.length} incidents: every sev1 and sev2 ` +
-      "incident, and the longest of the others. Durations of open incidents run to the " +
-      "end of the period.",
-    MARGIN,
-  );
+  const scope =
+    listed.length < majorCount
+      ? `${listed.length} of the ${majorCount} major incidents (highest severity, then ` +
+        `longest) among ${report.incidents.length}; the incidents CSV lists them all.`
+      : `${majorCount} of ${report.incidents.length} incidents: every sev1 and sev2 ` +
+        "incident, and the longest of the others.";
+  doc
+    .fillColor(MUTED_COLOR)
+    .text(`${scope} Durations of open incidents run to the end of the period.`, MARGIN);
   doc.moveDown(0.4);
   const header = ["ID", "Service", "Title", "Sev.", "Opened", "Duration", "Root cause"];
-  const rows = major.map((incident) => [
+  const rows = listed.map((incident) => [
     `#${incident.id}`,
     toPdfText(incident.serviceName),
     toPdfText(incident.title),

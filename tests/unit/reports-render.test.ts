@@ -7,7 +7,12 @@ import { describe, expect, it } from "vitest";
 import type { KpiSet } from "@/lib/kpi";
 import { renderIncidentsCsv, renderReliabilityCsv } from "@/lib/reports/csv";
 import type { ReportIncident } from "@/lib/reports/incidents";
-import { renderReliabilityPdf, toPdfText } from "@/lib/reports/pdf";
+import {
+  PDF_MAJOR_INCIDENTS_MAX,
+  pickPdfIncidents,
+  renderReliabilityPdf,
+  toPdfText,
+} from "@/lib/reports/pdf";
 import type { ReliabilityReport } from "@/lib/reports/report";
 import { splitIsoWeeks } from "@/lib/reports/weeks";
 
@@ -127,5 +132,27 @@ describe("report PDF", () => {
     expect(text).toContain("Pool “too small”");
     expect(text).toContain("99.5 %");
     expect(text).toContain("1 h 30 min");
+  });
+});
+
+describe("PDF incident list", () => {
+  it("keeps the severest and longest", () => {
+    const incidents = Array.from({ length: PDF_MAJOR_INCIDENTS_MAX + 20 }, (_, i) => ({
+      ...incident(i + 1, `incident ${i + 1}`, ""),
+      severity: i < 10 ? ("sev1" as const) : ("sev2" as const),
+      durationSeconds: 60 * (i + 1),
+    }));
+    const picked = pickPdfIncidents(incidents);
+    expect(picked).toHaveLength(PDF_MAJOR_INCIDENTS_MAX);
+    // The 10 sev1 incidents are kept, however short.
+    expect(picked.slice(0, 10).map((item) => item.id)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+    // Of the sev2 incidents, the 20 shortest are left out.
+    expect(picked[10]!.id).toBe(31);
+    expect(picked.at(-1)!.id).toBe(PDF_MAJOR_INCIDENTS_MAX + 20);
+  });
+
+  it("keeps every incident below the limit", () => {
+    const incidents = [incident(1, "a", ""), { ...incident(2, "b", ""), major: null }];
+    expect(pickPdfIncidents(incidents).map((item) => item.id)).toEqual([1]);
   });
 });
