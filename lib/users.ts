@@ -49,3 +49,43 @@ export async function upsertUser(
   );
   return { id: saved.id, created: !existing };
 }
+
+/** Raised by createUser when a user with that email exists already. */
+export class UserExistsError extends Error {
+  constructor(readonly email: string) {
+    super(`a user with email ${email} exists already`);
+    this.name = "UserExistsError";
+  }
+}
+
+/**
+ * Creates a user and returns its id. Unlike upsertUser it never changes an
+ * existing user: the unique index on email makes a second create with the
+ * same address fail with UserExistsError, also when two run at once.
+ */
+export async function createUser(input: NewUser): Promise<{ id: number }> {
+  const user = newUserSchema.parse(input);
+  const passwordHash = await hashPassword(user.password);
+  try {
+    const created = await getPrisma().user.create({
+      data: { email: user.email, name: user.name, passwordHash, role: user.role },
+      select: { id: true },
+    });
+    logger.info({ userId: created.id, role: user.role }, "created user");
+    return created;
+  } catch (error) {
+    if ((error as { code?: string }).code === "P2002") throw new UserExistsError(user.email);
+    throw error;
+  }
+}
+
+export type UserListEntry = { id: number; name: string; role: Role; email?: string };
+
+/** Lists all users by name, with their email addresses only when `withEmail`. */
+export async function listUsers(options: { withEmail: boolean }): Promise<UserListEntry[]> {
+  const users = await getPrisma().user.findMany({
+    select: { id: true, name: true, role: true, email: true },
+    orderBy: [{ name: "asc" }, { id: "asc" }],
+  });
+  return users.map(({ email, ...user }) => (options.withEmail ? { ...user, email } : user));
+}

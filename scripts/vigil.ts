@@ -8,6 +8,7 @@ import {
   createTokenCommand,
   migrateCommand,
 } from "./cli/commands";
+import { createUserCommand } from "./cli/create-user";
 import { CliError, print, printError } from "./cli/output";
 import { startCommand } from "./cli/start";
 
@@ -24,6 +25,10 @@ Commands:
                                  Create an admin, or make an existing user admin
                                  with a new password. The password comes from
                                  VIGIL_ADMIN_PASSWORD or is typed twice.
+  create-user --email E --name N --role admin|responder|viewer [--password-file F]
+                                 Create a user. Without --password-file the
+                                 password is generated and printed once; with it,
+                                 the first line of file F is the password.
   create-token --name N [--scope ingest|admin] [--service SLUG]
                                  Create an API token and print it once.
   migrate                        Apply database migrations and the job queue schema.
@@ -33,6 +38,12 @@ Configuration comes from the environment and from .env; see .env.example.`;
 const COMMAND_OPTIONS = {
   start: { demo: { type: "boolean" } },
   "create-admin": { email: { type: "string" }, name: { type: "string" } },
+  "create-user": {
+    email: { type: "string" },
+    name: { type: "string" },
+    role: { type: "string" },
+    "password-file": { type: "string" },
+  },
   "create-token": {
     name: { type: "string" },
     scope: { type: "string" },
@@ -96,6 +107,21 @@ async function main(argv: string[]): Promise<void> {
       await createAdminCommand(config, {
         email: values.email,
         name: values.name as string | undefined,
+      });
+      return;
+    case "create-user":
+      if (
+        typeof values.email !== "string" ||
+        typeof values.name !== "string" ||
+        typeof values.role !== "string"
+      ) {
+        throw new CliError("create-user needs --email, --name and --role.");
+      }
+      await createUserCommand(config, {
+        email: values.email,
+        name: values.name,
+        role: values.role,
+        passwordFile: values["password-file"] as string | undefined,
       });
       return;
     case "create-token":

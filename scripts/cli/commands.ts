@@ -17,7 +17,7 @@ import { promptHidden } from "./prompt";
 // resolves the database like `start` does, applies pending migrations, does
 // its work and stops an embedded cluster it started.
 
-async function withDatabase<T>(
+export async function withDatabase<T>(
   config: Config,
   work: (database: ResolvedDatabase) => Promise<T>,
 ): Promise<T> {
