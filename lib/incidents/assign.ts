@@ -149,10 +149,17 @@ export async function updateIncidentFields(
 
     const applied: IncidentFieldChange[] = [];
     if (changes.severity !== undefined && changes.severity !== current.severity) {
-      await db.query("UPDATE incident SET severity = $2 WHERE id = $1", [
-        incidentId,
-        changes.severity,
-      ]);
+      // An alert or manual incident counts as downtime while it is sev1 or
+      // sev2, also after a person changed its severity. Detector incidents
+      // always count.
+      await db.query(
+        `UPDATE incident
+            SET severity = $2::"Severity",
+                service_impacting = CASE WHEN source = 'detector' THEN service_impacting
+                                         ELSE $2::"Severity" IN ('sev1', 'sev2') END
+          WHERE id = $1`,
+        [incidentId, changes.severity],
+      );
       const change = {
         field: "severity" as const,
         from: current.severity,

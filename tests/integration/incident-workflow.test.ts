@@ -722,6 +722,29 @@ describe("PATCH severity and assignee", () => {
     expect(timeline[1]!.actor_id).toBe(fixture.bob.id);
   });
 
+  it("counts an alert incident as downtime while a person keeps it at sev1 or sev2", async () => {
+    const alert = await addIncident({ source: "alert" });
+    const detector = await addIncident({ source: "detector" });
+    await getPool().query(
+      "UPDATE incident SET service_impacting = (source = 'detector') WHERE id = ANY($1::int[])",
+      [[alert, detector]],
+    );
+    const impacting = async (id: number) =>
+      (
+        await getPool().query<{ service_impacting: boolean }>(
+          "SELECT service_impacting FROM incident WHERE id = $1",
+          [id],
+        )
+      ).rows[0]!.service_impacting;
+
+    await api("PATCH", `/api/v1/incidents/${alert}`, { body: { severity: "sev2" } });
+    expect(await impacting(alert)).toBe(true);
+    await api("PATCH", `/api/v1/incidents/${alert}`, { body: { severity: "sev4" } });
+    expect(await impacting(alert)).toBe(false);
+    await api("PATCH", `/api/v1/incidents/${detector}`, { body: { severity: "sev4" } });
+    expect(await impacting(detector)).toBe(true);
+  });
+
   it("unassigns and reassigns", async () => {
     const id = await addIncident();
     await api("PATCH", `/api/v1/incidents/${id}`, { body: { assigneeId: fixture.alice.id } });
