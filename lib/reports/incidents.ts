@@ -8,7 +8,10 @@ import type { IncidentStatus, Severity } from "@/lib/generated/prisma/enums";
 
 export const MAJOR_SEVERITIES: Severity[] = ["sev1", "sev2"];
 export const MAJOR_LONGEST_COUNT = 5;
-/** Most incidents one report lists; a longer list asks for a shorter period. */
+/**
+ * Maximum incidents in one report. listReportIncidents throws
+ * TooManyIncidentsError above it, and the report routes return 422.
+ */
 export const REPORT_INCIDENTS_MAX = 20_000;
 
 export type ReportIncident = {

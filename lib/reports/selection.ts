@@ -14,7 +14,7 @@ import { DAY_MS } from "@/lib/reports/weeks";
 //   from, to  ISO 8601 dates or times, in place of range
 //   services  comma-separated service slugs; absent or empty means all
 
-/** Longest period a report may cover, in days. */
+/** Maximum length of a report period, in days. */
 export const MAX_REPORT_DAYS = 400;
 
 /** Query parameters of a report, as the URL carries them. */

@@ -30,6 +30,7 @@ import {
   REPORT_KPI_COLUMNS,
   REPORT_KPI_ORDER,
 } from "@/lib/reports/format";
+import { REPORT_INCIDENTS_MAX } from "@/lib/reports/incidents";
 import { buildReliabilityReport } from "@/lib/reports/report";
 import { renderReliabilityPdf } from "@/lib/reports/pdf";
 import { resolveReportSelection } from "@/lib/reports/selection";
@@ -533,6 +534,28 @@ describe("report routes", () => {
     expect(own.status).toBe(200);
     const services = new Set(csvRecords(own.bytes.toString("utf8")).map((row) => row.service));
     expect([...services]).toEqual(["orders-db", ""]);
+  });
+
+  it("rejects a period with too many incidents", async () => {
+    // September 2026 lies outside every other test's period.
+    const { rows } = await getPool().query<{ id: number }>(
+      "SELECT id FROM service WHERE slug = 'edge-gateway'",
+    );
+    await getPool().query(
+      `INSERT INTO incident (service_id, title, status, source, dedup_key, opened_at)
+       SELECT $1, 'storm ' || g, 'triggered', 'manual', 'storm-' || g,
+              TIMESTAMPTZ '2026-09-01T00:00:00Z' + g * interval '1 minute'
+         FROM generate_series(1, $2::int) g`,
+      [rows[0]!.id, REPORT_INCIDENTS_MAX + 1],
+    );
+    const response = await download(
+      getIncidentsCsv,
+      "from=2026-09-01&to=2026-10-01&services=edge-gateway",
+      { token: fixture.adminToken },
+    );
+    expect(response.status).toBe(422);
+    expect(response.json?.error.field).toBe("from");
+    expect(response.json?.error.message).toContain(String(REPORT_INCIDENTS_MAX));
   });
 
   const badRequests: [string, string, number, string][] = [

@@ -12,6 +12,7 @@ import { ApiError } from "@/lib/api/errors";
 import { hasRole, requireUser } from "@/lib/auth/session";
 import { logger } from "@/lib/logger";
 import { formatReportTime } from "@/lib/reports/format";
+import { TooManyIncidentsError } from "@/lib/reports/incidents";
 import {
   DEFAULT_REPORT_PRESET,
   type ReportLinkParams,
@@ -55,9 +56,15 @@ export default async function ReportsPage({
     const selection = await resolveReportSelection(query, new Date());
     report = await buildReliabilityReport(selection);
   } catch (caught) {
-    if (!(caught instanceof ApiError)) throw caught;
-    logger.warn({ userId: user.id, field: caught.field, reason: caught.message }, "invalid report selection");
-    error = caught.message;
+    if (caught instanceof TooManyIncidentsError) {
+      logger.warn({ userId: user.id, limit: caught.limit }, "report selection has too many incidents");
+      error = `The selection has more than ${caught.limit} incidents; choose a shorter period or fewer services.`;
+    } else if (caught instanceof ApiError) {
+      logger.warn({ userId: user.id, field: caught.field, reason: caught.message }, "invalid report selection");
+      error = caught.message;
+    } else {
+      throw caught;
+    }
   }
   const selected = report && !report.allServices ? report.services.map((service) => service.slug) : [];
   const link = linkParams(query, selected);
