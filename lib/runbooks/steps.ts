@@ -241,6 +241,16 @@ export const runbookStepSchema = z
         message: "must not contain template variables, because the content type decides how they are escaped in the body",
       });
     } else if (
+      typeof step.body === "object" &&
+      contentTypeName !== undefined &&
+      bodyEncodingOf(step.headers![contentTypeName]) !== "json"
+    ) {
+      context.addIssue({
+        code: "custom",
+        path: ["headers", contentTypeName],
+        message: "must be a JSON type such as application/json for a JSON object body, or be left out",
+      });
+    } else if (
       typeof step.body === "string" &&
       hasTemplateVariable(step.body) &&
       bodyEncodingOf(contentTypeName && step.headers![contentTypeName]) === null

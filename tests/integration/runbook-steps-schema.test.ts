@@ -88,6 +88,7 @@ describe("runbook step schema", () => {
     ["variables in a text/plain body", [{ ...minimal, headers: { "Content-Type": "text/plain" }, body: "incident {{incident.title}}" }], "[0].body uses template variables"],
     ["variables in a multipart body", [{ ...minimal, headers: { "content-type": "multipart/form-data; boundary=x" }, body: "{{incident.title}}" }], "[0].body uses template variables"],
     ["variable in Content-Type", [{ ...minimal, headers: { "Content-Type": "{{incident.title}}" }, body: "{{incident.id}}" }], '[0].headers["Content-Type"] must not contain template variables'],
+    ["object body sent as a form", [{ ...minimal, headers: { "Content-Type": "application/x-www-form-urlencoded" }, body: { a: "{{incident.title}}" } }], '[0].headers["Content-Type"] must be a JSON type such as application/json for a JSON object body'],
     ["header given twice", [{ ...minimal, headers: { "X-A": "1", "x-a": "2" } }], '[0].headers["x-a"] is given twice'],
     ["NUL in the title", [{ ...minimal, title: "Restart\u0000now" }], "[0].title contains the NUL character (U+0000) at position 7"],
     ["surrogate in the title", [{ ...minimal, title: "Restart \ud800" }], "[0].title contains an unpaired UTF-16 surrogate (U+D800)"],
