@@ -20,7 +20,7 @@ import { buildSimilarityIndex, tokenize } from "@/lib/runbooks/similarity";
 // suggested version and the score breakdown.
 
 export {
-  globToRegExp,
+  globMatches,
   matchRunbook,
   rankRunbooks,
   type MatchTarget,

@@ -53,15 +53,37 @@ export type RunbookMatch = {
 export const GENERIC_SCORE = 0.1;
 export const GENERIC_REASON = "generic runbook for any service and metric";
 
-/** Converts a glob with `*` and `?` into an anchored regular expression. */
-export function globToRegExp(glob: string): RegExp {
-  let source = "";
-  for (const character of glob) {
-    if (character === "*") source += ".*";
-    else if (character === "?") source += ".";
-    else source += character.replace(/[\\^$.|+()[\]{}]/g, "\\$&");
+/**
+ * Tests whether `name` matches a glob with `*` (any run) and `?` (one
+ * character) as a whole. It backtracks only to the last `*`, so the time is
+ * at most the product of the two lengths. A regular expression built from
+ * the glob can take exponential time on patterns such as `*a*a*a*b`.
+ */
+export function globMatches(glob: string, name: string): boolean {
+  const pattern = Array.from(glob);
+  const text = Array.from(name);
+  let p = 0;
+  let t = 0;
+  let star = -1;
+  let resume = 0;
+  while (t < text.length) {
+    if (p < pattern.length && (pattern[p] === "?" || (pattern[p] !== "*" && pattern[p] === text[t]))) {
+      p += 1;
+      t += 1;
+    } else if (p < pattern.length && pattern[p] === "*") {
+      star = p;
+      resume = t;
+      p += 1;
+    } else if (star >= 0) {
+      p = star + 1;
+      resume += 1;
+      t = resume;
+    } else {
+      return false;
+    }
   }
-  return new RegExp(`^${source}$`);
+  while (p < pattern.length && pattern[p] === "*") p += 1;
+  return p === pattern.length;
 }
 
 function globPoints(pattern: string): number {
@@ -74,7 +96,7 @@ function globPoints(pattern: string): number {
 function bestGlob(patterns: readonly string[], name: string): string | null {
   let best: string | null = null;
   for (const pattern of patterns) {
-    if (!globToRegExp(pattern).test(name)) continue;
+    if (!globMatches(pattern, name)) continue;
     if (best === null || globPoints(pattern) > globPoints(best)) best = pattern;
   }
   return best;
@@ -96,7 +118,7 @@ export function matchRunbook(
 
   if (runbook.metricPattern) {
     const metric = target.metricName;
-    if (metric === null || !globToRegExp(runbook.metricPattern).test(metric)) {
+    if (metric === null || !globMatches(runbook.metricPattern, metric)) {
       return null;
     }
     score += globPoints(runbook.metricPattern);

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 
 import {
-  globToRegExp,
+  globMatches,
   matchRunbook,
   rankRunbooks,
   type MatchTarget,
@@ -102,7 +102,7 @@ describe("rankRunbooks", () => {
   });
 });
 
-describe("globToRegExp", () => {
+describe("globMatches", () => {
   it.each([
     ["ec2_cpu_*", "ec2_cpu_utilization", true],
     ["ec2_cpu_*", "ec2_cpu_", true],
@@ -112,7 +112,25 @@ describe("globToRegExp", () => {
     ["a+b", "a+b", true],
     ["a+b", "aab", false],
     ["*", "anything", true],
+    ["*", "", true],
+    ["", "", true],
+    ["", "a", false],
+    ["?", "", false],
+    ["*_bytes_*_total", "node_bytes_in_total", true],
+    ["*_bytes_*_total", "node_bytes_in_total_x", false],
+    ["a*b*c", "abc", true],
+    ["a*b*c", "acb", false],
+    ["**x", "yyx", true],
+    ["disk_?", "disk_é", true],
   ] as const)("%s on %s is %s", (glob, name, expected) => {
-    expect(globToRegExp(glob).test(name)).toBe(expected);
+    expect(globMatches(glob, name)).toBe(expected);
+  });
+
+  it("takes time linear in the name for patterns with many stars", () => {
+    // A regular expression built from this glob took 15 s on a name of
+    // 35 characters in a check with node, and grows about 13-fold per 5.
+    const glob = `${"*a".repeat(12)}*b`;
+    expect(globMatches(glob, "a".repeat(2000))).toBe(false);
+    expect(globMatches(glob, `${"a".repeat(2000)}b`)).toBe(true);
   });
 });
