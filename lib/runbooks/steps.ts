@@ -198,6 +198,46 @@ const bodySchema = z.union(
   { error: "must be a string or a JSON object" },
 );
 
+/**
+ * Checks that Vigil can escape the step's template values for its body:
+ * the Content-Type has no variables, a JSON object body goes with a JSON
+ * type, and a string body with variables has a JSON, form or XML type.
+ */
+function checkBodyEncoding(
+  step: { headers?: Record<string, string>; body?: unknown },
+  context: z.RefinementCtx,
+): void {
+  const contentTypeName = findContentTypeName(step.headers ?? {});
+  if (contentTypeName !== undefined && hasTemplateVariable(step.headers![contentTypeName]!)) {
+    context.addIssue({
+      code: "custom",
+      path: ["headers", contentTypeName],
+      message: "must not contain template variables, because the content type decides how they are escaped in the body",
+    });
+  } else if (
+    typeof step.body === "object" &&
+    contentTypeName !== undefined &&
+    bodyEncodingOf(step.headers![contentTypeName]) !== "json"
+  ) {
+    context.addIssue({
+      code: "custom",
+      path: ["headers", contentTypeName],
+      message: "must be a JSON type such as application/json for a JSON object body, or be left out",
+    });
+  } else if (
+    typeof step.body === "string" &&
+    hasTemplateVariable(step.body) &&
+    bodyEncodingOf(contentTypeName && step.headers![contentTypeName]) === null
+  ) {
+    context.addIssue({
+      code: "custom",
+      path: ["body"],
+      message:
+        "uses template variables, which Vigil can escape only in a JSON, form (application/x-www-form-urlencoded) or XML body; set such a Content-Type header, use a JSON object body, or remove the variables",
+    });
+  }
+}
+
 /** One executable step: an HTTP request with its timeout and retry count. */
 export const runbookStepSchema = z
   .object({
@@ -233,35 +273,7 @@ export const runbookStepSchema = z
       });
     }
     checkStoredJson(step, context);
-    const contentTypeName = findContentTypeName(step.headers ?? {});
-    if (contentTypeName !== undefined && hasTemplateVariable(step.headers![contentTypeName]!)) {
-      context.addIssue({
-        code: "custom",
-        path: ["headers", contentTypeName],
-        message: "must not contain template variables, because the content type decides how they are escaped in the body",
-      });
-    } else if (
-      typeof step.body === "object" &&
-      contentTypeName !== undefined &&
-      bodyEncodingOf(step.headers![contentTypeName]) !== "json"
-    ) {
-      context.addIssue({
-        code: "custom",
-        path: ["headers", contentTypeName],
-        message: "must be a JSON type such as application/json for a JSON object body, or be left out",
-      });
-    } else if (
-      typeof step.body === "string" &&
-      hasTemplateVariable(step.body) &&
-      bodyEncodingOf(contentTypeName && step.headers![contentTypeName]) === null
-    ) {
-      context.addIssue({
-        code: "custom",
-        path: ["body"],
-        message:
-          "uses template variables, which Vigil can escape only in a JSON, form (application/x-www-form-urlencoded) or XML body; set such a Content-Type header, use a JSON object body, or remove the variables",
-      });
-    }
+    checkBodyEncoding(step, context);
     const templated: Array<[PropertyKey[], string]> = [[["url"], step.url]];
     for (const [name, value] of Object.entries(step.headers ?? {})) {
       templated.push([["headers", name], value]);
