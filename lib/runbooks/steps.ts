@@ -338,6 +338,8 @@ function substitute(text: string, escape: (value: string) => string, values: Tem
  * Percent-encodes a value for a URL path segment or query. A value made of
  * dots only, such as "..", has every dot encoded as %2E, so that it cannot
  * form a "." or ".." path segment that moves the request to another path.
+ * NOTE: a destination or proxy that decodes %2E before it resolves dot
+ * segments still sees "..", which only rejecting such values would stop.
  */
 export function encodeUrlValue(value: string): string {
   if (/^\.+$/.test(value)) return value.replace(/\./g, "%2E");
