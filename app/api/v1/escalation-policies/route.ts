@@ -4,6 +4,8 @@ import { authenticateOncallAdmin, authenticateOncallReader, parsePolicyBody } fr
 import { createPolicy, listPolicies, loadPolicy } from "@/lib/oncall/policies";
 import { policyView } from "@/lib/oncall/views";
 
+import { policyWarnings } from "./warnings";
+
 /** Lists the escalation policies with their levels and targets. */
 export const GET = unauthenticatedRoute(
   "GET /api/v1/escalation-policies",
@@ -22,7 +24,9 @@ export const POST = unauthenticatedRoute(
     const input = parsePolicyBody(await readJson());
     const id = await createPolicy(getPool(), input);
     log.info({ policyId: id, service: input.service, actor: actor.name }, "escalation policy created");
-    const policy = await loadPolicy(getPool(), id);
-    return { status: 201, body: { policy: policyView(policy!), requestId } };
+    const policy = (await loadPolicy(getPool(), id))!;
+    const warnings = await policyWarnings(getPool(), policy);
+    if (warnings.length > 0) log.warn({ policyId: id, warnings }, "escalation policy saved with warnings");
+    return { status: 201, body: { policy: policyView(policy), warnings, requestId } };
   },
 );

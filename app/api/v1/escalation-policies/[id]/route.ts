@@ -10,6 +10,8 @@ import {
 import { deletePolicy, loadPolicy, replacePolicy } from "@/lib/oncall/policies";
 import { policyView } from "@/lib/oncall/views";
 
+import { policyWarnings } from "../warnings";
+
 function policyNotFound(id: number): ApiError {
   return new ApiError(404, "not_found", `no escalation policy with id ${id}`, { field: "id" });
 }
@@ -35,8 +37,10 @@ export const PUT = unauthenticatedRoute(
     const input = parsePolicyBody(await readJson());
     if (!(await replacePolicy(getPool(), id, input))) throw policyNotFound(id);
     log.info({ policyId: id, actor: actor.name }, "escalation policy replaced");
-    const policy = await loadPolicy(getPool(), id);
-    return { body: { policy: policyView(policy!), requestId } };
+    const policy = (await loadPolicy(getPool(), id))!;
+    const warnings = await policyWarnings(getPool(), policy);
+    if (warnings.length > 0) log.warn({ policyId: id, warnings }, "escalation policy saved with warnings");
+    return { body: { policy: policyView(policy), warnings, requestId } };
   },
 );
 
