@@ -129,9 +129,34 @@ type AlertContext = {
   stormIncidents: number;
   /** VIGIL_ALERT_FLAP_WINDOW_MINUTES; 0 turns reopening off. */
   flapWindowMinutes: number;
+  /**
+   * Keys (listedKey) of the fingerprints that an incident of their service
+   * lists, read once under the service locks and kept up to date, so that a
+   * new alert skips the lookups that cannot find it.
+   */
+  listed: Set<string>;
   /** By incident id; written as one event per incident at the end. */
   changes: Map<number, GroupChanges>;
 };
+
+function listedKey(serviceId: number, fingerprint: string): string {
+  return `${serviceId} ${fingerprint}`;
+}
+
+/** Reads which of the delivery's fingerprints an incident of their service lists. */
+async function readListedFingerprints(
+  db: Queryable,
+  serviceIds: readonly number[],
+  fingerprints: readonly string[],
+): Promise<Set<string>> {
+  const { rows } = await db.query<{ service_id: number; fingerprint: string }>(
+    `SELECT DISTINCT i.service_id, a.fingerprint
+       FROM incident_alert a JOIN incident i ON i.id = a.incident_id
+      WHERE i.service_id = ANY($1::int[]) AND a.fingerprint = ANY($2::text[])`,
+    [serviceIds, fingerprints],
+  );
+  return new Set(rows.map((row) => listedKey(row.service_id, row.fingerprint)));
+}
 
 /** Returns the dedup_key of an alert incident: service, fingerprint, startsAt. */
 export function alertDedupKey(
@@ -291,6 +316,7 @@ async function joinGroup(
 ): Promise<AlertOutcome> {
   const severity = severityFromLabels(alert.labels);
   await addIncidentAlert(context.db, group.id, alert, groupKey);
+  context.listed.add(listedKey(serviceId, alert.fingerprint));
   if (storm) {
     await context.db.query(
       `UPDATE incident SET title = $2 || title
@@ -350,6 +376,7 @@ async function openIncident(
   if (incidentId === undefined) return undefined;
 
   await addIncidentAlert(context.db, incidentId, alert, groupKey);
+  context.listed.add(listedKey(service.id, alert.fingerprint));
   const startsAt = new Date(alert.startsAt).toISOString();
   await addIncidentEvent(context.db, {
     incidentId,
@@ -587,22 +614,19 @@ async function recordFiring(
 ): Promise<AlertOutcome> {
   const startsAt = new Date(alert.startsAt);
   const dedupKey = alertDedupKey(service.id, alert.fingerprint, alert.startsAt);
-  const open = await findOpenAlertMember(
-    context.db,
-    service.id,
-    alert.fingerprint,
-  );
+  const listed = context.listed.has(listedKey(service.id, alert.fingerprint));
+  const open = listed
+    ? await findOpenAlertMember(context.db, service.id, alert.fingerprint)
+    : undefined;
   if (open) {
     return joinOpenIncident(context, alert, open.incident, open.member);
   }
 
+  const firing = listed
+    ? await findAlertFiring(context.db, service.id, alert.fingerprint, startsAt)
+    : undefined;
   const previous =
-    (await findAlertFiring(
-      context.db,
-      service.id,
-      alert.fingerprint,
-      startsAt,
-    )) ?? (await findIncidentByDedupKey(context.db, dedupKey));
+    firing ?? (await findIncidentByDedupKey(context.db, dedupKey));
   if (previous) {
     // Only a resolved incident can list this firing here, because an open
     // one would have been found above.
@@ -616,7 +640,9 @@ async function recordFiring(
     };
   }
 
-  const reopened = await reopenFlappingIncident(context, alert, service.id);
+  const reopened = listed
+    ? await reopenFlappingIncident(context, alert, service.id)
+    : undefined;
   if (reopened) return reopened;
 
   const groupKey = alertGroupKey(alert.labels, context.groupLabels);
@@ -657,24 +683,26 @@ async function recordResolved(
   alert: ParsedAlert,
   service: { id: number; slug: string },
 ): Promise<AlertOutcome> {
-  const open = await findOpenAlertMember(
-    context.db,
-    service.id,
-    alert.fingerprint,
-  );
+  const listed = context.listed.has(listedKey(service.id, alert.fingerprint));
+  const open = listed
+    ? await findOpenAlertMember(context.db, service.id, alert.fingerprint)
+    : undefined;
   if (open === undefined) {
     const dedupKey = alertDedupKey(
       service.id,
       alert.fingerprint,
       alert.startsAt,
     );
+    const firing = listed
+      ? await findAlertFiring(
+          context.db,
+          service.id,
+          alert.fingerprint,
+          new Date(alert.startsAt),
+        )
+      : undefined;
     const previous =
-      (await findAlertFiring(
-        context.db,
-        service.id,
-        alert.fingerprint,
-        new Date(alert.startsAt),
-      )) ?? (await findIncidentByDedupKey(context.db, dedupKey));
+      firing ?? (await findIncidentByDedupKey(context.db, dedupKey));
     if (previous) {
       return {
         outcome: "ignored",
@@ -946,6 +974,7 @@ export async function recordAlertDelivery(
       windows: new Map(),
       stormIncidents: getConfig().VIGIL_ALERT_STORM_INCIDENTS,
       flapWindowMinutes: getConfig().VIGIL_ALERT_FLAP_WINDOW_MINUTES,
+      listed: new Set(),
       changes: new Map(),
     };
     const serviceIds = new Map<string, number>();
@@ -968,6 +997,12 @@ export async function recordAlertDelivery(
         await groupingWindowMinutes(db, service.id),
       );
     }
+
+    context.listed = await readListedFingerprints(
+      db,
+      [...serviceIds.values()],
+      [...new Set(delivery.alerts.map((alert) => alert.fingerprint))],
+    );
 
     const order = delivery.alerts
       .map((alert, position) => ({ alert, slug: slugs[position]! }))
