@@ -4,20 +4,22 @@ import { Button } from "@tremor/react";
 import { useRouter } from "next/navigation";
 import { useState, type FormEvent, type ReactNode } from "react";
 
+import { MemberPicker } from "@/components/oncall-member-picker";
+
 // The forms and buttons of the /oncall page. They call the on-call API with
 // the session cookie, which checks the admin role on the server, and show
 // the API's error message, field included, when a request is rejected.
 
-type Feedback = { tone: "ok" | "error"; text: string } | null;
+export type Feedback = { tone: "ok" | "error"; text: string } | null;
 
 export type Option = { id: number; name: string };
 
-const INPUT_CLASS =
+export const INPUT_CLASS =
   "block w-full rounded-md border-slate-300 text-sm shadow-sm focus:border-indigo-500 focus:ring-indigo-500";
 
 const NETWORK_ERROR = "The request failed; check the connection and try again.";
 
-function FeedbackLine({ feedback }: { feedback: Feedback }) {
+export function FeedbackLine({ feedback }: { feedback: Feedback }) {
   if (!feedback) return null;
   return (
     <p
@@ -29,7 +31,7 @@ function FeedbackLine({ feedback }: { feedback: Feedback }) {
   );
 }
 
-function Field({ label, children }: { label: string; children: ReactNode }) {
+export function Field({ label, children }: { label: string; children: ReactNode }) {
   return (
     <label className="block text-sm">
       <span className="mb-1 block font-medium text-slate-700">{label}</span>
@@ -38,13 +40,21 @@ function Field({ label, children }: { label: string; children: ReactNode }) {
   );
 }
 
-/** Sends one JSON request, refreshes the page on success and keeps the outcome. */
-function useApi() {
+/**
+ * Sends one JSON request, refreshes the page on success and keeps the
+ * outcome. `send` returns the response body on success and null on failure.
+ */
+export function useApi() {
   const router = useRouter();
   const [pending, setPending] = useState(false);
   const [feedback, setFeedback] = useState<Feedback>(null);
 
-  async function send(method: string, url: string, body: unknown, okText: string): Promise<boolean> {
+  async function send(
+    method: string,
+    url: string,
+    body: unknown,
+    okText: string,
+  ): Promise<Record<string, unknown> | null> {
     setPending(true);
     try {
       const response = await fetch(url, {
@@ -57,14 +67,14 @@ function useApi() {
       if (!response.ok) {
         const message = parsed?.error?.message;
         setFeedback({ tone: "error", text: typeof message === "string" ? message : `The request failed with HTTP ${response.status}.` });
-        return false;
+        return null;
       }
       setFeedback({ tone: "ok", text: okText });
       router.refresh();
-      return true;
+      return parsed ?? {};
     } catch {
       setFeedback({ tone: "error", text: NETWORK_ERROR });
-      return false;
+      return null;
     } finally {
       setPending(false);
     }
@@ -156,7 +166,7 @@ function LayerFields({ users }: { users: Option[] }) {
           <option value="weeks">weeks</option>
         </select>
       </Field>
-      <Field label="Handoff time (local)">
+      <Field label="Handoff time (in the schedule's time zone)">
         <input name="handoffTime" type="time" defaultValue="09:00" required className={INPUT_CLASS} />
       </Field>
       <Field label="First turn on">
@@ -165,15 +175,7 @@ function LayerFields({ users }: { users: Option[] }) {
       <Field label="Last day (optional)">
         <input name="endDate" type="date" className={INPUT_CLASS} />
       </Field>
-      <Field label="Members, in turn order (hold Ctrl to pick several)">
-        <select name="members" multiple required size={Math.min(5, Math.max(users.length, 2))} className={INPUT_CLASS}>
-          {users.map((user) => (
-            <option key={user.id} value={user.id}>
-              {user.name}
-            </option>
-          ))}
-        </select>
-      </Field>
+      <MemberPicker users={users} />
     </>
   );
 }
@@ -181,6 +183,8 @@ function LayerFields({ users }: { users: Option[] }) {
 /** Creates a schedule with one rotation layer. */
 export function CreateScheduleForm({ users }: { users: Option[] }) {
   const { pending, feedback, send } = useApi();
+  // Changing the key remounts the layer fields, which clears the member picker.
+  const [formKey, setFormKey] = useState(0);
   const defaultZone = Intl.DateTimeFormat().resolvedOptions().timeZone || "UTC";
 
   async function submit(event: FormEvent<HTMLFormElement>) {
@@ -192,7 +196,10 @@ export function CreateScheduleForm({ users }: { users: Option[] }) {
       timeZone: String(data.get("timeZone") ?? "").trim(),
       layers: [layerFromForm(data)],
     };
-    if (await send("POST", "/api/v1/schedules", body, `Schedule ${body.name} created.`)) form.reset();
+    if (await send("POST", "/api/v1/schedules", body, `Schedule ${body.name} created.`)) {
+      form.reset();
+      setFormKey((key) => key + 1);
+    }
   }
 
   return (
@@ -204,7 +211,7 @@ export function CreateScheduleForm({ users }: { users: Option[] }) {
         <Field label="Time zone (IANA)">
           <input name="timeZone" required defaultValue={defaultZone} className={INPUT_CLASS} />
         </Field>
-        <LayerFields users={users} />
+        <LayerFields key={formKey} users={users} />
       </div>
       <div className="flex items-center gap-3">
         <Button type="submit" size="xs" loading={pending}>
@@ -232,19 +239,23 @@ export function AddRotationForm({
   users: Option[];
 }) {
   const { pending, feedback, send } = useApi();
+  const [formKey, setFormKey] = useState(0);
 
   async function submit(event: FormEvent<HTMLFormElement>) {
     event.preventDefault();
     const form = event.currentTarget;
     const layer = layerFromForm(new FormData(form));
     const body = { layers: [...layers, layer] };
-    if (await send("PATCH", `/api/v1/schedules/${scheduleId}`, body, `Rotation ${layer.name} added.`)) form.reset();
+    if (await send("PATCH", `/api/v1/schedules/${scheduleId}`, body, `Rotation ${layer.name} added.`)) {
+      form.reset();
+      setFormKey((key) => key + 1);
+    }
   }
 
   return (
     <form onSubmit={submit} className="space-y-3" aria-label={`Add rotation to ${scheduleName}`}>
       <div className="grid gap-3 sm:grid-cols-3">
-        <LayerFields users={users} />
+        <LayerFields key={formKey} users={users} />
       </div>
       <div className="flex items-center gap-3">
         <Button type="submit" size="xs" variant="secondary" loading={pending}>
@@ -316,10 +327,10 @@ export function AddOverrideForm({ scheduleId, scheduleName, users }: { scheduleI
           ))}
         </select>
       </Field>
-      <Field label="From">
+      <Field label="From (your browser's time zone)">
         <input name="startsAt" type="datetime-local" required className={INPUT_CLASS} />
       </Field>
-      <Field label="Until">
+      <Field label="Until (your browser's time zone)">
         <input name="endsAt" type="datetime-local" required className={INPUT_CLASS} />
       </Field>
       <Field label="Reason (optional)">
@@ -329,165 +340,6 @@ export function AddOverrideForm({ scheduleId, scheduleName, users }: { scheduleI
         Add override
       </Button>
       <FeedbackLine feedback={feedback} />
-    </form>
-  );
-}
-
-type LevelDraft = { delayMinutes: number; targets: string[] };
-
-/** Parses a target option value such as "schedule:3" into an API target. */
-function targetFromValue(value: string): Record<string, unknown> {
-  const [type, id] = value.split(":");
-  let key = "channelId";
-  if (type === "schedule") key = "scheduleId";
-  else if (type === "user") key = "userId";
-  return { type, [key]: Number(id) };
-}
-
-/** Creates the escalation policy of a service with one or more levels. */
-export function CreatePolicyForm({
-  services,
-  schedules,
-  users,
-  channels,
-}: {
-  services: Array<{ slug: string; name: string }>;
-  schedules: Option[];
-  users: Option[];
-  channels: Array<Option & { type: string }>;
-}) {
-  const { pending, feedback, send } = useApi();
-  const [levels, setLevels] = useState<LevelDraft[]>([{ delayMinutes: 5, targets: [] }]);
-
-  function updateLevel(index: number, change: Partial<LevelDraft>) {
-    setLevels((current) => current.map((level, position) => (position === index ? { ...level, ...change } : level)));
-  }
-
-  async function submit(event: FormEvent<HTMLFormElement>) {
-    event.preventDefault();
-    const form = event.currentTarget;
-    const data = new FormData(form);
-    const pageChannel = String(data.get("pageChannelId") ?? "");
-    const body = {
-      name: String(data.get("name") ?? "").trim(),
-      service: String(data.get("service") ?? ""),
-      repeatCount: Number(data.get("repeatCount") ?? 0),
-      pageChannelId: pageChannel === "" ? null : Number(pageChannel),
-      levels: levels.map((level) => ({ delayMinutes: level.delayMinutes, targets: level.targets.map(targetFromValue) })),
-    };
-    if (await send("POST", "/api/v1/escalation-policies", body, `Policy ${body.name} created.`)) {
-      form.reset();
-      setLevels([{ delayMinutes: 5, targets: [] }]);
-    }
-  }
-
-  return (
-    <form onSubmit={submit} className="space-y-3" aria-label="Create escalation policy">
-      <div className="grid gap-3 sm:grid-cols-4">
-        <Field label="Policy name">
-          <input name="name" required maxLength={100} className={INPUT_CLASS} />
-        </Field>
-        <Field label="Service">
-          <select name="service" required className={INPUT_CLASS}>
-            {services.map((service) => (
-              <option key={service.slug} value={service.slug}>
-                {service.name}
-              </option>
-            ))}
-          </select>
-        </Field>
-        <Field label="Repeat all levels (times)">
-          <input name="repeatCount" type="number" min={0} max={10} defaultValue={0} className={INPUT_CLASS} />
-        </Field>
-        <Field label="Email channel for pages">
-          <select name="pageChannelId" defaultValue="" className={INPUT_CLASS}>
-            <option value="">the paging channel setting</option>
-            {channels
-              .filter((channel) => channel.type === "email")
-              .map((channel) => (
-                <option key={channel.id} value={channel.id}>
-                  {channel.name}
-                </option>
-              ))}
-          </select>
-        </Field>
-      </div>
-      {levels.map((level, index) => (
-        <fieldset key={index} className="grid gap-3 rounded-md border border-slate-200 p-3 sm:grid-cols-3">
-          <legend className="px-1 text-xs font-medium text-slate-600">Level {index + 1}</legend>
-          <Field label={index === 0 ? "Notified at once; next level after (minutes)" : "Next level after (minutes)"}>
-            <input
-              type="number"
-              min={1}
-              max={1440}
-              value={level.delayMinutes}
-              onChange={(event) => updateLevel(index, { delayMinutes: Number(event.target.value) })}
-              aria-label={`Level ${index + 1} delay in minutes`}
-              className={INPUT_CLASS}
-            />
-          </Field>
-          <Field label="Notify (hold Ctrl to pick several)">
-            <select
-              multiple
-              required
-              value={level.targets}
-              onChange={(event) =>
-                updateLevel(index, { targets: Array.from(event.target.selectedOptions, (option) => option.value) })
-              }
-              aria-label={`Level ${index + 1} targets`}
-              className={INPUT_CLASS}
-            >
-              <optgroup label="On call in schedule">
-                {schedules.map((schedule) => (
-                  <option key={`schedule:${schedule.id}`} value={`schedule:${schedule.id}`}>
-                    {schedule.name}
-                  </option>
-                ))}
-              </optgroup>
-              <optgroup label="User">
-                {users.map((user) => (
-                  <option key={`user:${user.id}`} value={`user:${user.id}`}>
-                    {user.name}
-                  </option>
-                ))}
-              </optgroup>
-              <optgroup label="Notification channel">
-                {channels.map((channel) => (
-                  <option key={`channel:${channel.id}`} value={`channel:${channel.id}`}>
-                    {channel.name} ({channel.type})
-                  </option>
-                ))}
-              </optgroup>
-            </select>
-          </Field>
-          {levels.length > 1 && (
-            <div className="flex items-end">
-              <Button
-                type="button"
-                size="xs"
-                variant="light"
-                onClick={() => setLevels((current) => current.filter((_, position) => position !== index))}
-              >
-                Remove level {index + 1}
-              </Button>
-            </div>
-          )}
-        </fieldset>
-      ))}
-      <div className="flex flex-wrap items-center gap-3">
-        <Button
-          type="button"
-          size="xs"
-          variant="secondary"
-          onClick={() => setLevels((current) => [...current, { delayMinutes: 10, targets: [] }])}
-        >
-          Add level
-        </Button>
-        <Button type="submit" size="xs" loading={pending}>
-          Create policy
-        </Button>
-        <FeedbackLine feedback={feedback} />
-      </div>
     </form>
   );
 }

@@ -7,7 +7,6 @@ import {
   AddOverrideForm,
   AddRotationForm,
   ConfirmButton,
-  CreatePolicyForm,
   CreateScheduleForm,
   CreateSilenceForm,
   CreateWindowForm,
@@ -15,6 +14,8 @@ import {
   RemoveRotationButton,
   type LayerBody,
 } from "@/components/oncall-forms";
+import { CreatePolicyForm } from "@/components/oncall-policy-form";
+import { ZonedTime } from "@/components/oncall-zoned-time";
 import { PageHeader } from "@/components/page-header";
 import { hasRole, requireUser } from "@/lib/auth/session";
 import { now } from "@/lib/clock";
@@ -24,6 +25,8 @@ import { listPolicies, loadPagingSetting, type StoredTarget } from "@/lib/oncall
 import { listUsers } from "@/lib/oncall/schedules";
 import { onCallOverview, type ScheduleView } from "@/lib/oncall/views";
 import { listSilences, listWindows } from "@/lib/oncall/windows";
+
+import { listPastWindows, overrideReasons, PAST_WINDOWS_SHOWN, type PastWindow } from "./past";
 
 export const metadata: Metadata = { title: "On call" };
 
@@ -50,22 +53,39 @@ function layerBodies(schedule: ScheduleView): LayerBody[] {
   }));
 }
 
+/** Describes when a level after `position` is notified, or null for a last level that nothing follows. */
+function nextStepText(position: number, levelCount: number, delayMinutes: number, repeatCount: number): string | null {
+  if (position < levelCount) return `level ${position + 1} after ${delayMinutes} min`;
+  if (repeatCount > 0) return `repeats from level 1 after ${delayMinutes} min`;
+  return null;
+}
+
+function pastWindowText(window: PastWindow): string {
+  const scope = window.serviceName ?? "every service";
+  const matchers = window.matchers.map((matcher) => `${matcher.name}${matcher.operator}${matcher.value}`).join(", ");
+  return matchers ? `${scope} (${matchers})` : scope;
+}
+
 function ScheduleCard({
   schedule,
   isAdmin,
   users,
+  reasons,
 }: {
   schedule: ScheduleView;
   isAdmin: boolean;
   users: Array<{ id: number; name: string }>;
+  /** Override reasons by override id. */
+  reasons: Map<number, string>;
 }) {
+  const zone = schedule.timeZone;
   return (
     <Card className="p-4" data-testid="schedule-card">
       <div className="flex flex-wrap items-start justify-between gap-3">
         <div className="min-w-0">
           <h3 className="text-base font-semibold text-slate-900">{schedule.name}</h3>
           <p className="text-xs text-slate-500">
-            Time zone {schedule.timeZone}
+            Time zone {schedule.timeZone}; times on this card are in it
             {schedule.description ? ` · ${schedule.description}` : ""}
           </p>
         </div>
@@ -92,7 +112,7 @@ function ScheduleCard({
             )}
             {schedule.onCall?.endsAt && (
               <span className="ml-2 text-xs font-normal text-slate-500">
-                until <LocalTime value={schedule.onCall.endsAt} />
+                until <ZonedTime value={schedule.onCall.endsAt} timeZone={zone} />
               </span>
             )}
           </dd>
@@ -102,7 +122,7 @@ function ScheduleCard({
           <dd className="text-slate-700" data-testid="next-handoff">
             {schedule.nextHandoff ? (
               <>
-                <LocalTime value={schedule.nextHandoff.at} /> to {schedule.nextHandoff.next?.name ?? "nobody"}
+                <ZonedTime value={schedule.nextHandoff.at} timeZone={zone} /> to {schedule.nextHandoff.next?.name ?? "nobody"}
               </>
             ) : (
               "None scheduled"
@@ -147,7 +167,11 @@ function ScheduleCard({
           {schedule.overrides.map((override) => (
             <li key={override.id} className="flex flex-wrap items-center justify-between gap-2 py-1">
               <span>
-                {override.name} covers <LocalTime value={override.startsAt} /> to <LocalTime value={override.endsAt} />
+                {override.name} covers <ZonedTime value={override.startsAt} timeZone={zone} /> to{" "}
+                <ZonedTime value={override.endsAt} timeZone={zone} />
+                {reasons.has(override.id) && (
+                  <span className="ml-1 text-slate-600">({reasons.get(override.id)})</span>
+                )}
               </span>
               {isAdmin && (
                 <ConfirmButton
@@ -183,10 +207,15 @@ export default async function OnCallPage() {
   const silences = await listSilences(db, at);
   const users = await listUsers(db);
   const paging = await loadPagingSetting(db);
+  const reasons = await overrideReasons(db, at);
+  const pastWindows = await listPastWindows(db, at);
   const { rows: channels } = await db.query<{ id: number; name: string; type: string }>(
     "SELECT id, name, type::text FROM notification_channel ORDER BY name, id",
   );
   const services = overview.services.map((service) => ({ slug: service.slug, name: service.name }));
+  const activeWindows = new Map(
+    windows.filter((window) => window.state === "active").map((window) => [window.serviceSlug, window]),
+  );
 
   return (
     <>
@@ -206,6 +235,7 @@ export default async function OnCallPage() {
                   <th className="px-4 py-2 font-medium">Service</th>
                   <th className="px-4 py-2 font-medium">Escalation policy</th>
                   <th className="px-4 py-2 font-medium">Paged first now</th>
+                  <th className="px-4 py-2 font-medium">Maintenance</th>
                 </tr>
               </thead>
               <tbody className="divide-y divide-slate-100">
@@ -221,6 +251,18 @@ export default async function OnCallPage() {
                       {service.onCall.length === 0
                         ? "nobody"
                         : service.onCall.map((person) => (person.via ? `${person.name} (${person.via})` : person.name)).join(", ")}
+                    </td>
+                    <td className="px-4 py-2 text-slate-700">
+                      {activeWindows.has(service.slug) ? (
+                        <>
+                          <Badge color="amber" className="mr-1">
+                            in maintenance
+                          </Badge>
+                          until <LocalTime value={activeWindows.get(service.slug)!.endsAt} />
+                        </>
+                      ) : (
+                        <span className="text-slate-400">none</span>
+                      )}
                     </td>
                   </tr>
                 ))}
@@ -258,7 +300,7 @@ export default async function OnCallPage() {
           </h2>
           {overview.schedules.length === 0 && <p className="text-sm text-slate-500">No schedules yet.</p>}
           {overview.schedules.map((schedule) => (
-            <ScheduleCard key={schedule.id} schedule={schedule} isAdmin={isAdmin} users={users} />
+            <ScheduleCard key={schedule.id} schedule={schedule} isAdmin={isAdmin} users={users} reasons={reasons} />
           ))}
           {isAdmin && (
             <Card className="p-4">
@@ -274,9 +316,11 @@ export default async function OnCallPage() {
           </h2>
           <p className="text-sm text-slate-500">
             Level 1 is notified when an incident opens. Each next level is notified when the incident is still
-            unacknowledged after the previous level&apos;s delay. People are paged by email through{" "}
-            {paging.pagingChannelName ? `the channel ${paging.pagingChannelName}` : "no channel yet"} unless the policy
-            names one.
+            unacknowledged after the previous level&apos;s delay. People (users and whoever is on call in a schedule) are
+            paged by email, through the policy&apos;s own email channel or else the paging channel.{" "}
+            {paging.pagingChannelName
+              ? `The paging channel is ${paging.pagingChannelName}.`
+              : "No paging channel is set, so a policy that targets people must name an email channel."}
           </p>
           {policies.length === 0 && <p className="text-sm text-slate-500">No escalation policies yet.</p>}
           {policies.map((policy) => (
@@ -306,7 +350,11 @@ export default async function OnCallPage() {
                   <li key={level.position}>
                     <span className="font-medium">Level {level.position}</span>:{" "}
                     {level.targets.map(describeTarget).join(", ")}
-                    <span className="ml-1 text-xs text-slate-500">(next level after {level.delayMinutes} min)</span>
+                    {nextStepText(level.position, policy.levels.length, level.delayMinutes, policy.repeatCount) && (
+                      <span className="ml-1 text-xs text-slate-500">
+                        ({nextStepText(level.position, policy.levels.length, level.delayMinutes, policy.repeatCount)})
+                      </span>
+                    )}
                   </li>
                 ))}
               </ol>
@@ -320,13 +368,21 @@ export default async function OnCallPage() {
                 schedules={overview.schedules.map((schedule) => ({ id: schedule.id, name: schedule.name }))}
                 users={users}
                 channels={channels}
+                pagingChannelName={paging.pagingChannelName}
               />
-              <div className="mt-4 border-t border-slate-100 pt-4">
-                <PagingChannelForm
-                  channels={channels.filter((channel) => channel.type === "email")}
-                  current={paging.pagingChannelId}
-                />
-              </div>
+            </Card>
+          )}
+          {isAdmin && (
+            <Card className="p-4">
+              <h3 className="text-sm font-semibold text-slate-900">Paging channel</h3>
+              <p className="mb-3 text-xs text-slate-500">
+                The email channel that sends pages to people when their policy names no channel of its own. It
+                applies to every policy.
+              </p>
+              <PagingChannelForm
+                channels={channels.filter((channel) => channel.type === "email")}
+                current={paging.pagingChannelId}
+              />
             </Card>
           )}
         </section>
@@ -411,6 +467,29 @@ export default async function OnCallPage() {
               <div className="mt-3">
                 <CreateSilenceForm services={services} />
               </div>
+            )}
+          </Card>
+          <Card className="p-4">
+            <h3 className="mb-2 text-sm font-semibold text-slate-900">Past windows</h3>
+            <p className="mb-2 text-xs text-slate-500">
+              The last {PAST_WINDOWS_SHOWN} maintenance windows and silences that ended, the most recent first.
+            </p>
+            {pastWindows.length === 0 ? (
+              <p className="text-sm text-slate-500">None yet.</p>
+            ) : (
+              <ul className="divide-y divide-slate-100 text-sm" data-testid="past-window-list">
+                {pastWindows.map((window) => (
+                  <li key={`${window.kind}:${window.id}`} className="py-2">
+                    <Badge color="slate" className="mr-2">
+                      {window.kind === "maintenance" ? "maintenance" : "silence"}
+                    </Badge>
+                    <span className="font-medium">{pastWindowText(window)}</span>: {window.reason},{" "}
+                    <LocalTime value={window.startsAt} /> to <LocalTime value={window.endedAt} />
+                    {window.endedEarly && <span className="ml-1 text-xs text-slate-500">(ended early)</span>}
+                    <span className="ml-1 text-xs text-slate-500">by {window.createdByName}</span>
+                  </li>
+                ))}
+              </ul>
             )}
           </Card>
         </section>
