@@ -28,7 +28,11 @@ function ceilTo(ms: number, unit: number): number {
   return Math.ceil(ms / unit) * unit;
 }
 
-/** Splits one bucket into at most five segments, in time order. */
+/**
+ * Splits one bucket into at most five segments, in time order.
+ * NOTE: a bucket of an hour or less that is not aligned to the hour is all
+ * points, so hourly trend points of an off-the-hour range read every point.
+ */
 export function splitBucket(bucket: KpiBucket, index: number): KpiSegment[] {
   const start = bucket.start.getTime();
   const end = bucket.end.getTime();
