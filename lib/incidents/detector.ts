@@ -19,6 +19,7 @@ import { recordSuspectDeployments } from "@/lib/incidents/suspects";
 import { logger as rootLogger, type Logger } from "@/lib/logger";
 import { enqueueIncidentNotifications } from "@/lib/notifications/enqueue";
 import { enqueueAutomaticRunbooks } from "@/lib/runbooks/automatic";
+import { raiseSeverity } from "@/lib/incidents/severity";
 import { suggestRunbooks } from "@/lib/runbooks/match";
 
 export * from "@/lib/incidents/episodes";
@@ -92,11 +93,16 @@ async function raisePeak(
   peakScore: number,
 ): Promise<void> {
   await db.query(
-    `UPDATE incident
-        SET peak_score = GREATEST(COALESCE(peak_score, 0), $2),
-            severity = LEAST(severity, $3::"Severity")
+    `UPDATE incident SET peak_score = GREATEST(COALESCE(peak_score, 0), $2)
       WHERE id = $1`,
-    [incidentId, peakScore, severityForScore(peakScore)],
+    [incidentId, peakScore],
+  );
+  await raiseSeverity(
+    db,
+    incidentId,
+    severityForScore(peakScore),
+    DETECTOR_ACTOR,
+    `the anomaly score reached ${peakScore.toFixed(2)}`,
   );
 }
 

@@ -119,13 +119,15 @@ async function recordSuppressedNotifications(
 /**
  * Adds one delivery and one job per channel whose routing rules match the
  * incident, unless a maintenance window or silence suppresses them, and
- * starts or stops the incident's escalation. Must run in the transaction
- * that opens or resolves the incident. Returns the deliveries added.
+ * starts or stops the incident's escalation unless `escalate` is false.
+ * Must run in the transaction that opens or resolves the incident. Returns
+ * the deliveries added.
  */
 export async function enqueueIncidentNotifications(
   db: Queryable,
   incidentId: number,
   event: IncidentNotificationEvent,
+  options: { escalate?: boolean } = {},
 ): Promise<number> {
   const at = now();
   let count = 0;
@@ -142,6 +144,7 @@ export async function enqueueIncidentNotifications(
     count = rows[0]?.count ?? 0;
   }
   // Escalation checks suppression itself when each level is due.
+  if (options.escalate === false) return count;
   if (event === "resolved") await stopEscalation(db, incidentId, "resolved");
   else await startEscalation(db, incidentId, at);
   return count;

@@ -200,15 +200,20 @@ describe("episode grouping", () => {
     expect(rows.every((row) => row.recovered_at === null)).toBe(true);
 
     const timeline = await events(incidentId);
+    // The latency series' higher score raised the severity as it joined.
     expect(timeline.map((event) => event.kind)).toEqual([
       "opened",
+      "severity_changed",
       "series_joined",
       "series_joined",
     ]);
-    expect(timeline[1]!.message).toMatch(
+    expect(timeline[1]!.message).toBe(
+      "Severity raised from SEV3 to SEV1: the anomaly score reached 4.20",
+    );
+    expect(timeline[2]!.message).toMatch(
       /^Correlated series p99_latency_ms turned anomalous 4 min from the incident's onset \(grouping window 10 min\)/,
     );
-    expect(timeline[1]!.data.seriesId).toBe(latency.seriesId);
+    expect(timeline[2]!.data.seriesId).toBe(latency.seriesId);
   });
 
   it("opens a new incident outside the window", async () => {

@@ -583,6 +583,40 @@ describe("incident notifications", () => {
     ]);
   });
 
+  it("a more severe alert joining the incident notifies the channels that now match", async () => {
+    const everything = await httpPeer("ok");
+    const critical = await httpPeer("ok");
+    const everythingId = await createChannel({ name: "all", type: "webhook", config: { url: everything.url } });
+    const criticalId = await createChannel({ name: "sev1", type: "webhook", config: { url: critical.url } });
+    await createRule({ channelId: everythingId });
+    await createRule({ channelId: criticalId, minSeverity: "sev1" });
+
+    const incidentId = await sendAlert(alertBody("firing", { severity: "warning" }));
+    const joined = await sendAlert(
+      alertBody("firing", { severity: "critical", fingerprint: "5555666677778888" }),
+    );
+    expect(joined).toBe(incidentId);
+    // Sent again, the joined alert changes nothing.
+    await sendAlert(alertBody("firing", { severity: "critical", fingerprint: "5555666677778888" }));
+
+    const { rows } = await getPool().query<{ message: string; actor_type: string }>(
+      "SELECT message, actor_type::text FROM incident_event WHERE incident_id = $1 AND kind = 'severity_changed'",
+      [incidentId],
+    );
+    expect(rows).toEqual([
+      {
+        message: "Severity raised from SEV3 to SEV1: alert HighLatency joined with severity SEV1",
+        actor_type: "token",
+      },
+    ]);
+    await drainDeliveries();
+    expect(everything.requests).toHaveLength(1);
+    expect(critical.requests).toHaveLength(1);
+    const body = JSON.parse(critical.requests[0]!.body) as Json;
+    expect(body.event).toBe("incident.opened");
+    expect(body.incident.severity).toBe("sev1");
+  });
+
   it("a reopen notifies, and so does the next resolve", async () => {
     const peer = await httpPeer("ok");
     const channelId = await createChannel({ name: "hook", type: "webhook", config: { url: peer.url } });

@@ -32,6 +32,7 @@ import { chooseServiceSlug } from "@/lib/ingest/service-choice";
 import { resolveServiceForWrite } from "@/lib/ingest/services";
 import { withTransaction } from "@/lib/ingest/transaction";
 import { addIncidentEvent, type Queryable } from "@/lib/incidents/events";
+import { raiseSeverity } from "@/lib/incidents/severity";
 import {
   groupingWindowMinutes,
   lockServiceGrouping,
@@ -327,13 +328,19 @@ async function joinGroup(
   // A more severe alert of the group raises the incident's severity, and an
   // alert that started earlier moves its onset back to the start of the
   // storm.
+  await raiseSeverity(
+    context.db,
+    group.id,
+    severity,
+    context.actor,
+    `alert ${alertName(alert)} joined with severity ${severity.toUpperCase()}`,
+  );
   await context.db.query(
     `UPDATE incident
-        SET severity = LEAST(severity, $2::"Severity"),
-            service_impacting = service_impacting OR $3,
-            opened_at = LEAST(opened_at, $4)
+        SET service_impacting = service_impacting OR $2,
+            opened_at = LEAST(opened_at, $3)
       WHERE id = $1`,
-    [group.id, severity, isServiceImpacting(severity), new Date(alert.startsAt)],
+    [group.id, isServiceImpacting(severity), new Date(alert.startsAt)],
   );
   const changes = changesOf(context, group.id, serviceId);
   (storm ? changes.stormJoined : changes.joined).push(alert);
