@@ -20,6 +20,7 @@ import {
   TASK_ENQUEUE_STALE_SERIES,
 } from "@/workers/enqueue-stale-series";
 import { TASK_NOTIFY_INCIDENT } from "@/lib/notifications/enqueue";
+import { runSendHeldResolve, TASK_SEND_HELD_RESOLVE } from "@/workers/send-held-resolve";
 import { now } from "@/lib/clock";
 import {
   rescheduleLostEscalations,
@@ -178,6 +179,7 @@ export async function runWorker(
       [TASK_NOTIFY_INCIDENT]: (payload, helpers) =>
         runNotifyIncident(payload, helpers, workerLog),
       [TASK_ESCALATE_INCIDENT]: (payload, helpers) => runEscalateIncident(payload, helpers, workerLog),
+      [TASK_SEND_HELD_RESOLVE]: (payload, helpers) => runSendHeldResolve(payload, helpers, workerLog),
       [TASK_FOLD_ROLLUPS]: (payload, helpers) => runFoldRollups(payload, helpers, workerLog),
       [TASK_ENQUEUE_STALE_SERIES]: async (_payload, helpers) => {
         const log = workerLog.child({

@@ -6,6 +6,7 @@ import { createApiToken } from "@/lib/auth/api-token";
 import { getConfig, parseConfig } from "@/lib/config";
 import { closeDb, getPool } from "@/lib/db";
 import { computeIncidentTimings } from "@/lib/incidents/timings";
+import { sendHeldResolve } from "@/lib/ingest/alerts/held-resolve";
 import { logger } from "@/lib/logger";
 import { runDelivery } from "@/lib/notifications/deliver";
 import { deliveryOptions } from "@/lib/notifications/settings";
@@ -137,7 +138,7 @@ async function alertCounts(): Promise<Map<number, number>> {
 
 async function events(incidentId: number) {
   const { rows } = await getPool().query(
-    `SELECT kind, actor_name, message, data, created_at FROM incident_event
+    `SELECT id, kind, actor_name, message, data, created_at FROM incident_event
       WHERE incident_id = $1 ORDER BY id`,
     [incidentId],
   );
@@ -385,6 +386,67 @@ describe("flapping alert", () => {
       true,
       true,
     ]);
+  });
+
+  it("sends the held resolve once the alert stops flapping", async () => {
+    const peer = await webhookPeer();
+    await flap(3);
+    const [incident] = await incidents();
+    const heldJobs = async () => {
+      const { rows } = await getPool().query<{ payload: Json; run_at: Date }>(
+        "SELECT payload, run_at FROM graphile_worker._private_jobs WHERE key = $1",
+        [`held-resolve:${incident.id}`],
+      );
+      return rows;
+    };
+    const resolves = (await events(incident.id)).filter((event) => event.kind === "resolved");
+    // One keyed job, for the latest held resolve, due one flap window later.
+    const jobs = await heldJobs();
+    expect(jobs).toHaveLength(1);
+    expect(jobs[0]!.payload).toEqual({ incidentId: incident.id, resolvedEventId: resolves.at(-1)!.id });
+    expect(jobs[0]!.run_at.getTime() - Date.now()).toBeGreaterThan(9 * MINUTE);
+
+    // A job for an earlier resolve sends nothing.
+    const client = await getPool().connect();
+    try {
+      const stale = { incidentId: incident.id, resolvedEventId: resolves.at(-2)!.id };
+      expect(await sendHeldResolve(client, stale, logger)).toBe(false);
+      expect(await sendHeldResolve(client, jobs[0]!.payload as never, logger)).toBe(true);
+      // Run twice, it sends once.
+      expect(await sendHeldResolve(client, jobs[0]!.payload as never, logger)).toBe(false);
+    } finally {
+      client.release();
+    }
+    await drainDeliveries();
+    expect(receivedEvents(peer)).toEqual([
+      "incident.opened",
+      "incident.resolved",
+      "incident.reopened",
+      "incident.resolved",
+    ]);
+
+    // The channels saw the resolve, so the next flap's reopen is sent.
+    await post(body([alert({ instance: 1, startsAt: ONSET + 3 * MINUTE })]));
+    await drainDeliveries();
+    expect(receivedEvents(peer).at(-1)).toBe("incident.reopened");
+  });
+
+  it("does not send a held resolve after a reopen", async () => {
+    const peer = await webhookPeer();
+    await flap(3);
+    const [incident] = await incidents();
+    const resolves = (await events(incident.id)).filter((event) => event.kind === "resolved");
+    const payload = { incidentId: incident.id, resolvedEventId: resolves.at(-1)!.id };
+    await post(body([alert({ instance: 1, startsAt: ONSET + 3 * MINUTE })]));
+
+    const client = await getPool().connect();
+    try {
+      expect(await sendHeldResolve(client, payload, logger)).toBe(false);
+    } finally {
+      client.release();
+    }
+    await drainDeliveries();
+    expect(receivedEvents(peer)).toEqual(["incident.opened", "incident.resolved", "incident.reopened"]);
   });
 
   it("counts each reopen as a cycle", async () => {

@@ -33,6 +33,7 @@ import { resolveServiceForWrite } from "@/lib/ingest/services";
 import { withTransaction } from "@/lib/ingest/transaction";
 import { addIncidentEvent, type Queryable } from "@/lib/incidents/events";
 import { raiseSeverity } from "@/lib/incidents/severity";
+import { scheduleHeldResolve } from "@/lib/ingest/alerts/held-resolve";
 import {
   groupingWindowMinutes,
   lockServiceGrouping,
@@ -772,16 +773,15 @@ async function recordResolved(
   const endedWith = changes.resolved.map((ended) => ended.fingerprint);
   changes.resolved = [];
   await recordIncidentGroupChanges(context, target.id, changes);
-  // NOTE: a held resolve is never sent later, so when the alert stops
-  // flapping here the channels keep showing the incident firing. Sending it
-  // once the flap window passes needs a delayed worker job.
+  // A held resolve is sent one flap window later if the alert stays
+  // resolved (lib/ingest/alerts/held-resolve.ts).
   const resolveHeld = await endsFlappingCycle(context, target.id, endsAt);
   const heldNote = resolveHeld
     ? ` The alert is flapping: it fired again and resolved within the ` +
       `${context.flapWindowMinutes} min flap window, so the channels are ` +
-      "not sent this resolve."
+      `sent this resolve only if the alert stays resolved for ${context.flapWindowMinutes} min.`
     : "";
-  await addIncidentEvent(context.db, {
+  const resolvedEventId = await addIncidentEvent(context.db, {
     incidentId: target.id,
     kind: "resolved",
     ...context.actor,
@@ -795,6 +795,11 @@ async function recordResolved(
   });
   if (resolveHeld) {
     await stopEscalation(context.db, target.id, "resolved");
+    await scheduleHeldResolve(
+      context.db,
+      { incidentId: target.id, resolvedEventId },
+      new Date(now().getTime() + context.flapWindowMinutes * MINUTE_MS),
+    );
   } else {
     await enqueueIncidentNotifications(context.db, target.id, "resolved");
   }
