@@ -238,6 +238,9 @@ export async function runWorker(
   let stopping: Promise<void> | undefined;
   const stop = () => {
     stopping ??= (async () => {
+      // NOTE: a test that stopped the worker while a step job was in its
+      // final transaction once found that transaction left open. Not
+      // reproduced or explained yet; the test now waits for its steps.
       workerLog.info("worker stopping: finishing running jobs");
       try {
         await Promise.all([runner.stop(), stepRunner.stop()]);

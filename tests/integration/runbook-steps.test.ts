@@ -898,10 +898,25 @@ describe("step runner", () => {
 
       expect(delayMs).toBeLessThan(3000);
       expect(hanging.requests).toHaveLength(1);
+
+      // Stopping the worker while a step job is in its final transaction
+      // once left that transaction open and blocked the next test, so wait
+      // for all three runs to finish first.
+      const finished = async () => {
+        const { rows } = await getPool().query<{ count: number }>(
+          "SELECT count(*)::int AS count FROM runbook_step_run WHERE finished_at IS NOT NULL",
+        );
+        return rows[0]!.count;
+      };
+      const deadline = Date.now() + 25_000;
+      while ((await finished()) < stepIds.length) {
+        if (Date.now() > deadline) throw new Error("the three step runs did not finish within 25 s");
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
     } finally {
       await worker.stop();
     }
-  }, 30_000);
+  }, 45_000);
 });
 
 describe("automatic runbooks", () => {
