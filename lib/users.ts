@@ -18,7 +18,7 @@ export const newUserSchema = z.object({
     .refine((password) => Buffer.byteLength(password, "utf8") <= 72, {
       message: "must be at most 72 bytes in UTF-8 (bcrypt's limit)",
     }),
-  role: z.enum([Role.admin, Role.responder, Role.viewer]),
+  role: z.enum([Role.admin, Role.manager, Role.responder, Role.viewer]),
 });
 
 export type NewUser = z.input<typeof newUserSchema>;

@@ -25,7 +25,7 @@ Commands:
                                  Create an admin, or make an existing user admin
                                  with a new password. The password comes from
                                  VIGIL_ADMIN_PASSWORD or is typed twice.
-  create-user --email E --name N --role admin|responder|viewer [--password-file F]
+  create-user --email E --name N --role admin|manager|responder|viewer [--password-file F]
                                  Create a user. Without --password-file the
                                  password is generated and printed once; with it,
                                  the first line of file F is the password.

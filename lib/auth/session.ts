@@ -3,6 +3,7 @@ import { redirect } from "next/navigation";
 import { cache } from "react";
 
 import { authOptions } from "@/lib/auth/options";
+import { roleAllows } from "@/lib/auth/roles";
 import { getPrisma } from "@/lib/db";
 import type { Role } from "@/lib/generated/prisma/enums";
 import { logger } from "@/lib/logger";
@@ -16,11 +17,12 @@ export type SessionUser = {
   role: Role;
 };
 
-const ROLE_RANK: Record<Role, number> = { viewer: 0, responder: 1, admin: 2 };
-
-/** Checks that `role` is `minRole` or above, in the order admin > responder > viewer. */
+/**
+ * Checks that `role` may do what `minRole` may: admin passes every check,
+ * responder and manager each pass their own and viewer (see lib/auth/roles.ts).
+ */
 export function hasRole(role: Role, minRole: Role): boolean {
-  return ROLE_RANK[role] >= ROLE_RANK[minRole];
+  return roleAllows(role, minRole);
 }
 
 export class ForbiddenError extends Error {

@@ -2,6 +2,7 @@ import { decode } from "next-auth/jwt";
 
 import { ApiError } from "@/lib/api/errors";
 import { authenticateBearer, requireScope } from "@/lib/auth/api-token";
+import { roleAllows } from "@/lib/auth/roles";
 import { getConfig } from "@/lib/config";
 import { getPool, getPrisma } from "@/lib/db";
 import { Role, TokenScope } from "@/lib/generated/prisma/enums";
@@ -13,9 +14,6 @@ import type { TrainingActor } from "@/lib/models/training-jobs";
 // Otherwise the next-auth session cookie must belong to a user whose role,
 // read from the database now, is high enough.
 
-// The order of hasRole in lib/auth/session.ts, which this module cannot
-// import: that module needs React's server-only cache().
-const ROLE_RANK: Record<Role, number> = { viewer: 0, responder: 1, admin: 2 };
 
 export type ModelRequestActor = TrainingActor & {
   type: "user" | "token";
@@ -138,7 +136,7 @@ async function sessionActor(
       logContext: { userId },
     });
   }
-  if (ROLE_RANK[user.role] < ROLE_RANK[access.minRole]) {
+  if (!roleAllows(user.role, access.minRole)) {
     throw new ApiError(
       403,
       "forbidden",

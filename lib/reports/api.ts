@@ -1,6 +1,7 @@
 import { ApiError } from "@/lib/api/errors";
 import { unauthenticatedRoute, type ApiResult } from "@/lib/api/handler";
 import { authenticateBearer, requireScope } from "@/lib/auth/api-token";
+import { canExportReports } from "@/lib/auth/roles";
 import { getConfig } from "@/lib/config";
 import { getPrisma } from "@/lib/db";
 import { authenticateFeedbackRequest } from "@/lib/feedback/actor";
@@ -19,16 +20,13 @@ import {
 // Shared parts of the /api/v1/reports routes: who may export, the query
 // parameters, and the download response.
 //
-// Exporting takes an admin-scope API token, or the session of a responder
-// or admin. Viewers get 403.
-// TODO: allow the manager role here once it exists, and drop responders if
-// exporting becomes a manager's right only.
+// Exporting takes an admin-scope API token, or the session of a responder,
+// manager or admin (lib/auth/roles.ts). Viewers get 403.
 
 export type ReportActor =
   | { type: "user"; id: number; role: string }
   | { type: "token"; id: number; serviceId: number | null };
 
-const EXPORT_ROLES = new Set(["responder", "admin"]);
 
 /** Authenticates a report request; throws ApiError 401 or 403. */
 export async function authenticateReportRequest(
@@ -47,11 +45,11 @@ export async function authenticateReportRequest(
     select: { role: true },
   });
   const role = user?.role ?? "viewer";
-  if (!EXPORT_ROLES.has(role)) {
+  if (!canExportReports(role)) {
     throw new ApiError(
       403,
       "forbidden",
-      `your role (${role}) cannot export reports; it needs the responder or admin role`,
+      `your role (${role}) cannot export reports; it needs the responder, manager or admin role`,
       { logContext: { userId: actor.id } },
     );
   }

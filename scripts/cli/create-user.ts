@@ -9,10 +9,10 @@ import { withDatabase } from "./commands";
 import { migrateDatabase } from "./database";
 import { CliError, print } from "./output";
 
-// `create-user`: adds an admin, responder or viewer with a generated
+// `create-user`: adds an admin, manager, responder or viewer with a generated
 // password (printed once) or one read from a file.
 
-const ROLES = [Role.admin, Role.responder, Role.viewer] as const;
+const ROLES = [Role.admin, Role.manager, Role.responder, Role.viewer] as const;
 
 export type CreateUserOptions = {
   email: string;
@@ -49,7 +49,7 @@ export async function createUserCommand(
     throw new CliError(`--name: must be 1 to 200 characters, got "${options.name}".`);
   }
   if (!ROLES.includes(options.role as (typeof ROLES)[number])) {
-    throw new CliError(`--role must be admin, responder or viewer, got "${options.role}".`);
+    throw new CliError(`--role must be admin, manager, responder or viewer, got "${options.role}".`);
   }
   const generated = options.passwordFile === undefined;
   // 18 random bytes are 24 base64url characters (144 bits), within bcrypt's 72 bytes.

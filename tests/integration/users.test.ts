@@ -111,7 +111,7 @@ describe("vigil create-user", () => {
     const short = path.join(folder, "short-password");
     await writeFile(short, "short\n");
     const cases: Array<{ args: string[]; message: string }> = [
-      { args: ["--email", "a@example.test", "--name", "A", "--role", "owner"], message: '--role must be admin, responder or viewer, got "owner".' },
+      { args: ["--email", "a@example.test", "--name", "A", "--role", "owner"], message: '--role must be admin, manager, responder or viewer, got "owner".' },
       { args: ["--email", "not-an-email", "--name", "A", "--role", "viewer"], message: '--email: "not-an-email" is not a valid email address.' },
       { args: ["--email", "a@example.test", "--name", "  ", "--role", "viewer"], message: "--name: must be 1 to 200 characters" },
       { args: ["--email", "a@example.test", "--role", "viewer"], message: "create-user needs --email, --name and --role." },

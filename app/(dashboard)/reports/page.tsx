@@ -9,7 +9,8 @@ import { PageHeader } from "@/components/page-header";
 import { ReportDownloads, ReportForm } from "@/components/report-form";
 import { ReportKpiTable } from "@/components/report-kpi-table";
 import { ApiError } from "@/lib/api/errors";
-import { hasRole, requireUser } from "@/lib/auth/session";
+import { canExportReports } from "@/lib/auth/roles";
+import { requireUser } from "@/lib/auth/session";
 import { logger } from "@/lib/logger";
 import { formatReportTime } from "@/lib/reports/format";
 import { TooManyIncidentsError } from "@/lib/reports/incidents";
@@ -39,8 +40,7 @@ export default async function ReportsPage({
   searchParams: Promise<SearchParams>;
 }) {
   const user = await requireUser();
-  // TODO: let the manager role export once it exists.
-  const canExport = hasRole(user.role, "responder");
+  const canExport = canExportReports(user.role);
   const params = await searchParams;
   const query: ReportQuery = {
     range: firstParam(params.range) ?? null,
