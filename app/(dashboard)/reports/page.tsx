@@ -90,7 +90,7 @@ export default async function ReportsPage({
             <ReportDownloads selection={link} />
           ) : (
             <p className="text-sm text-slate-600" data-testid="export-forbidden">
-              Exporting reports needs the responder or admin role; your role is {user.role}.
+              Exporting reports needs the responder, manager or admin role; your role is {user.role}.
             </p>
           ))}
       </Card>
