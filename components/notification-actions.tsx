@@ -1,90 +1,18 @@
 "use client";
 
 import { Button } from "@tremor/react";
-import { useRouter } from "next/navigation";
 import { useState, type FormEvent } from "react";
+
+import { FeedbackLine, useApiRequest } from "@/components/api-request";
 
 // The forms and buttons of the notification settings page. They call the
 // notification admin API with the session cookie, which checks the admin
 // role on the server, and show the API's error message, field included,
 // when a request is rejected.
 
-type Feedback = { tone: "ok" | "error"; text: string } | null;
-
-async function sendJson(
-  method: string,
-  url: string,
-  body?: unknown,
-): Promise<{ ok: boolean; body: any }> {
-  const response = await fetch(url, {
-    method,
-    headers: { "content-type": "application/json" },
-    body: body === undefined ? undefined : JSON.stringify(body),
-    credentials: "same-origin",
-  });
-  let parsed: any = null;
-  try {
-    parsed = await response.json();
-  } catch {
-    parsed = null;
-  }
-  return { ok: response.ok, body: parsed };
-}
-
-function errorText(body: any, fallback: string): string {
-  return typeof body?.error?.message === "string" ? body.error.message : fallback;
-}
-
-const NETWORK_ERROR = "The request failed; check the connection and try again.";
-
-function FeedbackLine({ feedback }: { feedback: Feedback }) {
-  if (!feedback) return null;
-  return (
-    <p
-      role={feedback.tone === "error" ? "alert" : "status"}
-      className={feedback.tone === "error" ? "text-xs text-rose-700" : "text-xs text-emerald-700"}
-    >
-      {feedback.text}
-    </p>
-  );
-}
-
-/** Runs one API request and shows its result; used by every button here. */
-function useRequest() {
-  const router = useRouter();
-  const [pending, setPending] = useState(false);
-  const [feedback, setFeedback] = useState<Feedback>(null);
-
-  async function run(
-    method: string,
-    url: string,
-    body: unknown,
-    messages: { ok: (body: any) => string; failed: string },
-  ): Promise<boolean> {
-    setPending(true);
-    try {
-      const result = await sendJson(method, url, body);
-      if (!result.ok) {
-        setFeedback({ tone: "error", text: errorText(result.body, messages.failed) });
-        return false;
-      }
-      setFeedback({ tone: "ok", text: messages.ok(result.body) });
-      router.refresh();
-      return true;
-    } catch {
-      setFeedback({ tone: "error", text: NETWORK_ERROR });
-      return false;
-    } finally {
-      setPending(false);
-    }
-  }
-
-  return { pending, feedback, run };
-}
-
 /** Queues a test notification to one channel. */
 export function SendTestButton({ channelId, channelName }: { channelId: number; channelName: string }) {
-  const { pending, feedback, run } = useRequest();
+  const { pending, feedback, send: run } = useApiRequest();
   return (
     <div className="flex flex-col items-end gap-1">
       <Button
@@ -108,7 +36,7 @@ export function SendTestButton({ channelId, channelName }: { channelId: number; 
 
 /** Enables or disables a channel. */
 export function ToggleChannelButton({ channelId, enabled }: { channelId: number; enabled: boolean }) {
-  const { pending, feedback, run } = useRequest();
+  const { pending, feedback, send: run } = useApiRequest();
   return (
     <div className="flex flex-col items-end gap-1">
       <Button
@@ -131,7 +59,7 @@ export function ToggleChannelButton({ channelId, enabled }: { channelId: number;
 
 /** Deletes a channel or a routing rule after a confirmation. */
 export function DeleteButton({ url, what }: { url: string; what: string }) {
-  const { pending, feedback, run } = useRequest();
+  const { pending, feedback, send: run } = useApiRequest();
   return (
     <div className="flex flex-col items-end gap-1">
       <Button
@@ -194,7 +122,7 @@ function channelBody(type: ChannelType, form: FormData): Record<string, unknown>
 /** Adds a webhook, Slack or email channel. */
 export function AddChannelForm() {
   const [type, setType] = useState<ChannelType>("webhook");
-  const { pending, feedback, run } = useRequest();
+  const { pending, feedback, send: run } = useApiRequest();
 
   async function submit(event: FormEvent<HTMLFormElement>) {
     event.preventDefault();
@@ -273,7 +201,7 @@ export function AddRuleForm({
   channels: Array<{ id: number; name: string }>;
   services: Array<{ slug: string; name: string }>;
 }) {
-  const { pending, feedback, run } = useRequest();
+  const { pending, feedback, send: run } = useApiRequest();
 
   async function submit(event: FormEvent<HTMLFormElement>) {
     event.preventDefault();

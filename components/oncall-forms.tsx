@@ -4,32 +4,23 @@ import { Button } from "@tremor/react";
 import { useRouter } from "next/navigation";
 import { useState, type FormEvent, type ReactNode } from "react";
 
+import {
+  FeedbackLine,
+  NETWORK_ERROR,
+  type Feedback,
+} from "@/components/api-request";
 import { MemberPicker } from "@/components/oncall-member-picker";
+
+export { FeedbackLine, type Feedback };
 
 // The forms and buttons of the /oncall page. They call the on-call API with
 // the session cookie, which checks the admin role on the server, and show
 // the API's error message, field included, when a request is rejected.
 
-export type Feedback = { tone: "ok" | "error"; text: string } | null;
-
 export type Option = { id: number; name: string };
 
 export const INPUT_CLASS =
   "block w-full rounded-md border-slate-300 text-sm shadow-sm focus:border-indigo-500 focus:ring-indigo-500";
-
-const NETWORK_ERROR = "The request failed; check the connection and try again.";
-
-export function FeedbackLine({ feedback }: { feedback: Feedback }) {
-  if (!feedback) return null;
-  return (
-    <p
-      role={feedback.tone === "error" ? "alert" : "status"}
-      className={feedback.tone === "error" ? "text-xs text-rose-700" : "text-xs text-emerald-700"}
-    >
-      {feedback.text}
-    </p>
-  );
-}
 
 export function Field({ label, children }: { label: string; children: ReactNode }) {
   return (

@@ -1,79 +1,14 @@
 "use client";
 
 import { Button } from "@tremor/react";
-import { useRouter } from "next/navigation";
-import { useState, type FormEvent } from "react";
+import type { FormEvent } from "react";
+
+import { FeedbackLine, useApiRequest } from "@/components/api-request";
 
 // The Run button of a runbook step on the incident page, and the forms of
 // the runbook allowlist settings page. They call the API with the session
 // cookie, which checks the role on the server, and show the API's error
 // message when a request is rejected.
-
-type Feedback = { tone: "ok" | "error"; text: string } | null;
-
-const NETWORK_ERROR = "The request failed; check the connection and try again.";
-
-async function sendJson(method: string, url: string, body?: unknown): Promise<{ ok: boolean; body: any }> {
-  const response = await fetch(url, {
-    method,
-    headers: { "content-type": "application/json" },
-    body: body === undefined ? undefined : JSON.stringify(body),
-    credentials: "same-origin",
-  });
-  let parsed: any = null;
-  try {
-    parsed = await response.json();
-  } catch {
-    parsed = null;
-  }
-  return { ok: response.ok, body: parsed };
-}
-
-function FeedbackLine({ feedback }: { feedback: Feedback }) {
-  if (!feedback) return null;
-  return (
-    <p
-      role={feedback.tone === "error" ? "alert" : "status"}
-      className={feedback.tone === "error" ? "text-xs text-rose-700" : "text-xs text-emerald-700"}
-    >
-      {feedback.text}
-    </p>
-  );
-}
-
-/** Sends one API request, shows its result and refreshes the page on success. */
-function useRequest() {
-  const router = useRouter();
-  const [pending, setPending] = useState(false);
-  const [feedback, setFeedback] = useState<Feedback>(null);
-
-  async function send(
-    method: string,
-    url: string,
-    body: unknown,
-    messages: { ok: (body: any) => string; failed: string },
-  ): Promise<boolean> {
-    setPending(true);
-    try {
-      const result = await sendJson(method, url, body);
-      if (!result.ok) {
-        const message = result.body?.error?.message;
-        setFeedback({ tone: "error", text: typeof message === "string" ? message : messages.failed });
-        return false;
-      }
-      setFeedback({ tone: "ok", text: messages.ok(result.body) });
-      router.refresh();
-      return true;
-    } catch {
-      setFeedback({ tone: "error", text: NETWORK_ERROR });
-      return false;
-    } finally {
-      setPending(false);
-    }
-  }
-
-  return { pending, feedback, send };
-}
 
 /** Queues a run of one runbook step on an incident. */
 export function RunStepButton({
@@ -87,7 +22,7 @@ export function RunStepButton({
   stepId: string;
   stepTitle: string;
 }) {
-  const { pending, feedback, send } = useRequest();
+  const { pending, feedback, send } = useApiRequest();
   return (
     <div className="flex flex-col items-end gap-1">
       <Button
@@ -114,7 +49,7 @@ const INPUT_CLASS =
 
 /** Adds a host, with an optional port and note, to the runbook allowlist. */
 export function AddAllowedHostForm() {
-  const { pending, feedback, send } = useRequest();
+  const { pending, feedback, send } = useApiRequest();
 
   async function submit(event: FormEvent<HTMLFormElement>) {
     event.preventDefault();
@@ -162,7 +97,7 @@ export function AddAllowedHostForm() {
 
 /** Removes one host from the runbook allowlist after a confirmation. */
 export function RemoveAllowedHostButton({ id, label }: { id: number; label: string }) {
-  const { pending, feedback, send } = useRequest();
+  const { pending, feedback, send } = useApiRequest();
   return (
     <div className="flex flex-col items-end gap-1">
       <Button
