@@ -17,22 +17,22 @@ export async function OncallIncidentEscalation({ incidentId }: { incidentId: num
   const status = await loadEscalationStatus(db, incidentId);
   if (!status) return null;
   const steps = await listEscalationSteps(db, incidentId);
-  // A maintenance window or silence holds the next level back until it ends.
-  const held =
+  // A maintenance window or silence defers the next level until it ends.
+  const suppression =
     status.status === "active" ? await findIncidentSuppression(db, incidentId, now()) : null;
   return (
     <Card className="h-fit min-w-0 p-4" data-testid="incident-escalation">
       <h2 className="mb-2 text-sm font-medium text-slate-900">Escalation</h2>
       <p className="text-xs text-slate-500">Policy {status.policyName}</p>
       <p className="mt-2 text-sm text-slate-700">
-        {status.status === "active" && !held && (
+        {status.status === "active" && !suppression && (
           <>
             Level {status.nextLevel} is notified <LocalTime value={status.nextAt} /> unless someone acknowledges first.
           </>
         )}
-        {status.status === "active" && held && (
+        {status.status === "active" && suppression && (
           <>
-            Level {status.nextLevel} is held back by {describeSuppression(held)}. It is notified when
+            Level {status.nextLevel} is held back by {describeSuppression(suppression)}. It is notified when
             that ends, unless someone acknowledges first.
           </>
         )}

@@ -28,7 +28,7 @@ export function actorColumns(actor: IncidentActor): {
   };
 }
 
-/** The user id for incident columns such as acknowledged_by_id; null unless a user acts. */
+/** Returns the user id for incident columns such as acknowledged_by_id, or null unless a user acts. */
 export function actorUserId(actor: IncidentActor): number | null {
   return (actor.type ?? "user") === "user" ? (actor.id ?? null) : null;
 }

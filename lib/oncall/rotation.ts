@@ -59,7 +59,7 @@ export type OnCallShift = OnCallUser & {
   endsAt: Date | null;
 };
 
-/** Returns whether a string is an IANA time zone that Luxon (Intl) knows. */
+/** Returns whether a string is an IANA time zone that Luxon (Intl) supports. */
 export function isValidTimeZone(zone: string): boolean {
   return DateTime.now().setZone(zone).isValid;
 }
@@ -110,8 +110,9 @@ function turnIndex(layer: LayerDefinition, zone: string, at: DateTime): number |
   const end = layerEnd(layer, zone);
   if (at < first || (end !== null && at >= end)) return null;
 
-  const unitHours =
-    layer.rotationUnit === "hours" ? 1 : layer.rotationUnit === "days" ? 24 : 24 * 7;
+  let unitHours = 24 * 7;
+  if (layer.rotationUnit === "hours") unitHours = 1;
+  else if (layer.rotationUnit === "days") unitHours = 24;
   const turnMs = layer.rotationLength * unitHours * 3_600_000;
   // An estimate from elapsed time, corrected below, because a day turn
   // across a daylight saving change lasts 23 or 25 hours.

@@ -553,7 +553,7 @@ export async function runStepAttempt(
     const issue = parsedStep.error.issues[0]!;
     const reason = `the stored step is invalid: ${issue.path.join(".")} ${issue.message}`;
     await finishWithoutSending(db, context, "refused", reason, {});
-    log.error({ ...logContext, reason }, "runbook step refused: invalid stored step");
+    log.error({ ...logContext, reason }, "runbook step rejected: the stored step is invalid");
     return { outcome: "refused", reason };
   }
   const step = parsedStep.data;
@@ -575,7 +575,7 @@ export async function runStepAttempt(
     const finished = await finishWithoutSending(db, context, "refused", destination.reason, {
       url: step.url,
     });
-    log.warn({ ...logContext, reason: destination.reason }, "runbook step refused: destination not allowed");
+    log.warn({ ...logContext, reason: destination.reason }, "runbook step rejected: destination not on the allowlist");
     return finished
       ? { outcome: "refused", reason: destination.reason }
       : { outcome: "skipped", reason: "finished by another job" };

@@ -722,7 +722,7 @@ describe("PATCH severity and assignee", () => {
     expect(timeline[1]!.actor_id).toBe(fixture.bob.id);
   });
 
-  it("counts an alert incident as downtime while a person keeps it at sev1 or sev2", async () => {
+  it("severity change sets the downtime flag", async () => {
     const alert = await addIncident({ source: "alert" });
     const detector = await addIncident({ source: "detector" });
     await getPool().query(

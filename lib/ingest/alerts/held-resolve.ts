@@ -73,7 +73,7 @@ export async function sendHeldResolve(
       );
       return false;
     }
-    // The channels now see this resolve, so the next flap's reopen is sent.
+    // The channels get this resolve now, so the next flap's reopen is sent.
     await db.query(
       `UPDATE incident_event
           SET data = data || '{"notificationHeld": false, "notificationSentLater": true}'::jsonb
