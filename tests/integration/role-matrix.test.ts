@@ -138,6 +138,12 @@ const ACCESS: Record<string, Access> = {
 
   "GET /api/v1/users": adminReader,
 
+  "GET /api/v1/teams": reader,
+  "POST /api/v1/teams": admin,
+  "GET /api/v1/teams/[slug]": reader,
+  "PATCH /api/v1/teams/[slug]": admin,
+  "DELETE /api/v1/teams/[slug]": admin,
+
   "GET /api/v1/reports/reliability.csv": reportExport,
   "GET /api/v1/reports/reliability.pdf": reportExport,
   "GET /api/v1/reports/incidents.csv": reportExport,
