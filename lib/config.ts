@@ -91,6 +91,9 @@ const envSchema = z.object({
   // before it started reopens that incident. 0 turns reopening off.
   VIGIL_ALERT_FLAP_WINDOW_MINUTES: z.coerce.number().int().min(0).max(1440).default(10),
   VIGIL_SUSPECT_LOOKBACK_MINUTES: z.coerce.number().int().min(1).max(10_080).default(60),
+  // An incident of a service opened this many minutes or fewer after one of
+  // its deployments counts that deployment as failed (change failure rate).
+  VIGIL_CHANGE_FAILURE_WINDOW_MINUTES: z.coerce.number().int().min(1).max(10_080).default(60),
 });
 
 export type Config = z.infer<typeof envSchema> & { dataDir: string };

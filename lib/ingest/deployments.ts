@@ -26,8 +26,9 @@ export const DEPLOYMENT_STATUSES = [
   "rolled_back",
 ] as const;
 
-function deploymentSchema(limits: TimestampLimits) {
-  return z.strictObject({
+function deploymentSchema(limits: TimestampLimits, now: number) {
+  return z
+    .strictObject({
     service: serviceSlugSchema,
     version: text(1, 200),
     environment: z
@@ -44,9 +45,26 @@ function deploymentSchema(limits: TimestampLimits) {
         message: "must be 7 to 64 hexadecimal characters",
       })
       .optional(),
+    // Time of the deployed commit, for the lead time for changes KPI.
+    commitAt: timestampSchema(limits).optional(),
     description: text(0, 2000).optional(),
     id: text(1, 200).optional(),
-  });
+  })
+    // A commit made after its deployment is a wrong clock or a wrong
+    // field, and would make the lead time negative.
+    .superRefine((item, ctx) => {
+      if (item.commitAt === undefined) return;
+      const deployedAt = item.deployedAt ?? now;
+      if (item.commitAt > deployedAt) {
+        ctx.addIssue({
+          code: "custom",
+          path: ["commitAt"],
+          message:
+            `must not be after deployedAt (${new Date(deployedAt).toISOString()}), ` +
+            `got ${new Date(item.commitAt).toISOString()}`,
+        });
+      }
+    });
 }
 
 type DeploymentInput = z.output<ReturnType<typeof deploymentSchema>>;
@@ -60,6 +78,7 @@ export type StoredDeployment = {
   status: string;
   deployedAt: string;
   commitSha: string | null;
+  commitAt: string | null;
   description: string | null;
   createdAt: string;
   /** False when the id matched a deployment stored by an earlier request. */
@@ -80,6 +99,7 @@ type DeploymentRow = {
   status: string;
   deployed_at: Date;
   commit_sha: string | null;
+  commit_at: Date | null;
   description: string | null;
   created_at: Date;
 };
@@ -98,6 +118,7 @@ function toStored(
     status: row.status,
     deployedAt: row.deployed_at.toISOString(),
     commitSha: row.commit_sha,
+    commitAt: row.commit_at?.toISOString() ?? null,
     description: row.description,
     createdAt: row.created_at.toISOString(),
     created,
@@ -105,14 +126,15 @@ function toStored(
 }
 
 const RETURNED_COLUMNS = `id, external_id, version, environment, status,
-  deployed_at, commit_sha, description, created_at`;
+  deployed_at, commit_sha, commit_at, description, created_at`;
 
 /** Validates the body: one deployment, or { deployments: [...] }. */
 function parseDeployments(
   input: unknown,
   limits: TimestampLimits,
+  now: number,
 ): { batch: boolean; items: DeploymentInput[] } {
-  const single = deploymentSchema(limits);
+  const single = deploymentSchema(limits, now);
   const isBatch =
     typeof input === "object" &&
     input !== null &&
@@ -148,7 +170,7 @@ export async function ingestDeployments(
     config.VIGIL_INGEST_MAX_AGE_DAYS,
     config.VIGIL_INGEST_MAX_FUTURE_MINUTES,
   );
-  const { batch, items } = parseDeployments(input, limits);
+  const { batch, items } = parseDeployments(input, limits, now);
 
   const deployments = await withTransaction(getPool(), async (client) => {
     // Services are resolved in slug order so that concurrent batches
@@ -174,13 +196,16 @@ export async function ingestDeployments(
         item.status,
         new Date(item.deployedAt ?? now).toISOString(),
         item.commitSha?.toLowerCase() ?? null,
+        item.commitAt === undefined
+          ? null
+          : new Date(item.commitAt).toISOString(),
         item.description ?? null,
         item.id ?? null,
       ];
       const inserted = await client.query<DeploymentRow>(
         `INSERT INTO deployment (service_id, version, environment, status,
-           deployed_at, commit_sha, description, external_id)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+           deployed_at, commit_sha, commit_at, description, external_id)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
          ON CONFLICT (service_id, external_id) DO NOTHING
          RETURNING ${RETURNED_COLUMNS}`,
         values,

@@ -93,6 +93,35 @@ export const KPI_DEFINITIONS: Record<KpiName, KpiDefinition> = {
       "no services are selected or none exist, no selected service names " +
       "both metrics, or the request sum in the range is 0 or less",
   },
+  changeFailureRate: {
+    name: "changeFailureRate",
+    label: "Change failure rate",
+    unit: "ratio",
+    definition:
+      "Over the successful deployments (status success) of the selected " +
+      "services with deployed_at in the range: the share that an incident " +
+      "of the same service followed, opened at or after deployed_at and at " +
+      "most VIGIL_CHANGE_FAILURE_WINDOW_MINUTES (default 60) later. The " +
+      "incident may open after the end of the range. Any incident counts, " +
+      "service-impacting or not. Deployments with another status reached " +
+      "no users, so they are not counted.",
+    nullWhen:
+      "no services are selected or none exist, or no deployment succeeded " +
+      "in the range",
+  },
+  leadTime: {
+    name: "leadTime",
+    label: "Lead time for changes",
+    unit: "seconds",
+    definition:
+      "Median of (deployed_at - commit_at) in seconds over the successful " +
+      "deployments of the selected services with deployed_at in the range " +
+      "that carry a commit time (commitAt). The median, because a few old " +
+      "commits deployed late would dominate a mean.",
+    nullWhen:
+      "no services are selected or none exist, or no successful deployment " +
+      "in the range carries a commit time",
+  },
 };
 
 /** Reasons shown in place of a value. */
@@ -103,4 +132,6 @@ export const KPI_NULL_REASONS = {
   noErrorRateMetrics:
     "no selected service defines a request metric and an error metric",
   noRequests: "no requests recorded in this range",
+  noSuccessfulDeployment: "no successful deployment in this range",
+  noCommitTime: "no successful deployment in this range carries a commit time",
 } as const;

@@ -1,20 +1,29 @@
+import { getConfig } from "@/lib/config";
 import { getPool } from "@/lib/db";
 import { splitRange } from "@/lib/kpi/buckets";
 import {
+  queryChangeFailureRate,
   queryDeploymentFrequency,
   queryErrorRate,
   queryErrorRateFromPoints,
   queryIncidentFrequency,
+  queryLeadTime,
   queryMtta,
   queryMttr,
   queryUptime,
 } from "@/lib/kpi/queries";
-import type { KpiRange, KpiSet, KpiTrendBucket } from "@/lib/kpi/types";
+import type {
+  KpiOptions,
+  KpiRange,
+  KpiSet,
+  KpiTrendBucket,
+} from "@/lib/kpi/types";
 
 export { KPI_DEFINITIONS, KPI_NULL_REASONS } from "@/lib/kpi/definitions";
 export { MAX_KPI_BUCKETS } from "@/lib/kpi/buckets";
 export type {
   KpiName,
+  KpiOptions,
   KpiRange,
   KpiSet,
   KpiTrendBucket,
@@ -38,8 +47,9 @@ type ErrorRateQuery = typeof queryErrorRate;
 export function getKpiTrend(
   range: KpiRange,
   buckets: number,
+  options: KpiOptions = {},
 ): Promise<KpiTrendBucket[]> {
-  return computeKpiTrend(range, buckets, queryErrorRate);
+  return computeKpiTrend(range, buckets, queryErrorRate, options);
 }
 
 /**
@@ -50,18 +60,21 @@ export function getKpiTrend(
 export function getKpiTrendFromPoints(
   range: KpiRange,
   buckets: number,
+  options: KpiOptions = {},
 ): Promise<KpiTrendBucket[]> {
-  return computeKpiTrend(range, buckets, queryErrorRateFromPoints);
+  return computeKpiTrend(range, buckets, queryErrorRateFromPoints, options);
 }
 
 async function computeKpiTrend(
   range: KpiRange,
   buckets: number,
   errorRateQuery: ErrorRateQuery,
+  options: KpiOptions,
 ): Promise<KpiTrendBucket[]> {
   const parts = splitRange(range, buckets);
   const pool = getPool();
   const ids = range.serviceIds;
+  const windowMinutes = changeFailureWindowMinutes(options);
   const [
     uptime,
     mtta,
@@ -69,6 +82,8 @@ async function computeKpiTrend(
     incidentFrequency,
     deploymentFrequency,
     errorRate,
+    changeFailureRate,
+    leadTime,
   ] = await Promise.all([
     queryUptime(pool, parts, ids),
     queryMtta(pool, parts, ids),
@@ -76,6 +91,8 @@ async function computeKpiTrend(
     queryIncidentFrequency(pool, parts, ids),
     queryDeploymentFrequency(pool, parts, ids),
     errorRateQuery(pool, parts, ids),
+    queryChangeFailureRate(pool, parts, ids, windowMinutes),
+    queryLeadTime(pool, parts, ids),
   ]);
 
   return parts.map((part, i) => ({
@@ -88,18 +105,60 @@ async function computeKpiTrend(
       incidentFrequency: incidentFrequency[i]!,
       deploymentFrequency: deploymentFrequency[i]!,
       errorRate: errorRate[i]!,
+      changeFailureRate: changeFailureRate[i]!,
+      leadTime: leadTime[i]!,
     },
   }));
 }
 
+/** Returns the change failure window of `options`, or the configured one. */
+export function changeFailureWindowMinutes(options: KpiOptions = {}): number {
+  return (
+    options.changeFailureWindowMinutes ??
+    getConfig().VIGIL_CHANGE_FAILURE_WINDOW_MINUTES
+  );
+}
+
 /** Computes every KPI over the whole range; see KPI_DEFINITIONS. */
-export async function getKpis(range: KpiRange): Promise<KpiSet> {
-  const [whole] = await getKpiTrend(range, 1);
+export async function getKpis(
+  range: KpiRange,
+  options: KpiOptions = {},
+): Promise<KpiSet> {
+  const [whole] = await getKpiTrend(range, 1, options);
   return whole!.kpis;
 }
 
 /** Computes getKpis with the error rate summed from every data point. */
-export async function getKpisFromPoints(range: KpiRange): Promise<KpiSet> {
-  const [whole] = await getKpiTrendFromPoints(range, 1);
+export async function getKpisFromPoints(
+  range: KpiRange,
+  options: KpiOptions = {},
+): Promise<KpiSet> {
+  const [whole] = await getKpiTrendFromPoints(range, 1, options);
   return whole!.kpis;
+}
+
+/**
+ * Computes every KPI for `range` and for the period of equal length just
+ * before it, the base of the change shown on the KPI cards.
+ */
+export async function getKpisWithPrevious(
+  range: KpiRange,
+  options: KpiOptions = {},
+): Promise<{ current: KpiSet; previous: KpiSet; previousRange: KpiRange }> {
+  const previousRange = previousPeriod(range);
+  const [current, previous] = await Promise.all([
+    getKpis(range, options),
+    getKpis(previousRange, options),
+  ]);
+  return { current, previous, previousRange };
+}
+
+/** Returns the range of equal length that ends where `range` starts. */
+export function previousPeriod(range: KpiRange): KpiRange {
+  const length = range.to.getTime() - range.from.getTime();
+  return {
+    ...range,
+    from: new Date(range.from.getTime() - length),
+    to: new Date(range.from.getTime()),
+  };
 }

@@ -478,3 +478,93 @@ export function queryErrorRateFromPoints(
     bucketParams(buckets, serviceIds),
   );
 }
+
+/**
+ * Change failure rate per bucket: the share of the successful deployments
+ * in it that an incident of the same service followed within
+ * `windowMinutes`. The incident lookup uses the (service_id, opened_at)
+ * index of incident once per deployment.
+ */
+export async function queryChangeFailureRate(
+  db: Queryable,
+  buckets: KpiBucket[],
+  serviceIds: number[] | undefined,
+  windowMinutes: number,
+): Promise<KpiValue[]> {
+  const { rows } = await db.query<{
+    services: string;
+    deployments: string;
+    failed: string;
+  }>(
+    `WITH ${COMMON_CTES},
+     deployed AS (
+       SELECT b.idx, d.id,
+              EXISTS (
+                SELECT 1 FROM incident i
+                WHERE i.service_id = d.service_id
+                  AND i.opened_at >= d.deployed_at
+                  AND i.opened_at <= d.deployed_at + make_interval(mins => $4::int)
+              ) AS failed
+       FROM bucket b
+       JOIN deployment d
+         ON d.deployed_at >= b.start_at AND d.deployed_at < b.end_at
+       WHERE d.status = 'success'
+         AND d.service_id IN (SELECT id FROM selected)
+     )
+     SELECT (SELECT count(*) FROM selected) AS services,
+            count(d.id) AS deployments,
+            count(d.id) FILTER (WHERE d.failed) AS failed
+     FROM bucket b
+     LEFT JOIN deployed d ON d.idx = b.idx
+     GROUP BY b.idx
+     ORDER BY b.idx`,
+    [...bucketParams(buckets, serviceIds), windowMinutes],
+  );
+  return rows.map((row): KpiValue => {
+    if (Number(row.services) === 0) return noServices("ratio");
+    const deployments = Number(row.deployments);
+    if (deployments === 0) {
+      return {
+        value: null,
+        unit: "ratio",
+        sampleSize: 0,
+        reason: KPI_NULL_REASONS.noSuccessfulDeployment,
+      };
+    }
+    return {
+      value: Number(row.failed) / deployments,
+      unit: "ratio",
+      sampleSize: deployments,
+    };
+  });
+}
+
+/**
+ * Lead time for changes per bucket: the median of deployed_at - commit_at
+ * over the successful deployments in it that carry a commit time.
+ */
+export async function queryLeadTime(
+  db: Queryable,
+  buckets: KpiBucket[],
+  serviceIds?: number[],
+): Promise<KpiValue[]> {
+  const { rows } = await db.query<MeanSecondsRow>(
+    `WITH ${COMMON_CTES}
+     SELECT (SELECT count(*) FROM selected) AS services,
+            percentile_cont(0.5) WITHIN GROUP (
+              ORDER BY extract(epoch FROM d.deployed_at - d.commit_at)
+            )::float8 AS mean_seconds,
+            count(d.id) AS samples
+     FROM bucket b
+     LEFT JOIN deployment d
+       ON d.deployed_at >= b.start_at AND d.deployed_at < b.end_at
+      AND d.status = 'success'
+      AND d.commit_at IS NOT NULL
+      AND d.service_id IN (SELECT id FROM selected)
+     GROUP BY b.idx
+     ORDER BY b.idx`,
+    bucketParams(buckets, serviceIds),
+  );
+  // toMeanSeconds only maps the column; here it holds the median.
+  return toMeanSeconds(rows, KPI_NULL_REASONS.noCommitTime);
+}

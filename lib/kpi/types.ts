@@ -6,13 +6,23 @@ export type KpiName =
   | "mttr"
   | "incidentFrequency"
   | "deploymentFrequency"
-  | "errorRate";
+  | "errorRate"
+  | "changeFailureRate"
+  | "leadTime";
 
 export type KpiRange = {
   from: Date;
   to: Date;
   /** Limit to these services; undefined means every service. */
   serviceIds?: number[];
+};
+
+export type KpiOptions = {
+  /**
+   * Minutes after a deployment within which an incident of its service
+   * makes it a failed change. Defaults to VIGIL_CHANGE_FAILURE_WINDOW_MINUTES.
+   */
+  changeFailureWindowMinutes?: number;
 };
 
 /**

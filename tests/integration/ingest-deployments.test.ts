@@ -93,6 +93,27 @@ describe("POST /api/v1/deployments", () => {
     ]);
   });
 
+  it("stores commitAt", async () => {
+    const commitAt = new Date(deployedAt.getTime() - 90 * 60_000);
+    const { response, json } = await send(
+      deployment({ commitAt: commitAt.toISOString() }),
+    );
+
+    expect(response.status).toBe(201);
+    expect(json.deployment.commitAt).toBe(commitAt.toISOString());
+    const { rows } = await getPool().query("SELECT commit_at FROM deployment");
+    expect(rows[0].commit_at).toEqual(commitAt);
+  });
+
+  it("accepts commitAt equal to deployedAt", async () => {
+    const { response, json } = await send(
+      deployment({ commitAt: deployedAt.getTime() }),
+    );
+
+    expect(response.status).toBe(201);
+    expect(json.deployment.commitAt).toBe(deployedAt.toISOString());
+  });
+
   it("returns the existing row on retry", async () => {
     const first = await send(deployment());
     const retry = await send(deployment({ version: "v9.9.9" }));
@@ -222,6 +243,40 @@ const BAD_CASES: BadCase[] = [
     status: 400,
     field: "commitSha",
     message: "commitSha must be 7 to 64 hexadecimal characters",
+  },
+  {
+    name: "commitAt after deployedAt",
+    body: deployment({
+      commitAt: new Date(deployedAt.getTime() + 1000).toISOString(),
+    }),
+    status: 400,
+    field: "commitAt",
+    message:
+      `commitAt must not be after deployedAt (${deployedAt.toISOString()}), ` +
+      `got ${new Date(deployedAt.getTime() + 1000).toISOString()}`,
+  },
+  {
+    name: "commitAt after now without deployedAt",
+    body: {
+      service: "checkout",
+      version: "v2",
+      commitAt: new Date(Date.now() + 5 * 60_000).toISOString(),
+    },
+    status: 400,
+    field: "commitAt",
+    message: /^commitAt must not be after deployedAt \(/,
+  },
+  {
+    name: "commitAt in a batch",
+    body: {
+      deployments: [
+        deployment({ id: "ok", commitAt: deployedAt.toISOString() }),
+        deployment({ id: "late", commitAt: "2026-13-01T00:00:00Z" }),
+      ],
+    },
+    status: 400,
+    field: "deployments[1].commitAt",
+    message: /^deployments\[1\]\.commitAt must be an RFC 3339 timestamp/,
   },
   {
     name: "unknown field",
