@@ -2,16 +2,21 @@ import { randomUUID } from "node:crypto";
 
 import type { NextAuthOptions } from "next-auth";
 import CredentialsProvider from "next-auth/providers/credentials";
+import type { OAuthConfig } from "next-auth/providers/oauth";
 import { z } from "zod";
 
+import { getOidcConfig, type OidcConfig } from "@/lib/auth/oidc-config";
+import { resolveSsoUser, type SsoError } from "@/lib/auth/oidc-users";
 import { hashPassword, verifyPassword } from "@/lib/auth/password";
 import { getConfig } from "@/lib/config";
 import { getPrisma } from "@/lib/db";
 import type { Role } from "@/lib/generated/prisma/enums";
 import { logger } from "@/lib/logger";
 
-// next-auth 4 with one credentials provider. Sessions are JWTs in an
-// encrypted cookie that carry the user's id, name, email and role. Server
+// next-auth 4 with a credentials provider and, when VIGIL_OIDC_ISSUER is
+// set, an OpenID Connect provider (lib/auth/oidc-config.ts). Sessions are
+// JWTs in an encrypted cookie that carry the user's id, name, email and
+// role, whichever provider signed the user in. Server
 // code still re-reads the user from the database on each request
 // (lib/auth/session.ts), so a role change or a deleted user takes effect
 // without waiting for the token to expire.
@@ -19,6 +24,8 @@ import { logger } from "@/lib/logger";
 declare module "next-auth" {
   interface User {
     role: Role;
+    /** Set by the single sign-on profile callback when the login is rejected. */
+    ssoError?: SsoError;
   }
   interface Session {
     user: { id: number; name: string; email: string; role: Role };
@@ -93,6 +100,17 @@ async function authorize(
     return null;
   }
 
+  // Users created through single sign-on have no bcrypt hash until an
+  // admin sets a password.
+  if (!user.passwordHash.startsWith("$2")) {
+    await spendPasswordCheck(password);
+    logger.warn(
+      { email, userId: user.id, reason: "user has no password" },
+      "login failed",
+    );
+    return null;
+  }
+
   if (!(await verifyPassword(password, user.passwordHash))) {
     logger.warn(
       { email, userId: user.id, reason: "wrong password" },
@@ -110,6 +128,59 @@ async function authorize(
   };
 }
 
+/** The provider id, so the callback URL is /api/auth/callback/oidc. */
+export const OIDC_PROVIDER_ID = "oidc";
+
+/**
+ * Builds the OpenID Connect provider: discovery from the issuer's
+ * /.well-known/openid-configuration, the authorization code flow with PKCE,
+ * state and nonce, and the claims of the ID token, whose signature,
+ * issuer, audience, expiry and nonce openid-client checks.
+ */
+function oidcProvider(config: OidcConfig): OAuthConfig<Record<string, unknown>> {
+  return {
+    id: OIDC_PROVIDER_ID,
+    name: config.displayName,
+    type: "oauth",
+    wellKnown: `${config.issuer.replace(/\/$/, "")}/.well-known/openid-configuration`,
+    issuer: config.issuer,
+    clientId: config.clientId,
+    clientSecret: config.clientSecret,
+    authorization: { params: { scope: config.scopes } },
+    idToken: true,
+    checks: ["pkce", "state", "nonce"],
+    async profile(claims) {
+      const result = await resolveSsoUser(config, claims);
+      if ("error" in result) {
+        return { id: "0", name: "", email: "", role: "viewer", ssoError: result.error };
+      }
+      const { user } = result;
+      return { id: String(user.id), name: user.name, email: user.email, role: user.role };
+    },
+  };
+}
+
+/**
+ * Returns the fields of a next-auth error that are safe to log: openid-client
+ * errors can carry the ID token or the token response in other fields.
+ */
+function loggableAuthError(metadata: unknown): Record<string, unknown> {
+  const source =
+    metadata instanceof Error
+      ? { error: metadata }
+      : ((metadata ?? {}) as { error?: unknown; providerId?: unknown });
+  const error = source.error instanceof Error ? source.error : undefined;
+  return {
+    providerId: typeof source.providerId === "string" ? source.providerId : undefined,
+    errorName: error?.name,
+    errorMessage: error?.message.slice(0, 500),
+  };
+}
+
+// Parsed here, when the auth routes load, so that an invalid VIGIL_OIDC_*
+// variable stops every sign-in with a ConfigError naming it.
+const oidcConfig = getOidcConfig();
+
 export const authOptions: NextAuthOptions = {
   secret: getConfig().NEXTAUTH_SECRET,
   session: { strategy: "jwt", maxAge: SESSION_MAX_AGE_SECONDS },
@@ -123,8 +194,14 @@ export const authOptions: NextAuthOptions = {
       },
       authorize,
     }),
+    ...(oidcConfig ? [oidcProvider(oidcConfig)] : []),
   ],
   callbacks: {
+    signIn({ user }) {
+      // A string is a redirect, so /login shows why single sign-on failed.
+      if (user.ssoError) return `/login?error=${user.ssoError}`;
+      return true;
+    },
     jwt({ token, user }) {
       // `user` is only present on the sign-in request.
       if (user) {
@@ -150,7 +227,7 @@ export const authOptions: NextAuthOptions = {
   },
   logger: {
     error(code, metadata) {
-      logger.error({ code, err: metadata }, "next-auth error");
+      logger.error({ code, ...loggableAuthError(metadata) }, "next-auth error");
     },
     warn(code) {
       logger.warn({ code }, "next-auth warning");
