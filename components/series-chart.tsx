@@ -1,128 +1,98 @@
 "use client";
 
-import { LineChart, type CustomTooltipProps } from "@tremor/react";
+import {
+  Area,
+  CartesianGrid,
+  ComposedChart,
+  Line,
+  LineChart,
+  ReferenceArea,
+  ReferenceLine,
+  ResponsiveContainer,
+  Tooltip,
+  XAxis,
+  YAxis,
+  type TooltipProps,
+} from "recharts";
 
 import {
   formatAxisValue,
   formatMeasurement,
-  gapTimes,
   unitForSeries,
   type SeriesUnit,
 } from "@/components/chart-format";
 import {
-  formatDateTime,
-  formatFullDateTime,
-  formatScore,
-} from "@/components/format";
+  DeploymentMarkerShape,
+  IncidentSpanShape,
+} from "@/components/chart-overlay-shapes";
+import {
+  groupDeployments,
+  mergeIncidentSpans,
+  SEVERITY_FILL,
+  type TimeRange,
+} from "@/components/chart-overlays";
+import { toChartRows, type ChartRow } from "@/components/chart-rows";
+import { formatTimeTick, timeTicks } from "@/components/chart-time-axis";
+import { formatFullDateTime, formatScore } from "@/components/format";
 import {
   ALARM_THRESHOLD_DESCRIPTION,
   ALARM_THRESHOLD_LABEL,
   ERROR_THRESHOLD_LABEL,
 } from "@/components/threshold-labels";
-import type { SeriesChartPoint } from "@/lib/services/queries";
+import type {
+  ChartDeployment,
+  ChartIncident,
+  SeriesChartPoint,
+} from "@/lib/services/queries";
 
-const VALUE = "Value";
-const EXPECTED_HIGH = "Expected high";
-const EXPECTED_LOW = "Expected low";
-const ANOMALOUS = "Anomalous";
-const LIKELIHOOD = "Anomaly likelihood";
-const THRESHOLD = ALARM_THRESHOLD_LABEL;
 /** Y-axis width in pixels, enough for ticks such as "900 MB" on one line. */
 const Y_AXIS_WIDTH = 72;
+const MARGIN = { top: 10, right: 12, bottom: 0, left: 0 };
 
-type ValueRow = {
-  time: string;
-  point: SeriesChartPoint | null;
-  [VALUE]: number | null;
-  [EXPECTED_HIGH]: number | null;
-  [EXPECTED_LOW]: number | null;
-  [ANOMALOUS]: number | null;
-};
-
-type LikelihoodRow = {
-  time: string;
-  [LIKELIHOOD]: number | null;
-  [THRESHOLD]: number;
-};
+// Tailwind colours: indigo-500, slate-300, rose-600, violet-500, slate-200.
+const VALUE_STROKE = "#6366f1";
+const BAND_FILL = "#cbd5e1";
+const ANOMALY_FILL = "#e11d48";
+const LIKELIHOOD_STROKE = "#8b5cf6";
+const GRID_STROKE = "#e2e8f0";
+const TICK_STYLE = { fontSize: 12, fill: "#64748b" };
 
 /** Time range the x-axis spans, in epoch milliseconds. */
-export type ChartRange = { from: number; to: number };
+export type ChartRange = TimeRange;
 
-/**
- * Builds the chart rows, with empty rows where the range has no points so
- * that the categorical x-axis spans the whole range. Tremor's LineChart
- * cannot style single points, so anomalies are drawn as a second, red line.
- * That line carries the value only at anomalous points and their direct
- * neighbours, so it retraces the value line on every segment that touches
- * an anomalous point.
- */
-function toRows(
-  points: SeriesChartPoint[],
-  range: ChartRange | undefined,
-  alarmThreshold: number,
-) {
-  const entries: { ts: number; point: SeriesChartPoint | null }[] = points.map(
-    (point) => ({ ts: point.ts, point }),
-  );
-  if (range) {
-    const gaps = gapTimes(
-      points.map((point) => point.ts),
-      range.from,
-      range.to,
-    );
-    entries.push(...gaps.map((ts) => ({ ts, point: null })));
-    entries.sort((a, b) => a.ts - b.ts);
-  }
-
-  const valueRows: ValueRow[] = [];
-  const likelihoodRows: LikelihoodRow[] = [];
-  entries.forEach(({ ts, point }, index) => {
-    const time = formatDateTime(ts);
-    const touchesAnomaly =
-      Boolean(point?.isAnomaly) ||
-      Boolean(entries[index - 1]?.point?.isAnomaly) ||
-      Boolean(entries[index + 1]?.point?.isAnomaly);
-    valueRows.push({
-      time,
-      point,
-      [VALUE]: point?.value ?? null,
-      [EXPECTED_HIGH]: point?.expectedHigh ?? null,
-      [EXPECTED_LOW]: point?.expectedLow ?? null,
-      [ANOMALOUS]: point && touchesAnomaly ? point.value : null,
-    });
-    likelihoodRows.push({
-      time,
-      [LIKELIHOOD]: point?.likelihood ?? null,
-      [THRESHOLD]: alarmThreshold,
-    });
-  });
-  return { valueRows, likelihoodRows };
-}
+/** Deployments and incidents of the series' service, drawn over the values. */
+export type ChartOverlayData = {
+  deployments: ChartDeployment[];
+  incidents: ChartIncident[];
+  /** End of the spans of open incidents, in epoch milliseconds. */
+  now: number;
+  /** Link of a span that merges several incidents. */
+  incidentListHref: string;
+  /** True when the range held more deployments or incidents than were loaded. */
+  truncated?: boolean;
+};
 
 function makePointTooltip(unit: SeriesUnit) {
-  return function PointTooltip({ active, payload }: CustomTooltipProps) {
-    const row = payload?.[0]?.payload as ValueRow | undefined;
-    const point = row?.point;
-    if (!active || !point) return null;
+  return function PointTooltip({ active, payload }: TooltipProps<number, string>) {
+    const row = payload?.[0]?.payload as ChartRow | undefined;
+    const point = row?.bucket;
+    if (!active || !row || !point || row.value === null) return null;
     return (
       <div className="rounded-md border border-slate-200 bg-white px-3 py-2 text-xs shadow-md">
-        <p className="font-medium text-slate-900">
-          {formatFullDateTime(point.ts)}
-        </p>
+        <p className="font-medium text-slate-900">{formatFullDateTime(row.ts)}</p>
         <p className="mt-1 text-slate-700">
           Value{" "}
           <span className="font-medium tabular-nums">
-            {formatMeasurement(point.value, unit)}
+            {formatMeasurement(row.value, unit)}
           </span>
-          {point.pointCount > 1 && (
-            <span className="text-slate-400">
-              {" "}
-              ({point.pointCount} points,{" "}
-              {formatMeasurement(point.minValue, unit)} to{" "}
-              {formatMeasurement(point.maxValue, unit)})
-            </span>
-          )}
         </p>
+        {point.pointCount > 1 && (
+          <p className="text-slate-400">
+            Bucket from {formatFullDateTime(point.ts)}: {point.pointCount} points,{" "}
+            {formatMeasurement(point.minValue, unit)} to{" "}
+            {formatMeasurement(point.maxValue, unit)}
+          </p>
+        )}
         {point.expectedLow !== null && point.expectedHigh !== null && (
           <p className="text-slate-500">
             Expected {formatMeasurement(point.expectedLow, unit)} to{" "}
@@ -130,11 +100,7 @@ function makePointTooltip(unit: SeriesUnit) {
           </p>
         )}
         {point.likelihood !== null && (
-          <p
-            className={
-              point.isAnomaly ? "font-medium text-rose-600" : "text-slate-500"
-            }
-          >
+          <p className={point.isAnomaly ? "font-medium text-rose-600" : "text-slate-500"}>
             Likelihood {formatLikelihood(point.likelihood)}
             {point.isAnomaly ? ", alarm" : ""}
           </p>
@@ -150,17 +116,28 @@ function makePointTooltip(unit: SeriesUnit) {
   };
 }
 
+function LegendItem({ swatch, label, title }: { swatch: string; label: string; title?: string }) {
+  return (
+    <span className="inline-flex items-center gap-1.5" title={title}>
+      <span className={swatch} aria-hidden />
+      {label}
+    </span>
+  );
+}
+
 /**
- * Value of a series with the model's expected band and the alarms in red,
- * and underneath the anomaly likelihood against the series' alarm
- * threshold. With a `range`, the x-axis spans it even where the series has
- * no points.
+ * Value of a series with the model's expected range as a shaded band, the
+ * anomalous points in red, the service's deployments as dashed markers and
+ * its incidents as spans coloured by severity. Underneath, the anomaly
+ * likelihood against the series' alarm threshold. The x-axis spans `range`,
+ * or the points when no range is given.
  */
 export function SeriesChart({
   seriesName,
   points,
   alarmThreshold,
   range,
+  overlays,
   height = "h-56",
   showScore = true,
 }: {
@@ -169,73 +146,213 @@ export function SeriesChart({
   /** Likelihood at or above which the detector raises an alarm. */
   alarmThreshold: number;
   range?: ChartRange;
+  overlays?: ChartOverlayData;
   height?: string;
   showScore?: boolean;
 }) {
   if (points.length === 0) {
     return (
-      <div className="flex h-40 items-center justify-center rounded-md bg-slate-50 text-sm text-slate-500">
-        No points in this time range
+      <div
+        className="flex h-40 flex-col items-center justify-center rounded-md bg-slate-50 px-4 text-center text-sm text-slate-500"
+        data-testid="series-chart-empty"
+      >
+        <p className="font-medium text-slate-700">No points in this time range</p>
+        <p className="mt-1 text-xs">
+          Choose a longer range, or check that the service still sends this
+          metric to the ingest API.
+        </p>
       </div>
     );
   }
 
   const unit = unitForSeries(seriesName);
-  const { valueRows, likelihoodRows } = toRows(points, range, alarmThreshold);
+  const rows = toChartRows(points);
+  const domain: ChartRange = range ?? {
+    from: points[0]!.ts,
+    to: Math.max(points.at(-1)!.maxTs, points.at(-1)!.minTs, points.at(-1)!.ts),
+  };
+  const span = domain.to - domain.from;
+  const ticks = timeTicks(domain.from, domain.to);
+  const markers = overlays ? groupDeployments(overlays.deployments, domain) : [];
+  const spans = overlays
+    ? mergeIncidentSpans(overlays.incidents, domain, overlays.now)
+    : [];
   const hasBand = points.some((point) => point.expectedHigh !== null);
   const hasScores = points.some((point) => point.likelihood !== null);
   const hasAnomalies = points.some((point) => point.isAnomaly);
-  const lines = [
-    ...(hasBand ? [{ category: EXPECTED_HIGH, color: "slate" }] : []),
-    ...(hasBand ? [{ category: EXPECTED_LOW, color: "slate" }] : []),
-    { category: VALUE, color: "indigo" },
-    ...(hasAnomalies ? [{ category: ANOMALOUS, color: "rose" }] : []),
-  ];
+  const xAxis = (hide: boolean) => (
+    <XAxis
+      dataKey="ts"
+      type="number"
+      domain={[domain.from, domain.to]}
+      ticks={ticks}
+      tickFormatter={(value: number) => formatTimeTick(value, span)}
+      tick={hide ? false : TICK_STYLE}
+      height={hide ? 4 : 28}
+      axisLine={false}
+      tickLine={false}
+      allowDataOverflow
+    />
+  );
 
   return (
     <div data-testid="series-chart">
-      <LineChart
-        data={valueRows}
-        index="time"
-        categories={lines.map((line) => line.category)}
-        colors={lines.map((line) => line.color)}
-        valueFormatter={(value) => formatAxisValue(value, unit)}
-        customTooltip={makePointTooltip(unit)}
-        connectNulls={false}
-        autoMinValue
-        yAxisWidth={Y_AXIS_WIDTH}
-        className={height}
-      />
+      <div className={height} data-testid="series-chart-values">
+        <ResponsiveContainer width="100%" height="100%">
+          <ComposedChart data={rows} margin={MARGIN}>
+            <CartesianGrid vertical={false} stroke={GRID_STROKE} />
+            {xAxis(false)}
+            <YAxis
+              width={Y_AXIS_WIDTH}
+              tick={TICK_STYLE}
+              tickFormatter={(value: number) => formatAxisValue(value, unit)}
+              domain={["auto", "auto"]}
+              axisLine={false}
+              tickLine={false}
+            />
+            {spans.map((item) => (
+              <ReferenceArea
+                key={`span-${item.start}-${item.incidents[0]!.id}`}
+                x1={item.start}
+                x2={item.end}
+                ifOverflow="visible"
+                shape={(props: object) => (
+                  <IncidentSpanShape
+                    {...props}
+                    span={item}
+                    href={
+                      item.incidents.length === 1
+                        ? `/incidents/${item.incidents[0]!.id}`
+                        : overlays!.incidentListHref
+                    }
+                  />
+                )}
+              />
+            ))}
+            {hasBand && (
+              <Area
+                dataKey="band"
+                className="series-band"
+                stroke="none"
+                fill={BAND_FILL}
+                fillOpacity={0.6}
+                connectNulls={false}
+                isAnimationActive={false}
+                activeDot={false}
+              />
+            )}
+            <Line
+              dataKey="value"
+              stroke={VALUE_STROKE}
+              strokeWidth={1.5}
+              dot={false}
+              connectNulls={false}
+              isAnimationActive={false}
+            />
+            {hasAnomalies && (
+              <Line
+                dataKey="anomaly"
+                className="series-anomalies"
+                stroke="none"
+                dot={{ r: 3, fill: ANOMALY_FILL, stroke: ANOMALY_FILL }}
+                activeDot={false}
+                isAnimationActive={false}
+              />
+            )}
+            {markers.map((marker) => (
+              <ReferenceLine
+                key={`deployment-${marker.at}-${marker.deployments[0]!.id}`}
+                x={marker.at}
+                ifOverflow="visible"
+                shape={(props: object) => (
+                  <DeploymentMarkerShape {...props} marker={marker} />
+                )}
+              />
+            ))}
+            <Tooltip
+              content={makePointTooltip(unit)}
+              isAnimationActive={false}
+              cursor={{ stroke: "#94a3b8", strokeWidth: 1 }}
+            />
+          </ComposedChart>
+        </ResponsiveContainer>
+      </div>
+
+      <p className="mt-2 flex flex-wrap justify-end gap-x-4 gap-y-1 text-xs text-slate-500">
+        <LegendItem swatch="h-0.5 w-3 bg-indigo-500" label="Value (min and max per bucket)" />
+        {hasBand && (
+          <LegendItem
+            swatch="h-2.5 w-3 rounded-sm bg-slate-300"
+            label="Expected range"
+            title="Forecast of the model plus and minus its error threshold, in the series' units"
+          />
+        )}
+        {hasAnomalies && <LegendItem swatch="size-2 rounded-full bg-rose-600" label="Anomalous" />}
+        {markers.length > 0 && (
+          <LegendItem swatch="h-3 w-0 border-l-2 border-dashed border-sky-600" label="Deployment" />
+        )}
+        {spans.length > 0 && (
+          <span className="inline-flex items-center gap-1.5">
+            {(["sev1", "sev2", "sev3", "sev4"] as const).map((severity) => (
+              <span
+                key={severity}
+                className="h-2.5 w-1.5 rounded-sm"
+                style={{ backgroundColor: SEVERITY_FILL[severity] }}
+                aria-hidden
+              />
+            ))}
+            Incident (SEV1 to SEV4)
+          </span>
+        )}
+      </p>
+      {overlays?.truncated && (
+        <p className="mt-1 text-right text-xs text-amber-700">
+          This range has more deployments or incidents than the chart loads:
+          it shows the newest.
+        </p>
+      )}
+
       {showScore && hasScores && (
         <>
-          {/* Tremor's legend takes about 60 px of the chart's height, which
-              left too little room for the score ticks, so it is drawn here. */}
           <p className="mt-3 flex justify-end gap-4 text-xs text-slate-500">
-            <span className="inline-flex items-center gap-1.5">
-              <span className="size-2 rounded-full bg-violet-500" aria-hidden />
-              {LIKELIHOOD}
-            </span>
-            <span
-              className="inline-flex items-center gap-1.5"
+            <LegendItem swatch="size-2 rounded-full bg-violet-500" label="Anomaly likelihood" />
+            <LegendItem
+              swatch="size-2 rounded-full bg-rose-500"
+              label={`${ALARM_THRESHOLD_LABEL} ${formatLikelihood(alarmThreshold)}`}
               title={ALARM_THRESHOLD_DESCRIPTION}
-            >
-              <span className="size-2 rounded-full bg-rose-500" aria-hidden />
-              {THRESHOLD} {formatLikelihood(alarmThreshold)}
-            </span>
+            />
           </p>
-          <LineChart
-            data={likelihoodRows}
-            index="time"
-            categories={[LIKELIHOOD, THRESHOLD]}
-            colors={["violet", "rose"]}
-            valueFormatter={formatLikelihood}
-            minValue={0}
-            maxValue={1}
-            connectNulls={false}
-            showLegend={false}
-            yAxisWidth={Y_AXIS_WIDTH}
-            className="h-28"
-          />
+          <div className="h-24" data-testid="series-chart-likelihood">
+            <ResponsiveContainer width="100%" height="100%">
+              <LineChart data={rows} margin={MARGIN}>
+                <CartesianGrid vertical={false} stroke={GRID_STROKE} />
+                {xAxis(true)}
+                <YAxis
+                  width={Y_AXIS_WIDTH}
+                  tick={TICK_STYLE}
+                  domain={[0, 1]}
+                  ticks={[0, 0.5, 1]}
+                  tickFormatter={formatLikelihood}
+                  axisLine={false}
+                  tickLine={false}
+                />
+                <ReferenceLine
+                  y={alarmThreshold}
+                  stroke="#f43f5e"
+                  strokeDasharray="4 3"
+                  ifOverflow="extendDomain"
+                />
+                <Line
+                  dataKey="likelihood"
+                  stroke={LIKELIHOOD_STROKE}
+                  strokeWidth={1.5}
+                  dot={false}
+                  connectNulls={false}
+                  isAnimationActive={false}
+                />
+              </LineChart>
+            </ResponsiveContainer>
+          </div>
         </>
       )}
       {showScore && !hasScores && (

@@ -1,8 +1,11 @@
 import { getPool, getPrisma } from "@/lib/db";
+import type { IncidentStatus, Severity } from "@/lib/generated/prisma/enums";
 
 // Read models for the services pages and for the telemetry charts of
 // incidents. Series are downsampled in SQL so that a page never ships more
-// than a few hundred points per chart, whatever the range.
+// than a few hundred buckets per chart, whatever the range. Each bucket
+// keeps its minimum and maximum with their timestamps, and the chart draws
+// both, so spikes and dips stay visible at any zoom level.
 
 export const DEFAULT_MAX_CHART_POINTS = 500;
 
@@ -14,6 +17,13 @@ export type SeriesChartPoint = {
   value: number;
   minValue: number;
   maxValue: number;
+  /** Timestamps of the bucket's minimum and maximum, in epoch milliseconds.
+   * The earliest point wins a tie. */
+  minTs: number;
+  maxTs: number;
+  /** Timestamp of the most anomalous point, whose value is `value`; null
+   * when no point in the bucket is anomalous. */
+  anomalyTs: number | null;
   pointCount: number;
   /** Highest raw anomaly score (forecast error over the model's threshold)
    * in the bucket; null when nothing in it was scored. */
@@ -31,6 +41,9 @@ type ChartRow = {
   value: number;
   min_value: number;
   max_value: number;
+  min_ts: Date;
+  max_ts: Date;
+  anomaly_ts: Date | null;
   point_count: number;
   score: number | null;
   likelihood: number | null;
@@ -41,8 +54,11 @@ type ChartRow = {
 
 /**
  * Returns the points of one series in [from, to) grouped into at most
- * `maxPoints` equal-width time buckets, keeping the maximum anomaly score of
- * each bucket so that short anomalies stay visible at any zoom level.
+ * `maxPoints` equal-width time buckets. Each bucket keeps its minimum and
+ * maximum with their times, its most anomalous point and its maximum
+ * anomaly score, so that spikes and short anomalies stay visible at any
+ * zoom level. The expected range of a bucket is the union of its points'
+ * expected ranges.
  */
 export async function getSeriesChart(
   seriesId: number,
@@ -64,10 +80,15 @@ export async function getSeriesChart(
      )
      SELECT min(ts) AS ts,
             CASE WHEN bool_or(is_anomaly)
-                 THEN (array_agg(value ORDER BY score DESC NULLS LAST))[1]
+                 THEN (array_agg(value ORDER BY score DESC NULLS LAST, ts ASC))[1]
                  ELSE avg(value) END AS value,
+            CASE WHEN bool_or(is_anomaly)
+                 THEN (array_agg(ts ORDER BY score DESC NULLS LAST, ts ASC))[1]
+                 END AS anomaly_ts,
             min(value) AS min_value,
             max(value) AS max_value,
+            (array_agg(ts ORDER BY value ASC, ts ASC))[1] AS min_ts,
+            (array_agg(ts ORDER BY value DESC, ts ASC))[1] AS max_ts,
             count(*)::int AS point_count,
             max(score) AS score,
             max(likelihood) AS likelihood,
@@ -85,6 +106,9 @@ export async function getSeriesChart(
     value: row.value,
     minValue: row.min_value,
     maxValue: row.max_value,
+    minTs: row.min_ts.getTime(),
+    maxTs: row.max_ts.getTime(),
+    anomalyTs: row.anomaly_ts?.getTime() ?? null,
     pointCount: row.point_count,
     score: row.score,
     likelihood: row.likelihood,
@@ -92,6 +116,106 @@ export async function getSeriesChart(
     expectedLow: row.expected_low,
     expectedHigh: row.expected_high,
   }));
+}
+
+/** A deployment drawn as a marker on a series chart. */
+export type ChartDeployment = {
+  id: number;
+  version: string;
+  environment: string;
+  status: string;
+  /** Epoch milliseconds. */
+  deployedAt: number;
+};
+
+/** An incident drawn as a shaded span on a series chart. */
+export type ChartIncident = {
+  id: number;
+  title: string;
+  severity: Severity;
+  status: IncidentStatus;
+  /** Epoch milliseconds. */
+  openedAt: number;
+  /** Epoch milliseconds; null while the incident is open. */
+  resolvedAt: number | null;
+};
+
+export type ChartOverlays = {
+  deployments: ChartDeployment[];
+  incidents: ChartIncident[];
+  /** True when the range held more deployments or incidents than the limits
+   * below, so the chart shows only the newest of them. */
+  truncated: boolean;
+};
+
+/** Maximum deployments and incidents loaded for one chart. The chart merges
+ * close markers and spans, so these bound the query, not what is drawn. */
+export const MAX_CHART_DEPLOYMENTS = 2000;
+export const MAX_CHART_INCIDENTS = 1000;
+
+/**
+ * Loads the deployments of a service in [from, to) and its incidents that
+ * overlap that range: opened before `to` and resolved at or after `from`,
+ * or still open.
+ */
+export async function getChartOverlays(
+  serviceId: number,
+  from: Date,
+  to: Date,
+): Promise<ChartOverlays> {
+  const prisma = getPrisma();
+  const [deployments, incidents] = await Promise.all([
+    prisma.deployment.findMany({
+      where: { serviceId, deployedAt: { gte: from, lt: to } },
+      orderBy: { deployedAt: "desc" },
+      take: MAX_CHART_DEPLOYMENTS + 1,
+      select: {
+        id: true,
+        version: true,
+        environment: true,
+        status: true,
+        deployedAt: true,
+      },
+    }),
+    prisma.incident.findMany({
+      where: {
+        serviceId,
+        openedAt: { lt: to },
+        OR: [{ resolvedAt: null }, { resolvedAt: { gte: from } }],
+      },
+      orderBy: { openedAt: "desc" },
+      take: MAX_CHART_INCIDENTS + 1,
+      select: {
+        id: true,
+        title: true,
+        severity: true,
+        status: true,
+        openedAt: true,
+        resolvedAt: true,
+      },
+    }),
+  ]);
+
+  return {
+    deployments: deployments
+      .slice(0, MAX_CHART_DEPLOYMENTS)
+      .reverse()
+      .map((deployment) => ({
+        ...deployment,
+        deployedAt: deployment.deployedAt.getTime(),
+      })),
+    incidents: incidents
+      .slice(0, MAX_CHART_INCIDENTS)
+      .reverse()
+      .map((incident) => ({
+        ...incident,
+        openedAt: incident.openedAt.getTime(),
+        resolvedAt: incident.resolvedAt?.getTime() ?? null,
+      })),
+    truncated:
+      deployments.length > MAX_CHART_DEPLOYMENTS ||
+      incidents.length > MAX_CHART_INCIDENTS,
+  };
 }
 
 export type ServiceSummary = {
@@ -229,3 +353,12 @@ export async function getServiceDetail(slug: string) {
 export type ServiceDetail = NonNullable<
   Awaited<ReturnType<typeof getServiceDetail>>
 >;
+
+/** Returns the service id and alarm threshold of a series, or null when no
+ * series has that id. */
+export async function getSeriesChartContext(seriesId: number) {
+  return getPrisma().metricSeries.findUnique({
+    where: { id: seriesId },
+    select: { serviceId: true, alarmThreshold: true },
+  });
+}

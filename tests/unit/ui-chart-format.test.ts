@@ -5,8 +5,6 @@ import {
   formatBytes,
   formatExpectedRange,
   formatMeasurement,
-  gapTimes,
-  MAX_CHART_ROWS,
   unitForSeries,
 } from "@/components/chart-format";
 import {
@@ -96,49 +94,6 @@ describe("score and threshold formats", () => {
   it("shows thresholds with three digits", () => {
     expect(formatThreshold(0.41234)).toBe("0.412");
     expect(formatThreshold(1.5)).toBe("1.50");
-  });
-});
-
-describe("gapTimes", () => {
-  const minute = 60_000;
-
-  it("fills the range before the first point", () => {
-    const times = [10, 11, 12].map((m) => m * minute);
-    const gaps = gapTimes(times, 0, 13 * minute);
-    expect(gaps).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9].map((m) => m * minute));
-  });
-
-  it("fills the range after the last point", () => {
-    const times = [0, 1, 2].map((m) => m * minute);
-    const gaps = gapTimes(times, 0, 6 * minute);
-    expect(gaps).toEqual([3, 4, 5].map((m) => m * minute));
-  });
-
-  it("fills a gap between points", () => {
-    const times = [0, 1, 5, 6].map((m) => m * minute);
-    const gaps = gapTimes(times, 0, 7 * minute);
-    expect(gaps).toEqual([2, 3, 4].map((m) => m * minute));
-  });
-
-  it("adds nothing to a full range", () => {
-    const times = [0, 1, 2, 3].map((m) => m * minute);
-    expect(gapTimes(times, 0, 4 * minute)).toEqual([]);
-  });
-
-  it("caps the number of rows", () => {
-    const gaps = gapTimes([0, 1], 0, 10_000_000);
-    expect(gaps.length).toBeLessThanOrEqual(MAX_CHART_ROWS);
-    expect(gaps.length).toBeGreaterThan(MAX_CHART_ROWS - 5);
-  });
-
-  it("spans an empty series", () => {
-    const gaps = gapTimes([], 0, 100);
-    expect(gaps).toHaveLength(100);
-    expect(gaps[0]).toBe(0);
-  });
-
-  it("returns nothing for an empty range", () => {
-    expect(gapTimes([5], 10, 10)).toEqual([]);
   });
 });
 

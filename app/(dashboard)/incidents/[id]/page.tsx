@@ -38,6 +38,7 @@ import { listAssignableUsers } from "@/lib/incidents/assign";
 import { getPostmortem } from "@/lib/incidents/postmortem";
 import { getIncidentDetail, getOnsetTelemetry } from "@/lib/incidents/queries";
 import { computeIncidentTimings } from "@/lib/incidents/timings";
+import { getChartOverlays } from "@/lib/services/queries";
 
 type Props = { params: Promise<{ id: string }> };
 
@@ -85,6 +86,17 @@ export default async function IncidentPage({ params }: Props) {
         now,
       )
     : null;
+  const chartOverlays = telemetry
+    ? {
+        ...(await getChartOverlays(
+          incident.service.id,
+          telemetry.from,
+          telemetry.to,
+        )),
+        now: now.getTime(),
+        incidentListHref: `/incidents?service=${encodeURIComponent(incident.service.slug)}`,
+      }
+    : undefined;
   // Verdicts, likelihoods and precision exist only for detector incidents.
   const feedback =
     incident.source === "detector" && incident.series
@@ -292,8 +304,11 @@ export default async function IncidentPage({ params }: Props) {
                   {telemetry ? (
                     <>
                       <LocalTime value={telemetry.from} /> to{" "}
-                      <LocalTime value={telemetry.to} />; red segments touch
-                      anomalous points, grey lines bound the expected range.
+                      <LocalTime value={telemetry.to} />; red dots mark
+                      anomalous points and the grey band is the expected
+                      range. Dashed lines mark deployments of{" "}
+                      {incident.service.name} and shaded spans its incidents,
+                      this one included.
                     </>
                   ) : (
                     "This incident is not tied to a metric series."
@@ -311,6 +326,7 @@ export default async function IncidentPage({ params }: Props) {
                       from: telemetry.from.getTime(),
                       to: telemetry.to.getTime(),
                     }}
+                    overlays={chartOverlays}
                   />
                 )}
               </Card>

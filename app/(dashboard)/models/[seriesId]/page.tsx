@@ -5,6 +5,14 @@ import Link from "next/link";
 import { notFound } from "next/navigation";
 import type { ReactNode } from "react";
 
+import {
+  buildHref,
+  parseRange,
+  RANGE_KEYS,
+  RANGE_PRESETS,
+  rangeBounds,
+  type SearchParams,
+} from "@/app/(dashboard)/_lib/search-params";
 import { AutoRefresh } from "@/components/auto-refresh";
 import { EmptyState } from "@/components/empty-state";
 import {
@@ -25,6 +33,8 @@ import {
 } from "@/components/model-badges";
 import { ModelDriftChart } from "@/components/model-drift-chart";
 import { PageHeader } from "@/components/page-header";
+import { SegmentedLinks } from "@/components/segmented-links";
+import { SeriesChart } from "@/components/series-chart";
 import { TrainingJobCards } from "@/components/training-job-cards";
 import {
   ERROR_THRESHOLD_DESCRIPTION,
@@ -33,12 +43,18 @@ import {
 } from "@/components/threshold-labels";
 import { hasRole, requireUser } from "@/lib/auth/session";
 import { getPool } from "@/lib/db";
+import { DEFAULT_SETTINGS } from "@/lib/detector/pipeline";
 import { DEFAULT_RETRAIN_POLICY } from "@/lib/detector/retrain-policy";
 import { feedbackPrecision } from "@/lib/feedback/precision";
 import {
   loadSeriesModels,
   type ModelVersionSummary,
 } from "@/lib/models/versions";
+import {
+  getChartOverlays,
+  getSeriesChart,
+  getSeriesChartContext,
+} from "@/lib/services/queries";
 
 export const metadata: Metadata = { title: "Model" };
 
@@ -137,16 +153,29 @@ function ServingModel({
 
 export default async function SeriesModelsPage({
   params,
+  searchParams,
 }: {
   params: Promise<{ seriesId: string }>;
+  searchParams: Promise<SearchParams>;
 }) {
   const user = await requireUser();
   const { seriesId: raw } = await params;
   if (!/^[1-9][0-9]{0,9}$/.test(raw) || Number(raw) > 2_147_483_647) notFound();
+  const rangeKey = parseRange(await searchParams);
   const db = getPool();
-  const models = await loadSeriesModels(db, Number(raw));
-  if (!models) notFound();
+  const [models, chartContext] = await Promise.all([
+    loadSeriesModels(db, Number(raw)),
+    getSeriesChartContext(Number(raw)),
+  ]);
+  if (!models || !chartContext) notFound();
   const { series, versions, trainingJobs, drift } = models;
+
+  const now = new Date();
+  const { from, to } = rangeBounds(rangeKey, now);
+  const [chartPoints, overlays] = await Promise.all([
+    getSeriesChart(series.id, from, to),
+    getChartOverlays(chartContext.serviceId, from, to),
+  ]);
 
   const precision = await feedbackPrecision(db, { seriesIds: [series.id] });
   const versionPrecision = new Map(
@@ -187,6 +216,51 @@ export default async function SeriesModelsPage({
       </PageHeader>
 
       <div className="space-y-6">
+        <Card className="p-4" data-testid="model-series-card">
+          <div className="mb-3 flex flex-wrap items-start justify-between gap-3">
+            <div className="min-w-0">
+              <h2 className="text-sm font-semibold text-slate-900">
+                Values and expected range
+              </h2>
+              <p className="text-xs text-slate-500">
+                {RANGE_PRESETS[rangeKey].description}, with the deployments
+                and incidents of{" "}
+                <Link
+                  href={`/services/${series.serviceSlug}`}
+                  prefetch={false}
+                  className="text-indigo-600 hover:text-indigo-800"
+                >
+                  {series.serviceName}
+                </Link>
+              </p>
+            </div>
+            <SegmentedLinks
+              label="Time range"
+              options={RANGE_KEYS.map((key) => ({
+                key,
+                label: RANGE_PRESETS[key].label,
+                href: buildHref(`/models/${series.id}`, { range: key }),
+                active: key === rangeKey,
+              }))}
+            />
+          </div>
+          <SeriesChart
+            seriesName={series.name}
+            points={chartPoints}
+            alarmThreshold={
+              chartContext.alarmThreshold ?? DEFAULT_SETTINGS.alarmThreshold
+            }
+            range={{ from: from.getTime(), to: to.getTime() }}
+            overlays={{
+              ...overlays,
+              now: now.getTime(),
+              incidentListHref: buildHref("/incidents", {
+                service: series.serviceSlug,
+              }),
+            }}
+          />
+        </Card>
+
         <Card className="p-4">
           <h2 className="mb-3 text-sm font-semibold text-slate-900">Serving model</h2>
           {active ? (

@@ -25,7 +25,11 @@ import { SeriesChart } from "@/components/series-chart";
 import { requireUser } from "@/lib/auth/session";
 import { DEFAULT_SETTINGS } from "@/lib/detector/pipeline";
 import { SERVICE_SLUG_PATTERN } from "@/lib/ingest/schemas";
-import { getSeriesChart, getServiceDetail } from "@/lib/services/queries";
+import {
+  getChartOverlays,
+  getSeriesChart,
+  getServiceDetail,
+} from "@/lib/services/queries";
 
 const LIVE_REFRESH_MS = 15_000;
 
@@ -53,9 +57,17 @@ export default async function ServicePage({ params, searchParams }: Props) {
   const now = new Date();
   const { from, to } = rangeBounds(rangeKey, now);
   const chartRange = { from: from.getTime(), to: to.getTime() };
-  const charts = await Promise.all(
-    service.series.map((series) => getSeriesChart(series.id, from, to)),
-  );
+  const [charts, overlays] = await Promise.all([
+    Promise.all(
+      service.series.map((series) => getSeriesChart(series.id, from, to)),
+    ),
+    getChartOverlays(service.id, from, to),
+  ]);
+  const chartOverlays = {
+    ...overlays,
+    now: now.getTime(),
+    incidentListHref: buildHref("/incidents", { service: service.slug }),
+  };
 
   return (
     <>
@@ -133,6 +145,7 @@ export default async function ServicePage({ params, searchParams }: Props) {
                   series.alarmThreshold ?? DEFAULT_SETTINGS.alarmThreshold
                 }
                 range={chartRange}
+                overlays={chartOverlays}
                 height="h-48"
               />
             </Card>
