@@ -28,3 +28,14 @@ export const REPORT_EXPORT_ROLES: readonly Role[] = ["responder", "manager", "ad
 export function canExportReports(role: Role): boolean {
   return REPORT_EXPORT_ROLES.includes(role);
 }
+
+/**
+ * Roles that may read, create, edit and delete report schedules. Responders
+ * export reports but do not schedule them, because scheduled mail goes to
+ * other people through the notification channels.
+ */
+export const REPORT_SCHEDULE_ROLES: readonly Role[] = ["manager", "admin"];
+
+export function canScheduleReports(role: Role): boolean {
+  return REPORT_SCHEDULE_ROLES.includes(role);
+}

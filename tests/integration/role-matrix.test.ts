@@ -49,6 +49,7 @@ const responder = { session: "responder", token: "admin" } as const;
 const admin = { session: "admin", token: "admin" } as const;
 const ingest = { session: null, token: "ingest" } as const;
 const reportExport = { session: ["responder", "manager", "admin"], token: "admin" } as const;
+const reportSchedule = { session: ["manager", "admin"], token: "admin" } as const;
 
 const ACCESS: Record<string, Access> = {
   "POST /api/v1/alerts/alertmanager": ingest,
@@ -147,6 +148,12 @@ const ACCESS: Record<string, Access> = {
   "GET /api/v1/reports/reliability.csv": reportExport,
   "GET /api/v1/reports/reliability.pdf": reportExport,
   "GET /api/v1/reports/incidents.csv": reportExport,
+  "GET /api/v1/report-schedules": reportSchedule,
+  "POST /api/v1/report-schedules": reportSchedule,
+  "GET /api/v1/report-schedules/[id]": reportSchedule,
+  "PATCH /api/v1/report-schedules/[id]": reportSchedule,
+  "DELETE /api/v1/report-schedules/[id]": reportSchedule,
+  "POST /api/v1/report-schedules/[id]/send": reportSchedule,
 };
 
 type Handler = (

@@ -1,0 +1,237 @@
+import { z } from "zod";
+
+import { ApiError } from "@/lib/api/errors";
+import { parseInput } from "@/lib/api/validation";
+import { getPool } from "@/lib/db";
+import { authenticateModelRequest } from "@/lib/models/request-auth";
+import { now } from "@/lib/clock";
+import { loadReportServices } from "@/lib/reports/selection";
+import {
+  REPORT_FORMATS,
+  type ReportSchedule,
+  type ReportScheduleRun,
+  type ScheduleWrite,
+} from "@/lib/reports/schedule-store";
+import {
+  isValidTimeZone,
+  nextRunAfter,
+  TIME_OF_DAY,
+} from "@/lib/reports/schedule-time";
+
+// Access checks, body parsing and JSON output of /api/v1/report-schedules.
+// Managers and admins, and admin-scope API tokens not bound to a service,
+// may use these routes (lib/auth/roles.ts canScheduleReports). Viewers and
+// responders get 403.
+
+/** The user or API token behind a request, as the schedule stores its creator. */
+export type ScheduleActor = { type: "user" | "token"; id: number; name: string };
+
+/** Authenticates a schedule request; throws ApiError 401, 403 or 415. */
+export async function authenticateScheduleRequest(request: Request): Promise<ScheduleActor> {
+  const actor = await authenticateModelRequest(request, { minRole: "manager", scope: "admin" });
+  if (actor.type === "token" && actor.serviceId !== null) {
+    throw new ApiError(
+      403,
+      "forbidden",
+      "report schedules may cover every service, so a token bound to one service may not manage them; use an unbound admin token",
+      { logContext: { tokenId: actor.id } },
+    );
+  }
+  return { type: actor.type, id: actor.id, name: actor.name };
+}
+
+const SLUG = z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, {
+  message: "must be a slug (1 to 63 characters of a-z, 0-9 and -)",
+});
+
+/** Maximum services or teams that one schedule names. */
+const SELECTION_MAX = 200;
+/** Maximum channels that one schedule sends through. */
+const CHANNELS_MAX = 20;
+
+const scheduleBody = z
+  .strictObject({
+    name: z.string().trim().min(1).max(100),
+    cadence: z.enum(["weekly", "monthly"]),
+    dayOfWeek: z.number().int().min(1).max(7).nullable().optional(),
+    dayOfMonth: z
+      .union([z.number().int().min(1).max(28), z.literal("last")], {
+        error: "must be a day from 1 to 28 or \"last\"",
+      })
+      .nullable()
+      .optional(),
+    timeOfDay: z.string().regex(TIME_OF_DAY, { message: "must be a 24-hour time HH:MM such as 08:00" }),
+    timeZone: z.string().refine(isValidTimeZone, {
+      message: "must be an IANA time zone such as Europe/Berlin or UTC",
+    }),
+    services: z.array(SLUG).max(SELECTION_MAX).default([]),
+    teams: z.array(SLUG).max(SELECTION_MAX).default([]),
+    formats: z.array(z.enum(REPORT_FORMATS)).min(1).max(2),
+    channels: z.array(z.number().int().positive()).min(1).max(CHANNELS_MAX),
+    enabled: z.boolean().default(true),
+  })
+  .superRefine((input, context) => {
+    if (input.cadence === "weekly") {
+      if (input.dayOfWeek == null) {
+        context.addIssue({ code: "custom", path: ["dayOfWeek"], message: "is required for a weekly schedule (1 = Monday to 7 = Sunday)" });
+      }
+      if (input.dayOfMonth != null) {
+        context.addIssue({ code: "custom", path: ["dayOfMonth"], message: "must be null for a weekly schedule" });
+      }
+    } else {
+      if (input.dayOfMonth == null) {
+        context.addIssue({ code: "custom", path: ["dayOfMonth"], message: "is required for a monthly schedule (1 to 28 or \"last\")" });
+      }
+      if (input.dayOfWeek != null) {
+        context.addIssue({ code: "custom", path: ["dayOfWeek"], message: "must be null for a monthly schedule" });
+      }
+    }
+    if (new Set(input.formats).size !== input.formats.length) {
+      context.addIssue({ code: "custom", path: ["formats"], message: "must not repeat a format" });
+    }
+  });
+
+/** A schedule as the API takes it: slugs for services and teams, channel ids. */
+export type ScheduleInput = z.output<typeof scheduleBody>;
+
+async function loadTeamIds(slugs: string[]): Promise<number[]> {
+  if (slugs.length === 0) return [];
+  const { rows } = await getPool().query<{ id: number; slug: string }>(
+    "SELECT id, slug FROM team WHERE slug = ANY($1::text[]) ORDER BY slug",
+    [slugs],
+  );
+  const found = new Set(rows.map((row) => row.slug));
+  const missing = slugs.find((slug) => !found.has(slug));
+  if (missing !== undefined) {
+    throw new ApiError(404, "not_found", `team ${JSON.stringify(missing)} not found; teams takes slugs as listed by GET /api/v1/teams`, {
+      field: "teams",
+    });
+  }
+  return rows.map((row) => row.id);
+}
+
+/** Checks that every channel exists and sends email; 404 or 422 naming `channels`. */
+async function checkChannels(ids: number[]): Promise<number[]> {
+  const unique = [...new Set(ids)];
+  const { rows } = await getPool().query<{ id: number; name: string; type: string }>(
+    "SELECT id, name, type FROM notification_channel WHERE id = ANY($1::int[])",
+    [unique],
+  );
+  const byId = new Map(rows.map((row) => [row.id, row]));
+  for (const id of unique) {
+    const channel = byId.get(id);
+    if (!channel) {
+      throw new ApiError(404, "not_found", `channels names notification channel ${id}, which does not exist`, {
+        field: "channels",
+      });
+    }
+    if (channel.type !== "email") {
+      throw new ApiError(
+        422,
+        "not_an_email_channel",
+        `channels names channel ${id} (${JSON.stringify(channel.name)}) of type ${channel.type}; reports are sent by email only, so choose email channels`,
+        { field: "channels" },
+      );
+    }
+  }
+  return unique;
+}
+
+/**
+ * Validates a schedule body, looks up its services, teams and channels, and
+ * computes its next run time. Throws 400, 404 or 422 naming the field.
+ */
+export async function resolveScheduleInput(body: unknown): Promise<ScheduleWrite> {
+  const input = parseInput(scheduleBody, body);
+  const services = input.services.length === 0 ? [] : await loadReportServices([...new Set(input.services)]);
+  const teamIds = await loadTeamIds([...new Set(input.teams)]);
+  const channelIds = await checkChannels(input.channels);
+  const timing = {
+    cadence: input.cadence,
+    dayOfWeek: input.cadence === "weekly" ? input.dayOfWeek! : null,
+    dayOfMonth: input.cadence === "monthly" && input.dayOfMonth !== "last" ? input.dayOfMonth! : null,
+    lastDayOfMonth: input.cadence === "monthly" && input.dayOfMonth === "last",
+    timeOfDay: input.timeOfDay,
+    timeZone: input.timeZone,
+  };
+  return {
+    ...timing,
+    name: input.name,
+    allServices: services.length === 0 && teamIds.length === 0,
+    serviceIds: services.map((service) => service.id),
+    teamIds,
+    formats: input.formats,
+    channelIds,
+    enabled: input.enabled,
+    nextRunAt: input.enabled ? nextRunAfter(timing, now()) : null,
+  };
+}
+
+/**
+ * Merges a PATCH body into the stored schedule and resolves the result like
+ * a new schedule. Fields left out keep their stored values.
+ */
+export async function resolveSchedulePatch(stored: ReportSchedule, body: unknown): Promise<ScheduleWrite> {
+  if (typeof body !== "object" || body === null || Array.isArray(body)) {
+    throw new ApiError(400, "invalid_body", "request body must be a JSON object");
+  }
+  const patch = body as Record<string, unknown>;
+  const base: Record<string, unknown> = {
+    name: stored.name,
+    cadence: stored.cadence,
+    dayOfWeek: stored.dayOfWeek,
+    dayOfMonth: stored.lastDayOfMonth ? "last" : stored.dayOfMonth,
+    timeOfDay: stored.timeOfDay,
+    timeZone: stored.timeZone,
+    services: stored.services.map((service) => service.slug),
+    teams: stored.teams.map((team) => team.slug),
+    formats: stored.formats,
+    channels: stored.channels.map((channel) => channel.id),
+    enabled: stored.enabled,
+  };
+  // Switching the cadence drops the day field of the other cadence, unless
+  // the body sets it.
+  if (patch.cadence === "weekly" && !("dayOfMonth" in patch)) base.dayOfMonth = null;
+  if (patch.cadence === "monthly" && !("dayOfWeek" in patch)) base.dayOfWeek = null;
+  return resolveScheduleInput({ ...base, ...patch });
+}
+
+function runJson(run: ReportScheduleRun) {
+  return {
+    id: run.id,
+    periodStart: run.periodStart.toISOString(),
+    periodEnd: run.periodEnd.toISOString(),
+    scheduledAt: run.scheduledAt.toISOString(),
+    status: run.status,
+    attempts: run.attempts,
+    error: run.error,
+    nextAttemptAt: run.status === "pending" || run.status === "retrying" ? run.nextAttemptAt.toISOString() : null,
+    sentAt: run.sentAt?.toISOString() ?? null,
+  };
+}
+
+/** A schedule as the API returns it. */
+export function scheduleJson(schedule: ReportSchedule, runs?: ReportScheduleRun[]) {
+  return {
+    id: schedule.id,
+    name: schedule.name,
+    cadence: schedule.cadence,
+    dayOfWeek: schedule.dayOfWeek,
+    dayOfMonth: schedule.lastDayOfMonth ? "last" : schedule.dayOfMonth,
+    timeOfDay: schedule.timeOfDay,
+    timeZone: schedule.timeZone,
+    allServices: schedule.allServices,
+    services: schedule.services,
+    teams: schedule.teams,
+    formats: schedule.formats,
+    channels: schedule.channels,
+    enabled: schedule.enabled,
+    nextRunAt: schedule.nextRunAt?.toISOString() ?? null,
+    lastRunAt: schedule.lastRunAt?.toISOString() ?? null,
+    lastRun: schedule.lastRun ? runJson(schedule.lastRun) : null,
+    createdBy: schedule.createdByName,
+    createdAt: schedule.createdAt.toISOString(),
+    updatedAt: schedule.updatedAt.toISOString(),
+    ...(runs ? { runs: runs.map(runJson) } : {}),
+  };
+}
