@@ -36,15 +36,18 @@ function pickerDay(text: string, offsetDays = 0): Date | undefined {
 }
 
 /**
- * Period and service pickers of the /reports page. Each change loads the
- * page with the new selection in the URL. Custom periods are whole UTC days,
- * and the picked end day is included.
+ * Period, service and team pickers of the /reports page. Each change loads
+ * the page with the new selection in the URL. Custom periods are whole UTC
+ * days, and the picked end day is included. The report covers the picked
+ * services and every service of the picked teams.
  */
 export function ReportForm({
   services,
+  teams = [],
   selection,
 }: {
   services: { slug: string; name: string }[];
+  teams?: { slug: string; name: string }[];
   selection: ReportLinkParams;
 }) {
   const router = useRouter();
@@ -62,9 +65,10 @@ export function ReportForm({
         from: dayString(new Date(today.getTime() - 7 * DAY_MS)),
         to: dayString(today),
         services: selection.services,
+        teams: selection.teams,
       });
     } else {
-      go({ range: value as ReportPreset, services: selection.services });
+      go({ range: value as ReportPreset, services: selection.services, teams: selection.teams });
     }
   }
 
@@ -72,7 +76,12 @@ export function ReportForm({
     if (!value.from || !value.to) return;
     // The API's `to` is exclusive, so the day after the picked end day.
     const end = new Date(value.to.getFullYear(), value.to.getMonth(), value.to.getDate() + 1);
-    go({ from: dayString(value.from), to: dayString(end), services: selection.services });
+    go({
+      from: dayString(value.from),
+      to: dayString(end),
+      services: selection.services,
+      teams: selection.teams,
+    });
   }
 
   return (
@@ -128,6 +137,24 @@ export function ReportForm({
           ))}
         </MultiSelect>
       </label>
+      {teams.length > 0 && (
+        <label className="flex flex-col gap-1 text-sm text-slate-600">
+          Teams
+          <MultiSelect
+            value={selection.teams ?? []}
+            onValueChange={(slugs) => go({ ...selection, teams: slugs })}
+            placeholder="No team"
+            className="w-72"
+            aria-label="Teams"
+          >
+            {teams.map((team) => (
+              <MultiSelectItem key={team.slug} value={team.slug}>
+                {team.name}
+              </MultiSelectItem>
+            ))}
+          </MultiSelect>
+        </label>
+      )}
     </div>
   );
 }

@@ -117,6 +117,7 @@ export function reportRoute(
           from: query.get("from"),
           to: query.get("to"),
           services: query.get("services"),
+          teams: query.get("teams"),
         },
         now,
       ),

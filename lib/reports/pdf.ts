@@ -63,6 +63,7 @@ function periodText(report: ReliabilityReport): string {
 function servicesText(report: ReliabilityReport): string {
   const names = report.services.map((service) => service.name).join(", ");
   if (report.allServices) return `All services (${report.services.length}): ${names}`;
+  if (report.services.length === 0) return "None (the selected teams have no services)";
   return names;
 }
 
@@ -289,6 +290,10 @@ export function renderReliabilityPdf(
   doc.moveDown(0.4);
   doc.font("Helvetica").fontSize(10);
   doc.text(`Period: ${periodText(report)}`);
+  if (report.teams && report.teams.length > 0) {
+    const teams = report.teams.map((team) => team.name).join(", ");
+    doc.text(`Teams: ${toPdfText(teams)}`);
+  }
   doc.text(`Services: ${toPdfText(servicesText(report))}`);
   doc.fillColor(MUTED_COLOR).text(`Generated ${formatReportTime(report.generatedAt)} by Vigil`);
   doc.fillColor(TEXT_COLOR);

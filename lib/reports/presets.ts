@@ -12,10 +12,13 @@ export type ReportPreset = keyof typeof REPORT_PRESETS;
 export const REPORT_PRESET_KEYS = Object.keys(REPORT_PRESETS) as ReportPreset[];
 export const DEFAULT_REPORT_PRESET: ReportPreset = "7d";
 
-/** A selection as the URL carries it: a preset, or from and to, and service slugs. */
+/**
+ * A selection as the URL carries it: a preset, or from and to, and service
+ * slugs and team slugs (no teams when `teams` is absent).
+ */
 export type ReportLinkParams =
-  | { range: ReportPreset; services: string[] }
-  | { from: string; to: string; services: string[] };
+  | { range: ReportPreset; services: string[]; teams?: string[] }
+  | { from: string; to: string; services: string[]; teams?: string[] };
 
 /** Builds the query string of a report URL, without the leading "?". */
 export function reportQueryString(params: ReportLinkParams): string {
@@ -27,5 +30,6 @@ export function reportQueryString(params: ReportLinkParams): string {
     query.set("to", params.to);
   }
   if (params.services.length > 0) query.set("services", params.services.join(","));
+  if (params.teams && params.teams.length > 0) query.set("teams", params.teams.join(","));
   return query.toString();
 }

@@ -3,7 +3,7 @@ import {
   listReportIncidents,
   type ReportIncident,
 } from "@/lib/reports/incidents";
-import type { ReportSelection, ReportService } from "@/lib/reports/selection";
+import type { ReportSelection, ReportService, ReportTeam } from "@/lib/reports/selection";
 import { splitIsoWeeks, type ReportWeek } from "@/lib/reports/weeks";
 
 // A reliability report: the dashboard's KPIs (lib/kpi, so both show the same
@@ -26,6 +26,8 @@ export type ReliabilityReport = {
   to: Date;
   generatedAt: Date;
   services: ReportService[];
+  /** The teams whose services the selection includes; absent or empty when none were named. */
+  teams?: ReportTeam[];
   /** True when every service is selected. */
   allServices: boolean;
   /** The KPIs of the whole selection, as the overview dashboard computes them. */
@@ -111,6 +113,7 @@ export async function buildReliabilityReport(
     to: selection.to,
     generatedAt: now,
     services: selection.services,
+    teams: selection.teams ?? [],
     allServices: selection.all,
     overall,
     perService,

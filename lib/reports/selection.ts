@@ -7,12 +7,16 @@ import {
   type ReportPreset,
 } from "@/lib/reports/presets";
 import { DAY_MS } from "@/lib/reports/weeks";
+import { findTeamsBySlugs } from "@/lib/teams/store";
 
 // The selection of a report: a period [from, to) and a set of services, read
 // from the query parameters of the report routes and the /reports page.
 //   range     7d, 30d or 90d, ending now (the default is 7d)
 //   from, to  ISO 8601 dates or times, in place of range
-//   services  comma-separated service slugs; absent or empty means all
+//   services  comma-separated service slugs
+//   teams     comma-separated team slugs, adding every service of each team
+// The report covers the union of the named services and the teams'
+// services. With neither parameter it covers every service.
 
 /** Maximum length of a report period, in days. */
 export const MAX_REPORT_DAYS = 400;
@@ -23,9 +27,12 @@ export type ReportQuery = {
   from?: string | null;
   to?: string | null;
   services?: string | null;
+  teams?: string | null;
 };
 
 export type ReportService = { id: number; slug: string; name: string };
+
+export type ReportTeam = { slug: string; name: string };
 
 export type ReportSelection = {
   from: Date;
@@ -34,7 +41,9 @@ export type ReportSelection = {
   preset: ReportPreset | null;
   /** The selected services in slug order, or every service when `all`. */
   services: ReportService[];
-  /** True when no service was named, so the KPIs cover every service. */
+  /** The teams named by `teams`, in slug order; absent or empty when none were named. */
+  teams?: ReportTeam[];
+  /** True when no service or team was named, so the KPIs cover every service. */
   all: boolean;
 };
 
@@ -128,23 +137,41 @@ export function parseReportPeriod(
 
 const SLUG_LIST_MAX = 200;
 
-/** Splits the services parameter into distinct slugs; empty means every service. */
-export function parseServiceSlugs(raw: string | null | undefined): string[] {
+/**
+ * Splits a comma-separated list of slugs into distinct slugs, or an empty
+ * list when the parameter is absent or empty. Throws a 400 naming `field`
+ * for an empty item or too many items.
+ */
+function parseSlugList(
+  field: "services" | "teams",
+  raw: string | null | undefined,
+): string[] {
   if (raw === null || raw === undefined || raw.trim() === "") return [];
+  const noun = field === "services" ? "service" : "team";
   const slugs = [...new Set(raw.split(",").map((slug) => slug.trim()))];
   if (slugs.includes("")) {
     throw invalidField(
-      "services",
-      `services must be a comma-separated list of service slugs without empty items, got ${JSON.stringify(raw)}`,
+      field,
+      `${field} must be a comma-separated list of ${noun} slugs without empty items, got ${JSON.stringify(raw)}`,
     );
   }
   if (slugs.length > SLUG_LIST_MAX) {
     throw invalidField(
-      "services",
-      `services may name at most ${SLUG_LIST_MAX} services, got ${slugs.length}`,
+      field,
+      `${field} may name at most ${SLUG_LIST_MAX} ${noun}s, got ${slugs.length}`,
     );
   }
   return slugs;
+}
+
+/** Splits the services parameter into distinct slugs; empty means every service. */
+export function parseServiceSlugs(raw: string | null | undefined): string[] {
+  return parseSlugList("services", raw);
+}
+
+/** Splits the teams parameter into distinct team slugs. */
+export function parseTeamSlugs(raw: string | null | undefined): string[] {
+  return parseSlugList("teams", raw);
 }
 
 /**
@@ -173,13 +200,35 @@ export async function loadReportServices(
   return rows;
 }
 
-/** Parses and checks a report's query parameters and loads its services. */
+/**
+ * Parses and checks a report's query parameters and loads its services:
+ * the named services and every service of the named teams. Throws a 400
+ * naming `teams` for a team that does not exist.
+ */
 export async function resolveReportSelection(
   query: ReportQuery,
   now: Date,
 ): Promise<ReportSelection> {
   const period = parseReportPeriod(query, now);
-  const slugs = parseServiceSlugs(query.services);
-  const services = await loadReportServices(slugs);
-  return { ...period, services, all: slugs.length === 0 };
+  const serviceSlugs = parseServiceSlugs(query.services);
+  const teamSlugs = parseTeamSlugs(query.teams);
+  if (teamSlugs.length === 0) {
+    const services = await loadReportServices(serviceSlugs);
+    return { ...period, services, teams: [], all: serviceSlugs.length === 0 };
+  }
+
+  const teams = await findTeamsBySlugs(getPool(), teamSlugs, "teams");
+  const named = serviceSlugs.length === 0 ? [] : await loadReportServices(serviceSlugs);
+  const union = new Map<number, ReportService>();
+  for (const service of [...named, ...teams.flatMap((team) => team.services)]) {
+    union.set(service.id, { id: service.id, slug: service.slug, name: service.name });
+  }
+  // A team without services selects no service, not every service.
+  const services = [...union.values()].sort((a, b) => a.slug.localeCompare(b.slug));
+  return {
+    ...period,
+    services,
+    teams: teams.map(({ slug, name }) => ({ slug, name })),
+    all: false,
+  };
 }

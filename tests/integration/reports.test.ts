@@ -580,3 +580,102 @@ describe("report routes", () => {
     });
   }
 });
+
+describe("team selection", () => {
+  const period = `from=${FROM}&to=${TO}`;
+
+  beforeAll(async () => {
+    await getPool().query(
+      `INSERT INTO team (slug, name) VALUES ('storefront', 'Storefront'), ('edge', 'Edge'), ('idle', 'Idle')`,
+    );
+    await getPool().query(
+      `UPDATE service SET team_id = (SELECT id FROM team WHERE slug = 'storefront')
+        WHERE slug IN ('checkout-api', 'orders-db')`,
+    );
+    await getPool().query(
+      `UPDATE service SET team_id = (SELECT id FROM team WHERE slug = 'edge') WHERE slug = 'edge-gateway'`,
+    );
+  });
+
+  it("equals the report of its services", async () => {
+    const byTeam = await download(getReliabilityCsv, `${period}&teams=storefront`, {
+      token: fixture.adminToken,
+    });
+    const byServices = await download(getReliabilityCsv, `${period}&services=${SELECTED}`, {
+      token: fixture.adminToken,
+    });
+    expect(byTeam.status).toBe(200);
+    expect(byTeam.bytes.toString("utf8")).toBe(byServices.bytes.toString("utf8"));
+
+    const selection = await resolveReportSelection({ from: FROM, to: TO, teams: "storefront" }, NOW);
+    const report = await buildReliabilityReport(selection, NOW);
+    const kpis = await getKpis({
+      from: new Date(FROM),
+      to: new Date(TO),
+      serviceIds: selection.services.map((service) => service.id),
+    });
+    expect(report.overall.period).toEqual(kpis);
+  });
+
+  it("takes the union with services", async () => {
+    const selection = await resolveReportSelection(
+      { from: FROM, to: TO, teams: "storefront,edge", services: "orders-db" },
+      NOW,
+    );
+    expect(selection.services.map((service) => service.slug)).toEqual([
+      "checkout-api",
+      "edge-gateway",
+      "orders-db",
+    ]);
+    expect(selection.teams).toEqual([
+      { slug: "edge", name: "Edge" },
+      { slug: "storefront", name: "Storefront" },
+    ]);
+    expect(selection.all).toBe(false);
+  });
+
+  it("names the teams in the PDF", async () => {
+    const pdf = await download(getReliabilityPdf, `${period}&teams=storefront`, {
+      token: fixture.adminToken,
+    });
+    expect(pdf.status).toBe(200);
+    const text = await pdfText(pdf.bytes);
+    expect(text).toContain("Teams: Storefront");
+    expect(text).toContain("Services: Service checkout-api, Service orders-db");
+  });
+
+  it("selects nothing for an empty team", async () => {
+    const selection = await resolveReportSelection({ from: FROM, to: TO, teams: "idle" }, NOW);
+    expect(selection.services).toEqual([]);
+    expect(selection.all).toBe(false);
+    const report = await buildReliabilityReport(selection, NOW);
+    expect(report.incidents).toEqual([]);
+    expect(report.perService).toEqual([]);
+    expect(report.overall.period.incidentFrequency.sampleSize).toBe(0);
+
+    const incidents = await download(getIncidentsCsv, `${period}&teams=idle`, { token: fixture.adminToken });
+    expect(incidents.status).toBe(200);
+    expect(csvRecords(incidents.bytes.toString("utf8"))).toHaveLength(0);
+  });
+
+  const badTeams: [string, string][] = [
+    ["unknown team", `${period}&teams=storefront,nope`],
+    ["empty team item", `${period}&teams=storefront,,edge`],
+  ];
+  for (const [name, badQuery] of badTeams) {
+    it(`rejects ${name}`, async () => {
+      const response = await download(getReliabilityCsv, badQuery, { token: fixture.adminToken });
+      expect(response.status).toBe(400);
+      expect(response.json?.error.field).toBe("teams");
+      expect(response.json?.error.message).toContain("teams");
+    });
+  }
+
+  it("limits a bound token within a team", async () => {
+    const response = await download(getReliabilityCsv, `${period}&teams=storefront`, {
+      token: fixture.boundToken,
+    });
+    expect(response.status).toBe(403);
+    expect(response.json?.error.field).toBe("services");
+  });
+});

@@ -24,14 +24,16 @@ import {
   resolveReportSelection,
   type ReportQuery,
 } from "@/lib/reports/selection";
+import { getPool } from "@/lib/db";
+import { listTeams } from "@/lib/teams/store";
 
 export const metadata: Metadata = { title: "Reports" };
 
 /** Reads the selection of the URL back into link parameters for the form. */
-function linkParams(query: ReportQuery, services: string[]): ReportLinkParams {
-  if (query.from && query.to) return { from: query.from, to: query.to, services };
+function linkParams(query: ReportQuery, services: string[], teams: string[] = []): ReportLinkParams {
+  if (query.from && query.to) return { from: query.from, to: query.to, services, teams };
   const range = query.range === "30d" || query.range === "90d" ? query.range : DEFAULT_REPORT_PRESET;
-  return { range, services };
+  return { range, services, teams };
 }
 
 export default async function ReportsPage({
@@ -47,8 +49,10 @@ export default async function ReportsPage({
     from: firstParam(params.from) ?? null,
     to: firstParam(params.to) ?? null,
     services: firstParam(params.services) ?? null,
+    teams: firstParam(params.teams) ?? null,
   };
   const allServices = await loadReportServices([]);
+  const allTeams = await listTeams(getPool());
 
   let error: string | null = null;
   let report = null;
@@ -66,8 +70,15 @@ export default async function ReportsPage({
       throw caught;
     }
   }
-  const selected = report && !report.allServices ? report.services.map((service) => service.slug) : [];
-  const link = linkParams(query, selected);
+  // The form keeps the services named in the URL apart from the teams,
+  // whose services the report adds.
+  const selectedTeams = report?.teams?.map((team) => team.slug) ?? [];
+  const named = query.services?.split(",").map((slug) => slug.trim()) ?? [];
+  const selected =
+    report && !report.allServices
+      ? report.services.map((service) => service.slug).filter((slug) => named.includes(slug))
+      : [];
+  const link = linkParams(query, selected, selectedTeams);
 
   return (
     <>
@@ -78,6 +89,7 @@ export default async function ReportsPage({
       <Card className="flex flex-col gap-5 p-4">
         <ReportForm
           services={allServices.map(({ slug, name }) => ({ slug, name }))}
+          teams={allTeams.map(({ slug, name }) => ({ slug, name }))}
           selection={link}
         />
         {error && (
@@ -103,6 +115,16 @@ export default async function ReportsPage({
               {formatReportTime(report.from)} to {formatReportTime(report.to)},{" "}
               {report.incidents.length} incidents opened,{" "}
               {report.incidents.filter((incident) => incident.major !== null).length} major.
+              {report.teams && report.teams.length > 0 && (
+                <span data-testid="report-teams">
+                  {" "}
+                  Teams: {report.teams.map((team) => team.name).join(", ")} (
+                  {report.services.length === 0
+                    ? "no services"
+                    : report.services.map((service) => service.name).join(", ")}
+                  ).
+                </span>
+              )}
               SLO attainment is not included because no SLOs are defined yet.
             </p>
           </div>
