@@ -15,6 +15,8 @@ export const REPORT_KPI_ORDER: KpiName[] = [
   "incidentFrequency",
   "deploymentFrequency",
   "errorRate",
+  "changeFailureRate",
+  "leadTime",
 ];
 
 export type ReportKpiColumn = {
@@ -62,6 +64,18 @@ export const REPORT_KPI_COLUMNS: Record<KpiName, ReportKpiColumn> = {
     csvColumn: "error_rate_ratio",
     csvSampleColumn: "requests",
     format: (ratio) => formatPercent(ratio, 3),
+  },
+  changeFailureRate: {
+    title: "Change failure rate",
+    csvColumn: "change_failure_ratio",
+    csvSampleColumn: "successful_deployments",
+    format: (ratio) => formatPercent(ratio, 1),
+  },
+  leadTime: {
+    title: "Lead time for changes",
+    csvColumn: "lead_time_median_seconds",
+    csvSampleColumn: "deployments_with_commit_time",
+    format: (seconds) => formatDuration(seconds * 1000),
   },
 };
 

@@ -29,6 +29,8 @@ const CHART_COLORS: Record<KpiName, string> = {
   incidentFrequency: "#e11d48",
   deploymentFrequency: "#4f46e5",
   errorRate: "#ea580c",
+  changeFailureRate: "#c026d3",
+  leadTime: "#0891b2",
 };
 const BAR_KPIS = new Set<KpiName>(["incidentFrequency", "deploymentFrequency"]);
 const ROOT_CAUSE_MAX_CHARS = 240;
@@ -83,7 +85,7 @@ function drawKpiTable(doc: PDFKit.PDFDocument, report: ReliabilityReport): void 
   ]);
   doc.font("Helvetica").fontSize(8).fillColor(TEXT_COLOR);
   doc.table({
-    columnStyles: [115, "*", "*", "*", "*", "*", "*"],
+    columnStyles: [95, ...REPORT_KPI_ORDER.map(() => "*" as const)],
     // The header row and the whole selection's row are shaded.
     rowStyles: (row) => (row <= 1 ? { backgroundColor: HEADER_FILL } : undefined),
     defaultStyle: { padding: 3, border: 0.5, borderColor: GRID_COLOR },
@@ -177,7 +179,8 @@ function drawTrendChart(
 function drawTrendCharts(doc: PDFKit.PDFDocument, report: ReliabilityReport): void {
   const width = (doc.page.width - 2 * MARGIN - 20) / 2;
   const height = 120;
-  if (doc.y + 3 * (height + 12) > doc.page.height - MARGIN) doc.addPage();
+  const rows = Math.ceil(REPORT_KPI_ORDER.length / 2);
+  if (doc.y + rows * (height + 12) > doc.page.height - MARGIN) doc.addPage();
   const top = doc.y;
   REPORT_KPI_ORDER.forEach((name, i) => {
     const box = {
@@ -189,7 +192,7 @@ function drawTrendCharts(doc: PDFKit.PDFDocument, report: ReliabilityReport): vo
     drawTrendChart(doc, box, name, report.overall.weeks);
   });
   doc.x = MARGIN;
-  doc.y = top + 3 * (height + 12);
+  doc.y = top + rows * (height + 12);
 }
 
 function rootCauseText(incident: ReportIncident): string {

@@ -136,11 +136,16 @@ async function insertIncident(serviceId: number, seed: IncidentSeed): Promise<nu
   return id;
 }
 
+/** Inserts deployments; every other one carries a commit (i + 1) hours earlier. */
 async function insertDeployments(serviceId: number, times: string[]): Promise<void> {
   for (const [i, time] of times.entries()) {
+    const deployedAt = new Date(time);
+    const commitAt =
+      i % 2 === 0 ? new Date(deployedAt.getTime() - (i + 1) * 3_600_000) : null;
     await getPool().query(
-      `INSERT INTO deployment (service_id, version, deployed_at) VALUES ($1, $2, $3)`,
-      [serviceId, `v1.${i}`, new Date(time)],
+      `INSERT INTO deployment (service_id, version, deployed_at, commit_at)
+       VALUES ($1, $2, $3, $4)`,
+      [serviceId, `v1.${i}`, deployedAt, commitAt],
     );
   }
 }
@@ -321,6 +326,20 @@ afterAll(async () => {
 });
 
 describe("reliability CSV", () => {
+  it("has the lead time of the selection", async () => {
+    const rows = csvRecords(renderReliabilityCsv(await selectedReport()));
+    const period = rows.find(
+      (row) => row.scope === "selection" && row.week === PERIOD_ROW_WEEK,
+    )!;
+
+    // Deployments in the period with a commit time: checkout-api 3 h and
+    // 5 h after their commits, orders-db 1 h. The median is 3 h.
+    expect(period.lead_time_median_seconds).toBe("10800");
+    expect(period.deployments_with_commit_time).toBe("3");
+    // Six successful deployments of the selection lie in the period.
+    expect(period.successful_deployments).toBe("6");
+  });
+
   it("matches getKpis per service and week", async () => {
     const report = await selectedReport();
     const rows = csvRecords(renderReliabilityCsv(report));

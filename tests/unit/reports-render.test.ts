@@ -29,6 +29,8 @@ function kpis(uptime: number | null): KpiSet {
     incidentFrequency: { value: 0.5, unit: "per_week", sampleSize: 1 },
     deploymentFrequency: { value: 0, unit: "per_day", sampleSize: 0 },
     errorRate: { value: 0.00123, unit: "ratio", sampleSize: 50_000 },
+    changeFailureRate: { value: 0.25, unit: "ratio", sampleSize: 4 },
+    leadTime: { value: 7200, unit: "seconds", sampleSize: 3 },
   };
 }
 
@@ -104,6 +106,17 @@ describe("report CSV", () => {
     expect(rows[1]!.mtta_acknowledgements).toBe("0");
     expect(rows[2]!.week).toBe("period");
     expect(rows[5]!.scope).toBe("selection");
+  });
+
+  it("has the change and lead time columns", () => {
+    const rows = parse(renderReliabilityCsv(report([])), { columns: true }) as Record<
+      string,
+      string
+    >[];
+    expect(rows[0]!.change_failure_ratio).toBe("0.25");
+    expect(rows[0]!.successful_deployments).toBe("4");
+    expect(rows[0]!.lead_time_median_seconds).toBe("7200");
+    expect(rows[0]!.deployments_with_commit_time).toBe("3");
   });
 });
 
