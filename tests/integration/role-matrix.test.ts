@@ -137,6 +137,12 @@ const ACCESS: Record<string, Access> = {
   "GET /api/v1/maintenance-windows/[id]": adminReader,
   "POST /api/v1/maintenance-windows/[id]/end": admin,
 
+  "GET /api/v1/slos": reader,
+  "POST /api/v1/slos": admin,
+  "GET /api/v1/slos/[id]": reader,
+  "PATCH /api/v1/slos/[id]": admin,
+  "DELETE /api/v1/slos/[id]": admin,
+
   "GET /api/v1/users": adminReader,
 
   "GET /api/v1/teams": reader,

@@ -1,0 +1,205 @@
+import { encode } from "next-auth/jwt";
+import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
+
+// The session cookie is encrypted with NEXTAUTH_SECRET, which the config
+// reads once, so it is set before any Vigil module loads.
+const { SESSION_SECRET } = vi.hoisted(() => {
+  const secret = "slo-api-test-secret-0123456789abcdef";
+  process.env.NEXTAUTH_SECRET = secret;
+  return { SESSION_SECRET: secret };
+});
+
+import * as sloRoute from "@/app/api/v1/slos/route";
+import * as sloIdRoute from "@/app/api/v1/slos/[id]/route";
+import { createApiToken } from "@/lib/auth/api-token";
+import { closeDb, getPool, getPrisma } from "@/lib/db";
+import { truncateAll } from "@/tests/support/database";
+
+// The /api/v1/slos routes called as Next.js calls them: validation that
+// names the field, 404, 409 and 422, and who may read and write.
+
+type Handler = (
+  request: Request,
+  context?: { params?: Promise<Record<string, string>> },
+) => Promise<Response>;
+
+let adminToken: string;
+let ingestToken: string;
+let viewerCookie: string;
+
+type Call = { status: number; body: Record<string, any> };
+
+async function call(
+  handler: Handler,
+  method: string,
+  options: { id?: string; body?: unknown; auth?: Record<string, string>; query?: string } = {},
+): Promise<Call> {
+  const path = `/api/v1/slos${options.id ? `/${options.id}` : ""}${options.query ?? ""}`;
+  const headers: Record<string, string> = options.auth ?? { authorization: `Bearer ${adminToken}` };
+  if (options.body !== undefined) headers["content-type"] = "application/json";
+  const response = await handler(
+    new Request(`http://127.0.0.1${path}`, {
+      method,
+      headers,
+      body: options.body === undefined ? undefined : JSON.stringify(options.body),
+    }),
+    { params: Promise.resolve(options.id ? { id: options.id } : {}) },
+  );
+  return { status: response.status, body: (await response.json()) as Record<string, any> };
+}
+
+const post = (body: unknown, auth?: Record<string, string>) =>
+  call(sloRoute.POST as Handler, "POST", { body, auth });
+
+const availability = {
+  service: "checkout",
+  name: "requests succeed",
+  kind: "availability",
+  availabilitySource: "requests",
+  target: 0.999,
+  windowDays: 30,
+};
+
+beforeAll(async () => {
+  await truncateAll(process.env.DATABASE_URL!);
+});
+
+beforeEach(async () => {
+  await truncateAll(process.env.DATABASE_URL!);
+  await getPool().query(
+    `INSERT INTO service (slug, name, request_metric, error_metric)
+     VALUES ('checkout', 'Checkout', 'requests', 'errors'), ('search', 'Search', NULL, NULL)`,
+  );
+  adminToken = (await createApiToken({ name: "slo admin", scope: "admin" })).token;
+  ingestToken = (await createApiToken({ name: "slo ingest", scope: "ingest" })).token;
+  const viewer = await getPrisma().user.create({
+    data: { email: "viewer@slo.test", name: "Viewer", role: "viewer", passwordHash: "not-a-hash" },
+  });
+  const jwt = await encode({ token: { userId: viewer.id, sub: String(viewer.id) }, secret: SESSION_SECRET });
+  viewerCookie = `next-auth.session-token=${jwt}`;
+});
+
+afterAll(async () => {
+  await closeDb();
+});
+
+describe("SLO API", () => {
+  it("creates an SLO with default burn settings", async () => {
+    const created = await post(availability);
+    expect(created.status).toBe(201);
+    const slo = created.body.slo;
+    expect(slo.service.slug).toBe("checkout");
+    expect(slo.fastBurnRate).toBe(14.4);
+    expect(slo.fastLongMinutes).toBe(60);
+    expect(slo.fastShortMinutes).toBe(5);
+    expect(slo.slowBurnRate).toBe(6);
+    expect(slo.slowLongMinutes).toBe(360);
+    expect(slo.slowShortMinutes).toBe(30);
+    expect(slo.status.state).toBe("no_data");
+    expect(slo.status.attainment).toBeNull();
+  });
+
+  it("rejects invalid fields by name", async () => {
+    const cases: Array<[Record<string, unknown>, string]> = [
+      [{ ...availability, target: 1 }, "target"],
+      [{ ...availability, target: 99.9 }, "target"],
+      [{ ...availability, windowDays: 0 }, "windowDays"],
+      [{ ...availability, windowDays: 400 }, "windowDays"],
+      [{ ...availability, kind: "throughput" }, "kind"],
+      [{ ...availability, availabilitySource: null }, "availabilitySource"],
+      [{ ...availability, latencyThreshold: 200 }, "latencyThreshold"],
+      [{ ...availability, kind: "latency", availabilitySource: null, latencyThreshold: 200 }, "latencyMetric"],
+      [{ ...availability, fastShortMinutes: 60 }, "fastShortMinutes"],
+      [{ ...availability, windowDays: 1, slowLongMinutes: 2000 }, "slowLongMinutes"],
+      [{ ...availability, fastBurnRate: 0 }, "fastBurnRate"],
+      [{ ...availability, service: "Not A Slug" }, "service"],
+      [{ ...availability, name: "" }, "name"],
+      [{ ...availability, color: "red" }, "color"],
+    ];
+    for (const [body, field] of cases) {
+      const response = await post(body);
+      expect(response.status, JSON.stringify(body)).toBe(400);
+      expect(response.body.error.field, JSON.stringify(body)).toBe(field);
+    }
+    const list = await call(sloRoute.GET as Handler, "GET");
+    expect(list.body.slos).toEqual([]);
+  });
+
+  it("rejects unknown services and missing metrics", async () => {
+    const unknown = await post({ ...availability, service: "nowhere" });
+    expect(unknown.status).toBe(422);
+    expect(unknown.body.error.field).toBe("service");
+    const noMetrics = await post({ ...availability, service: "search" });
+    expect(noMetrics.status).toBe(422);
+    expect(noMetrics.body.error.field).toBe("availabilitySource");
+    const fromIncidents = await post({ ...availability, service: "search", availabilitySource: "incidents" });
+    expect(fromIncidents.status).toBe(201);
+  });
+
+  it("rejects a duplicate name with 409", async () => {
+    expect((await post(availability)).status).toBe(201);
+    const duplicate = await post(availability);
+    expect(duplicate.status).toBe(409);
+    expect(duplicate.body.error.field).toBe("name");
+  });
+
+  it("reads, patches and deletes an SLO", async () => {
+    const id = String((await post(availability)).body.slo.id);
+    const read = await call(sloIdRoute.GET as Handler, "GET", { id });
+    expect(read.status).toBe(200);
+    expect(read.body.slo.name).toBe("requests succeed");
+
+    const patched = await call(sloIdRoute.PATCH as Handler, "PATCH", {
+      id,
+      body: { target: 0.995, fastBurnRate: 10 },
+    });
+    expect(patched.status).toBe(200);
+    expect(patched.body.slo.target).toBe(0.995);
+    expect(patched.body.slo.fastBurnRate).toBe(10);
+    expect(patched.body.slo.windowDays).toBe(30);
+
+    const toLatency = await call(sloIdRoute.PATCH as Handler, "PATCH", { id, body: { kind: "latency" } });
+    expect(toLatency.status).toBe(400);
+    expect(toLatency.body.error.field).toBe("availabilitySource");
+    const empty = await call(sloIdRoute.PATCH as Handler, "PATCH", { id, body: {} });
+    expect(empty.status).toBe(400);
+
+    const deleted = await call(sloIdRoute.DELETE as Handler, "DELETE", { id });
+    expect(deleted.status).toBe(200);
+    const afterDelete = await call(sloIdRoute.GET as Handler, "GET", { id });
+    expect(afterDelete.status).toBe(404);
+    expect((await call(sloIdRoute.DELETE as Handler, "DELETE", { id })).status).toBe(404);
+    expect((await call(sloIdRoute.GET as Handler, "GET", { id: "abc" })).status).toBe(400);
+  });
+
+  it("lets viewers and ingest tokens read only", async () => {
+    expect((await post(availability)).status).toBe(201);
+    const viewer = { cookie: viewerCookie };
+    const listed = await call(sloRoute.GET as Handler, "GET", { auth: viewer });
+    expect(listed.status).toBe(200);
+    expect(listed.body.slos).toHaveLength(1);
+    const byIngest = await call(sloRoute.GET as Handler, "GET", {
+      auth: { authorization: `Bearer ${ingestToken}` },
+    });
+    expect(byIngest.status).toBe(200);
+    expect((await post({ ...availability, name: "other" }, viewer)).status).toBe(403);
+    expect(
+      (await post({ ...availability, name: "other" }, { authorization: `Bearer ${ingestToken}` })).status,
+    ).toBe(403);
+    expect((await call(sloRoute.GET as Handler, "GET", { auth: {} })).status).toBe(401);
+  });
+
+  it("shows a bound token its service only", async () => {
+    expect((await post(availability)).status).toBe(201);
+    const other = await post({ ...availability, service: "search", availabilitySource: "incidents" });
+    const { rows } = await getPool().query<{ id: number }>("SELECT id FROM service WHERE slug = 'checkout'");
+    const bound = (await createApiToken({ name: "bound", scope: "ingest", serviceId: rows[0]!.id })).token;
+    const auth = { authorization: `Bearer ${bound}` };
+    const listed = await call(sloRoute.GET as Handler, "GET", { auth });
+    expect(listed.body.slos.map((slo: { service: { slug: string } }) => slo.service.slug)).toEqual(["checkout"]);
+    const filtered = await call(sloRoute.GET as Handler, "GET", { auth, query: "?service=search" });
+    expect(filtered.body.slos).toEqual([]);
+    const hidden = await call(sloIdRoute.GET as Handler, "GET", { auth, id: String(other.body.slo.id) });
+    expect(hidden.status).toBe(404);
+  });
+});
