@@ -13,6 +13,8 @@ export type IncidentStatusFilter = IncidentStatus | "open";
 export type IncidentFilters = {
   status?: IncidentStatusFilter;
   serviceId?: number;
+  /** Only incidents of these services; an empty list matches none. */
+  serviceIds?: number[];
   /** Only incidents opened at or after this time. */
   openedFrom?: Date;
   /** Only incidents assigned to this user, or unassigned ones for null. */
@@ -36,6 +38,7 @@ export function listIncidents(filters: IncidentFilters = {}) {
     where: {
       ...statusCondition(filters.status),
       ...(filters.serviceId ? { serviceId: filters.serviceId } : {}),
+      ...(filters.serviceIds ? { serviceId: { in: filters.serviceIds } } : {}),
       ...(filters.openedFrom ? { openedAt: { gte: filters.openedFrom } } : {}),
       ...(filters.assigneeId !== undefined
         ? { assigneeId: filters.assigneeId }

@@ -16,6 +16,9 @@ import {
 import { GET as listRoute, POST as createRoute } from "@/app/api/v1/teams/route";
 import { createApiToken } from "@/lib/auth/api-token";
 import { closeDb, getPool } from "@/lib/db";
+import { countOpenIncidents, listIncidents } from "@/lib/incidents/queries";
+import { getKpis } from "@/lib/kpi";
+import { resolveDashboardFilter } from "@/lib/teams/filter";
 import { truncateAll } from "@/tests/support/database";
 import {
   callRoute,
@@ -261,5 +264,106 @@ describe("team access", () => {
     }
     const { rows } = await getPool().query<{ name: string }>("SELECT name FROM team");
     expect(rows[0]!.name).toBe("Payments");
+  });
+});
+
+describe("team filter", () => {
+  const from = new Date("2026-11-01T00:00:00Z");
+  const to = new Date("2026-11-08T00:00:00Z");
+
+  async function seedIncidents(): Promise<{ id: number; slug: string }[]> {
+    const { rows: services } = await getPool().query<{ id: number; slug: string }>(
+      "SELECT id, slug FROM service ORDER BY slug",
+    );
+    // checkout: 2 resolved and 1 open incident, orders: 1 resolved, search: 3 resolved.
+    const plan: Record<string, { hoursIn: number; open: boolean }[]> = {
+      checkout: [
+        { hoursIn: 10, open: false },
+        { hoursIn: 50, open: false },
+        { hoursIn: 120, open: true },
+      ],
+      orders: [{ hoursIn: 30, open: false }],
+      search: [
+        { hoursIn: 5, open: false },
+        { hoursIn: 70, open: false },
+        { hoursIn: 140, open: false },
+      ],
+    };
+    let dedup = 0;
+    for (const service of services) {
+      for (const incident of plan[service.slug] ?? []) {
+        dedup += 1;
+        const openedAt = new Date(from.getTime() + incident.hoursIn * 3_600_000);
+        const resolvedAt = incident.open ? null : new Date(openedAt.getTime() + (dedup * 7 + 20) * 60_000);
+        await getPool().query(
+          `INSERT INTO incident (service_id, title, status, severity, source, dedup_key, opened_at, resolved_at)
+           VALUES ($1, $2, $3, 'sev2', 'manual', $4, $5, $6)`,
+          [
+            service.id,
+            `Incident ${dedup}`,
+            incident.open ? "triggered" : "resolved",
+            `team-filter-${dedup}`,
+            openedAt,
+            resolvedAt,
+          ],
+        );
+      }
+    }
+    return services;
+  }
+
+  it("team KPIs equal its services' KPIs", async () => {
+    const services = await seedIncidents();
+    await createTeam({ slug: "payments", name: "Payments", services: ["checkout", "orders"] });
+    const filter = await resolveDashboardFilter(services, undefined, "payments");
+    expect(filter.team?.slug).toBe("payments");
+    expect(filter.service).toBeUndefined();
+    const ids = services.filter((service) => service.slug !== "search").map((service) => service.id);
+    expect([...filter.serviceIds!].sort()).toEqual([...ids].sort());
+
+    const teamKpis = await getKpis({ from, to, serviceIds: filter.serviceIds });
+    const servicesKpis = await getKpis({ from, to, serviceIds: ids });
+    expect(teamKpis).toEqual(servicesKpis);
+    expect(teamKpis.incidentFrequency.sampleSize).toBe(4);
+    const everyKpis = await getKpis({ from, to });
+    expect(everyKpis.incidentFrequency.sampleSize).toBe(7);
+
+    const perService = await Promise.all(ids.map((id) => getKpis({ from, to, serviceIds: [id] })));
+    const summed = perService.reduce((total, kpis) => total + kpis.incidentFrequency.sampleSize, 0);
+    expect(teamKpis.incidentFrequency.sampleSize).toBe(summed);
+
+    const latest = await listIncidents({ serviceIds: filter.serviceIds });
+    expect(latest).toHaveLength(4);
+    expect(new Set(latest.map((incident) => incident.service.slug))).toEqual(new Set(["checkout", "orders"]));
+    expect((await countOpenIncidents(filter.serviceIds)).total).toBe(1);
+  });
+
+  it("empty team selects no service", async () => {
+    const services = await seedIncidents();
+    await createTeam({ slug: "idle", name: "Idle" });
+    const filter = await resolveDashboardFilter(services, undefined, "idle");
+    expect(filter.team?.slug).toBe("idle");
+    expect(filter.serviceIds).toEqual([]);
+
+    const kpis = await getKpis({ from, to, serviceIds: filter.serviceIds });
+    expect(kpis.incidentFrequency.sampleSize).toBe(0);
+    expect(await listIncidents({ serviceIds: filter.serviceIds })).toEqual([]);
+    expect((await countOpenIncidents(filter.serviceIds)).total).toBe(0);
+  });
+
+  it("service wins over team", async () => {
+    const services = await seedIncidents();
+    await createTeam({ slug: "payments", name: "Payments", services: ["checkout", "orders"] });
+    const filter = await resolveDashboardFilter(services, "search", "payments");
+    expect(filter.service?.slug).toBe("search");
+    expect(filter.team).toBeUndefined();
+    expect(filter.serviceIds).toEqual([services.find((service) => service.slug === "search")!.id]);
+  });
+
+  it("unknown team shows every service", async () => {
+    const services = await seedIncidents();
+    const filter = await resolveDashboardFilter(services, undefined, "ghost");
+    expect(filter.team).toBeUndefined();
+    expect(filter.serviceIds).toBeUndefined();
   });
 });

@@ -26,6 +26,7 @@ import {
   type IncidentStatusFilter,
 } from "@/lib/incidents/queries";
 import { listServiceOptions } from "@/lib/services/queries";
+import { resolveDashboardFilter } from "@/lib/teams/filter";
 
 export const metadata: Metadata = { title: "Incidents" };
 
@@ -67,14 +68,16 @@ export default async function IncidentsPage({
     ? rangeParam
     : undefined;
   const services = await listServiceOptions();
-  const service = services.find(
-    (item) => item.slug === firstParam(params.service),
+  const { service, team, serviceIds, teams } = await resolveDashboardFilter(
+    services,
+    firstParam(params.service),
+    firstParam(params.team),
   );
 
   const now = new Date();
   const incidents = await listIncidents({
     status: status === "all" ? undefined : status,
-    serviceId: service?.id,
+    serviceIds,
     openedFrom: rangeKey ? rangeBounds(rangeKey, now).from : undefined,
     assigneeId:
       assignee === "me" ? user.id : assignee === "none" ? null : undefined,
@@ -83,11 +86,16 @@ export default async function IncidentsPage({
   const current = {
     status: status === "all" ? undefined : status,
     service: service?.slug,
+    team: team?.slug,
     range: rangeKey,
     assignee: assignee === "anyone" ? undefined : assignee,
   };
   const filtered = Boolean(
-    current.status || current.service || current.range || current.assignee,
+    current.status ||
+      current.service ||
+      current.team ||
+      current.range ||
+      current.assignee,
   );
 
   return (
@@ -103,6 +111,7 @@ export default async function IncidentsPage({
               ? ` opened in the ${RANGE_PRESETS[rangeKey].description}`
               : ""}
             {service ? ` of ${service.name}` : ""}
+            {team ? ` of team ${team.name}` : ""}
             {incidents.length === INCIDENT_LIST_LIMIT
               ? "; narrow the filters to see older ones"
               : ", newest first"}
@@ -136,7 +145,12 @@ export default async function IncidentsPage({
             active: option.key === assignee,
           }))}
         />
-        <ServiceFilter services={services} selected={service?.slug} />
+        <ServiceFilter
+          services={services}
+          selected={service?.slug}
+          teams={teams}
+          selectedTeam={team?.slug}
+        />
         <SegmentedLinks
           label="Opened within"
           options={[
