@@ -243,10 +243,10 @@ async function claimAndSend(pool: pg.Pool, at: Date, options: RunOptions, log: L
     const error = result.errors.length === 0 ? null : result.errors.join("; ");
     await client.query(
       `UPDATE report_schedule_run
-          SET status = $2, attempts = $3, error = $4, next_attempt_at = $5,
-              sent_at = CASE WHEN $2 = 'sent' THEN $6::timestamptz ELSE sent_at END
+          SET status = $2::"ReportRunStatus", attempts = $3, error = $4, next_attempt_at = $5,
+              sent_at = $6
         WHERE id = $1`,
-      [run.id, status, attempt, error, nextAttemptAt, now()],
+      [run.id, status, attempt, error, nextAttemptAt, status === "sent" ? now() : null],
     );
     if (status === "sent") runLog.info({ attempt }, "scheduled report run sent");
     else if (status === "retrying") runLog.warn({ attempt, error, nextAttemptAt: nextAttemptAt.toISOString() }, "scheduled report run failed, will retry");
