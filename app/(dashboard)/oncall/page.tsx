@@ -228,7 +228,7 @@ export default async function OnCallPage() {
           <h2 id="services-heading" className="mb-3 text-base font-semibold text-slate-900">
             Services
           </h2>
-          <Card className="p-0">
+          <Card className="overflow-x-auto p-0">
             <table className="min-w-full text-left text-sm" data-testid="service-on-call">
               <thead className="border-b border-slate-200 text-xs uppercase text-slate-500">
                 <tr>
