@@ -26,7 +26,7 @@ import {
 /** The user or API token behind a request, as the schedule stores its creator. */
 export type ScheduleActor = { type: "user" | "token"; id: number; name: string };
 
-/** Authenticates a schedule request; throws ApiError 401, 403 or 415. */
+/** Authenticates a schedule request. Throws ApiError 401, 403 or 415. */
 export async function authenticateScheduleRequest(request: Request): Promise<ScheduleActor> {
   const actor = await authenticateModelRequest(request, { minRole: "manager", scope: "admin" });
   if (actor.type === "token" && actor.serviceId !== null) {
@@ -110,7 +110,10 @@ async function loadTeamIds(slugs: string[]): Promise<number[]> {
   return rows.map((row) => row.id);
 }
 
-/** Checks that every channel exists and sends email; 404 or 422 naming `channels`. */
+/**
+ * Checks that every channel exists and is an email channel, and returns the
+ * ids without repeats. Throws 404 or 422 naming `channels`.
+ */
 async function checkChannels(ids: number[]): Promise<number[]> {
   const unique = [...new Set(ids)];
   const { rows } = await getPool().query<{ id: number; name: string; type: string }>(

@@ -47,7 +47,7 @@ export type RunOptions = {
   timeoutMs: number;
   /** Attempts before a run is marked failed. */
   maxAttempts: number;
-  /** Delay before the second attempt, in seconds; it doubles per attempt. */
+  /** Delay before the second attempt in seconds, doubled for each later attempt. */
   retryBaseSeconds: number;
   /** Stop claiming runs after this time (milliseconds since the epoch). */
   deadline?: number;
@@ -250,7 +250,7 @@ async function claimAndSend(pool: pg.Pool, at: Date, options: RunOptions, log: L
     );
     if (status === "sent") runLog.info({ attempt }, "scheduled report run sent");
     else if (status === "retrying") runLog.warn({ attempt, error, nextAttemptAt: nextAttemptAt.toISOString() }, "scheduled report run failed, will retry");
-    else runLog.error({ attempt, error }, "scheduled report run failed for good");
+    else runLog.error({ attempt, error }, "scheduled report run failed after its last attempt");
     return { runId: run.id, scheduleId: run.schedule_id, status, attempt, error };
   });
 }

@@ -167,7 +167,7 @@ export async function buildReportMail(
   };
 }
 
-/** Loads the schedule's email channels with their SMTP passwords, by name. */
+/** Loads the schedule's email channels with their SMTP passwords, ordered by name. */
 export async function loadMailChannels(scheduleId: number): Promise<MailChannel[]> {
   const { rows } = await getPool().query<{
     id: number;

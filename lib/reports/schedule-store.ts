@@ -49,7 +49,7 @@ export type ReportSchedule = ScheduleTiming & {
   lastRun: ReportScheduleRun | null;
 };
 
-/** What the API writes: the timing, the selection as ids, and the channels. */
+/** Settings of a schedule as the API writes them, with the selection as ids. */
 export type ScheduleWrite = ScheduleTiming & {
   name: string;
   allServices: boolean;
@@ -240,7 +240,10 @@ function writeValues(input: ScheduleWrite): unknown[] {
   ];
 }
 
-/** Inserts a schedule and its channels; call inside a transaction. 409 on a taken name. */
+/**
+ * Inserts a schedule and its channels inside the caller's transaction and
+ * returns its id. Throws a 409 ApiError when the name is taken.
+ */
 export async function insertSchedule(
   db: Queryable,
   input: ScheduleWrite,
@@ -264,7 +267,10 @@ export async function insertSchedule(
   }
 }
 
-/** Replaces a schedule's settings and channels; call inside a transaction. Returns false when it is gone. */
+/**
+ * Replaces a schedule's settings and channels inside the caller's
+ * transaction. Returns false when no schedule has this id.
+ */
 export async function updateSchedule(db: Queryable, id: number, input: ScheduleWrite): Promise<boolean> {
   try {
     const { rowCount } = await db.query(
@@ -284,7 +290,7 @@ export async function updateSchedule(db: Queryable, id: number, input: ScheduleW
   }
 }
 
-/** Deletes a schedule with its runs; returns false when none had this id. */
+/** Deletes a schedule with its runs. Returns false when no schedule has this id. */
 export async function deleteSchedule(db: Queryable, id: number): Promise<boolean> {
   const { rowCount } = await db.query("DELETE FROM report_schedule WHERE id = $1", [id]);
   return (rowCount ?? 0) > 0;

@@ -1,7 +1,7 @@
 import { DateTime, IANAZone } from "luxon";
 
 // Run times and report periods of a report schedule, computed with Luxon in
-// the schedule's IANA time zone. Pure, so that the form can preview them.
+// the schedule's IANA time zone. The functions do no I/O.
 //
 // Daylight saving time, as Luxon 3.7 resolves local times:
 // - a time that does not exist on a spring-forward day (02:30 in
@@ -28,7 +28,7 @@ export type ReportPeriod = { from: Date; to: Date };
 
 export const TIME_OF_DAY = /^([01]\d|2[0-3]):([0-5]\d)$/;
 
-/** Checks that Luxon knows `zone` as an IANA time zone. */
+/** Checks that `zone` is an IANA time zone in Luxon's zone database. */
 export function isValidTimeZone(zone: string): boolean {
   return IANAZone.isValidZone(zone);
 }

@@ -47,10 +47,11 @@ import { startSmtpPeer, type SmtpPeer } from "@/tests/support/notification-peers
 import { callRoute, sessionCookieFor, type Json } from "@/tests/support/route-calls";
 import { startWorker } from "@/workers/main";
 
-// Scheduled reports against real PostgreSQL and SMTP servers on 127.0.0.1:
-// a due schedule mails its PDF and CSVs for the right period, two workers
-// send a period once, failed mail is retried with backoff, run times
-// across daylight saving time changes, validation and roles.
+// Scheduled reports against real PostgreSQL and SMTP servers on 127.0.0.1.
+// A due schedule mails its PDF and CSVs for the right period, and two
+// workers send a period once. Failed mail is retried with backoff. The
+// other tests cover run times across daylight saving time changes,
+// validation and roles.
 
 const BASE = "http://127.0.0.1:3301";
 const SMTP_USER = "report-mailer";

@@ -8,6 +8,7 @@ import {
 import { PageHeader } from "@/components/page-header";
 import { ReportDownloads, ReportForm } from "@/components/report-form";
 import { ReportKpiTable } from "@/components/report-kpi-table";
+import { ReportSchedules } from "@/components/report-schedules";
 import { ApiError } from "@/lib/api/errors";
 import { canExportReports } from "@/lib/auth/roles";
 import { requireUser } from "@/lib/auth/session";
@@ -133,6 +134,7 @@ export default async function ReportsPage({
           </div>
         </Card>
       )}
+      <ReportSchedules role={user.role} />
     </>
   );
 }
