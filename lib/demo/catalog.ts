@@ -266,3 +266,28 @@ export const DEMO_DEPLOYMENTS: DemoDeployment[] = [
     description: "Log request ids at the edge",
   },
 ];
+
+export type DemoTeam = { slug: string; name: string; description: string; services: string[] };
+
+// Teams of the demo, so that the team filter of the overview has something
+// to show. Every demo service belongs to one of them.
+export const DEMO_TEAMS: DemoTeam[] = [
+  {
+    slug: "storefront",
+    name: "Storefront",
+    description: "The shop's customer-facing API and search.",
+    services: ["checkout-api", "catalog-search"],
+  },
+  {
+    slug: "data",
+    name: "Data",
+    description: "Order storage and media processing.",
+    services: ["orders-db", "media-pipeline"],
+  },
+  {
+    slug: "network",
+    name: "Network",
+    description: "The edge gateway in front of every service.",
+    services: ["edge-gateway"],
+  },
+];

@@ -1,5 +1,5 @@
-import { ApiClient } from "@/lib/demo/api-client";
-import { DEMO_SERVICES } from "@/lib/demo/catalog";
+import { ApiClient, ApiRequestError } from "@/lib/demo/api-client";
+import { DEMO_SERVICES, DEMO_TEAMS } from "@/lib/demo/catalog";
 import type { DeploymentPayload } from "@/lib/demo/tracks";
 import { getPrisma } from "@/lib/db";
 import type { Logger } from "@/lib/logger";
@@ -66,6 +66,19 @@ export async function startDemoSession(
     });
   }
   log.info({ services: DEMO_SERVICES.length }, "configured demo services");
+
+  // A team that exists already keeps its services, because an admin may
+  // have changed them since an earlier run.
+  const keptTeams: string[] = [];
+  for (const team of DEMO_TEAMS) {
+    try {
+      await client.send("POST", "/api/v1/teams", team);
+    } catch (error) {
+      if (!(error instanceof ApiRequestError) || error.status !== 409) throw error;
+      keptTeams.push(team.slug);
+    }
+  }
+  log.info({ teams: DEMO_TEAMS.length, kept: keptTeams }, "configured demo teams");
 
   return {
     client,

@@ -8,11 +8,13 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { POST as postDeployments } from "@/app/api/v1/deployments/route";
 import { POST as postMetrics } from "@/app/api/v1/metrics/route";
 import { PUT as putService } from "@/app/api/v1/services/[slug]/route";
+import { POST as postTeam } from "@/app/api/v1/teams/route";
 import { closeDb, getPool } from "@/lib/db";
 import {
   DEMO_DEPLOYMENTS,
   DEMO_SERIES,
   DEMO_SERVICES,
+  DEMO_TEAMS,
 } from "@/lib/demo/catalog";
 import { readNabSeries } from "@/lib/demo/nab";
 import { startDemoReplay } from "@/lib/demo/replay";
@@ -45,6 +47,9 @@ function route(
   }
   if (method === "POST" && pathname === "/api/v1/deployments") {
     return { handler: postDeployments as RouteHandler, params: {} };
+  }
+  if (method === "POST" && pathname === "/api/v1/teams") {
+    return { handler: postTeam as RouteHandler, params: {} };
   }
   const service = /^\/api\/v1\/services\/([^/]+)$/.exec(pathname);
   if (method === "PUT" && service) {
@@ -202,6 +207,15 @@ describe("demo replay", () => {
     expect(checkout.name).toBe("Checkout API");
     expect(checkout.request_metric).toBe("elb_request_count");
     expect(checkout.error_metric).toBe("elb_5xx_count");
+
+    const { rows: teams } = await getPool().query<{ service: string; team: string | null }>(
+      "SELECT s.slug AS service, t.slug AS team FROM service s LEFT JOIN team t ON t.id = s.team_id",
+    );
+    for (const team of DEMO_TEAMS) {
+      for (const slug of team.services) {
+        expect(teams.find((row) => row.service === slug)?.team, slug).toBe(team.slug);
+      }
+    }
 
     const { rows: deployments } = await getPool().query<{
       external_id: string;
