@@ -17,6 +17,7 @@ const LINKS = [
 const ADMIN_LINKS = [
   { href: "/settings/notifications", label: "Notifications" },
   { href: "/settings/runbook-allowlist", label: "Allowlist" },
+  { href: "/settings/teams", label: "Teams" },
 ];
 
 function isActive(pathname: string, href: string): boolean {

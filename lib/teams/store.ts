@@ -1,6 +1,7 @@
 import type pg from "pg";
 
 import { ApiError } from "@/lib/api/errors";
+import { getPool } from "@/lib/db";
 import type { CreateTeamInput, UpdateTeamInput } from "@/lib/teams/validation";
 
 // Reads and writes of teams and of the team of each service. The write
@@ -209,4 +210,13 @@ export function teamJson(team: Team) {
     createdAt: team.createdAt.toISOString(),
     services: team.services.map((service) => ({ slug: service.slug, name: service.name })),
   };
+}
+
+/** Returns the team of one service, or null when it has none. */
+export async function findServiceTeam(serviceId: number): Promise<{ slug: string; name: string } | null> {
+  const { rows } = await getPool().query<{ slug: string; name: string }>(
+    "SELECT t.slug, t.name FROM service s JOIN team t ON t.id = s.team_id WHERE s.id = $1",
+    [serviceId],
+  );
+  return rows[0] ?? null;
 }

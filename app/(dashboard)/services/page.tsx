@@ -6,14 +6,17 @@ import Link from "next/link";
 import { EmptyState } from "@/components/empty-state";
 import { formatAgo } from "@/components/format";
 import { PageHeader } from "@/components/page-header";
+import { TeamLink } from "@/components/team-link";
 import { requireUser } from "@/lib/auth/session";
+import { getPool } from "@/lib/db";
 import { listServices } from "@/lib/services/queries";
+import { teamsByService } from "@/lib/teams/store";
 
 export const metadata: Metadata = { title: "Services" };
 
 export default async function ServicesPage() {
   await requireUser();
-  const services = await listServices();
+  const [services, teams] = await Promise.all([listServices(), teamsByService(getPool())]);
   const now = new Date();
 
   return (
@@ -48,6 +51,13 @@ export default async function ServicesPage() {
                     <p className="font-mono text-xs text-slate-400">
                       {service.slug}
                     </p>
+                    {teams.has(service.id) && (
+                      <p className="mt-1">
+                        <span className="inline-flex items-center rounded-full bg-indigo-50 px-2 py-0.5 text-xs font-medium text-indigo-700" data-testid="service-team">
+                          Team {teams.get(service.id)!.name}
+                        </span>
+                      </p>
+                    )}
                   </div>
                   {service.openIncidentCount > 0 ? (
                     <span className="rounded-full bg-rose-50 px-2 py-0.5 text-xs font-medium text-rose-700">

@@ -22,9 +22,11 @@ import { OncallServiceCard } from "@/components/oncall-service-card";
 import { PageHeader } from "@/components/page-header";
 import { SegmentedLinks } from "@/components/segmented-links";
 import { SeriesChart } from "@/components/series-chart";
+import { TeamLink } from "@/components/team-link";
 import { requireUser } from "@/lib/auth/session";
 import { DEFAULT_SETTINGS } from "@/lib/detector/pipeline";
 import { SERVICE_SLUG_PATTERN } from "@/lib/ingest/schemas";
+import { findServiceTeam } from "@/lib/teams/store";
 import {
   getChartOverlays,
   getSeriesChart,
@@ -53,6 +55,7 @@ export default async function ServicePage({ params, searchParams }: Props) {
   if (decoded === null || !SERVICE_SLUG_PATTERN.test(decoded)) notFound();
   const service = await getServiceDetail(decoded);
   if (!service) notFound();
+  const team = await findServiceTeam(service.id);
 
   const now = new Date();
   const { from, to } = rangeBounds(rangeKey, now);
@@ -82,8 +85,15 @@ export default async function ServicePage({ params, searchParams }: Props) {
       <PageHeader
         title={service.name}
         description={
-          service.description ??
-          `Telemetry of ${service.slug}, ${RANGE_PRESETS[rangeKey].description}`
+          <>
+            {team && (
+              <>
+                <TeamLink team={team} />{" "}
+              </>
+            )}
+            {service.description ??
+              `Telemetry of ${service.slug}, ${RANGE_PRESETS[rangeKey].description}`}
+          </>
         }
         actions={
           <>
