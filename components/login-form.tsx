@@ -7,11 +7,30 @@ import { useState, type FormEvent } from "react";
 
 import { safeCallbackPath } from "@/lib/auth/callback-url";
 
-/** Email and password form; after login it follows same-origin paths only. */
-export function LoginForm({ callbackUrl }: { callbackUrl?: string }) {
+/**
+ * Email and password form, plus a single sign-on button when `ssoName` is
+ * set. After login it follows same-origin paths only.
+ */
+export function LoginForm({
+  callbackUrl,
+  ssoName,
+  initialError,
+}: {
+  callbackUrl?: string;
+  ssoName?: string;
+  initialError?: string;
+}) {
   const router = useRouter();
-  const [error, setError] = useState<string | null>(null);
+  const [error, setError] = useState<string | null>(initialError ?? null);
   const [pending, setPending] = useState(false);
+  const [ssoPending, setSsoPending] = useState(false);
+
+  async function onSso() {
+    setSsoPending(true);
+    setError(null);
+    // Leaves the page for the provider, so the button stays busy.
+    await signIn("oidc", { callbackUrl: safeCallbackPath(callbackUrl) });
+  }
 
   async function onSubmit(event: FormEvent<HTMLFormElement>) {
     event.preventDefault();
@@ -79,10 +98,29 @@ export function LoginForm({ callbackUrl }: { callbackUrl?: string }) {
         type="submit"
         className="w-full"
         loading={pending}
-        disabled={pending}
+        disabled={pending || ssoPending}
       >
         Sign in
       </Button>
+      {ssoName && (
+        <>
+          <div className="flex items-center gap-3 text-xs text-slate-400">
+            <span className="h-px flex-1 bg-slate-200" />
+            or
+            <span className="h-px flex-1 bg-slate-200" />
+          </div>
+          <Button
+            type="button"
+            variant="secondary"
+            className="w-full"
+            loading={ssoPending}
+            disabled={pending || ssoPending}
+            onClick={onSso}
+          >
+            Sign in with {ssoName}
+          </Button>
+        </>
+      )}
     </form>
   );
 }

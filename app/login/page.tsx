@@ -3,7 +3,10 @@ import { redirect } from "next/navigation";
 
 import { LoginForm } from "@/components/login-form";
 import { Logo } from "@/components/logo";
+import { getOidcConfig } from "@/lib/auth/oidc-config";
 import { getSessionUser } from "@/lib/auth/session";
+
+import { signInErrorMessage } from "./sign-in-errors";
 
 export const metadata: Metadata = { title: "Sign in" };
 
@@ -13,7 +16,9 @@ export default async function LoginPage({
   searchParams: Promise<Record<string, string | string[] | undefined>>;
 }) {
   if (await getSessionUser()) redirect("/");
-  const { callbackUrl } = await searchParams;
+  const { callbackUrl, error } = await searchParams;
+  const oidc = getOidcConfig();
+  const providerName = oidc?.displayName ?? "single sign-on";
 
   return (
     <main className="flex min-h-screen items-center justify-center bg-slate-100 px-4">
@@ -29,6 +34,12 @@ export default async function LoginPage({
           <LoginForm
             callbackUrl={
               typeof callbackUrl === "string" ? callbackUrl : undefined
+            }
+            ssoName={oidc?.displayName}
+            initialError={
+              typeof error === "string" && error !== ""
+                ? signInErrorMessage(error, providerName)
+                : undefined
             }
           />
         </div>

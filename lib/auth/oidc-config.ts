@@ -10,6 +10,8 @@ import { ROLES } from "./roles";
 /** Value of VIGIL_OIDC_DEFAULT_ROLE that rejects users whose claim maps to no role. */
 export const REJECT_UNMAPPED = "none";
 
+type Environment = Record<string, string | undefined>;
+
 export type RoleMapping = { claimValue: string; role: Role };
 
 export type OidcConfig = {
@@ -44,7 +46,7 @@ function invalid(variable: string, problem: string): ConfigError {
   return new ConfigError(`Invalid environment configuration:\n  ${variable}: ${problem}`);
 }
 
-function parseBoolean(env: NodeJS.ProcessEnv, variable: string, fallback: boolean): boolean {
+function parseBoolean(env: Environment, variable: string, fallback: boolean): boolean {
   const raw = env[variable]?.trim().toLowerCase();
   if (raw === undefined || raw === "") return fallback;
   const value = BOOLEAN_VALUES[raw];
@@ -142,7 +144,7 @@ export function parseRoleMap(raw: string): RoleMapping[] {
   });
 }
 
-function required(env: NodeJS.ProcessEnv, variable: string): string {
+function required(env: Environment, variable: string): string {
   const value = env[variable]?.trim();
   if (!value) {
     throw invalid(variable, "missing: required when VIGIL_OIDC_ISSUER is set");
@@ -155,7 +157,7 @@ function required(env: NodeJS.ProcessEnv, variable: string): string {
  * unset or empty, and throws ConfigError naming the variable when a value
  * is missing or invalid.
  */
-export function parseOidcConfig(env: NodeJS.ProcessEnv): OidcConfig | null {
+export function parseOidcConfig(env: Environment): OidcConfig | null {
   const issuerRaw = env.VIGIL_OIDC_ISSUER?.trim();
   if (!issuerRaw) return null;
 

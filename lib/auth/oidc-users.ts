@@ -6,20 +6,19 @@ import { mapRole, type OidcConfig } from "./oidc-config";
 
 // Finds or creates the Vigil user of a single sign-on login.
 //
-// The provider's account is identified by (issuer, sub), never by email:
-// an email change at the provider keeps the same user, and a provider
+// The provider's account is identified by (issuer, sub), never by email,
+// so an email change at the provider keeps the same user. A provider
 // account that claims the email of an existing local user gets that user
 // only when VIGIL_OIDC_LINK_BY_EMAIL is on and the provider marks the
 // email as verified.
 
 /**
  * Password hash of users created through single sign-on. It is no bcrypt
- * hash, so the email and password login rejects these users until an admin
- * sets a password (`npm run vigil -- create-user`).
+ * hash, so the email and password login rejects these users.
  */
 export const NO_PASSWORD_HASH = "!no-password";
 
-/** Reasons a login is rejected; each is the `error` parameter of /login. */
+/** Reasons a login is rejected. Each key is an `error` parameter of /login. */
 export const SSO_ERRORS = {
   SsoInvalidToken: "the provider's ID token lacks the sub claim or has another issuer",
   SsoNoRole: "the role claim maps to no Vigil role and VIGIL_OIDC_DEFAULT_ROLE is none",
@@ -108,10 +107,10 @@ async function resolveOnce(config: OidcConfig, claims: Claims): Promise<SsoResul
     // Follow a verified email change unless another user has that address.
     let emailUpdate = {};
     if (email && emailVerified && email !== identity.user.email) {
-      const taken = await prisma.user.findUnique({ where: { email }, select: { id: true } });
-      if (taken) {
+      const emailOwner = await prisma.user.findUnique({ where: { email }, select: { id: true } });
+      if (emailOwner) {
         logger.warn(
-          { ...logContext, userId: identity.userId, otherUserId: taken.id },
+          { ...logContext, userId: identity.userId, otherUserId: emailOwner.id },
           "single sign-on: kept the old email because another user has the new one",
         );
       } else {

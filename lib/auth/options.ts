@@ -100,8 +100,7 @@ async function authorize(
     return null;
   }
 
-  // Users created through single sign-on have no bcrypt hash until an
-  // admin sets a password.
+  // Users created through single sign-on have no bcrypt hash.
   if (!user.passwordHash.startsWith("$2")) {
     await spendPasswordCheck(password);
     logger.warn(
@@ -177,8 +176,8 @@ function loggableAuthError(metadata: unknown): Record<string, unknown> {
   };
 }
 
-// Parsed here, when the auth routes load, so that an invalid VIGIL_OIDC_*
-// variable stops every sign-in with a ConfigError naming it.
+// Parsed when this module loads, which every page and auth route does, so
+// an invalid VIGIL_OIDC_* variable fails them with a ConfigError naming it.
 const oidcConfig = getOidcConfig();
 
 export const authOptions: NextAuthOptions = {

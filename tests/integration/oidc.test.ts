@@ -194,9 +194,9 @@ describe("resolveSsoUser", () => {
   it("sets the role from the claim on each login", async () => {
     await resolveSsoUser(mapped, claims());
     const promoted = await resolveSsoUser(mapped, claims({ groups: ["sre-admins"] }));
-    expect("user" in promoted && promoted.user.role).toBe("admin");
+    expect(promoted).toHaveProperty("user.role", "admin");
     const demoted = await resolveSsoUser(mapped, claims({ groups: [] }));
-    expect("user" in demoted && demoted.user.role).toBe("viewer");
+    expect(demoted).toHaveProperty("user.role", "viewer");
     expect(await prisma().user.count()).toBe(1);
   });
 
@@ -207,7 +207,7 @@ describe("resolveSsoUser", () => {
     expect(first.user.role).toBe("viewer");
     await prisma().user.update({ where: { id: first.user.id }, data: { role: "manager" } });
     const second = await resolveSsoUser(plain, claims());
-    expect("user" in second && second.user.role).toBe("manager");
+    expect(second).toHaveProperty("user.role", "manager");
   });
 
   it("follows an email change by subject", async () => {
