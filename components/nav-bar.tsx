@@ -13,8 +13,14 @@ export function NavBar({ user }: { user: SessionUser }) {
         <Link href="/" prefetch={false} aria-label="Vigil overview">
           <Logo />
         </Link>
-        <div className="order-last -ml-3 w-full sm:order-none sm:ml-0 sm:w-auto">
+        <div className="relative order-last -ml-3 w-full sm:order-none sm:ml-0 sm:w-auto">
           <NavLinks isAdmin={user.role === "admin"} />
+          {/* On a phone the links scroll sideways, and this fade over the
+              right edge shows that more follow. */}
+          <div
+            className="pointer-events-none absolute inset-y-0 right-0 w-8 bg-gradient-to-l from-slate-900 sm:hidden"
+            aria-hidden
+          />
         </div>
         <div className="ml-auto flex min-w-0 items-center gap-3">
           <div

@@ -2,6 +2,7 @@ import { Badge, Card } from "@tremor/react";
 import type { Metadata } from "next";
 import Link from "next/link";
 
+import { EmptyState } from "@/components/empty-state";
 import { LocalTime } from "@/components/local-time";
 import {
   AddOverrideForm,
@@ -228,6 +229,12 @@ export default async function OnCallPage() {
           <h2 id="services-heading" className="mb-3 text-base font-semibold text-slate-900">
             Services
           </h2>
+          {overview.services.length === 0 ? (
+            <EmptyState title="No services yet">
+              Each service that sends metrics, deployments or alerts gets a
+              row here with its escalation policy and who is paged first.
+            </EmptyState>
+          ) : (
           <Card className="overflow-x-auto p-0">
             <table className="min-w-full text-left text-sm" data-testid="service-on-call">
               <thead className="border-b border-slate-200 text-xs uppercase text-slate-500">
@@ -269,6 +276,7 @@ export default async function OnCallPage() {
               </tbody>
             </table>
           </Card>
+          )}
         </section>
 
         {escalations.length > 0 && (
@@ -298,7 +306,13 @@ export default async function OnCallPage() {
           <h2 id="schedules-heading" className="text-base font-semibold text-slate-900">
             Schedules
           </h2>
-          {overview.schedules.length === 0 && <p className="text-sm text-slate-500">No schedules yet.</p>}
+          {overview.schedules.length === 0 && (
+            <EmptyState title="No schedules yet">
+              A schedule rotates people through on-call turns. An escalation
+              policy can then page whoever is on call.
+              {isAdmin ? " Create one below." : " An admin can create one."}
+            </EmptyState>
+          )}
           {overview.schedules.map((schedule) => (
             <ScheduleCard key={schedule.id} schedule={schedule} isAdmin={isAdmin} users={users} reasons={reasons} />
           ))}

@@ -5,6 +5,7 @@ import {
   firstParam,
   type SearchParams,
 } from "@/app/(dashboard)/_lib/search-params";
+import { EmptyState } from "@/components/empty-state";
 import { PageHeader } from "@/components/page-header";
 import { ReportDownloads, ReportForm } from "@/components/report-form";
 import { ReportKpiTable } from "@/components/report-kpi-table";
@@ -108,7 +109,15 @@ export default async function ReportsPage({
           ))}
       </Card>
 
-      {report && (
+      {allServices.length === 0 && (
+        <div className="mt-6">
+          <EmptyState title="No services to report on yet">
+            A report covers the services that send metrics, deployments or
+            alerts to Vigil. Its KPIs fill in once the first service does.
+          </EmptyState>
+        </div>
+      )}
+      {report && allServices.length > 0 && (
         <Card className="mt-6 min-w-0 p-0">
           <div className="border-b border-slate-200 px-4 py-3">
             <h2 className="text-sm font-medium text-slate-900">Key performance indicators</h2>

@@ -9,6 +9,7 @@ import {
   SendTestButton,
   ToggleChannelButton,
 } from "@/components/notification-actions";
+import { EmptyState } from "@/components/empty-state";
 import { NotificationDeliveryLog } from "@/components/notification-delivery-log";
 import { PageHeader } from "@/components/page-header";
 import { ForbiddenError, requireUser } from "@/lib/auth/session";
@@ -66,7 +67,13 @@ export default async function NotificationSettingsPage() {
         <Card>
           <h2 className="mb-3 text-base font-semibold text-slate-900">Channels</h2>
           {channels.length === 0 ? (
-            <p className="mb-4 text-sm text-slate-500">No channels yet.</p>
+            <div className="mb-4">
+              <EmptyState title="No channels yet">
+                Until a channel exists, incidents notify nobody. Add a
+                webhook, Slack or email channel below, then route incidents
+                to it with a rule.
+              </EmptyState>
+            </div>
           ) : (
             <ul className="mb-6 divide-y divide-slate-100" data-testid="channel-list">
               {channels.map((channel) => {

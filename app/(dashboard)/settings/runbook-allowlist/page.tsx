@@ -1,6 +1,7 @@
 import { Card } from "@tremor/react";
 import type { Metadata } from "next";
 
+import { EmptyState } from "@/components/empty-state";
 import { LocalTime } from "@/components/local-time";
 import { PageHeader } from "@/components/page-header";
 import { AddAllowedHostForm, RemoveAllowedHostButton } from "@/components/runbook-step-actions";
@@ -40,9 +41,12 @@ export default async function RunbookAllowlistPage() {
           never followed.
         </p>
         {hosts.length === 0 ? (
-          <p className="mb-4 text-sm text-slate-500">
-            No hosts yet, so no runbook step can run.
-          </p>
+          <div className="mb-4">
+            <EmptyState title="No hosts yet">
+              No runbook step can run until its host is listed. Add the
+              first host below.
+            </EmptyState>
+          </div>
         ) : (
           <ul className="mb-6 divide-y divide-slate-100" data-testid="allowed-host-list">
             {hosts.map((entry) => {
