@@ -11,6 +11,7 @@ import type { ReportIncident } from "@/lib/reports/incidents";
 import type { ReliabilityReport, ReportWeekKpis } from "@/lib/reports/report";
 import { DAY_MS } from "@/lib/reports/weeks";
 import { formatDuration } from "@/components/format";
+import { formatRatio } from "@/lib/slo/format";
 
 // The PDF of a report, drawn with pdfkit on A4: title, period, services, the
 // KPI table, one weekly trend chart per KPI and the table of major incidents.
@@ -265,6 +266,41 @@ function drawIncidentTable(doc: PDFKit.PDFDocument, report: ReliabilityReport): 
   });
 }
 
+function metText(met: boolean | null): string {
+  if (met === null) return "no data";
+  return met ? "yes" : "no";
+}
+
+/** Draws each SLO's attainment over the period against its target. */
+function drawSloTable(doc: PDFKit.PDFDocument, report: ReliabilityReport): void {
+  const slos = report.slos ?? [];
+  if (slos.length === 0) {
+    doc.fillColor(MUTED_COLOR).text("No SLOs are defined for the selected services.", MARGIN);
+    return;
+  }
+  doc
+    .fillColor(MUTED_COLOR)
+    .text("Attainment over the report's period, which can differ from each SLO's own window.", MARGIN);
+  doc.moveDown(0.4);
+  const header = ["Service", "SLO", "Kind", "Target", "Attainment", "Budget left", "Met"];
+  const rows = slos.map((slo) => [
+    toPdfText(slo.serviceName),
+    toPdfText(slo.name),
+    slo.kind,
+    formatRatio(slo.target),
+    formatRatio(slo.attainment),
+    formatRatio(slo.budgetRemainingFraction),
+    metText(slo.met),
+  ]);
+  doc.font("Helvetica").fontSize(8).fillColor(TEXT_COLOR);
+  doc.table({
+    columnStyles: [80, "*", 110, 50, 60, 60, 40],
+    rowStyles: (row) => (row === 0 ? { backgroundColor: HEADER_FILL } : undefined),
+    defaultStyle: { padding: 3, border: 0.5, borderColor: GRID_COLOR },
+    data: [header, ...rows],
+  });
+}
+
 /** Renders the report as a PDF. */
 export function renderReliabilityPdf(
   report: ReliabilityReport,
@@ -305,10 +341,12 @@ export function renderReliabilityPdf(
   drawKpiTable(doc, report);
   doc.moveDown(0.4);
   doc.font("Helvetica").fontSize(8).fillColor(MUTED_COLOR).text(
-    "The definitions are those of the Vigil overview. SLO attainment is not included " +
-      "because no SLOs are defined yet.",
+    "The definitions are those of the Vigil overview.",
     MARGIN,
   );
+
+  drawHeading(doc, "SLO attainment");
+  drawSloTable(doc, report);
 
   drawHeading(doc, "Weekly trends (ISO weeks, UTC)");
   drawTrendCharts(doc, report);

@@ -5,11 +5,12 @@ import {
 } from "@/lib/reports/incidents";
 import type { ReportSelection, ReportService, ReportTeam } from "@/lib/reports/selection";
 import { splitIsoWeeks, type ReportWeek } from "@/lib/reports/weeks";
+import { getPool } from "@/lib/db";
+import { listSloAttainment, type ReportSlo } from "@/lib/slo/report";
 
 // A reliability report: the dashboard's KPIs (lib/kpi, so both show the same
 // numbers) for the period and for each ISO week of it, overall and per
-// service, and the incident list.
-// NOTE: SLO attainment is left out until Vigil stores SLOs.
+// service, the SLO attainment over the period, and the incident list.
 
 export type ReportWeekKpis = ReportWeek & { kpis: KpiSet };
 
@@ -34,6 +35,11 @@ export type ReliabilityReport = {
   overall: ReportKpiScope;
   perService: ReportKpiScope[];
   incidents: ReportIncident[];
+  /**
+   * Attainment of the selected services' SLOs over the period
+   * (lib/slo/report.ts); buildReliabilityReport always sets it.
+   */
+  slos?: ReportSlo[];
 };
 
 /**
@@ -107,6 +113,7 @@ export async function buildReliabilityReport(
     selectedIds,
     now,
   );
+  const slos = await listSloAttainment(getPool(), selectedIds, selection.from, selection.to);
 
   return {
     from: selection.from,
@@ -118,5 +125,6 @@ export async function buildReliabilityReport(
     overall,
     perService,
     incidents,
+    slos,
   };
 }
