@@ -29,6 +29,7 @@ import {
 import { runEscalateIncident } from "@/workers/escalate-incident";
 import { runFoldRollups, TASK_FOLD_ROLLUPS } from "@/workers/fold-rollups";
 import { runEvaluateSlos, TASK_EVALUATE_SLOS } from "@/workers/evaluate-slos";
+import { runSendScheduledReports, TASK_SEND_SCHEDULED_REPORTS } from "@/workers/send-scheduled-reports";
 import { runNotifyIncident } from "@/workers/notify-incident";
 import { startStepRunner, STEP_RUNNER_CONCURRENCY } from "@/workers/run-runbook-step";
 import { runScoreSeries } from "@/workers/score-series";
@@ -112,7 +113,7 @@ export async function runWorker(
     noHandleSignals: true,
     pollInterval: options.pollIntervalMs ?? 2000,
     logger: graphileLogger,
-    crontab: `* * * * * ${TASK_ENQUEUE_STALE_SERIES}\n* * * * * ${TASK_FOLD_ROLLUPS} ?max=1\n* * * * * ${TASK_EVALUATE_SLOS} ?max=1`,
+    crontab: `* * * * * ${TASK_ENQUEUE_STALE_SERIES}\n* * * * * ${TASK_FOLD_ROLLUPS} ?max=1\n* * * * * ${TASK_EVALUATE_SLOS} ?max=1\n* * * * * ${TASK_SEND_SCHEDULED_REPORTS} ?max=1`,
     taskList: {
       [TASK_SCORE_SERIES]: async (payload, helpers) => {
         const parsed = scoreSeriesPayload.safeParse(payload);
@@ -183,6 +184,7 @@ export async function runWorker(
       [TASK_SEND_HELD_RESOLVE]: (payload, helpers) => runSendHeldResolve(payload, helpers, workerLog),
       [TASK_FOLD_ROLLUPS]: (payload, helpers) => runFoldRollups(payload, helpers, workerLog),
       [TASK_EVALUATE_SLOS]: (payload, helpers) => runEvaluateSlos(payload, helpers, workerLog),
+      [TASK_SEND_SCHEDULED_REPORTS]: (payload, helpers) => runSendScheduledReports(payload, helpers, workerLog),
       [TASK_ENQUEUE_STALE_SERIES]: async (_payload, helpers) => {
         const log = workerLog.child({
           jobId: helpers.job.id,
