@@ -6,23 +6,20 @@ import Link from "next/link";
 import {
   buildHref,
   firstParam,
-  parseRange,
-  RANGE_KEYS,
-  RANGE_PRESETS,
-  rangeBounds,
+  parseRangeSelection,
   type SearchParams,
 } from "@/app/(dashboard)/_lib/search-params";
 import { AutoRefresh } from "@/components/auto-refresh";
 import { EmptyState } from "@/components/empty-state";
 import { IncidentTable } from "@/components/incident-table";
-import { KPI_ORDER, KpiCard } from "@/components/kpi-card";
+import { KpiGrid } from "@/components/kpi-card";
 import { PageHeader } from "@/components/page-header";
-import { SegmentedLinks } from "@/components/segmented-links";
+import { RangeNotice, RangePicker } from "@/components/range-picker";
 import { ServiceFilter } from "@/components/service-filter";
 import { requireUser } from "@/lib/auth/session";
 import { countOpenIncidents, listIncidents } from "@/lib/incidents/queries";
-import { getKpis, getKpiTrend, type KpiName } from "@/lib/kpi";
 import { listServices } from "@/lib/services/queries";
+import { resolveDashboardFilter } from "@/lib/teams/filter";
 
 export const metadata: Metadata = { title: "Overview" };
 
@@ -36,90 +33,72 @@ export default async function OverviewPage({
 }) {
   await requireUser();
   const params = await searchParams;
-  const rangeKey = parseRange(params);
-  const services = await listServices();
-  const service = services.find(
-    (item) => item.slug === firstParam(params.service),
-  );
-  const serviceIds = service ? [service.id] : undefined;
-
   const now = new Date();
-  const range = { ...rangeBounds(rangeKey, now), serviceIds };
-  const [kpis, trend, open, latest] = await Promise.all([
-    getKpis(range),
-    getKpiTrend(range, RANGE_PRESETS[rangeKey].trendBuckets),
-    countOpenIncidents(serviceIds),
-    listIncidents({ serviceId: service?.id, limit: LATEST_INCIDENTS }),
-  ]);
+  const selection = parseRangeSelection(params, now);
+  const services = await listServices();
+  const { service, team, serviceIds, teams } = await resolveDashboardFilter(
+    services,
+    firstParam(params.service),
+    firstParam(params.team),
+  );
 
-  const filter = { range: rangeKey, service: service?.slug };
-  const servicePage = service ? `/services/${service.slug}` : "/services";
-  const links: Record<KpiName, { href: string; label: string }> = {
-    uptime: {
-      href: buildHref("/incidents", filter),
-      label: "Incidents in this range",
-    },
-    mtta: {
-      href: buildHref("/incidents", filter),
-      label: "Incidents in this range",
-    },
-    mttr: {
-      href: buildHref("/incidents", { ...filter, status: "resolved" }),
-      label: "Resolved incidents",
-    },
-    incidentFrequency: {
-      href: buildHref("/incidents", filter),
-      label: "Incidents in this range",
-    },
-    deploymentFrequency: {
-      href: buildHref(servicePage, { range: rangeKey }),
-      label: service ? "Deployments of this service" : "Deployments by service",
-    },
-    errorRate: {
-      href: buildHref(servicePage, { range: rangeKey }),
-      label: service ? "Request and error series" : "Telemetry by service",
-    },
-  };
+  const range = { from: selection.from, to: selection.to, serviceIds };
+  const [open, latest] = await Promise.all([
+    countOpenIncidents(serviceIds),
+    listIncidents({ serviceIds, limit: LATEST_INCIDENTS }),
+  ]);
 
   return (
     <>
       <PageHeader
         title="Overview"
-        description={`${service ? service.name : "All services"}, ${RANGE_PRESETS[rangeKey].description}`}
+        description={`${service ? service.name : team ? `Team ${team.name}` : "All services"}, ${selection.description}`}
         actions={
           <>
-            <AutoRefresh intervalMs={LIVE_REFRESH_MS} />
-            <ServiceFilter services={services} selected={service?.slug} />
-            <SegmentedLinks
-              label="Time range"
-              options={RANGE_KEYS.map((key) => ({
-                key,
-                label: RANGE_PRESETS[key].label,
-                href: buildHref("/", { range: key, service: service?.slug }),
-                active: key === rangeKey,
-              }))}
+            {selection.key !== "custom" && (
+              <AutoRefresh intervalMs={LIVE_REFRESH_MS} />
+            )}
+            <ServiceFilter
+              services={services}
+              selected={service?.slug}
+              teams={teams}
+              selectedTeam={team?.slug}
+            />
+            <RangePicker
+              path="/"
+              selection={selection}
+              keep={{ service: service?.slug, team: team?.slug }}
             />
           </>
         }
       />
+      {selection.error && <RangeNotice message={selection.error} />}
+      {team && team.serviceIds.length === 0 && (
+        <div className="mb-4" data-testid="team-empty">
+          <EmptyState title={`Team ${team.name} has no services yet`}>
+            Its KPIs and incidents stay empty until an admin assigns services
+            to it under Settings, Teams.
+          </EmptyState>
+        </div>
+      )}
+      {services.length === 0 && (
+        <div className="mb-4" data-testid="overview-empty">
+          <EmptyState title="No services yet">
+            The KPIs fill in once services send metrics, deployments or alerts
+            through the ingest API. To try Vigil with sample telemetry, start
+            it with <code>npm start -- --demo</code>.
+          </EmptyState>
+        </div>
+      )}
 
-      <section
-        aria-label="Key performance indicators"
-        className="grid grid-cols-1 gap-4 sm:grid-cols-2 lg:grid-cols-3 xl:grid-cols-6"
-      >
-        {KPI_ORDER.map((name) => (
-          <KpiCard
-            key={name}
-            name={name}
-            kpi={kpis[name]}
-            trend={trend}
-            href={links[name].href}
-            linkLabel={links[name].label}
-          />
-        ))}
-      </section>
+      <KpiGrid
+        range={range}
+        trendBuckets={selection.trendBuckets}
+        service={service?.slug}
+        team={team?.slug}
+      />
 
-      <section className="mt-6 grid grid-cols-1 gap-4 lg:grid-cols-4">
+      <section className="grid grid-cols-1 gap-4 lg:grid-cols-4">
         <Card
           className="h-fit min-w-0 p-4 lg:col-span-1"
           data-testid="open-incidents"
@@ -148,7 +127,7 @@ export default async function OverviewPage({
                 By service
               </h3>
               <ul className="mt-2 space-y-1.5 text-sm">
-                {(service ? [service] : services).map((item) => (
+                {(serviceIds ? services.filter((item) => serviceIds.includes(item.id)) : services).map((item) => (
                   <li
                     key={item.id}
                     className="flex items-center justify-between gap-2"

@@ -17,6 +17,10 @@ export type IncidentFilters = {
   serviceIds?: number[];
   /** Only incidents opened at or after this time. */
   openedFrom?: Date;
+  /** Only incidents opened before this time. */
+  openedBefore?: Date;
+  /** Only resolved incidents with resolvedAt in [from, before). */
+  resolvedWithin?: { from: Date; before: Date };
   /** Only incidents assigned to this user, or unassigned ones for null. */
   assigneeId?: number | null;
   limit?: number;
@@ -39,7 +43,18 @@ export function listIncidents(filters: IncidentFilters = {}) {
       ...statusCondition(filters.status),
       ...(filters.serviceId ? { serviceId: filters.serviceId } : {}),
       ...(filters.serviceIds ? { serviceId: { in: filters.serviceIds } } : {}),
-      ...(filters.openedFrom ? { openedAt: { gte: filters.openedFrom } } : {}),
+      ...(filters.openedFrom || filters.openedBefore
+        ? { openedAt: { gte: filters.openedFrom, lt: filters.openedBefore } }
+        : {}),
+      ...(filters.resolvedWithin
+        ? {
+            status: "resolved" as const,
+            resolvedAt: {
+              gte: filters.resolvedWithin.from,
+              lt: filters.resolvedWithin.before,
+            },
+          }
+        : {}),
       ...(filters.assigneeId !== undefined
         ? { assigneeId: filters.assigneeId }
         : {}),

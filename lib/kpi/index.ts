@@ -1,6 +1,6 @@
-import { getConfig } from "@/lib/config";
 import { getPool } from "@/lib/db";
 import { splitRange } from "@/lib/kpi/buckets";
+import { changeFailureWindowMinutes } from "@/lib/kpi/change-window";
 import {
   queryChangeFailureRate,
   queryDeploymentFrequency,
@@ -21,6 +21,7 @@ import type {
 
 export { KPI_DEFINITIONS, KPI_NULL_REASONS } from "@/lib/kpi/definitions";
 export { MAX_KPI_BUCKETS } from "@/lib/kpi/buckets";
+export { changeFailureWindowMinutes } from "@/lib/kpi/change-window";
 export type {
   KpiName,
   KpiOptions,
@@ -111,14 +112,6 @@ async function computeKpiTrend(
   }));
 }
 
-/** Returns the change failure window of `options`, or the configured one. */
-export function changeFailureWindowMinutes(options: KpiOptions = {}): number {
-  return (
-    options.changeFailureWindowMinutes ??
-    getConfig().VIGIL_CHANGE_FAILURE_WINDOW_MINUTES
-  );
-}
-
 /** Computes every KPI over the whole range; see KPI_DEFINITIONS. */
 export async function getKpis(
   range: KpiRange,
@@ -162,3 +155,5 @@ export function previousPeriod(range: KpiRange): KpiRange {
     to: new Date(range.from.getTime()),
   };
 }
+export { DEPLOYMENT_LIST_LIMIT, listDeploymentsInRange } from "@/lib/kpi/deployments";
+export type { DeploymentList, ListedDeployment } from "@/lib/kpi/deployments";

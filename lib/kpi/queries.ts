@@ -565,6 +565,6 @@ export async function queryLeadTime(
      ORDER BY b.idx`,
     bucketParams(buckets, serviceIds),
   );
-  // toMeanSeconds only maps the column; here it holds the median.
+  // toMeanSeconds only maps the column, which contains the median here.
   return toMeanSeconds(rows, KPI_NULL_REASONS.noCommitTime);
 }

@@ -5,7 +5,9 @@ import type { Metadata } from "next";
 import {
   buildHref,
   firstParam,
+  formatRangeBound,
   isRangeKey,
+  parseRangeBound,
   RANGE_KEYS,
   RANGE_PRESETS,
   rangeBounds,
@@ -17,6 +19,7 @@ import { EmptyState } from "@/components/empty-state";
 import { IncidentTable } from "@/components/incident-table";
 import { PageHeader } from "@/components/page-header";
 import { formatCount } from "@/components/plural";
+import { RangeNotice } from "@/components/range-picker";
 import { SegmentedLinks } from "@/components/segmented-links";
 import { ServiceFilter } from "@/components/service-filter";
 import { requireUser } from "@/lib/auth/session";
@@ -54,6 +57,54 @@ function parseAssignee(value: string | undefined): AssigneeFilter {
   return ASSIGNEE_OPTIONS.find((option) => option.key === value)?.key ?? "anyone";
 }
 
+type TimeWindow = {
+  from: Date;
+  to: Date;
+  /** Incident time that the window filters: opened_at or resolved_at. */
+  by: "opened" | "resolved";
+  query: { from: string; to: string; by?: "resolved" };
+};
+
+/**
+ * Reads ?from= and ?to= (dates or RFC 3339 timestamps, `to` exclusive) and
+ * ?by=resolved, the exact window a KPI card links to. Returns an error
+ * message instead when they are incomplete or invalid.
+ */
+function parseTimeWindow(
+  params: SearchParams,
+): TimeWindow | { error: string } | null {
+  const fromText = firstParam(params.from)?.trim();
+  const toText = firstParam(params.to)?.trim();
+  if (!fromText && !toText) return null;
+  if (!fromText || !toText) {
+    return { error: "The time filter needs both from and to, so it is ignored." };
+  }
+  const from = parseRangeBound(fromText, "from");
+  const to = parseRangeBound(toText, "to");
+  if (from === null || to === null) {
+    const bad = from === null ? fromText : toText;
+    return {
+      error: `"${bad}" is not a valid date or timestamp (use YYYY-MM-DD), so the time filter is ignored.`,
+    };
+  }
+  if (to.getTime() <= from.getTime()) {
+    return {
+      error: `The time filter ends (${toText}) before it starts (${fromText}), so it is ignored.`,
+    };
+  }
+  const by = firstParam(params.by) === "resolved" ? "resolved" : "opened";
+  return {
+    from,
+    to,
+    by,
+    query: {
+      from: fromText,
+      to: toText,
+      by: by === "resolved" ? "resolved" : undefined,
+    },
+  };
+}
+
 export default async function IncidentsPage({
   searchParams,
 }: {
@@ -63,10 +114,15 @@ export default async function IncidentsPage({
   const params = await searchParams;
   const status = parseStatus(firstParam(params.status));
   const assignee = parseAssignee(firstParam(params.assignee));
+  const parsedWindow = parseTimeWindow(params);
+  const window =
+    parsedWindow !== null && !("error" in parsedWindow) ? parsedWindow : null;
+  const windowError =
+    parsedWindow !== null && "error" in parsedWindow ? parsedWindow.error : null;
   const rangeParam = firstParam(params.range);
-  const rangeKey: RangeKey | undefined = isRangeKey(rangeParam)
-    ? rangeParam
-    : undefined;
+  // An exact time window replaces the preset.
+  const rangeKey: RangeKey | undefined =
+    !window && isRangeKey(rangeParam) ? rangeParam : undefined;
   const services = await listServiceOptions();
   const { service, team, serviceIds, teams } = await resolveDashboardFilter(
     services,
@@ -78,7 +134,16 @@ export default async function IncidentsPage({
   const incidents = await listIncidents({
     status: status === "all" ? undefined : status,
     serviceIds,
-    openedFrom: rangeKey ? rangeBounds(rangeKey, now).from : undefined,
+    openedFrom: rangeKey
+      ? rangeBounds(rangeKey, now).from
+      : window?.by === "opened"
+        ? window.from
+        : undefined,
+    openedBefore: window?.by === "opened" ? window.to : undefined,
+    resolvedWithin:
+      window?.by === "resolved"
+        ? { from: window.from, before: window.to }
+        : undefined,
     assigneeId:
       assignee === "me" ? user.id : assignee === "none" ? null : undefined,
   });
@@ -88,6 +153,7 @@ export default async function IncidentsPage({
     service: service?.slug,
     team: team?.slug,
     range: rangeKey,
+    ...window?.query,
     assignee: assignee === "anyone" ? undefined : assignee,
   };
   const filtered = Boolean(
@@ -95,6 +161,7 @@ export default async function IncidentsPage({
       current.service ||
       current.team ||
       current.range ||
+      window ||
       current.assignee,
   );
 
@@ -110,6 +177,9 @@ export default async function IncidentsPage({
             {rangeKey
               ? ` opened in the ${RANGE_PRESETS[rangeKey].description}`
               : ""}
+            {window
+              ? ` ${window.by} from ${formatRangeBound(window.from)} to ${formatRangeBound(window.to)}`
+              : ""}
             {service ? ` of ${service.name}` : ""}
             {team ? ` of team ${team.name}` : ""}
             {incidents.length === INCIDENT_LIST_LIMIT
@@ -119,6 +189,7 @@ export default async function IncidentsPage({
         }
         actions={<AutoRefresh />}
       />
+      {windowError && <RangeNotice message={windowError} />}
 
       <div className="mb-4 flex flex-wrap items-center gap-3">
         <SegmentedLinks
@@ -157,13 +228,25 @@ export default async function IncidentsPage({
             {
               key: "any",
               label: "Any time",
-              href: buildHref("/incidents", { ...current, range: undefined }),
-              active: !rangeKey,
+              href: buildHref("/incidents", {
+                ...current,
+                range: undefined,
+                from: undefined,
+                to: undefined,
+                by: undefined,
+              }),
+              active: !rangeKey && !window,
             },
             ...RANGE_KEYS.map((key) => ({
               key,
               label: RANGE_PRESETS[key].label,
-              href: buildHref("/incidents", { ...current, range: key }),
+              href: buildHref("/incidents", {
+                ...current,
+                range: key,
+                from: undefined,
+                to: undefined,
+                by: undefined,
+              }),
               active: key === rangeKey,
             })),
           ]}

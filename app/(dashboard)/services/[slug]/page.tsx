@@ -6,10 +6,7 @@ import { notFound } from "next/navigation";
 
 import {
   buildHref,
-  parseRange,
-  RANGE_KEYS,
-  RANGE_PRESETS,
-  rangeBounds,
+  parseRangeSelection,
   type SearchParams,
 } from "@/app/(dashboard)/_lib/search-params";
 import { AutoRefresh } from "@/components/auto-refresh";
@@ -20,7 +17,8 @@ import { IncidentTable } from "@/components/incident-table";
 import { ModelVersionInfo } from "@/components/model-version-info";
 import { OncallServiceCard } from "@/components/oncall-service-card";
 import { PageHeader } from "@/components/page-header";
-import { SegmentedLinks } from "@/components/segmented-links";
+import { KpiGrid } from "@/components/kpi-card";
+import { RangeNotice, RangePicker } from "@/components/range-picker";
 import { SeriesChart } from "@/components/series-chart";
 import { TeamLink } from "@/components/team-link";
 import { requireUser } from "@/lib/auth/session";
@@ -48,7 +46,7 @@ export async function generateMetadata({ params }: Props): Promise<Metadata> {
 export default async function ServicePage({ params, searchParams }: Props) {
   await requireUser();
   const { slug } = await params;
-  const rangeKey = parseRange(await searchParams);
+  const selection = parseRangeSelection(await searchParams);
   // Only a valid slug reaches the database: a NUL byte in the path, for
   // one, would fail the query with a 500 instead of a 404.
   const decoded = safeDecode(slug);
@@ -58,7 +56,7 @@ export default async function ServicePage({ params, searchParams }: Props) {
   const team = await findServiceTeam(service.id);
 
   const now = new Date();
-  const { from, to } = rangeBounds(rangeKey, now);
+  const { from, to } = selection;
   const chartRange = { from: from.getTime(), to: to.getTime() };
   const [charts, overlays] = await Promise.all([
     Promise.all(
@@ -92,25 +90,28 @@ export default async function ServicePage({ params, searchParams }: Props) {
               </>
             )}
             {service.description ??
-              `Telemetry of ${service.slug}, ${RANGE_PRESETS[rangeKey].description}`}
+              `Telemetry of ${service.slug}, ${selection.description}`}
           </>
         }
         actions={
           <>
-            <AutoRefresh intervalMs={LIVE_REFRESH_MS} />
-            <SegmentedLinks
-              label="Time range"
-              options={RANGE_KEYS.map((key) => ({
-                key,
-                label: RANGE_PRESETS[key].label,
-                href: buildHref(`/services/${service.slug}`, { range: key }),
-                active: key === rangeKey,
-              }))}
+            {selection.key !== "custom" && (
+              <AutoRefresh intervalMs={LIVE_REFRESH_MS} />
+            )}
+            <RangePicker
+              path={`/services/${service.slug}`}
+              selection={selection}
             />
           </>
         }
       />
 
+      {selection.error && <RangeNotice message={selection.error} />}
+      <KpiGrid
+        range={{ from, to, serviceIds: [service.id] }}
+        trendBuckets={selection.trendBuckets}
+        service={service.slug}
+      />
       <OncallServiceCard slug={service.slug} />
       <section aria-label="Series" className="space-y-4">
         {service.series.length === 0 && (
