@@ -20,6 +20,9 @@ import type { Logger } from "@/lib/logger";
 // first event and updated by the later ones. Each delivery's
 // X-GitHub-Delivery id is recorded in webhook_delivery in the same
 // transaction, so a redelivery changes nothing.
+//
+// NOTE: deployment_status events name the commit (deployment.sha) but not
+// its time, so GitHub deployments get no commit_at and no lead time.
 
 export const GITHUB_DEPLOYMENT_STATES = [
   "queued",

@@ -238,11 +238,20 @@ async function insertIncidentsAndDeployments(client: pg.Client, size: Size): Pro
   );
   await client.query(
     `WITH ids AS (SELECT array_agg(id ORDER BY id) AS list FROM service)
-     INSERT INTO deployment (service_id, version, deployed_at, commit_sha)
-     SELECT ids.list[1 + (g * 7) % cardinality(ids.list)], 'v' || g,
-            $1::timestamptz + make_interval(secs => random() * $2),
-            md5(g::text)
-     FROM generate_series(1, $3) AS g CROSS JOIN ids`,
+     INSERT INTO deployment (service_id, version, deployed_at, commit_sha, commit_at)
+     SELECT d.service_id, d.version, d.deployed_at, d.commit_sha,
+            -- Four in five deployments carry a commit time, 10 min to 2 days
+            -- before the deployment, so lead time reads a realistic share.
+            CASE WHEN d.g % 5 <> 0
+                 THEN d.deployed_at - make_interval(secs => 600 + random() * 172200)
+            END
+     FROM (
+       SELECT g, ids.list[1 + (g * 7) % cardinality(ids.list)] AS service_id,
+              'v' || g AS version,
+              $1::timestamptz + make_interval(secs => random() * $2) AS deployed_at,
+              md5(g::text) AS commit_sha
+       FROM generate_series(1, $3) AS g CROSS JOIN ids
+     ) d`,
     [DATA_START.toISOString(), spanSeconds, size.deployments],
   );
 }
