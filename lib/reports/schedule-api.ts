@@ -196,7 +196,21 @@ export async function resolveSchedulePatch(stored: ReportSchedule, body: unknown
   // the body sets it.
   if (patch.cadence === "weekly" && !("dayOfMonth" in patch)) base.dayOfMonth = null;
   if (patch.cadence === "monthly" && !("dayOfWeek" in patch)) base.dayOfWeek = null;
-  return resolveScheduleInput({ ...base, ...patch });
+  const input = await resolveScheduleInput({ ...base, ...patch });
+
+  // Keep a due nextRunAt that the worker has not reached yet, unless the
+  // timing or the enabled flag changed.
+  const sameTiming =
+    input.cadence === stored.cadence &&
+    input.dayOfWeek === stored.dayOfWeek &&
+    input.dayOfMonth === stored.dayOfMonth &&
+    input.lastDayOfMonth === stored.lastDayOfMonth &&
+    input.timeOfDay === stored.timeOfDay &&
+    input.timeZone === stored.timeZone;
+  if (sameTiming && input.enabled && stored.enabled && stored.nextRunAt !== null) {
+    return { ...input, nextRunAt: stored.nextRunAt };
+  }
+  return input;
 }
 
 function runJson(run: ReportScheduleRun) {

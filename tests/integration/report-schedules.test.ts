@@ -610,6 +610,12 @@ describe("report schedule API", () => {
     expect(monthly.json.schedule.nextRunAt).toBe("2026-11-30T07:00:00.000Z");
     expect(monthly.json.schedule.services.map((service: Json) => service.slug)).toEqual(["checkout-api", "orders-db"]);
 
+    // A rename after the run time keeps the run that the worker has not sent yet.
+    at("2026-11-30T07:00:30Z");
+    const renamed = await callRoute(patchSchedule, "PATCH", url, auth, { name: "Month end" }, { id });
+    expect(renamed.status).toBe(200);
+    expect(renamed.json.schedule.nextRunAt).toBe("2026-11-30T07:00:00.000Z");
+
     const disabled = await callRoute(patchSchedule, "PATCH", url, auth, { enabled: false }, { id });
     expect(disabled.json.schedule.nextRunAt).toBeNull();
 
