@@ -8,6 +8,7 @@ import {
   createTokenCommand,
   migrateCommand,
 } from "./cli/commands";
+import { createTeamCommand } from "./cli/create-team";
 import { createUserCommand } from "./cli/create-user";
 import { CliError, print, printError } from "./cli/output";
 import { startCommand } from "./cli/start";
@@ -31,6 +32,9 @@ Commands:
                                  the first line of file F is the password.
   create-token --name N [--scope ingest|admin] [--service SLUG]
                                  Create an API token and print it once.
+  create-team --slug S --name N [--description D] [--services A,B]
+                                 Create a team and move the listed services
+                                 (comma-separated slugs) to it.
   migrate                        Apply database migrations and the job queue schema.
 
 Configuration comes from the environment and from .env; see .env.example.`;
@@ -48,6 +52,12 @@ const COMMAND_OPTIONS = {
     name: { type: "string" },
     scope: { type: "string" },
     service: { type: "string" },
+  },
+  "create-team": {
+    slug: { type: "string" },
+    name: { type: "string" },
+    description: { type: "string" },
+    services: { type: "string" },
   },
   migrate: {},
 } as const;
@@ -132,6 +142,17 @@ async function main(argv: string[]): Promise<void> {
         name: values.name,
         scope: values.scope as string | undefined,
         service: values.service as string | undefined,
+      });
+      return;
+    case "create-team":
+      if (typeof values.slug !== "string" || typeof values.name !== "string") {
+        throw new CliError("create-team needs --slug and --name.");
+      }
+      await createTeamCommand(config, {
+        slug: values.slug,
+        name: values.name,
+        description: values.description as string | undefined,
+        services: values.services as string | undefined,
       });
       return;
   }

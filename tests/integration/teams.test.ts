@@ -1,3 +1,6 @@
+import { execFile } from "node:child_process";
+import { createRequire } from "node:module";
+
 import { afterAll, beforeEach, describe, expect, it, vi } from "vitest";
 
 // The session cookie is encrypted with NEXTAUTH_SECRET, which the config
@@ -365,5 +368,42 @@ describe("team filter", () => {
     const filter = await resolveDashboardFilter(services, undefined, "ghost");
     expect(filter.team).toBeUndefined();
     expect(filter.serviceIds).toBeUndefined();
+  });
+});
+
+describe("create-team command", () => {
+  function runCli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+    const tsxCli = createRequire(import.meta.url).resolve("tsx/cli");
+    return new Promise((resolve) => {
+      execFile(
+        process.execPath,
+        [tsxCli, "scripts/vigil.ts", "create-team", ...args],
+        { env: { ...process.env, LOG_LEVEL: "warn" }, timeout: 60_000 },
+        (error, stdout, stderr) =>
+          resolve({ code: error ? Number((error as { code?: number }).code ?? 1) : 0, stdout, stderr }),
+      );
+    });
+  }
+
+  it("creates a team with services", async () => {
+    const result = await runCli(["--slug", "payments", "--name", "Payments", "--services", "orders, checkout"]);
+    expect(result.stderr).toBe("");
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain("Created team payments (Payments) with 2 services: checkout, orders.");
+    expect(await serviceTeams()).toEqual({ checkout: "payments", orders: "payments", search: null });
+  });
+
+  it("rejects an unknown service", async () => {
+    const result = await runCli(["--slug", "payments", "--name", "Payments", "--services", "checkout,ghost"]);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain('--services: services[1] names service "ghost"');
+    expect(await teamCount()).toBe(0);
+  });
+
+  it("rejects a taken slug", async () => {
+    await createTeam({ slug: "payments", name: "Payments" });
+    const result = await runCli(["--slug", "payments", "--name", "Other"]);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain('--slug: a team with slug "payments" already exists');
   });
 });
