@@ -187,8 +187,8 @@ export function ReportScheduleForm({
             value={draft.cadence}
             onChange={(event) => update("cadence", event.target.value as ScheduleDraft["cadence"])}
           >
-            <option value="weekly">Weekly (last Monday-to-Monday week)</option>
-            <option value="monthly">Monthly (last calendar month)</option>
+            <option value="weekly">Weekly</option>
+            <option value="monthly">Monthly</option>
           </select>
         </Field>
         {draft.cadence === "weekly" ? (
@@ -289,7 +289,10 @@ export function ReportScheduleForm({
           onChange={(values) => update("channels", values)}
           empty="No email channel exists; an admin adds one under Settings, Notifications."
         />
-        <label className="flex items-center gap-1.5 self-end text-sm">
+      </div>
+
+      <div className="flex flex-wrap items-center gap-3">
+        <label className="flex items-center gap-1.5 text-sm">
           <input
             type="checkbox"
             className="rounded border-slate-300"
@@ -298,9 +301,6 @@ export function ReportScheduleForm({
           />
           Enabled
         </label>
-      </div>
-
-      <div className="flex flex-wrap items-center gap-3">
         <Button type="submit" size="xs" loading={pending}>
           {editing ? "Save schedule" : "Create schedule"}
         </Button>

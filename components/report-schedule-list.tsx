@@ -6,6 +6,7 @@ import { useState } from "react";
 import { FeedbackLine, useApiRequest } from "@/components/api-request";
 import { EmptyState } from "@/components/empty-state";
 import { LocalTime } from "@/components/local-time";
+import { formatCount } from "@/components/plural";
 import {
   NEW_SCHEDULE,
   ReportScheduleForm,
@@ -86,7 +87,7 @@ function ScheduleActions({ row, onEdit }: { row: ScheduleRow; onEdit: () => void
           onClick={() =>
             void send("POST", `/api/v1/report-schedules/${row.id}/send`, {}, {
               ok: (body) =>
-                `Sent the report of ${String(body?.period?.from ?? "").slice(0, 10)} to ${String(body?.period?.to ?? "").slice(0, 10)} through ${body?.sent?.length ?? 0} channels.`,
+                `Sent the report of ${String(body?.period?.from ?? "").slice(0, 10)} to ${String(body?.period?.to ?? "").slice(0, 10)} through ${formatCount(body?.sent?.length ?? 0, ["channel", "channels"])}.`,
               failed: "Sending the report failed.",
             })
           }

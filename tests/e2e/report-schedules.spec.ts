@@ -76,7 +76,7 @@ test("manager schedules a report and sends it now", async ({ page, db }) => {
 
   const before = smtp.mails.length;
   await row.getByRole("button", { name: "Send now" }).click();
-  await expect(row.getByRole("status")).toContainText("through 1 channels");
+  await expect(row.getByRole("status")).toContainText("through 1 channel.");
   expect(smtp.mails.length).toBe(before + 1);
 
   const mail = await simpleParser(smtp.mails.at(-1)!.raw);
