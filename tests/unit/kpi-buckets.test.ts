@@ -39,11 +39,13 @@ describe("splitRange", () => {
 });
 
 describe("KPI_DEFINITIONS", () => {
-  it("defines all six KPIs", () => {
+  it("defines all eight KPIs", () => {
     expect(Object.keys(KPI_DEFINITIONS).sort()).toEqual([
+      "changeFailureRate",
       "deploymentFrequency",
       "errorRate",
       "incidentFrequency",
+      "leadTime",
       "mtta",
       "mttr",
       "uptime",
