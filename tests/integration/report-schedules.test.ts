@@ -653,6 +653,13 @@ describe("report schedule API", () => {
     expect(failed.status).toBe(502);
     expect(failed.json.error.field).toBe("channels");
     expect(failed.json.error.message).toContain('"Board mail"');
+
+    await getPool().query("DELETE FROM notification_channel");
+    const none = await callRoute(sendNowPost, "POST", `${BASE}/api/v1/report-schedules/${id}/send`, {
+      cookie: fixture.managerCookie,
+    }, {}, { id });
+    expect(none.status).toBe(409);
+    expect(none.json.error.field).toBe("channels");
   });
 
   it("lets only managers and admins in", async () => {

@@ -29,6 +29,14 @@ export const POST = unauthenticatedRoute(
     if (!result) {
       throw new ApiError(404, "not_found", `no report schedule with id ${id}`, { field: "id" });
     }
+    if (result.sent.length === 0 && result.failed.length === 0) {
+      throw new ApiError(
+        409,
+        "no_channel",
+        `report schedule ${id} has no email channel left, because its channels were deleted; edit the schedule to choose one`,
+        { field: "channels" },
+      );
+    }
     const period = { from: result.period.from.toISOString(), to: result.period.to.toISOString() };
     log.info(
       { scheduleId: id, actor: { type: actor.type, id: actor.id }, ...period, sent: result.sent.length, failed: result.failed.length },
