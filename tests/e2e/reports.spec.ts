@@ -74,7 +74,7 @@ test("report downloads match the overview", async ({ page, state }) => {
   const cards = await readCards(page);
 
   await page.getByRole("link", { name: "Reports", exact: true }).click();
-  await expect(page.getByRole("heading", { name: "Reports" })).toBeVisible();
+  await expect(page.getByRole("heading", { name: "Reports", exact: true })).toBeVisible();
 
   await page.getByRole("button", { name: /Last 7 days/ }).click();
   await page.getByRole("option", { name: "Last 30 days" }).click();
