@@ -1,5 +1,6 @@
 import { ConfigError } from "@/lib/config";
 import type { Role } from "@/lib/generated/prisma/enums";
+import { logger } from "@/lib/logger";
 
 import { ROLES } from "./roles";
 
@@ -248,8 +249,27 @@ export function mapRole(config: OidcConfig, claims: Record<string, unknown>): Ro
 
 let cached: { config: OidcConfig | null } | undefined;
 
-/** Returns the single sign-on configuration of this process, parsed on first use. */
+/**
+ * Returns the single sign-on configuration of this process, parsed on first
+ * use. Logs a warning when VIGIL_OIDC_* variables are set without the issuer,
+ * which leaves single sign-on off.
+ */
 export function getOidcConfig(): OidcConfig | null {
-  cached ??= { config: parseOidcConfig(process.env) };
-  return cached.config;
+  if (cached) return cached.config;
+  const config = parseOidcConfig(process.env);
+  if (config === null) {
+    const ignored = Object.keys(process.env).filter(
+      (name) => name.startsWith("VIGIL_OIDC_") && name !== "VIGIL_OIDC_ISSUER" && process.env[name] !== "",
+    );
+    if (ignored.length > 0) {
+      logger.warn(
+        { variables: ignored },
+        "single sign-on is off because VIGIL_OIDC_ISSUER is unset; set it or remove the other VIGIL_OIDC_* variables",
+      );
+    }
+  } else {
+    logger.info({ issuer: config.issuer, roleClaim: config.roleClaim }, "single sign-on is on");
+  }
+  cached = { config };
+  return config;
 }

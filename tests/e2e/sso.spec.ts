@@ -66,6 +66,14 @@ async function signInWithProvider(page: Page, baseUrl: string, account: string):
 }
 
 /** Finds the login page's error callout, not the empty route announcer Next.js also gives the alert role. */
+/** Returns the user of the browser's session as /api/auth/session reports it. */
+async function sessionUser(page: Page, baseUrl: string): Promise<{ name?: string; email?: string; role?: string }> {
+  const response = await page.request.get(`${baseUrl}/api/auth/session`);
+  expect(response.status()).toBe(200);
+  const body = (await response.json()) as { user?: { name?: string; email?: string; role?: string } };
+  return body.user ?? {};
+}
+
 function signInAlert(page: Page) {
   return page.getByRole("alert").filter({ hasText: "Sign-in failed" });
 }
@@ -107,8 +115,10 @@ test.describe.serial("single sign-on", () => {
   test("signs in with the mapped role", async ({ page, db }) => {
     await signInWithProvider(page, vigil!.baseUrl, "ana");
     await expect(page.getByRole("heading", { name: "Overview" })).toBeVisible();
-    await expect(page.getByText("Ana SSO")).toBeVisible();
-    await expect(page.getByText("responder", { exact: true })).toBeVisible();
+    const user = await sessionUser(page, vigil!.baseUrl);
+    expect(user.name).toBe("Ana SSO");
+    expect(user.email).toBe("ana@sso-e2e.test");
+    expect(user.role).toBe("responder");
 
     const { rows } = await db.query<{ role: string; password_hash: string; issuer: string; subject: string }>(
       `SELECT u.role, u.password_hash, i.issuer, i.subject
@@ -127,20 +137,24 @@ test.describe.serial("single sign-on", () => {
     try {
       await signInWithProvider(page, vigil!.baseUrl, "ana");
       await expect(page.getByRole("heading", { name: "Overview" })).toBeVisible();
-      await expect(page.getByText("admin", { exact: true })).toBeVisible();
     } finally {
       accounts.ana!.groups = ["sre"];
     }
-    const { rows } = await db.query<{ count: string }>(
-      "SELECT count(*) FROM user_account WHERE email = 'ana@sso-e2e.test'",
+    const { rows } = await db.query<{ role: string }>(
+      "SELECT role FROM user_account WHERE email = 'ana@sso-e2e.test'",
     );
-    expect(rows[0]!.count).toBe("1");
+    expect(rows).toHaveLength(1);
+    expect(rows[0]!.role).toBe("admin");
+    // The session carries the new role: an admin-only page opens.
+    await page.goto(`${vigil!.baseUrl}/settings/notifications`);
+    await expect(page.getByRole("heading", { level: 1 })).toBeVisible();
+    await expect(page.getByText(/^Only admins can/)).toHaveCount(0);
   });
 
   test("viewer claim cannot open settings", async ({ page }) => {
     await signInWithProvider(page, vigil!.baseUrl, "vera");
     await expect(page.getByRole("heading", { name: "Overview" })).toBeVisible();
-    await expect(page.getByText("viewer", { exact: true })).toBeVisible();
+    expect((await sessionUser(page, vigil!.baseUrl)).role).toBe("viewer");
     await page.goto(`${vigil!.baseUrl}/settings/notifications`);
     await expect(page.getByText("Only admins can configure notifications; your role is viewer.")).toBeVisible();
   });
@@ -175,7 +189,9 @@ test.describe.serial("single sign-on", () => {
     await page.getByLabel("Password", { exact: true }).fill(state.users.admin.password);
     await page.getByRole("button", { name: "Sign in", exact: true }).click();
     await expect(page.getByRole("heading", { name: "Overview" })).toBeVisible();
-    await expect(page.getByText(state.users.admin.name)).toBeVisible();
+    const user = await sessionUser(page, vigil!.baseUrl);
+    expect(user.email).toBe(state.users.admin.email);
+    expect(user.role).toBe("admin");
   });
 
   test("login page fits a phone", async ({ page }) => {
