@@ -60,7 +60,12 @@ const TICK_STYLE = { fontSize: 12, fill: "#64748b" };
 /** Time range the x-axis spans, in epoch milliseconds. */
 export type ChartRange = TimeRange;
 
-/** Deployments and incidents of the series' service, drawn over the values. */
+/**
+ * Deployments and incidents of the series' service, drawn over the values.
+ * NOTE: a page passes the same overlays to each of its charts, so React
+ * serializes them once per chart. At the load limits that is a few hundred
+ * kB per chart.
+ */
 export type ChartOverlayData = {
   deployments: ChartDeployment[];
   incidents: ChartIncident[];

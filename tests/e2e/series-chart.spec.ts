@@ -219,6 +219,11 @@ test.describe("series chart overlays", () => {
     await expect(
       card.getByRole("link", { name: "7 d" }),
     ).toHaveAttribute("href", `/models/${seeded.seriesId}?range=7d`);
+
+    // An invalid custom range falls back to the default 7 days and says so.
+    await page.goto(`/models/${seeded.seriesId}?from=soon&to=2026-01-01`);
+    await expect(card.getByTestId("range-error")).toContainText('"soon"');
+    await expect(card.getByTestId("deployment-marker")).toHaveCount(5);
   });
 
   test("incident page draws the onset window", async ({ page, state }) => {

@@ -7,10 +7,7 @@ import type { ReactNode } from "react";
 
 import {
   buildHref,
-  parseRange,
-  RANGE_KEYS,
-  RANGE_PRESETS,
-  rangeBounds,
+  parseRangeSelection,
   type SearchParams,
 } from "@/app/(dashboard)/_lib/search-params";
 import { AutoRefresh } from "@/components/auto-refresh";
@@ -33,7 +30,7 @@ import {
 } from "@/components/model-badges";
 import { ModelDriftChart } from "@/components/model-drift-chart";
 import { PageHeader } from "@/components/page-header";
-import { SegmentedLinks } from "@/components/segmented-links";
+import { RangeNotice, RangePicker } from "@/components/range-picker";
 import { SeriesChart } from "@/components/series-chart";
 import { TrainingJobCards } from "@/components/training-job-cards";
 import {
@@ -161,7 +158,8 @@ export default async function SeriesModelsPage({
   const user = await requireUser();
   const { seriesId: raw } = await params;
   if (!/^[1-9][0-9]{0,9}$/.test(raw) || Number(raw) > 2_147_483_647) notFound();
-  const rangeKey = parseRange(await searchParams);
+  const now = new Date();
+  const selection = parseRangeSelection(await searchParams, now);
   const db = getPool();
   const [models, chartContext] = await Promise.all([
     loadSeriesModels(db, Number(raw)),
@@ -170,8 +168,7 @@ export default async function SeriesModelsPage({
   if (!models || !chartContext) notFound();
   const { series, versions, trainingJobs, drift } = models;
 
-  const now = new Date();
-  const { from, to } = rangeBounds(rangeKey, now);
+  const { from, to } = selection;
   const [chartPoints, overlays] = await Promise.all([
     getSeriesChart(series.id, from, to),
     getChartOverlays(chartContext.serviceId, from, to),
@@ -223,7 +220,7 @@ export default async function SeriesModelsPage({
                 Values and expected range
               </h2>
               <p className="text-xs text-slate-500">
-                {RANGE_PRESETS[rangeKey].description}, with the deployments
+                {selection.description}, with the deployments
                 and incidents of{" "}
                 <Link
                   href={`/services/${series.serviceSlug}`}
@@ -234,16 +231,9 @@ export default async function SeriesModelsPage({
                 </Link>
               </p>
             </div>
-            <SegmentedLinks
-              label="Time range"
-              options={RANGE_KEYS.map((key) => ({
-                key,
-                label: RANGE_PRESETS[key].label,
-                href: buildHref(`/models/${series.id}`, { range: key }),
-                active: key === rangeKey,
-              }))}
-            />
+            <RangePicker path={`/models/${series.id}`} selection={selection} />
           </div>
+          {selection.error && <RangeNotice message={selection.error} />}
           <SeriesChart
             seriesName={series.name}
             points={chartPoints}
