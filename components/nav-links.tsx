@@ -7,6 +7,7 @@ const LINKS = [
   { href: "/", label: "Overview" },
   { href: "/incidents", label: "Incidents" },
   { href: "/services", label: "Services" },
+  { href: "/slos", label: "SLOs" },
   { href: "/deployments", label: "Deployments" },
   { href: "/models", label: "Models" },
   { href: "/oncall", label: "On call" },

@@ -43,7 +43,7 @@ async function call(
       headers,
       body: options.body === undefined ? undefined : JSON.stringify(options.body),
     }),
-    { params: Promise.resolve(options.id ? { id: options.id } : {}) },
+    { params: Promise.resolve<Record<string, string>>(options.id ? { id: options.id } : {}) },
   );
   return { status: response.status, body: (await response.json()) as Record<string, any> };
 }

@@ -5,6 +5,7 @@ import { resetClock, setClock } from "@/lib/clock";
 import { closeDb } from "@/lib/db";
 import { SLO_DEFAULTS } from "@/lib/slo/definitions";
 import { evaluateAllSlos, evaluateSlo, sloDedupKey } from "@/lib/slo/evaluate";
+import { listSloOverviews } from "@/lib/slo/overview";
 import { createSlo, type SloRecord } from "@/lib/slo/store";
 import { truncateAll } from "@/tests/support/database";
 
@@ -179,6 +180,14 @@ describe("SLO fast burn", () => {
     expect(incidents[0]!.status).toBe("resolved");
     expect(incidents[1]!.status).toBe("triggered");
     expect(incidents[1]!.dedup_key).toBe(sloDedupKey(slo.id, 2));
+
+    const [overview] = await listSloOverviews(db, minute(80));
+    expect(overview!.burns.map((burn) => [burn.seq, burn.incidentId, burn.incidentStatus])).toEqual([
+      [2, incidents[1]!.id, "triggered"],
+      [1, incidents[0]!.id, "resolved"],
+    ]);
+    expect(overview!.burns[1]!.endedAt!.toISOString()).toBe(minute(70).toISOString());
+    expect(overview!.status.state).toBe("fast_burn");
   });
 
   it("keeps a manually resolved burn closed", async () => {

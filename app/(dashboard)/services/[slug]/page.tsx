@@ -21,6 +21,7 @@ import { KpiGrid } from "@/components/kpi-card";
 import { RangeNotice, RangePicker } from "@/components/range-picker";
 import { SeriesChart } from "@/components/series-chart";
 import { TeamLink } from "@/components/team-link";
+import { SloServiceSection } from "@/components/slo-service-section";
 import { requireUser } from "@/lib/auth/session";
 import { DEFAULT_SETTINGS } from "@/lib/detector/pipeline";
 import { SERVICE_SLUG_PATTERN } from "@/lib/ingest/schemas";
@@ -113,6 +114,7 @@ export default async function ServicePage({ params, searchParams }: Props) {
         service={service.slug}
       />
       <OncallServiceCard slug={service.slug} />
+      <SloServiceSection serviceId={service.id} />
       <section aria-label="Series" className="space-y-4">
         {service.series.length === 0 && (
           <EmptyState
