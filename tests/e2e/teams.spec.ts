@@ -112,3 +112,23 @@ test("viewer cannot reach team settings", async ({ page, state }) => {
   const listed = await page.request.get("/api/v1/teams");
   expect(listed.status()).toBe(200);
 });
+
+test("report form picks a team", async ({ page, state, db }) => {
+  await db.query("DELETE FROM team WHERE slug = 'e2e-report'");
+  await db.query("INSERT INTO team (slug, name) VALUES ('e2e-report', 'Report crew')");
+  await db.query("UPDATE service SET team_id = (SELECT id FROM team WHERE slug = 'e2e-report') WHERE slug = 'checkout'");
+  await login(page, state.users.responder);
+  await page.goto("/reports?range=30d");
+  await page.getByRole("button", { name: /No team/ }).click();
+  await page.getByRole("option", { name: "Report crew" }).click();
+  await expect(page).toHaveURL(/teams=e2e-report/);
+  await page.keyboard.press("Escape");
+  await expect(page.getByTestId("report-teams")).toContainText("Teams: Report crew (Checkout API)");
+  await expect(page.getByTestId("download-reliability-csv")).toHaveAttribute(
+    "href",
+    "/api/v1/reports/reliability.csv?range=30d&teams=e2e-report",
+  );
+  const response = await page.request.get("/api/v1/reports/incidents.csv?range=30d&teams=e2e-report");
+  expect(response.status()).toBe(200);
+  await db.query("DELETE FROM team WHERE slug = 'e2e-report'");
+});
