@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import { parseArgs, parseEnv } from "node:util";
 
+import { parseOidcConfig } from "@/lib/auth/oidc-config";
 import { ConfigError, getConfig } from "@/lib/config";
 
 import {
@@ -105,6 +106,8 @@ async function main(argv: string[]): Promise<void> {
 
   switch (command as Command) {
     case "start":
+      // Fails here, naming the variable, rather than on the first sign-in.
+      parseOidcConfig(process.env);
       await startCommand(config, { demo: values.demo === true });
       return;
     case "migrate":

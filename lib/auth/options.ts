@@ -178,8 +178,7 @@ function loggableAuthError(metadata: unknown): Record<string, unknown> {
 
 // Parsed when this module loads, which every page and auth route does, so
 // an invalid VIGIL_OIDC_* variable fails them with a ConfigError naming it.
-// NOTE: `npm start` (scripts/vigil.ts) does not parse these variables before
-// it starts the server, so the error shows on the first request, not at start.
+// `npm start` parses them before it starts anything (scripts/vigil.ts).
 const oidcConfig = getOidcConfig();
 
 export const authOptions: NextAuthOptions = {
