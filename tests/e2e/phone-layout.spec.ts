@@ -35,7 +35,9 @@ const SERVER_START_TIMEOUT_MS = 90_000;
 const STATIC_PAGES = [
   "/",
   "/incidents",
+  "/deployments",
   "/services",
+  "/slos",
   "/models",
   "/runbooks",
   "/runbooks/new",
