@@ -10,6 +10,7 @@ import { publicUrl } from "@/lib/notifications/settings";
 import { TooManyIncidentsError } from "@/lib/reports/incidents";
 import {
   buildReliabilityReport,
+  reportFileName,
   type ReliabilityReport,
 } from "@/lib/reports/report";
 import {
@@ -89,12 +90,6 @@ async function boundServiceSlug(actor: ReportActor): Promise<string | null> {
 }
 
 export type ReportFile = { body: string | Buffer; contentType: string; extension: string };
-
-/** Names a download after the period, such as vigil-reliability-2026-11-02-2026-11-09.csv. */
-export function reportFileName(kind: string, report: ReliabilityReport, extension: string): string {
-  const day = (date: Date) => date.toISOString().slice(0, 10);
-  return `vigil-${kind}-${day(report.from)}-${day(report.to)}.${extension}`;
-}
 
 /**
  * Wraps a report route: authenticates, reads the selection from the query,

@@ -128,3 +128,9 @@ export async function buildReliabilityReport(
     slos,
   };
 }
+
+/** Names a download after the period, such as vigil-reliability-2026-11-02-2026-11-09.csv. */
+export function reportFileName(kind: string, report: ReliabilityReport, extension: string): string {
+  const day = (date: Date) => date.toISOString().slice(0, 10);
+  return `vigil-${kind}-${day(report.from)}-${day(report.to)}.${extension}`;
+}

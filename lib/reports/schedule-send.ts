@@ -7,7 +7,6 @@ import type { KpiName } from "@/lib/kpi";
 import type { EmailConfig } from "@/lib/notifications/channels";
 import type { SendResult } from "@/lib/notifications/send";
 import { publicUrl } from "@/lib/notifications/settings";
-import { reportFileName } from "@/lib/reports/api";
 import { renderIncidentsCsv, renderReliabilityCsv } from "@/lib/reports/csv";
 import {
   formatReportKpi,
@@ -17,7 +16,11 @@ import {
 } from "@/lib/reports/format";
 import { renderReliabilityPdf } from "@/lib/reports/pdf";
 import { reportQueryString } from "@/lib/reports/presets";
-import { buildReliabilityReport, type ReliabilityReport } from "@/lib/reports/report";
+import {
+  buildReliabilityReport,
+  reportFileName,
+  type ReliabilityReport,
+} from "@/lib/reports/report";
 import type { ReportSchedule } from "@/lib/reports/schedule-store";
 import type { ReportPeriod } from "@/lib/reports/schedule-time";
 import { resolveReportSelection, type ReportSelection } from "@/lib/reports/selection";
