@@ -482,7 +482,7 @@ describe("reliability PDF", () => {
     expect(text).toContain("1 h 35 min");
     expect(text).toContain("Missing index on orders.created_at");
     expect(text).toContain("A connection pool of 8 was too small for the checkout load.");
-    expect(text).toContain("SLO attainment is not included");
+    expect(text).toContain("No SLOs are defined for the selected services.");
     expect(text).not.toContain("Edge incident");
   });
 
