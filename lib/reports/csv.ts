@@ -8,11 +8,14 @@ import type { ReliabilityReport, ReportKpiScope } from "@/lib/reports/report";
 // start with =, +, -, @, a tab or a carriage return get a leading ' (the
 // escape_formulas option of csv-stringify), so that a spreadsheet does not run
 // an incident title as a formula. Negative numbers are left as they are.
+// Cells that contain a lone CR or LF are quoted, because many parsers end a
+// record at either one, and the rest of an unquoted cell would start a row.
 
 const CSV_OPTIONS = {
   header: true,
   record_delimiter: "windows",
   escape_formulas: true,
+  quoted_match: /[\r\n]/,
 } as const;
 
 /** Value of the week column in the row that covers the whole period. */

@@ -70,6 +70,29 @@ function report(incidents: ReportIncident[]): ReliabilityReport {
   };
 }
 
+/**
+ * Splits CSV text into records at every CR, LF or CRLF outside double quotes,
+ * as Python's csv module and most spreadsheets read it.
+ */
+function splitRecordsLikeSpreadsheets(text: string): string[] {
+  const records: string[] = [];
+  let current = "";
+  let quoted = false;
+  for (let i = 0; i < text.length; i += 1) {
+    const char = text[i];
+    if (char === '"') quoted = !quoted;
+    if (!quoted && (char === "\r" || char === "\n")) {
+      if (char === "\r" && text[i + 1] === "\n") i += 1;
+      records.push(current);
+      current = "";
+      continue;
+    }
+    current += char;
+  }
+  if (current !== "") records.push(current);
+  return records;
+}
+
 describe("report CSV", () => {
   it("escapes formula prefixes", () => {
     const titles = ["=1+1", "+cmd", "-cmd", "@SUM(A1)", "\tindent", "plain - text"];
@@ -86,6 +109,38 @@ describe("report CSV", () => {
       "'\tindent",
       "plain - text",
     ]);
+  });
+
+  it("quotes cells with CR or LF", () => {
+    const titles = ["x\r=2+5", "y\n+cmd", "\r=1+2"];
+    const text = renderIncidentsCsv(
+      report(titles.map((title, i) => incident(i + 1, title, "z\r\n@SUM(A1)"))),
+      "http://127.0.0.1:3000",
+    );
+    const records = splitRecordsLikeSpreadsheets(text);
+    expect(records).toHaveLength(titles.length + 1);
+    for (const record of records) {
+      expect(record).not.toMatch(/^[=+\-@]/);
+    }
+    expect(text).toContain('"x\r=2+5"');
+    expect(text).toContain(`"'\r=1+2"`);
+    const rows = parse(text, { columns: true }) as Record<string, string>[];
+    expect(rows.map((row) => row.title)).toEqual(["x\r=2+5", "y\n+cmd", "'\r=1+2"]);
+    expect(rows[0].root_cause).toBe("z\r\n@SUM(A1)");
+  });
+
+  it("quotes a service name with CR", () => {
+    const base = report([]);
+    const service = { id: 1, slug: "api", name: "\r=1+2" };
+    const text = renderReliabilityCsv({
+      ...base,
+      services: [service],
+      perService: base.perService.map((scope) => ({ ...scope, service })),
+    });
+    for (const record of splitRecordsLikeSpreadsheets(text)) {
+      expect(record).not.toMatch(/^[=+\-@]/);
+    }
+    expect(text).toContain(`"'\r=1+2"`);
   });
 
   it("ends records with CRLF", () => {
