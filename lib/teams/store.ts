@@ -187,10 +187,17 @@ export async function updateTeam(
  * or null when no team has the slug.
  */
 export async function deleteTeam(client: pg.PoolClient, slug: string): Promise<string[] | null> {
-  const team = await findTeamBySlug(client, slug);
-  if (!team) return null;
-  await client.query("DELETE FROM team WHERE id = $1", [team.id]);
-  return team.services.map((service) => service.slug);
+  // The row lock makes concurrent deletes of one team wait for each other,
+  // so exactly one of them finds the row and the others return null (404).
+  const { rows } = await client.query<{ id: number }>("SELECT id FROM team WHERE slug = $1 FOR UPDATE", [slug]);
+  const teamId = rows[0]?.id;
+  if (teamId === undefined) return null;
+  const { rows: services } = await client.query<{ slug: string }>(
+    "SELECT slug FROM service WHERE team_id = $1 ORDER BY slug",
+    [teamId],
+  );
+  await client.query("DELETE FROM team WHERE id = $1", [teamId]);
+  return services.map((service) => service.slug);
 }
 
 /** Returns the team of each service that has one, keyed by service id. */

@@ -1,6 +1,7 @@
 import { z } from "zod";
 
 import { parseInput } from "@/lib/api/validation";
+import { serviceSlugSchema } from "@/lib/ingest/schemas";
 import { checkStoredText } from "@/lib/runbooks/text";
 
 // Request bodies of the team API. A slug is 1 to 63 lower-case letters,
@@ -26,8 +27,10 @@ const descriptionSchema = z
   .nullable()
   .transform((value) => (value === "" ? null : value));
 
+// Each item must have the service slug form before it reaches the database,
+// because PostgreSQL rejects text with NUL and the error would be a 500.
 const serviceSlugsSchema = z
-  .array(z.string().min(1).max(63))
+  .array(serviceSlugSchema)
   .max(MAX_TEAM_SERVICES)
   .transform((slugs) => [...new Set(slugs)]);
 

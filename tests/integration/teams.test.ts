@@ -22,6 +22,7 @@ import { closeDb, getPool } from "@/lib/db";
 import { countOpenIncidents, listIncidents } from "@/lib/incidents/queries";
 import { getKpis } from "@/lib/kpi";
 import { resolveDashboardFilter } from "@/lib/teams/filter";
+import { deleteTeam as deleteTeamRow } from "@/lib/teams/store";
 import { truncateAll } from "@/tests/support/database";
 import {
   callRoute,
@@ -169,6 +170,45 @@ describe("team CRUD", () => {
   });
 });
 
+describe("concurrent team deletes", () => {
+  it("only one delete succeeds", async () => {
+    await createTeam({ slug: "race", name: "Race", services: ["checkout"] });
+    const attempts = await Promise.all(
+      Array.from({ length: 6 }, () =>
+        call(deleteRoute, "DELETE", "/teams/race", { token: adminToken }, undefined, { slug: "race" }),
+      ),
+    );
+    const statuses = attempts.map((attempt) => attempt.status).sort();
+    expect(statuses).toEqual([200, 404, 404, 404, 404, 404]);
+    const winner = attempts.find((attempt) => attempt.status === 200)!;
+    expect(winner.json.releasedServices).toEqual(["checkout"]);
+    expect(await teamCount()).toBe(0);
+    expect((await serviceTeams()).checkout).toBeNull();
+  });
+
+  it("waiting delete finds no team", async () => {
+    await createTeam({ slug: "race", name: "Race", services: ["checkout"] });
+    const first = await getPool().connect();
+    const second = await getPool().connect();
+    try {
+      await first.query("BEGIN");
+      await second.query("BEGIN");
+      expect(await deleteTeamRow(first, "race")).toEqual(["checkout"]);
+      // The second delete starts before the first commits, so it has to wait
+      // for the first one and then see that the team is gone.
+      const waiting = deleteTeamRow(second, "race");
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      await first.query("COMMIT");
+      expect(await waiting).toBeNull();
+      await second.query("COMMIT");
+    } finally {
+      first.release();
+      second.release();
+    }
+    expect(await teamCount()).toBe(0);
+  });
+});
+
 describe("team validation", () => {
   it("rejects a taken slug with 409", async () => {
     await createTeam({ slug: "payments", name: "Payments" });
@@ -191,6 +231,8 @@ describe("team validation", () => {
     ["a long description", { slug: "payments", name: "P", description: "x".repeat(1001) }, "description"],
     ["services not an array", { slug: "payments", name: "P", services: "checkout" }, "services"],
     ["an unknown service", { slug: "payments", name: "P", services: ["checkout", "nope"] }, "services[1]"],
+    ["a NUL in a service slug", { slug: "payments", name: "P", services: ["checkout", "a\u0000"] }, "services[1]"],
+    ["an upper-case service slug", { slug: "payments", name: "P", services: ["Checkout"] }, "services[0]"],
     ["an unknown field", { slug: "payments", name: "P", owner: "x" }, "owner"],
   ];
   for (const [name, body, field] of invalid) {
@@ -209,6 +251,17 @@ describe("team validation", () => {
     const response = await patchTeam("payments", { name: "Renamed", services: ["orders", "ghost"] });
     expect(response.status).toBe(400);
     expect(response.json.error.field).toBe("services[1]");
+    const { rows } = await getPool().query<{ name: string }>("SELECT name FROM team");
+    expect(rows[0]!.name).toBe("Payments");
+    expect(await serviceTeams()).toEqual({ checkout: "payments", orders: null, search: null });
+  });
+
+  it("rejects a NUL service on PATCH", async () => {
+    await createTeam({ slug: "payments", name: "Payments", services: ["checkout"] });
+    const response = await patchTeam("payments", { name: "Renamed", services: ["\u0000"] });
+    expect(response.status).toBe(400);
+    expect(response.json.error.field).toBe("services[0]");
+    expect(response.json.error.message).toContain("services[0]");
     const { rows } = await getPool().query<{ name: string }>("SELECT name FROM team");
     expect(rows[0]!.name).toBe("Payments");
     expect(await serviceTeams()).toEqual({ checkout: "payments", orders: null, search: null });
