@@ -58,7 +58,9 @@ type ChartRow = {
  * maximum with their times, its most anomalous point and its maximum
  * anomaly score, so that spikes and short anomalies stay visible at any
  * zoom level. The expected range of a bucket is the union of its points'
- * expected ranges.
+ * expected ranges. The mean is taken in numeric, because a float8 sum of
+ * values near the float8 maximum overflows and fails the whole query, and
+ * the mean of finite values always fits in float8 again.
  */
 export async function getSeriesChart(
   seriesId: number,
@@ -81,7 +83,7 @@ export async function getSeriesChart(
      SELECT min(ts) AS ts,
             CASE WHEN bool_or(is_anomaly)
                  THEN (array_agg(value ORDER BY score DESC NULLS LAST, ts ASC))[1]
-                 ELSE avg(value) END AS value,
+                 ELSE avg(value::numeric)::float8 END AS value,
             CASE WHEN bool_or(is_anomaly)
                  THEN (array_agg(ts ORDER BY score DESC NULLS LAST, ts ASC))[1]
                  END AS anomaly_ts,

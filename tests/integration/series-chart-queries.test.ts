@@ -100,6 +100,16 @@ describe("getSeriesChart", () => {
     expect(dipBucket.anomalyTs).toBeNull();
   });
 
+  it("averages values near the float8 maximum", async () => {
+    await insertPoints([1.7e308, 1.7e308, -1.7e308, 1.7e308]);
+    const [only] = await getSeriesChart(seriesId, FROM, at(4), 1);
+    expect(only!.pointCount).toBe(4);
+    expect(only!.value).toBeCloseTo(0.85e308, -300);
+    expect(Number.isFinite(only!.value)).toBe(true);
+    expect(only!.minValue).toBe(-1.7e308);
+    expect(only!.maxValue).toBe(1.7e308);
+  });
+
   it("takes the earliest point on a tie", async () => {
     await insertPoints(Array.from({ length: 10 }, () => 3));
     const [only] = await getSeriesChart(seriesId, FROM, at(10), 1);
