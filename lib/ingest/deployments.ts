@@ -7,6 +7,7 @@ import type { ApiToken } from "@/lib/generated/prisma/client";
 import { serviceSlugSchema, text, timestampSchema } from "@/lib/ingest/schemas";
 import { resolveServiceForWrite } from "@/lib/ingest/services";
 import {
+  checkTimestamp,
   timestampLimits,
   type TimestampLimits,
 } from "@/lib/ingest/timestamps";
@@ -25,6 +26,37 @@ export const DEPLOYMENT_STATUSES = [
   "in_progress",
   "rolled_back",
 ] as const;
+
+/**
+ * Earliest accepted commitAt. A deployment may ship a commit of any age, so
+ * VIGIL_INGEST_MAX_AGE_DAYS does not apply to it, but a commit time before
+ * 2000 is taken as a wrong clock or a wrong unit.
+ */
+export const EARLIEST_COMMIT_AT = new Date("2000-01-01T00:00:00Z");
+
+/** Time of the deployed commit: at or after EARLIEST_COMMIT_AT, and not in the future. */
+function commitAtSchema(limits: TimestampLimits) {
+  const commitLimits = { ...limits, minMs: Number.MIN_SAFE_INTEGER };
+  return z.unknown().transform((input, ctx) => {
+    const result = checkTimestamp(input, commitLimits);
+    if (!result.ok) {
+      ctx.addIssue({ code: "custom", message: result.message, input });
+      return z.NEVER;
+    }
+    if (result.ms < EARLIEST_COMMIT_AT.getTime()) {
+      ctx.addIssue({
+        code: "custom",
+        input,
+        message:
+          `must not be before ${EARLIEST_COMMIT_AT.toISOString()}, ` +
+          `got ${JSON.stringify(input)}` +
+          (typeof input === "number" ? "; it looks like epoch seconds, send milliseconds" : ""),
+      });
+      return z.NEVER;
+    }
+    return result.ms;
+  });
+}
 
 function deploymentSchema(limits: TimestampLimits, now: number) {
   return z
@@ -46,7 +78,7 @@ function deploymentSchema(limits: TimestampLimits, now: number) {
       })
       .optional(),
     // Time of the deployed commit, for the lead time for changes KPI.
-    commitAt: timestampSchema(limits).optional(),
+    commitAt: commitAtSchema(limits).optional(),
     description: text(0, 2000).optional(),
     id: text(1, 200).optional(),
   })

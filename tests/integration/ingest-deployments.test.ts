@@ -2,7 +2,9 @@ import { afterAll, beforeEach, describe, expect, it } from "vitest";
 
 import { POST } from "@/app/api/v1/deployments/route";
 import { createApiToken } from "@/lib/auth/api-token";
+import { getConfig } from "@/lib/config";
 import { closeDb, getPool } from "@/lib/db";
+import { EARLIEST_COMMIT_AT } from "@/lib/ingest/deployments";
 import { truncateAll } from "@/tests/support/database";
 
 const URL = "http://127.0.0.1/api/v1/deployments";
@@ -103,6 +105,23 @@ describe("POST /api/v1/deployments", () => {
     expect(json.deployment.commitAt).toBe(commitAt.toISOString());
     const { rows } = await getPool().query("SELECT commit_at FROM deployment");
     expect(rows[0].commit_at).toEqual(commitAt);
+  });
+
+  it("stores a commitAt past the ingest max age", async () => {
+    const maxAgeDays = getConfig().VIGIL_INGEST_MAX_AGE_DAYS;
+    const commitAt = new Date(Date.now() - (maxAgeDays + 30) * 86_400_000);
+    commitAt.setUTCMilliseconds(0);
+    expect(commitAt.getTime()).toBeGreaterThan(EARLIEST_COMMIT_AT.getTime());
+    const { response, json } = await send({
+      deployments: [
+        deployment({ id: "old", commitAt: commitAt.toISOString() }),
+        deployment({ id: "floor", commitAt: EARLIEST_COMMIT_AT.getTime() }),
+      ],
+    });
+    expect(response.status).toBe(201);
+    expect(json.deployments[0].commitAt).toBe(commitAt.toISOString());
+    expect(json.deployments[1].commitAt).toBe(EARLIEST_COMMIT_AT.toISOString());
+    expect((await counts()).deployments).toBe("2");
   });
 
   it("accepts commitAt equal to deployedAt", async () => {
@@ -277,6 +296,21 @@ const BAD_CASES: BadCase[] = [
     status: 400,
     field: "deployments[1].commitAt",
     message: /^deployments\[1\]\.commitAt must be an RFC 3339 timestamp/,
+  },
+  {
+    name: "commitAt before 2000",
+    body: deployment({ commitAt: "1999-12-31T23:59:59Z" }),
+    status: 400,
+    field: "commitAt",
+    message:
+      'commitAt must not be before 2000-01-01T00:00:00.000Z, got "1999-12-31T23:59:59Z"',
+  },
+  {
+    name: "commitAt in epoch seconds",
+    body: deployment({ commitAt: 1_700_000_000 }),
+    status: 400,
+    field: "commitAt",
+    message: /^commitAt must not be before .*; it looks like epoch seconds, send milliseconds$/,
   },
   {
     name: "unknown field",
