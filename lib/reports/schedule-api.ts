@@ -4,6 +4,7 @@ import { ApiError } from "@/lib/api/errors";
 import { parseInput } from "@/lib/api/validation";
 import { getPool } from "@/lib/db";
 import { authenticateModelRequest } from "@/lib/models/request-auth";
+import { checkStoredText } from "@/lib/runbooks/text";
 import { now } from "@/lib/clock";
 import { loadReportServices } from "@/lib/reports/selection";
 import {
@@ -13,6 +14,7 @@ import {
   type ScheduleWrite,
 } from "@/lib/reports/schedule-store";
 import {
+  canonicalTimeZone,
   isValidTimeZone,
   nextRunAfter,
   TIME_OF_DAY,
@@ -48,10 +50,33 @@ const SLUG = z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, {
 const SELECTION_MAX = 200;
 /** Maximum channels that one schedule sends through. */
 const CHANNELS_MAX = 20;
+/** Largest notification channel id, the maximum of a PostgreSQL integer. */
+const CHANNEL_ID_MAX = 2_147_483_647;
+
+// The name goes into the mail subject and body, so a control character such
+// as CR or LF could forge a line there. checkStoredText rejects unpaired
+// surrogates, which the database would store as U+FFFD.
+const scheduleName = z
+  .string()
+  .trim()
+  .min(1)
+  .max(100)
+  .superRefine((name, context) => {
+    const control = /\p{Cc}/u.exec(name);
+    if (control) {
+      const code = control[0].charCodeAt(0).toString(16).toUpperCase().padStart(4, "0");
+      context.addIssue({
+        code: "custom",
+        message: `must not contain control characters, got U+${code} at position ${control.index}`,
+      });
+      return;
+    }
+    checkStoredText(name, context);
+  });
 
 const scheduleBody = z
   .strictObject({
-    name: z.string().trim().min(1).max(100),
+    name: scheduleName,
     cadence: z.enum(["weekly", "monthly"]),
     dayOfWeek: z.number().int().min(1).max(7).nullable().optional(),
     dayOfMonth: z
@@ -61,13 +86,23 @@ const scheduleBody = z
       .nullable()
       .optional(),
     timeOfDay: z.string().regex(TIME_OF_DAY, { message: "must be a 24-hour time HH:MM such as 08:00" }),
-    timeZone: z.string().refine(isValidTimeZone, {
-      message: "must be an IANA time zone such as Europe/Berlin or UTC",
-    }),
+    timeZone: z
+      .string()
+      .refine(isValidTimeZone, {
+        message: "must be an IANA time zone such as Europe/Berlin or UTC",
+      })
+      .transform(canonicalTimeZone),
     services: z.array(SLUG).max(SELECTION_MAX).default([]),
     teams: z.array(SLUG).max(SELECTION_MAX).default([]),
     formats: z.array(z.enum(REPORT_FORMATS)).min(1).max(2),
-    channels: z.array(z.number().int().positive()).min(1).max(CHANNELS_MAX),
+    channels: z
+      .array(
+        z.number().int().positive().max(CHANNEL_ID_MAX, {
+          message: `must be a notification channel id from 1 to ${CHANNEL_ID_MAX}`,
+        }),
+      )
+      .min(1)
+      .max(CHANNELS_MAX),
     enabled: z.boolean().default(true),
   })
   .superRefine((input, context) => {
@@ -103,9 +138,12 @@ async function loadTeamIds(slugs: string[]): Promise<number[]> {
   const found = new Set(rows.map((row) => row.slug));
   const missing = slugs.find((slug) => !found.has(slug));
   if (missing !== undefined) {
-    throw new ApiError(404, "not_found", `team ${JSON.stringify(missing)} not found; teams takes slugs as listed by GET /api/v1/teams`, {
-      field: "teams",
-    });
+    throw new ApiError(
+      400,
+      "invalid_field",
+      `teams names team ${JSON.stringify(missing)}, which does not exist; GET /api/v1/teams lists the teams`,
+      { field: "teams" },
+    );
   }
   return rows.map((row) => row.id);
 }

@@ -33,6 +33,24 @@ export function isValidTimeZone(zone: string): boolean {
   return IANAZone.isValidZone(zone);
 }
 
+let zonesByLowerCase: Map<string, string> | null = null;
+
+/**
+ * Returns the IANA spelling of a valid time zone typed in any case, such as
+ * Europe/Berlin for europe/berlin. Intl accepts zone names in any case.
+ * A name that Intl resolves to another zone, such as Asia/Kolkata (ICU
+ * returns Asia/Calcutta), is kept as typed unless only its case differs.
+ */
+export function canonicalTimeZone(zone: string): string {
+  zonesByLowerCase ??= new Map(
+    [...Intl.supportedValuesOf("timeZone"), "UTC"].map((name) => [name.toLowerCase(), name]),
+  );
+  const listed = zonesByLowerCase.get(zone.toLowerCase());
+  if (listed !== undefined) return listed;
+  const resolved = new Intl.DateTimeFormat("en-US", { timeZone: zone }).resolvedOptions().timeZone;
+  return resolved.toLowerCase() === zone.toLowerCase() ? resolved : zone;
+}
+
 function parseTimeOfDay(timeOfDay: string): { hour: number; minute: number } {
   const match = TIME_OF_DAY.exec(timeOfDay);
   if (!match) throw new Error(`time of day must be HH:MM, got ${JSON.stringify(timeOfDay)}`);

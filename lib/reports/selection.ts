@@ -6,8 +6,10 @@ import {
   REPORT_PRESETS,
   type ReportPreset,
 } from "@/lib/reports/presets";
+import { SERVICE_SLUG_PATTERN } from "@/lib/ingest/schemas";
 import { DAY_MS } from "@/lib/reports/weeks";
 import { findTeamsBySlugs } from "@/lib/teams/store";
+import { TEAM_SLUG_PATTERN } from "@/lib/teams/validation";
 
 // The selection of a report: a period [from, to) and a set of services, read
 // from the query parameters of the report routes and the /reports page.
@@ -52,6 +54,13 @@ export type ReportSelection = {
 const ISO_DATE_TIME =
   /^(\d{4})-(\d{2})-(\d{2})(?:T(\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,3}))?)?(Z|[+-]\d{2}:\d{2})?)?$/;
 
+/**
+ * Earliest and latest year of a report bound. PostgreSQL has no year 0, and
+ * Date.UTC reads years 0 to 99 as 1900 to 1999.
+ */
+const YEAR_MIN = 1970;
+const YEAR_MAX = 9999;
+
 /** Parses an ISO 8601 date or date-time; throws a 400 naming `field`. */
 export function parseIsoTime(field: string, raw: string): Date {
   const match = ISO_DATE_TIME.exec(raw);
@@ -78,6 +87,12 @@ export function parseIsoTime(field: string, raw: string): Date {
       field,
       `${field} must be an ISO 8601 date or time such as 2026-11-02 or ` +
         `2026-11-02T08:00:00Z, got ${JSON.stringify(raw)}`,
+    );
+  }
+  if (Number(year) < YEAR_MIN || Number(year) > YEAR_MAX) {
+    throw invalidField(
+      field,
+      `${field} must be in the years ${YEAR_MIN} to ${YEAR_MAX}, got ${JSON.stringify(raw)}`,
     );
   }
   return date;
@@ -140,7 +155,7 @@ const SLUG_LIST_MAX = 200;
 /**
  * Splits a comma-separated list of slugs into distinct slugs, or an empty
  * list when the parameter is absent or empty. Throws a 400 naming `field`
- * for an empty item or too many items.
+ * for an empty item, an item that is not a slug, or too many items.
  */
 function parseSlugList(
   field: "services" | "teams",
@@ -153,6 +168,15 @@ function parseSlugList(
     throw invalidField(
       field,
       `${field} must be a comma-separated list of ${noun} slugs without empty items, got ${JSON.stringify(raw)}`,
+    );
+  }
+  const pattern = field === "services" ? SERVICE_SLUG_PATTERN : TEAM_SLUG_PATTERN;
+  const invalid = slugs.find((slug) => !pattern.test(slug));
+  if (invalid !== undefined) {
+    throw invalidField(
+      field,
+      `${field} names ${JSON.stringify(invalid)}, which is not a ${noun} slug ` +
+        "(1 to 63 characters of a-z, 0-9 and -)",
     );
   }
   if (slugs.length > SLUG_LIST_MAX) {
@@ -176,7 +200,7 @@ export function parseTeamSlugs(raw: string | null | undefined): string[] {
 
 /**
  * Looks up the named services, or all services for an empty list. Throws a
- * 404 naming the first slug that does not exist.
+ * 400 naming the first slug that does not exist, as for an unknown team.
  */
 export async function loadReportServices(
   slugs: string[],
@@ -191,9 +215,9 @@ export async function loadReportServices(
   const missing = slugs.find((slug) => !found.has(slug));
   if (missing !== undefined) {
     throw new ApiError(
-      404,
-      "not_found",
-      `service ${JSON.stringify(missing)} not found; services takes slugs as listed by GET /api/v1/services`,
+      400,
+      "invalid_field",
+      `services names service ${JSON.stringify(missing)}, which does not exist; GET /api/v1/services lists the services`,
       { field: "services" },
     );
   }

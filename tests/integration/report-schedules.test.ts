@@ -576,9 +576,15 @@ describe("report schedule API", () => {
       [weeklyBody([], {}), 400, "channels"],
       [weeklyBody([hook]), 422, "channels"],
       [weeklyBody([999999]), 404, "channels"],
-      [weeklyBody([channel], { services: ["no-such-service"] }), 404, "services"],
-      [weeklyBody([channel], { teams: ["no-such-team"] }), 404, "teams"],
+      [weeklyBody([2147483648]), 400, "channels[0]"],
+      [weeklyBody([99999999999]), 400, "channels[0]"],
+      [weeklyBody([channel], { services: ["no-such-service"] }), 400, "services"],
+      [weeklyBody([channel], { teams: ["no-such-team"] }), 400, "teams"],
       [weeklyBody([channel], { name: " " }), 400, "name"],
+      [weeklyBody([channel], { name: "a\u0000" }), 400, "name"],
+      [weeklyBody([channel], { name: "a\ud800" }), 400, "name"],
+      [weeklyBody([channel], { name: "x\r\nBcc: evil@x.test" }), 400, "name"],
+      [weeklyBody([channel], { name: "x\u001b[31m" }), 400, "name"],
       [weeklyBody([channel], { owner: "me" }), 400, "owner"],
     ];
     for (const [body, status, field] of cases) {
@@ -588,6 +594,11 @@ describe("report schedule API", () => {
     }
     const { rows } = await getPool().query("SELECT count(*)::int AS count FROM report_schedule");
     expect(rows[0].count).toBe(0);
+
+    const lowerCase = await create(weeklyBody([channel], { timeZone: "europe/berlin" }));
+    expect(lowerCase.status).toBe(201);
+    expect(lowerCase.json.schedule.timeZone).toBe("Europe/Berlin");
+    await getPool().query("DELETE FROM report_schedule");
 
     expect((await create(weeklyBody([channel]))).status).toBe(201);
     const taken = await create(weeklyBody([channel]));

@@ -588,7 +588,12 @@ describe("report routes", () => {
     ["from equal to", `from=${FROM}&to=${FROM}`, 400, "to"],
     ["span over 400 days", "from=2025-01-01&to=2026-02-06", 400, "to"],
     ["empty service item", `range=7d&services=checkout-api,,orders-db`, 400, "services"],
-    ["unknown service", `range=7d&services=checkout-api,nope`, 404, "services"],
+    ["unknown service", `range=7d&services=checkout-api,nope`, 400, "services"],
+    ["unknown team", "range=7d&teams=nope", 400, "teams"],
+    ["NUL in services", "range=7d&services=%00", 400, "services"],
+    ["NUL in teams", "range=7d&teams=%00", 400, "teams"],
+    ["year 0000", "from=0000-01-01&to=0000-12-31", 400, "from"],
+    ["year 10000", "from=2026-01-01&to=10000-01-01", 400, "to"],
   ];
   for (const [name, badQuery, status, field] of badRequests) {
     it(`rejects ${name}`, async () => {

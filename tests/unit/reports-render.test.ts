@@ -126,7 +126,7 @@ describe("report CSV", () => {
     expect(text).toContain(`"'\r=1+2"`);
     const rows = parse(text, { columns: true }) as Record<string, string>[];
     expect(rows.map((row) => row.title)).toEqual(["x\r=2+5", "y\n+cmd", "'\r=1+2"]);
-    expect(rows[0].root_cause).toBe("z\r\n@SUM(A1)");
+    expect(rows[0]?.root_cause).toBe("z\r\n@SUM(A1)");
   });
 
   it("quotes a service name with CR", () => {
