@@ -2,6 +2,10 @@
 // no "use client", so that server components can read EMPTY_SLO_FORM: a
 // constant imported from a client module reaches the server as a reference.
 
+import { ApiError } from "@/lib/api/errors";
+import { parseInput } from "@/lib/api/validation";
+import { sloCreateSchema } from "@/lib/slo/schema";
+
 /** Form fields as typed; numbers stay text until the request is built. */
 export type SloFormValues = {
   service: string;
@@ -64,4 +68,18 @@ export function sloRequestBody(values: SloFormValues): Record<string, unknown> {
     slowLongMinutes: numberOrText(values.slowLongMinutes),
     slowShortMinutes: numberOrText(values.slowShortMinutes),
   };
+}
+
+/**
+ * Checks a request body with the schema the API parses it with, and returns
+ * the API's message for the first invalid field, or null when the body is valid.
+ */
+export function findSloBodyError(body: Record<string, unknown>): string | null {
+  try {
+    parseInput(sloCreateSchema, body);
+    return null;
+  } catch (error) {
+    if (error instanceof ApiError) return error.message;
+    throw error;
+  }
 }

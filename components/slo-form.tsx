@@ -4,7 +4,7 @@ import { Button, Select, SelectItem, TextInput } from "@tremor/react";
 import { useState, type FormEvent } from "react";
 
 import { FeedbackLine, useApiRequest } from "@/components/api-request";
-import { sloRequestBody, type SloFormValues } from "@/components/slo-form-values";
+import { findSloBodyError, sloRequestBody, type SloFormValues } from "@/components/slo-form-values";
 
 export type { SloFormValues };
 
@@ -36,6 +36,7 @@ export function SloForm({
   onDone?: () => void;
 }) {
   const [values, setValues] = useState<SloFormValues>(initial);
+  const [invalid, setInvalid] = useState<string | null>(null);
   const { send, pending, feedback } = useApiRequest();
   const prefix = id === undefined ? "slo-new" : `slo-${id}`;
   const set = <K extends keyof SloFormValues>(key: K, value: SloFormValues[K]) =>
@@ -43,10 +44,15 @@ export function SloForm({
 
   async function submit(event: FormEvent) {
     event.preventDefault();
+    // The same bounds as the API, so a bad value is named before any request.
+    const body = sloRequestBody(values);
+    const error = findSloBodyError(body);
+    setInvalid(error);
+    if (error !== null) return;
     const ok = await send(
       id === undefined ? "POST" : "PATCH",
       id === undefined ? "/api/v1/slos" : `/api/v1/slos/${id}`,
-      sloRequestBody(values),
+      body,
       {
         ok: (body) => (id === undefined ? `Created SLO ${body.slo.name}.` : `Saved SLO ${body.slo.name}.`),
         failed: "The SLO was not saved.",
@@ -146,7 +152,7 @@ export function SloForm({
         <Button type="submit" size="xs" loading={pending} disabled={pending}>
           {id === undefined ? "Create SLO" : "Save SLO"}
         </Button>
-        <FeedbackLine feedback={feedback} />
+        <FeedbackLine feedback={invalid === null ? feedback : { tone: "error", text: invalid }} />
       </div>
     </form>
   );

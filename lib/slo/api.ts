@@ -1,10 +1,9 @@
 import type pg from "pg";
-import { z } from "zod";
 
 import { ApiError } from "@/lib/api/errors";
 import { parseInput } from "@/lib/api/validation";
 import { authenticateModelRequest, type ModelRequestActor } from "@/lib/models/request-auth";
-import { SLO_DEFAULTS, SLO_MAX_WINDOW_DAYS } from "@/lib/slo/definitions";
+import { sloCreateSchema, sloFullSchema, sloPatchSchema } from "@/lib/slo/schema";
 import type { SloStatus } from "@/lib/slo/status";
 import {
   SloNameTakenError,
@@ -21,107 +20,9 @@ import {
 
 type Queryable = Pick<pg.ClientBase, "query">;
 
-const MAX_BURN_RATE = 10_000;
-
-const serviceSlug = z
-  .string()
-  .regex(/^[a-z0-9-]{1,63}$/, { message: "must be a service slug (1 to 63 characters of a-z, 0-9 and -)" });
-
-const name = z
-  .string()
-  .trim()
-  .min(1)
-  .max(100)
-  .refine((value) => !/[\u0000-\u001f]/.test(value), {
-    message: "must not contain control characters",
-  });
-
-const metricName = z
-  .string()
-  .trim()
-  .min(1)
-  .max(200)
-  .refine((value) => !/[\u0000-\u001f]/.test(value), {
-    message: "must not contain control characters",
-  });
-
-const minutes = z.number().int().min(1).max(SLO_MAX_WINDOW_DAYS * 1440);
-const burnRate = z
-  .number()
-  .gt(0, { message: "must be a burn rate above 0, such as 14.4" })
-  .max(MAX_BURN_RATE);
-
-const sloFields = {
-  service: serviceSlug,
-  name,
-  kind: z.enum(["availability", "latency"]),
-  availabilitySource: z.enum(["requests", "incidents"]).nullable(),
-  latencyMetric: metricName.nullable(),
-  latencyThreshold: z.number().nullable(),
-  target: z
-    .number()
-    .gt(0, { message: "must be a share between 0 and 1, such as 0.999 for 99.9 %" })
-    .lt(1, { message: "must be a share between 0 and 1, such as 0.999 for 99.9 %" }),
-  windowDays: z.number().int().min(1).max(SLO_MAX_WINDOW_DAYS),
-  fastBurnRate: burnRate,
-  fastLongMinutes: minutes,
-  fastShortMinutes: minutes,
-  slowBurnRate: burnRate,
-  slowLongMinutes: minutes,
-  slowShortMinutes: minutes,
-};
-
-/** Adds the issues that span fields: kind-specific fields and window lengths. */
-function checkCombination(slo: SloInput, context: z.RefinementCtx): void {
-  const issue = (path: string, message: string) =>
-    context.addIssue({ code: "custom", path: [path], message });
-  if (slo.kind === "availability") {
-    if (slo.availabilitySource === null) {
-      issue("availabilitySource", 'is required for an availability SLO: "requests" or "incidents"');
-    }
-    if (slo.latencyMetric !== null) issue("latencyMetric", "must be null for an availability SLO");
-    if (slo.latencyThreshold !== null) issue("latencyThreshold", "must be null for an availability SLO");
-  } else {
-    if (slo.availabilitySource !== null) issue("availabilitySource", "must be null for a latency SLO");
-    if (slo.latencyMetric === null) issue("latencyMetric", "is required for a latency SLO");
-    if (slo.latencyThreshold === null) issue("latencyThreshold", "is required for a latency SLO");
-  }
-  if (slo.fastShortMinutes >= slo.fastLongMinutes) {
-    issue("fastShortMinutes", `must be shorter than fastLongMinutes (${slo.fastLongMinutes})`);
-  }
-  if (slo.slowShortMinutes >= slo.slowLongMinutes) {
-    issue("slowShortMinutes", `must be shorter than slowLongMinutes (${slo.slowLongMinutes})`);
-  }
-  const windowMinutes = slo.windowDays * 1440;
-  for (const field of ["fastLongMinutes", "slowLongMinutes"] as const) {
-    if (slo[field] > windowMinutes) {
-      issue(field, `must be at most the window, ${windowMinutes} minutes (windowDays ${slo.windowDays})`);
-    }
-  }
-}
-
-const createBody = z
-  .strictObject({
-    ...sloFields,
-    availabilitySource: sloFields.availabilitySource.default(null),
-    latencyMetric: sloFields.latencyMetric.default(null),
-    latencyThreshold: sloFields.latencyThreshold.default(null),
-    fastBurnRate: burnRate.default(SLO_DEFAULTS.fastBurnRate),
-    fastLongMinutes: minutes.default(SLO_DEFAULTS.fastLongMinutes),
-    fastShortMinutes: minutes.default(SLO_DEFAULTS.fastShortMinutes),
-    slowBurnRate: burnRate.default(SLO_DEFAULTS.slowBurnRate),
-    slowLongMinutes: minutes.default(SLO_DEFAULTS.slowLongMinutes),
-    slowShortMinutes: minutes.default(SLO_DEFAULTS.slowShortMinutes),
-  })
-  .superRefine(checkCombination);
-
-const patchBody = z.strictObject(sloFields).partial();
-
-const fullBody = z.strictObject(sloFields).superRefine(checkCombination);
-
 /** Parses a POST body; throws a 400 ApiError naming the field. */
 export function parseCreateBody(body: unknown): SloInput {
-  return parseInput(createBody, body);
+  return parseInput(sloCreateSchema, body);
 }
 
 /**
@@ -129,13 +30,21 @@ export function parseCreateBody(body: unknown): SloInput {
  * changing kind also requires the fields of the new kind.
  */
 export function parsePatchBody(body: unknown, current: SloInput): SloInput {
-  const patch = parseInput(patchBody, body);
+  const patch = parseInput(sloPatchSchema, body);
   if (Object.keys(patch).length === 0) {
     throw new ApiError(400, "invalid_field", "the body must set at least one field of the SLO", {
       field: "body",
     });
   }
-  return parseInput(fullBody, { ...current, ...patch });
+  return parseInput(sloFullSchema, { ...current, ...patch });
+}
+
+/** Describes a body's service slug that no service has; a 422 because the path exists, unlike a 404. */
+function unknownServiceMessage(slug: string): string {
+  return (
+    `service ${JSON.stringify(slug)} not found: no service has this slug. ` +
+    "Services appear when Vigil receives their first metrics or deployments; GET /api/v1/services lists them"
+  );
 }
 
 /**
@@ -149,9 +58,7 @@ export async function checkServiceFits(db: Queryable, input: SloInput): Promise<
   );
   const service = rows[0];
   if (!service) {
-    throw new ApiError(422, "unknown_service", `no service with slug ${JSON.stringify(input.service)}`, {
-      field: "service",
-    });
+    throw new ApiError(422, "unknown_service", unknownServiceMessage(input.service), { field: "service" });
   }
   if (
     input.kind === "availability" &&
@@ -174,7 +81,7 @@ export function toApiError(error: unknown): unknown {
     return new ApiError(409, "conflict", error.message, { field: "name" });
   }
   if (error instanceof SloServiceNotFoundError) {
-    return new ApiError(422, "unknown_service", error.message, { field: "service" });
+    return new ApiError(422, "unknown_service", unknownServiceMessage(error.service), { field: "service" });
   }
   return error;
 }

@@ -115,6 +115,27 @@ describe("SLO API", () => {
       [{ ...availability, service: "Not A Slug" }, "service"],
       [{ ...availability, name: "" }, "name"],
       [{ ...availability, color: "red" }, "color"],
+      [{ ...availability, target: 1e-300 }, "target"],
+      [{ ...availability, target: 0.49 }, "target"],
+      [{ ...availability, target: 0.9999999999999999 }, "target"],
+      [{ ...availability, target: 0.999991 }, "target"],
+      [{ ...availability, fastBurnRate: 1e-300 }, "fastBurnRate"],
+      [{ ...availability, fastBurnRate: 0.99 }, "fastBurnRate"],
+      [{ ...availability, fastBurnRate: 1001 }, "fastBurnRate"],
+      [{ ...availability, slowBurnRate: 0.5 }, "slowBurnRate"],
+      [{ ...availability, slowBurnRate: 1e308 }, "slowBurnRate"],
+      // At 90 % the burn rate is at most 10, so the default 14.4 never fires.
+      [{ ...availability, target: 0.9 }, "fastBurnRate"],
+      [{ ...availability, target: 0.9, fastBurnRate: 9, slowBurnRate: 10 }, "slowBurnRate"],
+      [{ ...availability, fastLongMinutes: 0 }, "fastLongMinutes"],
+      [{ ...availability, fastShortMinutes: 1.5 }, "fastShortMinutes"],
+      [{ ...availability, windowDays: 7, slowLongMinutes: 10081 }, "slowLongMinutes"],
+      [{ ...availability, name: "a\ud800" }, "name"],
+      [{ ...availability, name: "b\udc00c" }, "name"],
+      [{ ...availability, name: "x\u001bname" }, "name"],
+      [{ ...availability, name: "x\r\nBcc: y" }, "name"],
+      [{ ...availability, name: "x\u0085y" }, "name"],
+      [{ ...availability, name: "x\u007fy" }, "name"],
     ];
     for (const [body, field] of cases) {
       const response = await post(body);
@@ -125,10 +146,46 @@ describe("SLO API", () => {
     expect(list.body.slos).toEqual([]);
   });
 
+  it("accepts the edges of the bounds", async () => {
+    const lowest = await post({ ...availability, name: "lowest", target: 0.5, fastBurnRate: 1, slowBurnRate: 1 });
+    expect(lowest.status).toBe(201);
+    const highest = await post({ ...availability, name: "highest", target: 0.99999, fastBurnRate: 1000 });
+    expect(highest.status).toBe(201);
+    const emoji = await post({ ...availability, name: "checkout \ud83d\ude80 succeeds" });
+    expect(emoji.status).toBe(201);
+    expect(emoji.body.slo.name).toBe("checkout \u{1F680} succeeds");
+  });
+
+  it("names the field of a bad PATCH", async () => {
+    const id = String((await post(availability)).body.slo.id);
+    const cases: Array<[Record<string, unknown>, string]> = [
+      [{ target: 1e-300 }, "target"],
+      [{ fastBurnRate: 0.5 }, "fastBurnRate"],
+      [{ name: "a\ud800" }, "name"],
+      [{ target: 0.9 }, "fastBurnRate"],
+    ];
+    for (const [body, field] of cases) {
+      const response = await call(sloIdRoute.PATCH as Handler, "PATCH", { id, body });
+      expect(response.status, JSON.stringify(body)).toBe(400);
+      expect(response.body.error.field, JSON.stringify(body)).toBe(field);
+    }
+    const read = await call(sloIdRoute.GET as Handler, "GET", { id });
+    expect(read.body.slo.target).toBe(0.999);
+    expect(read.body.slo.fastBurnRate).toBe(14.4);
+  });
+
   it("rejects unknown services and missing metrics", async () => {
     const unknown = await post({ ...availability, service: "nowhere" });
     expect(unknown.status).toBe(422);
+    expect(unknown.body.error.code).toBe("unknown_service");
     expect(unknown.body.error.field).toBe("service");
+    expect(unknown.body.error.message).toContain('service "nowhere" not found');
+    const movedNowhere = await call(sloIdRoute.PATCH as Handler, "PATCH", {
+      id: String((await post({ ...availability, name: "moves" })).body.slo.id),
+      body: { service: "nowhere" },
+    });
+    expect(movedNowhere.status).toBe(422);
+    expect(movedNowhere.body.error.field).toBe("service");
     const noMetrics = await post({ ...availability, service: "search" });
     expect(noMetrics.status).toBe(422);
     expect(noMetrics.body.error.field).toBe("availabilitySource");

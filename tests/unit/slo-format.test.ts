@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 
-import { EMPTY_SLO_FORM, sloRequestBody } from "@/components/slo-form-values";
+import { EMPTY_SLO_FORM, findSloBodyError, sloRequestBody } from "@/components/slo-form-values";
 import { formatBudgetAmount, formatBurnRate, formatRatio } from "@/lib/slo/format";
 import { burnRate } from "@/lib/slo/status";
 
@@ -63,5 +63,31 @@ describe("SLO form body", () => {
   it("keeps text that is not a number", () => {
     const body = sloRequestBody({ ...EMPTY_SLO_FORM, service: "checkout", name: "a", windowDays: "thirty" });
     expect(body.windowDays).toBe("thirty");
+  });
+});
+
+describe("SLO form checks", () => {
+  const valid = { ...EMPTY_SLO_FORM, service: "checkout", name: "requests succeed" };
+
+  it("passes the default form", () => {
+    expect(findSloBodyError(sloRequestBody(valid))).toBeNull();
+  });
+
+  it("names the field the API would reject", () => {
+    const cases: Array<[Partial<typeof valid>, string]> = [
+      [{ targetPercent: "40" }, "target"],
+      [{ targetPercent: "99.9999999" }, "target"],
+      [{ targetPercent: "90" }, "fastBurnRate"],
+      [{ fastBurnRate: "0.5" }, "fastBurnRate"],
+      [{ slowBurnRate: "5000" }, "slowBurnRate"],
+      [{ windowDays: "400" }, "windowDays"],
+      [{ fastShortMinutes: "90" }, "fastShortMinutes"],
+      [{ name: "bad\u0007name" }, "name"],
+      [{ name: "lone \ud800" }, "name"],
+    ];
+    for (const [change, field] of cases) {
+      const message = findSloBodyError(sloRequestBody({ ...valid, ...change }));
+      expect(message, JSON.stringify(change)).toMatch(new RegExp(`^${field} `));
+    }
   });
 });
