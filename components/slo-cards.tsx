@@ -13,6 +13,7 @@ import type { BurnWindow, SloState } from "@/lib/slo/status";
 
 const STATE_BADGES: Record<SloState, { label: string; color: string }> = {
   fast_burn: { label: "Fast burn", color: "rose" },
+  fast_burn_no_data: { label: "Fast burn, no data", color: "rose" },
   slow_burn: { label: "Slow burn", color: "amber" },
   breached: { label: "Target missed", color: "orange" },
   ok: { label: "On target", color: "emerald" },
@@ -126,6 +127,14 @@ export function SloCard({
           {badge.label}
         </Badge>
       </div>
+
+      {status.state === "fast_burn_no_data" && (
+        <p className="mt-2 text-sm text-rose-700" data-testid="slo-no-data">
+          No data over the last {slo.fastShortMinutes} min. The fast burn that started{" "}
+          {slo.burningSince?.toISOString().slice(0, 16).replace("T", " ")} UTC stays open until data shows a burn
+          rate at or below {slo.fastBurnRate}x.
+        </p>
+      )}
 
       <dl className="mt-3 grid grid-cols-1 gap-3 text-sm sm:grid-cols-2">
         <div>

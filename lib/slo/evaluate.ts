@@ -15,10 +15,11 @@ import { findSlo, type SloRecord } from "@/lib/slo/store";
 //
 // A fast burn starts when the burn rate over both the long and the short
 // window of the fast alert is above its threshold. It ends when the burn
-// rate over the short window is at or below the threshold again, or that
-// window has no data. The short window recovers within minutes of the
-// errors stopping, while the long one would keep the burn going for up to
-// its own length. A burn opens one incident when it starts and resolves it when it
+// rate over the short window is at or below the threshold again. The short
+// window recovers within minutes of the errors stopping, while the long one
+// would keep the burn going for up to its own length. A short window with
+// no data is no sign of recovery, because telemetry that stops during an
+// outage looks the same, so the burn stays open (state fast_burn_no_data). A burn opens one incident when it starts and resolves it when it
 // ends. A later burn opens a new incident, also when a responder resolved
 // the previous one while the burn went on.
 //
@@ -242,7 +243,7 @@ export async function evaluateSlo(
     let result: SloEvaluation = { outcome: "unchanged", status };
     if (slo.burningSince === null && status.fast.burning) {
       result = { outcome: "opened", incidentId: await openBurn(client, slo, status, log), status };
-    } else if (slo.burningSince !== null && !shortWindowBurning(status)) {
+    } else if (slo.burningSince !== null && shortWindowRecovered(status)) {
       result = { outcome: "resolved", incidentId: await endBurn(client, slo, status, log), status };
     }
     await client.query("UPDATE slo SET last_evaluated_at = $2 WHERE id = $1", [slo.id, at]);
@@ -254,9 +255,10 @@ export async function evaluateSlo(
   }
 }
 
-function shortWindowBurning(status: SloStatus): boolean {
+/** Returns whether the short window has data and a burn rate at or below the threshold. */
+function shortWindowRecovered(status: SloStatus): boolean {
   const rate = status.fast.short.burnRate;
-  return rate !== null && rate > status.fast.threshold;
+  return rate !== null && rate <= status.fast.threshold;
 }
 
 /**

@@ -10,7 +10,11 @@ import type { SloRecord } from "@/lib/slo/store";
 
 type Queryable = Pick<pg.ClientBase, "query">;
 
-export type SloState = "fast_burn" | "slow_burn" | "breached" | "ok" | "no_data";
+/**
+ * fast_burn_no_data: a fast burn is open but its short window has no data,
+ * so the burn stays open until data shows the rate at or below the threshold.
+ */
+export type SloState = "fast_burn" | "fast_burn_no_data" | "slow_burn" | "breached" | "ok" | "no_data";
 
 export type BurnWindow = {
   minutes: number;
@@ -91,6 +95,7 @@ export function statusFromMeasures(
   let state: SloState = "ok";
   if (attainment === null) state = "no_data";
   else if (fast.burning) state = "fast_burn";
+  else if (slo.burningSince !== null && fast.short.burnRate === null) state = "fast_burn_no_data";
   else if (slow.burning) state = "slow_burn";
   else if (attainment < slo.target) state = "breached";
 

@@ -165,6 +165,37 @@ describe("SLO fast burn", () => {
     expect(rows[0]!.burning_since).toBeNull();
   });
 
+  it("keeps the burn open without data", async () => {
+    await addMinutes(0, 60, 0.5);
+    const opened = await evaluateSlo(db, slo.id, minute(60));
+    if (opened.outcome !== "opened") throw new Error(`expected opened, got ${opened.outcome}`);
+
+    // Telemetry stops: the 5-minute window is empty from minute 65 on.
+    const silent = await evaluateSlo(db, slo.id, minute(70));
+    expect(silent.outcome).toBe("unchanged");
+    if (silent.outcome !== "unchanged") return;
+    expect(silent.status.fast.short.burnRate).toBeNull();
+    const [incident] = await sloIncidents();
+    expect(incident!.status).toBe("triggered");
+    expect(await eventKinds(incident!.id)).not.toContain("resolved");
+    const [overview] = await listSloOverviews(db, minute(70));
+    expect(overview!.slo.burningSince!.toISOString()).toBe(minute(60).toISOString());
+    expect(overview!.status.state).toBe("fast_burn_no_data");
+
+    // Data returns without errors: now the burn ends.
+    await addMinutes(70, 80, 0);
+    const recovered = await evaluateSlo(db, slo.id, minute(80));
+    expect(recovered.outcome).toBe("resolved");
+    const [after] = await sloIncidents();
+    expect(after!.status).toBe("resolved");
+    const { rows } = await db.query<{ message: string }>(
+      "SELECT message FROM incident_event WHERE incident_id = $1 AND kind = 'resolved'",
+      [after!.id],
+    );
+    expect(rows[0]!.message).toContain("is 0.00x");
+    expect(rows[0]!.message).not.toContain("no data");
+  });
+
   it("opens a new incident for a later burn", async () => {
     await addMinutes(0, 60, 0.3);
     await evaluateSlo(db, slo.id, minute(60));
