@@ -121,7 +121,7 @@ describe("POST /api/v1/deployments", () => {
     expect(response.status).toBe(201);
     expect(json.deployments[0].commitAt).toBe(commitAt.toISOString());
     expect(json.deployments[1].commitAt).toBe(EARLIEST_COMMIT_AT.toISOString());
-    expect((await counts()).deployments).toBe("2");
+    expect((await counts())!.deployments).toBe("2");
   });
 
   it("accepts commitAt equal to deployedAt", async () => {
