@@ -17,7 +17,9 @@ import {
   canonicalTimeZone,
   isValidTimeZone,
   nextRunAfter,
+  reportPeriodFor,
   TIME_OF_DAY,
+  type ScheduleTiming,
 } from "@/lib/reports/schedule-time";
 
 // Access checks, body parsing and JSON output of /api/v1/report-schedules.
@@ -217,6 +219,7 @@ export async function resolveSchedulePatch(stored: ReportSchedule, body: unknown
     throw new ApiError(400, "invalid_body", "request body must be a JSON object");
   }
   const patch = body as Record<string, unknown>;
+  rejectStaleSelection(stored, patch);
   const base: Record<string, unknown> = {
     name: stored.name,
     cadence: stored.cadence,
@@ -248,7 +251,56 @@ export async function resolveSchedulePatch(stored: ReportSchedule, body: unknown
   if (sameTiming && input.enabled && stored.enabled && stored.nextRunAt !== null) {
     return { ...input, nextRunAt: stored.nextRunAt };
   }
+  if (input.nextRunAt !== null && stored.lastRun !== null) {
+    return { ...input, nextRunAt: firstRunAfterPeriod(input, input.nextRunAt, stored.lastRun.periodEnd) };
+  }
   return input;
+}
+
+/**
+ * Rejects a PATCH that would keep a selection naming deleted services or
+ * teams, because merging the stored slugs would drop the deleted ones and
+ * could widen the schedule to every service. The body must set the field
+ * that went stale. Throws a 409 naming `services` or `teams`.
+ */
+function rejectStaleSelection(stored: ReportSchedule, patch: Record<string, unknown>): void {
+  const deletedServices = stored.serviceIds.filter((id) => !stored.services.some((service) => service.id === id));
+  if (deletedServices.length > 0 && !("services" in patch)) {
+    throw new ApiError(
+      409,
+      "stale_selection",
+      `report schedule ${stored.id} names deleted service ids ${deletedServices.join(", ")}; ` +
+        "send services with the services to keep",
+      { field: "services" },
+    );
+  }
+  const deletedTeams = stored.teamIds.filter((id) => !stored.teams.some((team) => team.id === id));
+  if (deletedTeams.length > 0 && !("teams" in patch)) {
+    throw new ApiError(
+      409,
+      "stale_selection",
+      `report schedule ${stored.id} names deleted team ids ${deletedTeams.join(", ")}; ` +
+        "send teams with the teams to keep",
+      { field: "teams" },
+    );
+  }
+}
+
+/**
+ * Returns the first run time from `candidate` on whose report period starts
+ * at or after `sentUntil`, the end of the newest period already queued. A
+ * change of time zone or cadence thus skips a period that would overlap one
+ * already mailed.
+ */
+function firstRunAfterPeriod(timing: ScheduleTiming, candidate: Date, sentUntil: Date): Date {
+  let runAt = candidate;
+  // A week or month period starts at most one period before its run time,
+  // so a few steps always reach a period after sentUntil.
+  for (let step = 0; step < 3; step += 1) {
+    if (reportPeriodFor(timing, runAt).from.getTime() >= sentUntil.getTime()) break;
+    runAt = nextRunAfter(timing, runAt);
+  }
+  return runAt;
 }
 
 function runJson(run: ReportScheduleRun) {

@@ -116,9 +116,15 @@ export async function queueDueRuns(pool: pg.Pool, at: Date, log: Logger): Promis
           "report schedule missed run times while no worker ran; sending only the newest period",
         );
       }
+      // A period that overlaps one already queued, as after a change of time
+      // zone or cadence, is skipped so that no day is mailed twice.
       const inserted = await client.query<{ id: number }>(
         `INSERT INTO report_schedule_run (schedule_id, period_start, period_end, scheduled_at, next_attempt_at)
-         VALUES ($1, $2, $3, $4, $4)
+         SELECT $1::int, $2::timestamptz, $3::timestamptz, $4::timestamptz, $4::timestamptz
+          WHERE NOT EXISTS (
+                SELECT 1 FROM report_schedule_run
+                 WHERE schedule_id = $1 AND period_start < $3 AND period_end > $2
+                   AND period_start <> $2)
          ON CONFLICT (schedule_id, period_start) DO NOTHING
          RETURNING id`,
         [row.id, period.from, period.to, runAt],
@@ -132,6 +138,11 @@ export async function queueDueRuns(pool: pg.Pool, at: Date, log: Logger): Promis
         log.info(
           { scheduleId: row.id, runId: inserted.rows[0].id, from: period.from.toISOString(), to: period.to.toISOString() },
           "report schedule run queued",
+        );
+      } else {
+        log.info(
+          { scheduleId: row.id, from: period.from.toISOString(), to: period.to.toISOString() },
+          "report schedule run skipped because its period was already queued or overlaps a queued one",
         );
       }
     }

@@ -466,6 +466,80 @@ describe("scheduled report runs", () => {
     expect(services).toEqual(["checkout-api", "orders-db", ""]);
   });
 
+  it("rejects an edit that drops a deleted team", async () => {
+    const channel = await createEmailChannel("Ops mail");
+    await getPool().query("INSERT INTO team (slug, name) VALUES ('payments', 'Payments')");
+    const created = await create(weeklyBody([channel], { services: [], teams: ["payments"] }));
+    expect(created.status, JSON.stringify(created.json)).toBe(201);
+    const id = String(created.json.schedule.id);
+    const url = `${BASE}/api/v1/report-schedules/${id}`;
+    const auth = { cookie: fixture.managerCookie };
+    await getPool().query("DELETE FROM team WHERE slug = 'payments'");
+
+    const renamed = await callRoute(patchSchedule, "PATCH", url, auth, { name: "Renamed" }, { id });
+    expect(renamed.status, JSON.stringify(renamed.json)).toBe(409);
+    expect(renamed.json.error.field).toBe("teams");
+    const { rows } = await getPool().query(
+      "SELECT name, all_services, cardinality(team_ids) AS teams FROM report_schedule WHERE id = $1",
+      [id],
+    );
+    expect(rows[0]).toEqual({ name: "Weekly reliability", all_services: false, teams: 1 });
+
+    const chosen = await callRoute(patchSchedule, "PATCH", url, auth, { teams: [], services: ["orders-db"] }, { id });
+    expect(chosen.status, JSON.stringify(chosen.json)).toBe(200);
+    expect(chosen.json.schedule.allServices).toBe(false);
+    expect(chosen.json.schedule.services.map((service: Json) => service.slug)).toEqual(["orders-db"]);
+  });
+
+  it("rejects an edit that drops a deleted service", async () => {
+    const channel = await createEmailChannel("Ops mail");
+    await getPool().query("INSERT INTO service (slug, name) VALUES ('old-batch', 'Old batch')");
+    const created = await create(weeklyBody([channel], { services: ["old-batch"] }));
+    expect(created.status, JSON.stringify(created.json)).toBe(201);
+    const id = String(created.json.schedule.id);
+    const url = `${BASE}/api/v1/report-schedules/${id}`;
+    await getPool().query("DELETE FROM service WHERE slug = 'old-batch'");
+
+    const renamed = await callRoute(patchSchedule, "PATCH", url, { cookie: fixture.managerCookie }, { name: "Renamed" }, { id });
+    expect(renamed.status, JSON.stringify(renamed.json)).toBe(409);
+    expect(renamed.json.error.field).toBe("services");
+    const { rows } = await getPool().query("SELECT all_services FROM report_schedule WHERE id = $1", [id]);
+    expect(rows[0].all_services).toBe(false);
+  });
+
+  it("skips an overlapping period after a zone change", async () => {
+    const channel = await createEmailChannel("Ops mail");
+    at("2026-11-20T00:00:00Z");
+    const created = await create(
+      weeklyBody([channel], { timeZone: "Asia/Tokyo", timeOfDay: "00:00", formats: ["csv"] }),
+    );
+    const id = String(created.json.schedule.id);
+    expect(created.json.schedule.nextRunAt).toBe("2026-11-22T15:00:00.000Z");
+    at("2026-11-22T15:00:30Z");
+    await runTask();
+    expect(smtp.mails).toHaveLength(1);
+
+    at("2026-11-22T16:00:00Z");
+    const url = `${BASE}/api/v1/report-schedules/${id}`;
+    const utc = await callRoute(patchSchedule, "PATCH", url, { cookie: fixture.managerCookie }, { timeZone: "UTC" }, { id });
+    expect(utc.status, JSON.stringify(utc.json)).toBe(200);
+    // The UTC week of 11-16 to 11-23 overlaps the Tokyo week already sent.
+    expect(utc.json.schedule.nextRunAt).toBe("2026-11-30T00:00:00.000Z");
+
+    // The worker also skips the overlapping period when nextRunAt reaches it.
+    await getPool().query("UPDATE report_schedule SET next_run_at = '2026-11-23T00:00:00Z' WHERE id = $1", [id]);
+    at("2026-11-23T00:00:30Z");
+    await runTask();
+    expect(smtp.mails).toHaveLength(1);
+    const runs = await runRows(Number(id));
+    expect(runs).toHaveLength(1);
+    at("2026-11-30T00:00:30Z");
+    await runTask();
+    expect(smtp.mails).toHaveLength(2);
+    const periods = (await runRows(Number(id))).map((run) => (run.period_start as Date).toISOString());
+    expect(periods).toEqual(["2026-11-15T15:00:00.000Z", "2026-11-23T00:00:00.000Z"]);
+  });
+
   it("runs as a worker task", async () => {
     const channel = await createEmailChannel("Ops mail");
     const created = await create(weeklyBody([channel], { formats: ["csv"] }));
