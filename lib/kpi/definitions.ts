@@ -134,4 +134,5 @@ export const KPI_NULL_REASONS = {
   noRequests: "no requests recorded in this range",
   noSuccessfulDeployment: "no successful deployment in this range",
   noCommitTime: "no successful deployment in this range carries a commit time",
+  notStarted: "this range starts after now",
 } as const;

@@ -1,6 +1,8 @@
+import { now } from "@/lib/clock";
 import { getPool } from "@/lib/db";
-import { splitRange } from "@/lib/kpi/buckets";
-import { changeFailureWindowMinutes } from "@/lib/kpi/change-window";
+import { splitRange, type KpiBucket } from "@/lib/kpi/buckets";
+import { changeFailureWindowMinutes, kpiDeploymentEnvironments } from "@/lib/kpi/change-window";
+import { KPI_DEFINITIONS, KPI_NULL_REASONS } from "@/lib/kpi/definitions";
 import {
   queryChangeFailureRate,
   queryDeploymentFrequency,
@@ -13,6 +15,7 @@ import {
   queryUptime,
 } from "@/lib/kpi/queries";
 import type {
+  KpiName,
   KpiOptions,
   KpiRange,
   KpiSet,
@@ -21,7 +24,7 @@ import type {
 
 export { KPI_DEFINITIONS, KPI_NULL_REASONS } from "@/lib/kpi/definitions";
 export { MAX_KPI_BUCKETS } from "@/lib/kpi/buckets";
-export { changeFailureWindowMinutes } from "@/lib/kpi/change-window";
+export { changeFailureWindowMinutes, kpiDeploymentEnvironments } from "@/lib/kpi/change-window";
 export type {
   KpiName,
   KpiOptions,
@@ -73,9 +76,28 @@ async function computeKpiTrend(
   options: KpiOptions,
 ): Promise<KpiTrendBucket[]> {
   const parts = splitRange(range, buckets);
+  // Time after now has no data yet, so each bucket is measured only up to
+  // now. Otherwise an open incident would count as downtime until the end
+  // of a range that ends later today, and rates would divide by time that
+  // has not passed.
+  const cutoff = now().getTime();
+  const measured: KpiBucket[] = parts
+    .filter((part) => part.start.getTime() < cutoff)
+    .map((part) => ({
+      start: part.start,
+      end: new Date(Math.min(part.end.getTime(), cutoff)),
+    }));
+  const future = parts.slice(measured.length).map((part) => ({
+    start: part.start,
+    end: part.end,
+    kpis: futureKpis(),
+  }));
+  if (measured.length === 0) return future;
+
   const pool = getPool();
   const ids = range.serviceIds;
   const windowMinutes = changeFailureWindowMinutes(options);
+  const environments = kpiDeploymentEnvironments(options);
   const [
     uptime,
     mtta,
@@ -86,17 +108,17 @@ async function computeKpiTrend(
     changeFailureRate,
     leadTime,
   ] = await Promise.all([
-    queryUptime(pool, parts, ids),
-    queryMtta(pool, parts, ids),
-    queryMttr(pool, parts, ids),
-    queryIncidentFrequency(pool, parts, ids),
-    queryDeploymentFrequency(pool, parts, ids),
-    errorRateQuery(pool, parts, ids),
-    queryChangeFailureRate(pool, parts, ids, windowMinutes),
-    queryLeadTime(pool, parts, ids),
+    queryUptime(pool, measured, ids),
+    queryMtta(pool, measured, ids),
+    queryMttr(pool, measured, ids),
+    queryIncidentFrequency(pool, measured, ids),
+    queryDeploymentFrequency(pool, measured, ids, environments),
+    errorRateQuery(pool, measured, ids),
+    queryChangeFailureRate(pool, measured, ids, windowMinutes, environments),
+    queryLeadTime(pool, measured, ids, environments),
   ]);
 
-  return parts.map((part, i) => ({
+  const past = parts.slice(0, measured.length).map((part, i) => ({
     start: part.start,
     end: part.end,
     kpis: {
@@ -110,6 +132,7 @@ async function computeKpiTrend(
       leadTime: leadTime[i]!,
     },
   }));
+  return [...past, ...future];
 }
 
 /** Computes every KPI over the whole range; see KPI_DEFINITIONS. */
@@ -157,3 +180,19 @@ export function previousPeriod(range: KpiRange): KpiRange {
 }
 export { DEPLOYMENT_LIST_LIMIT, listDeploymentsInRange } from "@/lib/kpi/deployments";
 export type { DeploymentList, ListedDeployment } from "@/lib/kpi/deployments";
+
+/** Returns a KPI set of nulls for a bucket that starts after now. */
+function futureKpis(): KpiSet {
+  const names = Object.keys(KPI_DEFINITIONS) as KpiName[];
+  return Object.fromEntries(
+    names.map((name) => [
+      name,
+      {
+        value: null,
+        unit: KPI_DEFINITIONS[name].unit,
+        sampleSize: 0,
+        reason: KPI_NULL_REASONS.notStarted,
+      },
+    ]),
+  ) as KpiSet;
+}
