@@ -37,6 +37,27 @@ const alertGroupLabels = z
     message: "must be comma-separated label names such as alertname,cluster",
   });
 
+/**
+ * Comma-separated deployment environments that the deployment KPIs count;
+ * "*" counts every environment and gives null.
+ */
+const kpiDeploymentEnvironments = z
+  .string()
+  .default("production")
+  .transform((value) =>
+    value
+      .split(",")
+      .map((name) => name.trim())
+      .filter((name) => name !== ""),
+  )
+  .refine((names) => names.length > 0, {
+    message: "must name at least one environment, such as production, or * for every environment",
+  })
+  .refine((names) => names.every((name) => name === "*" || /^[A-Za-z0-9._-]{1,63}$/.test(name)), {
+    message: "must be comma-separated environment names such as production,canary, or *",
+  })
+  .transform((names): string[] | null => (names.includes("*") ? null : [...new Set(names)]));
+
 const envSchema = z.object({
   NODE_ENV: z
     .enum(["development", "production", "test"])
@@ -94,6 +115,9 @@ const envSchema = z.object({
   // An incident of a service opened this many minutes or fewer after one of
   // its deployments counts that deployment as failed (change failure rate).
   VIGIL_CHANGE_FAILURE_WINDOW_MINUTES: z.coerce.number().int().min(1).max(10_080).default(60),
+  // Deployments of other environments, such as staging, are stored and
+  // listed on the service pages but left out of the deployment KPIs.
+  VIGIL_KPI_DEPLOYMENT_ENVIRONMENTS: kpiDeploymentEnvironments,
 });
 
 export type Config = z.infer<typeof envSchema> & { dataDir: string };

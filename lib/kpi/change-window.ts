@@ -8,3 +8,13 @@ export function changeFailureWindowMinutes(options: KpiOptions = {}): number {
     getConfig().VIGIL_CHANGE_FAILURE_WINDOW_MINUTES
   );
 }
+
+/**
+ * Returns the deployment environments that the deployment KPIs count:
+ * those of `options`, or VIGIL_KPI_DEPLOYMENT_ENVIRONMENTS. null means
+ * every environment.
+ */
+export function kpiDeploymentEnvironments(options: KpiOptions = {}): string[] | null {
+  if (options.deploymentEnvironments !== undefined) return options.deploymentEnvironments;
+  return getConfig().VIGIL_KPI_DEPLOYMENT_ENVIRONMENTS;
+}

@@ -1,5 +1,5 @@
 import { getPool } from "@/lib/db";
-import { changeFailureWindowMinutes } from "@/lib/kpi/change-window";
+import { changeFailureWindowMinutes, kpiDeploymentEnvironments } from "@/lib/kpi/change-window";
 import type { KpiOptions, KpiRange } from "@/lib/kpi/types";
 
 // The deployments behind the deployment frequency, change failure rate and
@@ -32,6 +32,8 @@ export type DeploymentList = {
   /** Deployments that match, which may exceed the listed ones. */
   total: number;
   windowMinutes: number;
+  /** Environments listed; null means every environment. */
+  environments: string[] | null;
 };
 
 type Row = {
@@ -52,15 +54,17 @@ type Row = {
 
 /**
  * Lists the deployments with deployed_at in [from, to) of the selected
- * services, newest first, at most DEPLOYMENT_LIST_LIMIT. With `failedOnly`,
- * only the successful ones an incident followed: those the change failure
- * rate counts as failed.
+ * services, newest first, at most DEPLOYMENT_LIST_LIMIT. Only environments
+ * that the deployment KPIs count are listed (KpiOptions.deploymentEnvironments).
+ * With `failedOnly`, only the successful ones an incident followed: those
+ * the change failure rate counts as failed.
  */
 export async function listDeploymentsInRange(
   range: KpiRange,
   { failedOnly = false, ...options }: KpiOptions & { failedOnly?: boolean } = {},
 ): Promise<DeploymentList> {
   const windowMinutes = changeFailureWindowMinutes(options);
+  const environments = kpiDeploymentEnvironments(options);
   const { rows } = await getPool().query<Row>(
     `WITH listed AS (
        SELECT d.*, s.slug, s.name,
@@ -80,6 +84,7 @@ export async function listDeploymentsInRange(
        ) following ON true
        WHERE d.deployed_at >= $1 AND d.deployed_at < $2
          AND ($3::int[] IS NULL OR d.service_id = ANY($3::int[]))
+         AND ($7::text[] IS NULL OR d.environment = ANY($7::text[]))
      )
      SELECT id, slug, name, version, environment, status, deployed_at,
             commit_sha, commit_at, incident_id, incident_title,
@@ -96,12 +101,14 @@ export async function listDeploymentsInRange(
       windowMinutes,
       failedOnly,
       DEPLOYMENT_LIST_LIMIT,
+      environments,
     ],
   );
 
   return {
     total: rows.length === 0 ? 0 : Number(rows[0]!.total),
     windowMinutes,
+    environments,
     deployments: rows.map((row) => ({
       id: row.id,
       serviceSlug: row.slug,

@@ -212,6 +212,8 @@ type EventRate = {
   timeColumn: "opened_at" | "deployed_at";
   periodSeconds: number;
   unit: "per_week" | "per_day";
+  /** Extra SQL condition on the counted row `e`, with its parameters from $4 on. */
+  condition?: { sql: string; params: unknown[] };
 };
 
 /** Counts rows per bucket and divides by the bucket length in periods. */
@@ -234,9 +236,10 @@ async function queryEventRate(
      LEFT JOIN ${rate.table} e
        ON e.${rate.timeColumn} >= b.start_at AND e.${rate.timeColumn} < b.end_at
       AND e.service_id IN (SELECT id FROM selected)
+      AND ${rate.condition?.sql ?? "true"}
      GROUP BY b.idx, b.seconds
      ORDER BY b.idx`,
-    bucketParams(buckets, serviceIds),
+    [...bucketParams(buckets, serviceIds), ...(rate.condition?.params ?? [])],
   );
   return rows.map((row) =>
     Number(row.services) === 0
@@ -259,17 +262,22 @@ export function queryIncidentFrequency(
   });
 }
 
-/** Deployments per day, per bucket. */
+/**
+ * Deployments per day, per bucket, of the given environments; null counts
+ * every environment.
+ */
 export function queryDeploymentFrequency(
   db: Queryable,
   buckets: KpiBucket[],
-  serviceIds?: number[],
+  serviceIds: number[] | undefined,
+  environments: string[] | null,
 ): Promise<KpiValue[]> {
   return queryEventRate(db, buckets, serviceIds, {
     table: "deployment",
     timeColumn: "deployed_at",
     periodSeconds: 86400,
     unit: "per_day",
+    condition: { sql: "($4::text[] IS NULL OR e.environment = ANY($4::text[]))", params: [environments] },
   });
 }
 
@@ -482,14 +490,16 @@ export function queryErrorRateFromPoints(
 /**
  * Change failure rate per bucket: the share of the successful deployments
  * in it that an incident of the same service followed within
- * `windowMinutes`. The incident lookup uses the (service_id, opened_at)
- * index of incident once per deployment.
+ * `windowMinutes`. Only deployments of `environments` count, and null
+ * counts every environment. The incident lookup uses the
+ * (service_id, opened_at) index of incident once per deployment.
  */
 export async function queryChangeFailureRate(
   db: Queryable,
   buckets: KpiBucket[],
   serviceIds: number[] | undefined,
   windowMinutes: number,
+  environments: string[] | null,
 ): Promise<KpiValue[]> {
   const { rows } = await db.query<{
     services: string;
@@ -510,6 +520,7 @@ export async function queryChangeFailureRate(
          ON d.deployed_at >= b.start_at AND d.deployed_at < b.end_at
        WHERE d.status = 'success'
          AND d.service_id IN (SELECT id FROM selected)
+         AND ($5::text[] IS NULL OR d.environment = ANY($5::text[]))
      )
      SELECT (SELECT count(*) FROM selected) AS services,
             count(d.id) AS deployments,
@@ -518,7 +529,7 @@ export async function queryChangeFailureRate(
      LEFT JOIN deployed d ON d.idx = b.idx
      GROUP BY b.idx
      ORDER BY b.idx`,
-    [...bucketParams(buckets, serviceIds), windowMinutes],
+    [...bucketParams(buckets, serviceIds), windowMinutes, environments],
   );
   return rows.map((row): KpiValue => {
     if (Number(row.services) === 0) return noServices("ratio");
@@ -541,12 +552,14 @@ export async function queryChangeFailureRate(
 
 /**
  * Lead time for changes per bucket: the median of deployed_at - commit_at
- * over the successful deployments in it that carry a commit time.
+ * over the successful deployments in it that carry a commit time and
+ * belong to `environments` (null: every environment).
  */
 export async function queryLeadTime(
   db: Queryable,
   buckets: KpiBucket[],
-  serviceIds?: number[],
+  serviceIds: number[] | undefined,
+  environments: string[] | null,
 ): Promise<KpiValue[]> {
   const { rows } = await db.query<MeanSecondsRow>(
     `WITH ${COMMON_CTES}
@@ -561,9 +574,10 @@ export async function queryLeadTime(
       AND d.status = 'success'
       AND d.commit_at IS NOT NULL
       AND d.service_id IN (SELECT id FROM selected)
+      AND ($4::text[] IS NULL OR d.environment = ANY($4::text[]))
      GROUP BY b.idx
      ORDER BY b.idx`,
-    bucketParams(buckets, serviceIds),
+    [...bucketParams(buckets, serviceIds), environments],
   );
   // toMeanSeconds only maps the column, which contains the median here.
   return toMeanSeconds(rows, KPI_NULL_REASONS.noCommitTime);

@@ -23,6 +23,12 @@ export type KpiOptions = {
    * makes it a failed change. Defaults to VIGIL_CHANGE_FAILURE_WINDOW_MINUTES.
    */
   changeFailureWindowMinutes?: number;
+  /**
+   * Deployment environments that the deployment frequency, change failure
+   * rate and lead time count; null counts every environment. Defaults to
+   * VIGIL_KPI_DEPLOYMENT_ENVIRONMENTS.
+   */
+  deploymentEnvironments?: string[] | null;
 };
 
 /**

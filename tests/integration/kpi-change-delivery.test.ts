@@ -6,6 +6,7 @@ import {
   getKpisWithPrevious,
   getKpiTrend,
   KPI_NULL_REASONS,
+  listDeploymentsInRange,
   previousPeriod,
 } from "@/lib/kpi";
 import { truncateAll } from "@/tests/support/database";
@@ -36,11 +37,12 @@ async function addDeployment(
   deployedAt: string,
   commitAt: string | null = null,
   status = "success",
+  environment = "production",
 ) {
   await getPool().query(
-    `INSERT INTO deployment (service_id, version, status, deployed_at, commit_at)
-     VALUES ($1, 'v1', $2, $3, $4)`,
-    [serviceId, status, deployedAt, commitAt],
+    `INSERT INTO deployment (service_id, version, status, deployed_at, commit_at, environment)
+     VALUES ($1, 'v1', $2, $3, $4, $5)`,
+    [serviceId, status, deployedAt, commitAt, environment],
   );
 }
 
@@ -192,6 +194,62 @@ describe("lead time for changes", () => {
 
     expect(trend[0]!.kpis.leadTime.value).toBe(1800);
     expect(trend[1]!.kpis.leadTime.value).toBe(7200);
+  });
+});
+
+describe("deployment environments", () => {
+  async function addMixedDeployments() {
+    // Staging at 01:00 with an incident 5 min later and a 2 h commit.
+    await addDeployment(serviceA, "2026-11-02T01:00:00Z", "2026-11-01T23:00:00Z", "success", "staging");
+    await addIncident(serviceA, "2026-11-02T01:05:00Z");
+    // Production at 10:00 without an incident and a 30 min commit.
+    await addDeployment(serviceA, "2026-11-02T10:00:00Z", "2026-11-02T09:30:00Z");
+  }
+
+  it("counts production by default", async () => {
+    await addMixedDeployments();
+    const kpis = await getKpis({ from: FROM, to: TO }, WINDOW);
+    expect(kpis.deploymentFrequency.sampleSize).toBe(1);
+    expect(kpis.deploymentFrequency.value).toBeCloseTo(1, 12);
+    expect(kpis.changeFailureRate.sampleSize).toBe(1);
+    expect(kpis.changeFailureRate.value).toBe(0);
+    expect(kpis.leadTime.sampleSize).toBe(1);
+    expect(kpis.leadTime.value).toBe(30 * 60);
+
+    const list = await listDeploymentsInRange({ from: FROM, to: TO }, WINDOW);
+    expect(list.environments).toEqual(["production"]);
+    expect(list.total).toBe(1);
+    expect(list.deployments.map((item) => item.environment)).toEqual(["production"]);
+    const failed = await listDeploymentsInRange({ from: FROM, to: TO }, { ...WINDOW, failedOnly: true });
+    expect(failed.total).toBe(0);
+  });
+
+  it("counts every environment with null", async () => {
+    await addMixedDeployments();
+    const options = { ...WINDOW, deploymentEnvironments: null };
+    const kpis = await getKpis({ from: FROM, to: TO }, options);
+    expect(kpis.deploymentFrequency.sampleSize).toBe(2);
+    expect(kpis.changeFailureRate.sampleSize).toBe(2);
+    expect(kpis.changeFailureRate.value).toBeCloseTo(0.5, 12);
+    // Median of 2 h and 30 min.
+    expect(kpis.leadTime.value).toBe(75 * 60);
+
+    const list = await listDeploymentsInRange({ from: FROM, to: TO }, options);
+    expect(list.environments).toBeNull();
+    expect(list.total).toBe(2);
+  });
+
+  it("counts only the listed environments", async () => {
+    await addMixedDeployments();
+    const options = { ...WINDOW, deploymentEnvironments: ["staging"] };
+    const kpis = await getKpis({ from: FROM, to: TO }, options);
+    expect(kpis.deploymentFrequency.sampleSize).toBe(1);
+    expect(kpis.changeFailureRate.value).toBe(1);
+    expect(kpis.leadTime.value).toBe(2 * 3600);
+
+    const trend = await getKpiTrend({ from: FROM, to: TO }, 2, options);
+    expect(trend.map((bucket) => bucket.kpis.deploymentFrequency.sampleSize)).toEqual([1, 0]);
+    expect(trend.map((bucket) => bucket.kpis.changeFailureRate.sampleSize)).toEqual([1, 0]);
   });
 });
 

@@ -26,7 +26,11 @@ import { SegmentedLinks } from "@/components/segmented-links";
 import { ServiceFilter } from "@/components/service-filter";
 import { TimeWithAgo } from "@/components/time-with-ago";
 import { requireUser } from "@/lib/auth/session";
-import { DEPLOYMENT_LIST_LIMIT, listDeploymentsInRange } from "@/lib/kpi";
+import {
+  DEPLOYMENT_LIST_LIMIT,
+  kpiDeploymentEnvironments,
+  listDeploymentsInRange,
+} from "@/lib/kpi";
 import { listServiceOptions } from "@/lib/services/queries";
 import { resolveDashboardFilter } from "@/lib/teams/filter";
 
@@ -49,6 +53,9 @@ export default async function DeploymentsPage({
   const now = new Date();
   const selection = parseRangeSelection(params, now);
   const failedOnly = firstParam(params.outcome) === "failed";
+  // By default the page lists the environments that the deployment KPIs
+  // count (VIGIL_KPI_DEPLOYMENT_ENVIRONMENTS); ?environment=all lists every one.
+  const everyEnvironment = firstParam(params.environment) === "all";
   const services = await listServiceOptions();
   const { service, team, serviceIds, teams } = await resolveDashboardFilter(
     services,
@@ -62,15 +69,20 @@ export default async function DeploymentsPage({
       to: selection.to,
       serviceIds,
     },
-    { failedOnly },
+    { failedOnly, deploymentEnvironments: everyEnvironment ? null : undefined },
   );
+  const countedEnvironments = kpiDeploymentEnvironments();
+  const environmentQuery = everyEnvironment ? "all" : undefined;
 
   const keep = {
     service: service?.slug,
     team: team?.slug,
     outcome: failedOnly ? "failed" : undefined,
+    environment: environmentQuery,
   };
   const rangeQuery = selection.error ? {} : selection.query;
+  const environmentWords =
+    list.environments === null ? "" : ` in ${list.environments.join(", ")}`;
 
   return (
     <>
@@ -79,6 +91,7 @@ export default async function DeploymentsPage({
         description={
           <>
             {formatCount(list.total, ["deployment", "deployments"])}
+            {environmentWords}
             {failedOnly
               ? ` followed by an incident within ${list.windowMinutes} min`
               : ""}
@@ -103,6 +116,7 @@ export default async function DeploymentsPage({
                 ...rangeQuery,
                 service: service?.slug,
                 team: team?.slug,
+                environment: environmentQuery,
               }),
               active: !failedOnly,
             },
@@ -114,11 +128,31 @@ export default async function DeploymentsPage({
                 service: service?.slug,
                 team: team?.slug,
                 outcome: "failed",
+                environment: environmentQuery,
               }),
               active: failedOnly,
             },
           ]}
         />
+        {countedEnvironments !== null && (
+          <SegmentedLinks
+            label="Environment"
+            options={[
+              {
+                key: "counted",
+                label: countedEnvironments.join(", "),
+                href: buildHref("/deployments", { ...rangeQuery, ...keep, environment: undefined }),
+                active: !everyEnvironment,
+              },
+              {
+                key: "all",
+                label: "All environments",
+                href: buildHref("/deployments", { ...rangeQuery, ...keep, environment: "all" }),
+                active: everyEnvironment,
+              },
+            ]}
+          />
+        )}
         <ServiceFilter
           services={services}
           selected={service?.slug}
