@@ -25,7 +25,7 @@ export async function runEvaluateSlos(
     const counts = await helpers.withPgClient((client) =>
       evaluateAllSlos(client, undefined, log),
     );
-    if (counts.opened > 0 || counts.resolved > 0 || counts.failed > 0) {
+    if (counts.opened > 0 || counts.joined > 0 || counts.resolved > 0 || counts.failed > 0) {
       log.info({ ...counts, ms: Date.now() - started }, "evaluated SLOs");
     }
   } catch (error) {

@@ -21,6 +21,9 @@ export type IncidentEventKind =
   | "series_joined"
   | "alerts_joined"
   | "alerts_resolved"
+  // SLO burns that join or leave a shared SLO incident (lib/slo/burns.ts).
+  | "slo_burn_joined"
+  | "slo_burn_ended"
   | "deployment_suspects"
   | "feedback"
   | "notification_sent"

@@ -23,8 +23,16 @@ import type { Queryable } from "@/lib/incidents/events";
 // of workers/score-series.ts uses 0x5647 ("VG").
 const DETECTOR_GROUPING_LOCK_CLASS = 0x564764;
 const ALERT_GROUPING_LOCK_CLASS = 0x564761;
+// SLO burns of one service (lib/slo/burns.ts), "VGs" in ASCII.
+const SLO_GROUPING_LOCK_CLASS = 0x564773;
 
-export type GroupingSource = "detector" | "alert";
+export type GroupingSource = "detector" | "alert" | "slo";
+
+const GROUPING_LOCK_CLASSES: Record<GroupingSource, number> = {
+  detector: DETECTOR_GROUPING_LOCK_CLASS,
+  alert: ALERT_GROUPING_LOCK_CLASS,
+  slo: SLO_GROUPING_LOCK_CLASS,
+};
 
 /**
  * Takes the grouping lock of one service until the end of the caller's
@@ -36,12 +44,8 @@ export async function lockServiceGrouping(
   source: GroupingSource,
   serviceId: number,
 ): Promise<void> {
-  const lockClass =
-    source === "detector"
-      ? DETECTOR_GROUPING_LOCK_CLASS
-      : ALERT_GROUPING_LOCK_CLASS;
   await db.query("SELECT pg_advisory_xact_lock($1, $2)", [
-    lockClass,
+    GROUPING_LOCK_CLASSES[source],
     serviceId,
   ]);
 }

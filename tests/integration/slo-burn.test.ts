@@ -9,9 +9,11 @@ import { listSloOverviews } from "@/lib/slo/overview";
 import { createSlo, type SloRecord } from "@/lib/slo/store";
 import { truncateAll } from "@/tests/support/database";
 
-// Fast burns of an availability SLO from requests: one incident per burn,
+// Fast burns of availability SLOs from requests: one incident per burn,
 // whatever the number of evaluators, resolved when the short window stops
-// burning, and a new incident for a later burn. Points arrive once a minute.
+// burning, and a new incident for a later burn. Burns of two SLOs of one
+// service share an incident, which resolves when the last one ends.
+// Points arrive once a minute.
 
 const MINUTE_MS = 60_000;
 const START = new Date("2026-11-20T10:00:00Z");
@@ -279,11 +281,116 @@ describe("SLO fast burn", () => {
   it("evaluates every SLO in one run", async () => {
     await addMinutes(0, 60, 0.3);
     const counts = await evaluateAllSlos(db, minute(60));
-    expect(counts).toEqual({ evaluated: 1, opened: 1, resolved: 0, failed: 0 });
+    expect(counts).toEqual({ evaluated: 1, opened: 1, joined: 0, resolved: 0, failed: 0 });
     const { rows } = await db.query<{ last_evaluated_at: Date }>(
       "SELECT last_evaluated_at FROM slo WHERE id = $1",
       [slo.id],
     );
     expect(rows[0]!.last_evaluated_at.toISOString()).toBe(minute(60).toISOString());
+  });
+});
+
+describe("SLO burn grouping", () => {
+  let second: SloRecord;
+
+  beforeEach(async () => {
+    // Same requests, a looser target and a 30-minute short window, so it
+    // burns with the first SLO but recovers 25 minutes later.
+    second = await createSlo(db, {
+      service: "checkout",
+      name: "most requests succeed",
+      kind: "availability",
+      availabilitySource: "requests",
+      latencyMetric: null,
+      latencyThreshold: null,
+      target: 0.98,
+      windowDays: 30,
+      ...SLO_DEFAULTS,
+      fastShortMinutes: 30,
+    });
+  });
+
+  async function burnRows() {
+    const { rows } = await db.query<{ slo_id: number; incident_id: number; ended_at: Date | null }>(
+      "SELECT slo_id, incident_id, ended_at FROM slo_burn ORDER BY slo_id",
+    );
+    return rows;
+  }
+
+  async function events(incidentId: number) {
+    const { rows } = await db.query<{ kind: string; message: string }>(
+      "SELECT kind, message FROM incident_event WHERE incident_id = $1 ORDER BY id",
+      [incidentId],
+    );
+    return rows;
+  }
+
+  it("joins burns under two evaluators", async () => {
+    await addMinutes(0, 60, 0.5);
+    const results = await Promise.all([
+      evaluateSlo(db, slo.id, minute(60)),
+      evaluateSlo(other, second.id, minute(60)),
+    ]);
+    expect(results.map((result) => result.outcome).sort()).toEqual(["joined", "opened"]);
+
+    const incidents = await sloIncidents();
+    expect(incidents).toHaveLength(1);
+    const incidentId = incidents[0]!.id;
+    const burns = await burnRows();
+    expect(burns.map((burn) => burn.slo_id)).toEqual([slo.id, second.id]);
+    expect(burns.map((burn) => burn.incident_id)).toEqual([incidentId, incidentId]);
+    const kinds = (await events(incidentId)).map((event) => event.kind);
+    expect(kinds).toContain("opened");
+    expect(kinds).toContain("slo_burn_joined");
+  });
+
+  it("resolves when the last burn ends", async () => {
+    await addMinutes(0, 60, 0.5);
+    expect((await evaluateSlo(db, slo.id, minute(60))).outcome).toBe("opened");
+    expect((await evaluateSlo(db, second.id, minute(61))).outcome).toBe("joined");
+    const [incident] = await sloIncidents();
+    const joined = (await events(incident!.id)).find((event) => event.kind === "slo_burn_joined");
+    expect(joined!.message).toContain("SLO most requests succeed is burning fast too");
+
+    // Ten good minutes: the first SLO's 5-minute window is clean, the
+    // second's 30-minute window still has 20 minutes at 50 % errors.
+    await addMinutes(60, 70, 0);
+    expect((await evaluateSlo(db, slo.id, minute(70))).outcome).toBe("resolved");
+    expect((await evaluateSlo(db, second.id, minute(70))).outcome).toBe("unchanged");
+    const [stillOpen] = await sloIncidents();
+    expect(stillOpen!.status).toBe("triggered");
+    const ended = (await events(incident!.id)).find((event) => event.kind === "slo_burn_ended");
+    expect(ended!.message).toContain("the fast burn of SLO requests succeed stopped");
+    expect(ended!.message).toContain("stays open while SLO most requests succeed burns fast");
+
+    await addMinutes(70, 95, 0);
+    expect((await evaluateSlo(db, second.id, minute(95))).outcome).toBe("resolved");
+    const [resolved] = await sloIncidents();
+    expect(resolved!.status).toBe("resolved");
+    expect(resolved!.resolved_at!.toISOString()).toBe(minute(95).toISOString());
+    const final = (await events(incident!.id)).filter((event) => event.kind === "resolved");
+    expect(final).toHaveLength(1);
+    expect(final[0]!.message).toContain("the fast burn of SLO most requests succeed stopped");
+    expect((await burnRows()).every((burn) => burn.ended_at !== null)).toBe(true);
+  });
+
+  it("opens separate incidents without grouping", async () => {
+    await db.query("UPDATE service SET grouping_window_minutes = 0 WHERE id = $1", [serviceId]);
+    await addMinutes(0, 60, 0.5);
+    expect((await evaluateSlo(db, slo.id, minute(60))).outcome).toBe("opened");
+    expect((await evaluateSlo(db, second.id, minute(60))).outcome).toBe("opened");
+    expect(await sloIncidents()).toHaveLength(2);
+  });
+
+  it("opens separately outside the window", async () => {
+    await addMinutes(0, 60, 0.5);
+    expect((await evaluateSlo(db, slo.id, minute(60))).outcome).toBe("opened");
+    // The second SLO starts burning 20 minutes later, past the default 10.
+    await db.query("UPDATE slo SET fast_burn_rate = 100 WHERE id = $1", [second.id]);
+    expect((await evaluateSlo(db, second.id, minute(60))).outcome).toBe("unchanged");
+    await db.query("UPDATE slo SET fast_burn_rate = 14.4 WHERE id = $1", [second.id]);
+    await addMinutes(60, 80, 0.5);
+    expect((await evaluateSlo(db, second.id, minute(80))).outcome).toBe("opened");
+    expect(await sloIncidents()).toHaveLength(2);
   });
 });
