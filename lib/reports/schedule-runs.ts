@@ -281,6 +281,60 @@ export async function sendDueRuns(pool: pg.Pool, at: Date, options: RunOptions, 
   return outcomes;
 }
 
+/** Minimum time between two Send now mails of one schedule, in seconds. */
+export const SEND_NOW_INTERVAL_SECONDS = 60;
+
+/** A Send now within SEND_NOW_INTERVAL_SECONDS of the previous one. */
+export class SendNowTooSoonError extends Error {
+  readonly retryAfterSeconds: number;
+
+  constructor(scheduleId: number, retryAfterSeconds: number) {
+    super(
+      `report schedule ${scheduleId} was sent less than ${SEND_NOW_INTERVAL_SECONDS} seconds ago; ` +
+        `try again in ${retryAfterSeconds} seconds`,
+    );
+    this.name = "SendNowTooSoonError";
+    this.retryAfterSeconds = retryAfterSeconds;
+  }
+}
+
+/**
+ * Records a Send now at `at` unless the previous one of the schedule is
+ * less than SEND_NOW_INTERVAL_SECONDS old. One statement does the check and
+ * the write, so two parallel requests cannot both pass. Returns the
+ * previous time, or null when there was none; throws SendNowTooSoonError.
+ */
+async function claimSendNow(pool: pg.Pool, scheduleId: number, at: Date): Promise<Date | null> {
+  const { rows } = await pool.query<{ previous: Date | null }>(
+    `WITH previous AS (SELECT sent_at FROM report_schedule_test_send WHERE schedule_id = $1)
+     INSERT INTO report_schedule_test_send (schedule_id, sent_at) VALUES ($1, $2)
+     ON CONFLICT (schedule_id) DO UPDATE SET sent_at = EXCLUDED.sent_at
+      WHERE report_schedule_test_send.sent_at <= $2::timestamptz - make_interval(secs => $3)
+     RETURNING (SELECT sent_at FROM previous) AS previous`,
+    [scheduleId, at, SEND_NOW_INTERVAL_SECONDS],
+  );
+  if (rows.length > 0) return rows[0]!.previous;
+  const { rows: current } = await pool.query<{ sent_at: Date }>(
+    "SELECT sent_at FROM report_schedule_test_send WHERE schedule_id = $1",
+    [scheduleId],
+  );
+  const last = current[0]?.sent_at ?? at;
+  const waitMs = last.getTime() + SEND_NOW_INTERVAL_SECONDS * 1000 - at.getTime();
+  throw new SendNowTooSoonError(scheduleId, Math.max(1, Math.ceil(waitMs / 1000)));
+}
+
+/** Restores the Send now time that claimSendNow replaced, when no mail went out. */
+async function releaseSendNow(pool: pg.Pool, scheduleId: number, at: Date, previous: Date | null): Promise<void> {
+  if (previous === null) {
+    await pool.query("DELETE FROM report_schedule_test_send WHERE schedule_id = $1 AND sent_at = $2", [scheduleId, at]);
+  } else {
+    await pool.query(
+      "UPDATE report_schedule_test_send SET sent_at = $3 WHERE schedule_id = $1 AND sent_at = $2",
+      [scheduleId, at, previous],
+    );
+  }
+}
+
 export type SendNowResult = {
   period: ReportPeriod;
   sent: { channelId: number; name: string }[];
@@ -290,7 +344,9 @@ export type SendNowResult = {
 /**
  * Mails the report of the schedule's last full period now, through every
  * channel, as a test. It adds no run row, so the scheduled run of the same
- * period still goes out. Throws ScheduleSelectionError for a stale selection.
+ * period still goes out. Throws ScheduleSelectionError for a stale selection
+ * and SendNowTooSoonError when the previous mail is under a minute old. A
+ * call that mails nothing does not count toward that limit.
  */
 export async function sendScheduleNow(
   scheduleId: number,
@@ -300,17 +356,21 @@ export async function sendScheduleNow(
   const schedule = await findSchedule(getPool(), scheduleId);
   if (!schedule) return null;
   const at = now();
-  const period = reportPeriodFor(schedule, at);
-  const mail = await buildReportMail(schedule, period, at);
-  const result: SendNowResult = { period, sent: [], failed: [] };
-  for (const channel of await loadMailChannels(scheduleId)) {
-    const sent = await sendReportMail(channel, mail, options.timeoutMs);
-    if (sent.succeeded) {
-      result.sent.push({ channelId: channel.id, name: channel.name });
-    } else {
-      result.failed.push({ channelId: channel.id, name: channel.name, error: sent.error ?? "failed" });
-      log.warn({ scheduleId, channelId: channel.id, error: sent.error }, "test mail of a report schedule failed");
+  const previous = await claimSendNow(getPool(), scheduleId, at);
+  const result: SendNowResult = { period: reportPeriodFor(schedule, at), sent: [], failed: [] };
+  try {
+    const mail = await buildReportMail(schedule, result.period, at);
+    for (const channel of await loadMailChannels(scheduleId)) {
+      const sent = await sendReportMail(channel, mail, options.timeoutMs);
+      if (sent.succeeded) {
+        result.sent.push({ channelId: channel.id, name: channel.name });
+      } else {
+        result.failed.push({ channelId: channel.id, name: channel.name, error: sent.error ?? "failed" });
+        log.warn({ scheduleId, channelId: channel.id, error: sent.error }, "test mail of a report schedule failed");
+      }
     }
+  } finally {
+    if (result.sent.length === 0) await releaseSendNow(getPool(), scheduleId, at, previous);
   }
   return result;
 }

@@ -292,8 +292,15 @@ export async function updateSchedule(db: Queryable, id: number, input: ScheduleW
 
 /** Deletes a schedule with its runs. Returns false when no schedule has this id. */
 export async function deleteSchedule(db: Queryable, id: number): Promise<boolean> {
-  const { rowCount } = await db.query("DELETE FROM report_schedule WHERE id = $1", [id]);
-  return (rowCount ?? 0) > 0;
+  // report_schedule_test_send has no foreign key, so its row goes in the
+  // same statement.
+  const { rows } = await db.query<{ deleted: number }>(
+    `WITH removed AS (DELETE FROM report_schedule WHERE id = $1 RETURNING id),
+          test_send AS (DELETE FROM report_schedule_test_send WHERE schedule_id IN (SELECT id FROM removed))
+     SELECT count(*)::int AS deleted FROM removed`,
+    [id],
+  );
+  return (rows[0]?.deleted ?? 0) > 0;
 }
 
 export { toRun, type RunRow };

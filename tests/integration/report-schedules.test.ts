@@ -732,6 +732,7 @@ describe("report schedule API", () => {
     await callRoute(patchSchedule, "PATCH", `${BASE}/api/v1/report-schedules/${id}`, {
       cookie: fixture.managerCookie,
     }, { channels: [channel, bad] }, { id });
+    at("2026-11-25T12:01:00Z");
     const failed = await callRoute(sendNowPost, "POST", `${BASE}/api/v1/report-schedules/${id}/send`, {
       cookie: fixture.managerCookie,
     }, {}, { id });
@@ -740,11 +741,54 @@ describe("report schedule API", () => {
     expect(failed.json.error.message).toContain('"Board mail"');
 
     await getPool().query("DELETE FROM notification_channel");
+    at("2026-11-25T12:02:00Z");
     const none = await callRoute(sendNowPost, "POST", `${BASE}/api/v1/report-schedules/${id}/send`, {
       cookie: fixture.managerCookie,
     }, {}, { id });
     expect(none.status).toBe(409);
     expect(none.json.error.field).toBe("channels");
+  });
+
+  it("limits Send now to one a minute", async () => {
+    const channel = await createEmailChannel("Ops mail");
+    at("2026-11-25T12:00:00Z");
+    const created = await create(weeklyBody([channel], { formats: ["csv"] }));
+    const id = String(created.json.schedule.id);
+    const url = `${BASE}/api/v1/report-schedules/${id}/send`;
+    const send = () =>
+      sendNowPost(
+        new Request(url, {
+          method: "POST",
+          headers: { cookie: fixture.managerCookie, "content-type": "application/json" },
+          body: "{}",
+        }),
+        { params: Promise.resolve({ id }) },
+      );
+
+    expect((await send()).status).toBe(200);
+    at("2026-11-25T12:00:40Z");
+    const early = await send();
+    expect(early.status).toBe(429);
+    expect(early.headers.get("retry-after")).toBe("20");
+    expect(((await early.json()) as Json).error.code).toBe("too_many_requests");
+    expect(smtp.mails).toHaveLength(1);
+
+    at("2026-11-25T12:01:00Z");
+    expect((await send()).status).toBe(200);
+    expect(smtp.mails).toHaveLength(2);
+
+    // Parallel requests mail once.
+    at("2026-11-25T12:02:30Z");
+    const statuses = (await Promise.all([send(), send(), send()])).map((response) => response.status);
+    expect(statuses.filter((status) => status === 200)).toHaveLength(1);
+    expect(statuses.filter((status) => status === 429)).toHaveLength(2);
+    expect(smtp.mails).toHaveLength(3);
+
+    // A call that mails nothing does not start the minute.
+    await getPool().query("DELETE FROM notification_channel");
+    at("2026-11-25T12:04:00Z");
+    expect((await send()).status).toBe(409);
+    expect((await send()).status).toBe(409);
   });
 
   it("lets only managers and admins in", async () => {

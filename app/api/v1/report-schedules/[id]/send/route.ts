@@ -4,14 +4,15 @@ import { getConfig } from "@/lib/config";
 import { parsePositiveId, requireEmptyBody } from "@/lib/models/route-params";
 import { deliveryOptions } from "@/lib/notifications/settings";
 import { authenticateScheduleRequest } from "@/lib/reports/schedule-api";
-import { sendScheduleNow } from "@/lib/reports/schedule-runs";
+import { sendScheduleNow, SendNowTooSoonError } from "@/lib/reports/schedule-runs";
 import { ScheduleSelectionError } from "@/lib/reports/schedule-send";
 
 /**
  * Mails the report of the schedule's last full period now, as a test
  * (manager, admin). The response lists the channels that accepted the mail;
- * 502 when any channel failed. No run is recorded, so the scheduled run of
- * the same period still goes out.
+ * 502 when any channel failed, and 429 with Retry-After when the previous
+ * Send now of the schedule is under a minute old. No run is recorded, so
+ * the scheduled run of the same period still goes out.
  */
 export const POST = unauthenticatedRoute(
   "POST /api/v1/report-schedules/{id}/send",
@@ -23,6 +24,12 @@ export const POST = unauthenticatedRoute(
     try {
       result = await sendScheduleNow(id, deliveryOptions(getConfig()), log);
     } catch (error) {
+      if (error instanceof SendNowTooSoonError) {
+        throw new ApiError(429, "too_many_requests", error.message, {
+          headers: { "retry-after": String(error.retryAfterSeconds) },
+          logContext: { scheduleId: id },
+        });
+      }
       if (!(error instanceof ScheduleSelectionError)) throw error;
       throw new ApiError(409, "stale_selection", error.message, { field: "services" });
     }
