@@ -8,25 +8,29 @@ const DAY_MS = 24 * HOUR_MS;
 
 /** Formats a duration as its two largest units, e.g. "2 h 05 min" or "3 d 4 h". */
 export function formatDuration(ms: number): string {
-  const value = Math.max(0, Math.round(ms));
-  if (value < MINUTE_MS) return `${Math.round(value / SECOND_MS)} s`;
-  if (value < HOUR_MS) {
-    const minutes = Math.floor(value / MINUTE_MS);
-    const seconds = Math.round((value % MINUTE_MS) / SECOND_MS);
-    return seconds > 0 && minutes < 10
-      ? `${minutes} min ${seconds} s`
-      : `${minutes} min`;
+  // Each branch rounds to the unit it shows before splitting, so 119.5 min
+  // reads "2 h", never "1 h 60 min".
+  const value = Math.max(0, ms);
+  const seconds = Math.round(value / SECOND_MS);
+  if (seconds < 60) return `${seconds} s`;
+  if (seconds < 600) {
+    const wholeMinutes = Math.floor(seconds / 60);
+    const rest = seconds % 60;
+    return rest > 0 ? `${wholeMinutes} min ${rest} s` : `${wholeMinutes} min`;
   }
-  if (value < DAY_MS) {
-    const hours = Math.floor(value / HOUR_MS);
-    const minutes = Math.round((value % HOUR_MS) / MINUTE_MS);
-    return minutes > 0
-      ? `${hours} h ${String(minutes).padStart(2, "0")} min`
-      : `${hours} h`;
+
+  const minutes = Math.round(value / MINUTE_MS);
+  if (minutes < 60) return `${minutes} min`;
+  if (minutes < 24 * 60) {
+    const hours = Math.floor(minutes / 60);
+    const rest = minutes % 60;
+    return rest > 0 ? `${hours} h ${String(rest).padStart(2, "0")} min` : `${hours} h`;
   }
-  const days = Math.floor(value / DAY_MS);
-  const hours = Math.round((value % DAY_MS) / HOUR_MS);
-  return hours > 0 ? `${days} d ${hours} h` : `${days} d`;
+
+  const hours = Math.round(value / HOUR_MS);
+  const days = Math.floor(hours / 24);
+  const rest = hours % 24;
+  return rest > 0 ? `${days} d ${rest} h` : `${days} d`;
 }
 
 /** Formats how long ago `date` was, relative to `now`, e.g. "5 min ago". */
