@@ -13,6 +13,7 @@ import * as sloRoute from "@/app/api/v1/slos/route";
 import * as sloIdRoute from "@/app/api/v1/slos/[id]/route";
 import { createApiToken } from "@/lib/auth/api-token";
 import { closeDb, getPool, getPrisma } from "@/lib/db";
+import { evaluateSlo } from "@/lib/slo/evaluate";
 import { truncateAll } from "@/tests/support/database";
 
 // The /api/v1/slos routes called as Next.js calls them: validation that
@@ -258,5 +259,131 @@ describe("SLO API", () => {
     expect(filtered.body.slos).toEqual([]);
     const hidden = await call(sloIdRoute.GET as Handler, "GET", { auth, id: String(other.body.slo.id) });
     expect(hidden.status).toBe(404);
+  });
+});
+
+describe("SLO API during a burn", () => {
+  const MINUTE_MS = 60_000;
+
+  /** Adds an hour of 1000 requests a minute, half of them failed, for a service's series, ending now. */
+  async function addFailingHour(slug: string): Promise<void> {
+    const pool = getPool();
+    const { rows } = await pool.query<{ id: number }>("SELECT id FROM service WHERE slug = $1", [slug]);
+    const series = await pool.query<{ id: number; name: string }>(
+      `INSERT INTO metric_series (service_id, name, labels, labels_key)
+       VALUES ($1, 'requests', '{}', '{}'), ($1, 'errors', '{}', '{}') RETURNING id, name`,
+      [rows[0]!.id],
+    );
+    const times = Array.from({ length: 60 }, (_, minute) => new Date(Date.now() - (minute + 1) * MINUTE_MS));
+    for (const { id, name } of series.rows) {
+      await pool.query(
+        "INSERT INTO data_point (series_id, ts, value) SELECT $1::int, ts, $3::float8 FROM unnest($2::timestamptz[]) AS ts",
+        [id, times, name === "requests" ? 1000 : 500],
+      );
+    }
+  }
+
+  /** Creates an SLO of checkout and evaluates it into a fast burn; returns its id and incident id. */
+  async function burningSlo(): Promise<{ id: string; incidentId: number }> {
+    await addFailingHour("checkout");
+    const id = String((await post(availability)).body.slo.id);
+    const client = await getPool().connect();
+    try {
+      const result = await evaluateSlo(client, Number(id));
+      if (result.outcome !== "opened") throw new Error(`expected opened, got ${result.outcome}`);
+      return { id, incidentId: result.incidentId };
+    } finally {
+      client.release();
+    }
+  }
+
+  async function incident(incidentId: number) {
+    const { rows } = await getPool().query<{ status: string; resolved_at: Date | null }>(
+      "SELECT status::text AS status, resolved_at FROM incident WHERE id = $1",
+      [incidentId],
+    );
+    return rows[0]!;
+  }
+
+  async function lastEvent(incidentId: number) {
+    const { rows } = await getPool().query<{ kind: string; message: string; actor_name: string }>(
+      "SELECT kind, message, actor_name FROM incident_event WHERE incident_id = $1 ORDER BY id DESC LIMIT 1",
+      [incidentId],
+    );
+    return rows[0]!;
+  }
+
+  beforeEach(async () => {
+    await getPool().query(
+      `INSERT INTO service (slug, name, request_metric, error_metric)
+       VALUES ('payments', 'Payments', 'requests', 'errors')`,
+    );
+  });
+
+  it("resolves the incident on delete", async () => {
+    const { id, incidentId } = await burningSlo();
+    expect((await incident(incidentId)).status).toBe("triggered");
+
+    const deleted = await call(sloIdRoute.DELETE as Handler, "DELETE", { id });
+    expect(deleted.status).toBe(200);
+    const after = await incident(incidentId);
+    expect(after.status).toBe("resolved");
+    expect(after.resolved_at).not.toBeNull();
+    const event = await lastEvent(incidentId);
+    expect(event.kind).toBe("resolved");
+    expect(event.message).toContain("API token slo admin deleted SLO requests succeed during its fast burn");
+    expect(event.actor_name).toBe("API token slo admin");
+    const { rows } = await getPool().query("SELECT id FROM slo_burn");
+    expect(rows).toEqual([]);
+  });
+
+  it("ends the burn when the service moves", async () => {
+    const { id, incidentId } = await burningSlo();
+    const moved = await call(sloIdRoute.PATCH as Handler, "PATCH", { id, body: { service: "payments" } });
+    expect(moved.status).toBe(200);
+    expect(moved.body.slo.service.slug).toBe("payments");
+    expect(moved.body.slo.burningSince).toBeNull();
+    expect((await incident(incidentId)).status).toBe("resolved");
+    const event = await lastEvent(incidentId);
+    expect(event.kind).toBe("resolved");
+    expect(event.message).toContain('service from "checkout" to "payments"');
+    expect(event.message).not.toContain("stopped");
+    const read = await call(sloIdRoute.GET as Handler, "GET", { id });
+    expect(read.body.slo.burns[0].endedAt).not.toBeNull();
+  });
+
+  it("ends the burn when the kind changes", async () => {
+    const { id, incidentId } = await burningSlo();
+    const changed = await call(sloIdRoute.PATCH as Handler, "PATCH", {
+      id,
+      body: { kind: "latency", availabilitySource: null, latencyMetric: "latency_ms", latencyThreshold: 250 },
+    });
+    expect(changed.status).toBe(200);
+    expect((await incident(incidentId)).status).toBe("resolved");
+    const event = await lastEvent(incidentId);
+    expect(event.message).toContain('kind from "availability" to "latency"');
+    expect(event.message).toContain('latencyMetric from null to "latency_ms"');
+  });
+
+  it("keeps the burn for a new target", async () => {
+    const { id, incidentId } = await burningSlo();
+    const patched = await call(sloIdRoute.PATCH as Handler, "PATCH", { id, body: { target: 0.995, name: "renamed" } });
+    expect(patched.status).toBe(200);
+    expect(patched.body.slo.burningSince).not.toBeNull();
+    expect((await incident(incidentId)).status).toBe("triggered");
+  });
+
+  it("writes nothing on a rejected move", async () => {
+    const { id, incidentId } = await burningSlo();
+    const taken = await post({ ...availability, service: "payments" });
+    expect(taken.status).toBe(201);
+    const moved = await call(sloIdRoute.PATCH as Handler, "PATCH", { id, body: { service: "payments" } });
+    expect(moved.status).toBe(409);
+    expect(moved.body.error.field).toBe("name");
+    expect((await incident(incidentId)).status).toBe("triggered");
+    const read = await call(sloIdRoute.GET as Handler, "GET", { id });
+    expect(read.body.slo.service.slug).toBe("checkout");
+    expect(read.body.slo.burningSince).not.toBeNull();
+    expect(read.body.slo.burns[0].endedAt).toBeNull();
   });
 });

@@ -4,16 +4,15 @@ import { getPool } from "@/lib/db";
 import { authenticateOncallAdmin } from "@/lib/oncall/api";
 import {
   authenticateSloReader,
-  checkServiceFits,
-  parsePatchBody,
   parseSloId,
   requireSloAccess,
   sloNotFound,
   sloView,
   toApiError,
 } from "@/lib/slo/api";
+import { deleteSloEndingBurn, updateSloEndingBurn } from "@/lib/slo/changes";
 import { computeSloStatus } from "@/lib/slo/status";
-import { deleteSlo, findSlo, listSloBurns, sloToInput, updateSlo } from "@/lib/slo/store";
+import { findSlo, listSloBurns } from "@/lib/slo/store";
 
 /** Reads one SLO with its status now and its 20 newest burns. */
 export const GET = unauthenticatedRoute(
@@ -29,34 +28,37 @@ export const GET = unauthenticatedRoute(
   },
 );
 
-/** Changes some fields of an SLO (admin); the result is checked as a whole. */
+/**
+ * Changes some fields of an SLO (admin); the result is checked as a whole.
+ * Changing what a burning SLO measures ends its burn (lib/slo/changes.ts).
+ */
 export const PATCH = unauthenticatedRoute(
   "PATCH /api/v1/slos/{id}",
   async ({ request, params, readJson, log, requestId }) => {
     const actor = await authenticateOncallAdmin(request);
     const id = parseSloId(params.id);
     const pool = getPool();
-    const current = await findSlo(pool, id);
-    if (!current) throw sloNotFound(id);
-    const input = parsePatchBody(await readJson(), sloToInput(current));
-    await checkServiceFits(pool, input);
-    const slo = await updateSlo(pool, id, input).catch((error: unknown) => {
+    const body = await readJson();
+    const slo = await updateSloEndingBurn(pool, id, body, actor, log).catch((error: unknown) => {
       throw toApiError(error);
     });
     if (!slo) throw sloNotFound(id);
-    log.info({ sloId: id, service: input.service, actor: actor.name }, "SLO updated");
+    log.info({ sloId: id, service: slo.serviceSlug, actor: actor.name }, "SLO updated");
     const status = await computeSloStatus(pool, slo, now());
     return { body: { slo: sloView(slo, status), requestId } };
   },
 );
 
-/** Deletes an SLO (admin). The incidents its burns opened stay. */
+/**
+ * Deletes an SLO (admin). A burn in progress ends first and resolves its
+ * incident unless other burns share it. Incidents of earlier burns stay.
+ */
 export const DELETE = unauthenticatedRoute(
   "DELETE /api/v1/slos/{id}",
   async ({ request, params, log, requestId }) => {
     const actor = await authenticateOncallAdmin(request);
     const id = parseSloId(params.id);
-    if (!(await deleteSlo(getPool(), id))) throw sloNotFound(id);
+    if (!(await deleteSloEndingBurn(getPool(), id, actor, log))) throw sloNotFound(id);
     log.info({ sloId: id, actor: actor.name }, "SLO deleted");
     return { body: { deleted: true, id, requestId } };
   },
