@@ -19,6 +19,7 @@ import {
 } from "@/lib/reports/presets";
 
 const CUSTOM = "custom";
+const DATE_ONLY = /^\d{4}-\d{2}-\d{2}$/;
 const DAY_MS = 24 * 60 * 60 * 1000;
 
 /** Formats the local calendar day of a picked date as YYYY-MM-DD. */
@@ -62,7 +63,7 @@ export function ReportForm({
     if (value === CUSTOM) {
       const today = new Date();
       go({
-        from: dayString(new Date(today.getTime() - 7 * DAY_MS)),
+        from: dayString(new Date(today.getTime() - 6 * DAY_MS)),
         to: dayString(today),
         services: selection.services,
         teams: selection.teams,
@@ -74,11 +75,10 @@ export function ReportForm({
 
   function onDatesChange(value: DateRangePickerValue) {
     if (!value.from || !value.to) return;
-    // The API's `to` is exclusive, so the day after the picked end day.
-    const end = new Date(value.to.getFullYear(), value.to.getMonth(), value.to.getDate() + 1);
+    // A date as `to` includes that day, as on the dashboard.
     go({
       from: dayString(value.from),
-      to: dayString(end),
+      to: dayString(value.to),
       services: selection.services,
       teams: selection.teams,
     });
@@ -111,7 +111,7 @@ export function ReportForm({
         <label className="flex flex-col gap-1 text-sm text-slate-600">
           Dates
           <DateRangePicker
-            value={{ from: pickerDay(selection.from), to: pickerDay(selection.to, -1) }}
+            value={{ from: pickerDay(selection.from), to: pickerDay(selection.to, DATE_ONLY.test(selection.to) ? 0 : -1) }}
             onValueChange={onDatesChange}
             enableSelect={false}
             enableClear={false}

@@ -2,6 +2,7 @@
 // the /reports page's client components can import them.
 
 export const REPORT_PRESETS = {
+  "24h": { label: "Last 24 hours", days: 1 },
   "7d": { label: "Last 7 days", days: 7 },
   "30d": { label: "Last 30 days", days: 30 },
   "90d": { label: "Last 90 days", days: 90 },

@@ -13,8 +13,11 @@ import { TEAM_SLUG_PATTERN } from "@/lib/teams/validation";
 
 // The selection of a report: a period [from, to) and a set of services, read
 // from the query parameters of the report routes and the /reports page.
-//   range     7d, 30d or 90d, ending now (the default is 7d)
-//   from, to  ISO 8601 dates or times, in place of range
+//   range     24h, 7d, 30d or 90d, ending now (the default is 7d)
+//   from, to  ISO 8601 dates or times, in place of range. A date is a whole
+//             UTC day, and a date as `to` includes that day, as on the
+//             dashboard: from=2026-11-02&to=2026-11-08 covers 7 days. A time
+//             as `to` is the exclusive end.
 //   services  comma-separated service slugs
 //   teams     comma-separated team slugs, adding every service of each team
 // The report covers the union of the named services and the teams'
@@ -60,6 +63,8 @@ const ISO_DATE_TIME =
  */
 const YEAR_MIN = 1970;
 const YEAR_MAX = 9999;
+
+const DATE_ONLY = /^\d{4}-\d{2}-\d{2}$/;
 
 /** Parses an ISO 8601 date or date-time; throws a 400 naming `field`. */
 export function parseIsoTime(field: string, raw: string): Date {
@@ -132,7 +137,8 @@ export function parseReportPeriod(
   if (toText === null) throw invalidField("to", "to is required with from");
 
   const from = parseIsoTime("from", fromText);
-  const to = parseIsoTime("to", toText);
+  const toTime = parseIsoTime("to", toText);
+  const to = DATE_ONLY.test(toText) ? new Date(toTime.getTime() + DAY_MS) : toTime;
   if (from.getTime() >= to.getTime()) {
     throw invalidField(
       "to",

@@ -137,7 +137,9 @@ test("custom period sets from and to", async ({ page, state }) => {
   const url = new URL(page.url());
   const from = url.searchParams.get("from")!;
   const to = url.searchParams.get("to")!;
-  await expect(page.getByTestId("report-period")).toContainText(`${from} 00:00 UTC to ${to} 00:00 UTC`);
+  // A date as `to` includes that day, so the period ends at the next midnight.
+  const end = new Date(Date.parse(`${to}T00:00:00Z`) + 86_400_000).toISOString().slice(0, 10);
+  await expect(page.getByTestId("report-period")).toContainText(`${from} 00:00 UTC to ${end} 00:00 UTC`);
   await expect(page.getByTestId("download-reliability-csv")).toHaveAttribute(
     "href",
     `/api/v1/reports/reliability.csv?from=${from}&to=${to}`,

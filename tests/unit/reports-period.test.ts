@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 
+import { parseRangeBound } from "@/app/(dashboard)/_lib/search-params";
 import { ApiError } from "@/lib/api/errors";
 import {
   MAX_REPORT_DAYS,
@@ -89,7 +90,32 @@ describe("report period", () => {
   });
 
   it("rejects an unknown preset", () => {
-    expect(fieldOf(() => parseReportPeriod({ range: "24h" }, NOW))).toBe("range");
+    expect(fieldOf(() => parseReportPeriod({ range: "5d" }, NOW))).toBe("range");
+  });
+
+  it("reads the 24h preset", () => {
+    const period = parseReportPeriod({ range: "24h" }, NOW);
+    expect(period.preset).toBe("24h");
+    expect(period.from.toISOString()).toBe("2026-12-04T10:30:00.000Z");
+    expect(period.to).toEqual(NOW);
+  });
+
+  it("includes the day of a date-only to", () => {
+    const period = parseReportPeriod({ from: "2026-11-28", to: "2026-12-05" }, NOW);
+    expect(period.from.toISOString()).toBe("2026-11-28T00:00:00.000Z");
+    expect(period.to.toISOString()).toBe("2026-12-06T00:00:00.000Z");
+  });
+
+  it("matches the dashboard custom range", () => {
+    for (const [from, to] of [
+      ["2026-11-28", "2026-12-05"],
+      ["2026-11-02", "2026-11-02"],
+      ["2026-11-02T08:00:00Z", "2026-11-09T08:00:00Z"],
+    ] as const) {
+      const period = parseReportPeriod({ from, to }, NOW);
+      expect(period.from, `${from} to ${to}`).toEqual(parseRangeBound(from, "from"));
+      expect(period.to, `${from} to ${to}`).toEqual(parseRangeBound(to, "to"));
+    }
   });
 });
 

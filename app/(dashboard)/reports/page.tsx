@@ -18,6 +18,7 @@ import { formatReportTime } from "@/lib/reports/format";
 import { TooManyIncidentsError } from "@/lib/reports/incidents";
 import {
   DEFAULT_REPORT_PRESET,
+  REPORT_PRESET_KEYS,
   type ReportLinkParams,
 } from "@/lib/reports/presets";
 import { buildReliabilityReport } from "@/lib/reports/report";
@@ -34,7 +35,7 @@ export const metadata: Metadata = { title: "Reports" };
 /** Reads the selection of the URL back into link parameters for the form. */
 function linkParams(query: ReportQuery, services: string[], teams: string[] = []): ReportLinkParams {
   if (query.from && query.to) return { from: query.from, to: query.to, services, teams };
-  const range = query.range === "30d" || query.range === "90d" ? query.range : DEFAULT_REPORT_PRESET;
+  const range = REPORT_PRESET_KEYS.find((key) => key === query.range) ?? DEFAULT_REPORT_PRESET;
   return { range, services, teams };
 }
 
