@@ -176,6 +176,27 @@ function loggableAuthError(metadata: unknown): Record<string, unknown> {
   };
 }
 
+/**
+ * Messages of next-auth 4 and openid-client 5 when a callback request lacks
+ * the state, PKCE or nonce cookies of a login this browser started, or
+ * carries another state. Anyone can send such a request without talking to
+ * the provider, so it is logged at warn and does not page anyone.
+ */
+const FORGED_CALLBACK_MESSAGE = /cookie was missing|state mismatch|checks\.\w+ argument is missing/;
+
+/**
+ * Returns whether a next-auth error is a rejected callback request rather
+ * than a fault of Vigil or the provider. That is a callback without a login
+ * started in this browser, or one with an `error` parameter such as
+ * access_denied, which the provider or anyone else can send.
+ */
+function isRejectedCallback(code: string, metadata: unknown): boolean {
+  if (code === "OAUTH_CALLBACK_HANDLER_ERROR") return true;
+  if (code !== "OAUTH_CALLBACK_ERROR") return false;
+  const { errorMessage } = loggableAuthError(metadata);
+  return typeof errorMessage === "string" && FORGED_CALLBACK_MESSAGE.test(errorMessage);
+}
+
 // Parsed when this module loads, which every page and auth route does, so
 // an invalid VIGIL_OIDC_* variable fails them with a ConfigError naming it.
 // `npm start` parses them before it starts anything (scripts/vigil.ts).
@@ -227,6 +248,10 @@ export const authOptions: NextAuthOptions = {
   },
   logger: {
     error(code, metadata) {
+      if (isRejectedCallback(code, metadata)) {
+        logger.warn({ code, ...loggableAuthError(metadata) }, "single sign-on callback rejected");
+        return;
+      }
       logger.error({ code, ...loggableAuthError(metadata) }, "next-auth error");
     },
     warn(code) {

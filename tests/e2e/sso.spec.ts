@@ -1,5 +1,6 @@
 import type { ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
+import { readFile, stat } from "node:fs/promises";
 import path from "node:path";
 
 import type { Page } from "@playwright/test";
@@ -26,7 +27,31 @@ const accounts: Record<string, TestAccount> = {
   mallory: { email: "admin@vigil.test", name: "Mallory", groups: ["sre-admins"] },
 };
 
-type VigilServer = { baseUrl: string; process: ChildProcess };
+type VigilServer = { baseUrl: string; port: number; process: ChildProcess };
+
+type LogLine = { level: number; msg?: string; [field: string]: unknown };
+
+function serverLogPath(logDir: string, port: number): string {
+  return path.join(logDir, `next-sso-${port}.log`);
+}
+
+/** Returns the size in bytes of the server log, to read only later lines. */
+async function logSize(logDir: string, port: number): Promise<number> {
+  return (await stat(serverLogPath(logDir, port))).size;
+}
+
+/**
+ * Returns the JSON log lines written after byte `start`. pino writes
+ * asynchronously, so the lines are read after a short wait.
+ */
+async function logLinesSince(logDir: string, port: number, start: number): Promise<LogLine[]> {
+  await new Promise((resolve) => setTimeout(resolve, 500));
+  const text = (await readFile(serverLogPath(logDir, port))).subarray(start).toString("utf8");
+  return text
+    .split("\n")
+    .filter((line) => line.startsWith("{"))
+    .map((line) => JSON.parse(line) as LogLine);
+}
 
 /** Starts `next start` of the e2e build with extra environment variables. */
 async function startVigil(
@@ -51,10 +76,10 @@ async function startVigil(
       LOG_LEVEL: "info",
       ...extraEnv,
     },
-    path.join(logDir, `next-sso-${port}.log`),
+    serverLogPath(logDir, port),
   );
   await waitForHttp(`${baseUrl}/login`, SERVER_START_TIMEOUT_MS, child);
-  return { baseUrl, process: child };
+  return { baseUrl, port, process: child };
 }
 
 async function signInWithProvider(page: Page, baseUrl: string, account: string): Promise<void> {
@@ -172,7 +197,8 @@ test.describe.serial("single sign-on", () => {
     expect(rows[0]!.count).toBe("0");
   });
 
-  test("forged state shows an error page", async ({ page }) => {
+  test("missing state shows the login page", async ({ page, state }) => {
+    const logStart = await logSize(state.logDir, vigil!.port);
     const response = await page.goto(
       `${vigil!.baseUrl}/api/auth/callback/oidc?code=forged-code&state=forged-state`,
     );
@@ -181,6 +207,32 @@ test.describe.serial("single sign-on", () => {
     await expect(signInAlert(page)).toContainText(
       `Sign-in with ${PROVIDER_NAME} failed: Vigil could not verify the provider's response`,
     );
+    const lines = await logLinesSince(state.logDir, vigil!.port, logStart);
+    const rejected = lines.filter((line) => line.msg === "single sign-on callback rejected");
+    expect(rejected).toHaveLength(1);
+    expect(rejected[0]!.level).toBe(40);
+    expect(String(rejected[0]!.errorMessage)).toContain("cookie was missing");
+    expect(lines.filter((line) => line.level >= 50)).toEqual([]);
+  });
+
+  test("forged state shows the login page", async ({ page, state }) => {
+    // Start a real login, so the browser has the state cookie, and then
+    // send a callback with another state.
+    await page.goto(`${vigil!.baseUrl}/login`);
+    await page.getByRole("button", { name: `Sign in with ${PROVIDER_NAME}` }).click();
+    await expect(page.getByRole("heading", { name: "Test identity provider" })).toBeVisible();
+    const logStart = await logSize(state.logDir, vigil!.port);
+    await page.goto(`${vigil!.baseUrl}/api/auth/callback/oidc?code=forged-code&state=forged-state`);
+    await expect(page).toHaveURL(/\/login\?(.*&)?error=OAuthCallback(&|$)/);
+    await expect(signInAlert(page)).toContainText(
+      `Sign-in with ${PROVIDER_NAME} failed: Vigil could not verify the provider's response`,
+    );
+    const lines = await logLinesSince(state.logDir, vigil!.port, logStart);
+    const rejected = lines.filter((line) => line.msg === "single sign-on callback rejected");
+    expect(rejected).toHaveLength(1);
+    expect(rejected[0]!.level).toBe(40);
+    expect(String(rejected[0]!.errorMessage)).toContain("state mismatch");
+    expect(lines.filter((line) => line.level >= 50)).toEqual([]);
   });
 
   test("password login works next to single sign-on", async ({ page, state }) => {
