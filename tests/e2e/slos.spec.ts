@@ -121,6 +121,70 @@ test("fast burn shows its incident", async ({ page, state, db }) => {
   expect(Number(rows[0]!.count)).toBe(1);
 });
 
+test("form rejects out-of-bounds values", async ({ page, state, db }) => {
+  await login(page, state.users.admin);
+  await page.goto("/slos");
+  const form = page.getByRole("form", { name: "New SLO" });
+  const { rows: before } = await db.query<{ count: string }>("SELECT count(*) FROM slo");
+
+  await form.getByLabel("Name").fill("too loose");
+  await form.getByLabel("Target (%)").fill("40");
+  await form.getByRole("button", { name: "Create SLO" }).click();
+  await expect(form.getByRole("alert")).toHaveText(/^target must be a share from 0\.5 to 0\.99999/);
+
+  // At 90 % the burn rate is at most 10, below the default fast burn rate 14.4.
+  await form.getByLabel("Target (%)").fill("90");
+  await form.getByRole("button", { name: "Create SLO" }).click();
+  await expect(form.getByRole("alert")).toHaveText(/^fastBurnRate must be below 10,/);
+
+  const { rows: after } = await db.query<{ count: string }>("SELECT count(*) FROM slo");
+  expect(after[0]!.count).toBe(before[0]!.count);
+});
+
+test("open burn without data says so", async ({ page, state, db }) => {
+  await login(page, state.users.admin);
+  // Points from 30 to 20 minutes ago only: the hour has data, the last
+  // 5 minutes none.
+  const { rows } = await db.query<{ id: number }>(
+    `INSERT INTO metric_series (service_id, name, labels, labels_key)
+     SELECT id, 'stale_depth', '{}', '{}' FROM service WHERE slug = 'payments'
+     RETURNING id`,
+  );
+  const now = Date.now();
+  await db.query(
+    "INSERT INTO data_point (series_id, ts, value) SELECT $1::int, t, 12 FROM unnest($2::timestamptz[]) AS t",
+    [rows[0]!.id, Array.from({ length: 10 }, (_, index) => new Date(now - (20 + index) * MINUTE_MS))],
+  );
+  const created = await page.request.post("/api/v1/slos", {
+    data: {
+      service: "payments",
+      name: "stale queue drains",
+      kind: "latency",
+      latencyMetric: "stale_depth",
+      latencyThreshold: 1,
+      target: 0.999,
+      windowDays: 1,
+    },
+  });
+  expect(created.status()).toBe(201);
+  const { slo } = (await created.json()) as { slo: { id: number } };
+  // A burn that began while the points still arrived.
+  await db.query("UPDATE slo SET burning_since = $2, burn_count = 1 WHERE id = $1", [
+    slo.id,
+    new Date(now - 20 * MINUTE_MS),
+  ]);
+
+  await page.goto("/slos");
+  const card = page.getByTestId("slo-card").filter({ hasText: "stale queue drains" });
+  await expect(card.getByTestId("slo-state")).toHaveText("Fast burn, no data");
+  await expect(card.getByTestId("slo-no-data")).toContainText("No data over the last 5 min");
+  const response = await page.request.get(`/api/v1/slos/${slo.id}`);
+  const body = (await response.json()) as { slo: { status: { state: string }; burningSince: string | null } };
+  expect(body.slo.status.state).toBe("fast_burn_no_data");
+  expect(body.slo.burningSince).not.toBeNull();
+  await db.query("DELETE FROM metric_series WHERE id = $1", [rows[0]!.id]);
+});
+
 test("viewer reads SLOs without the form", async ({ page, state }) => {
   await login(page, state.users.viewer);
   await page.goto("/slos");
