@@ -8,17 +8,17 @@ import type { SessionUser } from "@/lib/auth/session";
 export function NavBar({ user }: { user: SessionUser }) {
   return (
     <header className="sticky top-0 z-20 border-b border-slate-800 bg-slate-900">
-      {/* On a phone the links wrap onto a second row under the logo and user. */}
-      <div className="mx-auto flex min-h-14 max-w-7xl flex-wrap items-center gap-x-6 gap-y-1 px-4 py-2 sm:flex-nowrap sm:px-6">
+      {/* Below the xl width the links take a second row under the logo and user. */}
+      <div className="mx-auto flex min-h-14 max-w-7xl flex-wrap items-center gap-x-6 gap-y-1 px-4 py-2 xl:flex-nowrap sm:px-6">
         <Link href="/" prefetch={false} aria-label="Vigil overview">
           <Logo />
         </Link>
-        <div className="relative order-last -ml-3 w-full sm:order-none sm:ml-0 sm:w-auto">
+        <div className="relative order-last -ml-3 w-full xl:order-none xl:ml-0 xl:w-auto">
           <NavLinks isAdmin={user.role === "admin"} />
-          {/* On a phone the links scroll sideways, and this fade over the
-              right edge shows that more follow. */}
+          {/* Below the xl width the links scroll sideways, and this fade
+              over the right edge shows that more follow. */}
           <div
-            className="pointer-events-none absolute inset-y-0 right-0 w-8 bg-gradient-to-l from-slate-900 sm:hidden"
+            className="pointer-events-none absolute inset-y-0 right-0 w-8 bg-gradient-to-l from-slate-900 xl:hidden"
             aria-hidden
           />
         </div>

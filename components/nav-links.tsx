@@ -15,12 +15,8 @@ const LINKS = [
   { href: "/reports", label: "Reports" },
 ];
 
-/** Pages only admins may open, shown to admins only. */
-const ADMIN_LINKS = [
-  { href: "/settings/notifications", label: "Notifications" },
-  { href: "/settings/runbook-allowlist", label: "Allowlist" },
-  { href: "/settings/teams", label: "Teams" },
-];
+/** The settings pages, which only admins may open, are listed on /settings. */
+const ADMIN_LINKS = [{ href: "/settings", label: "Settings" }];
 
 function isActive(pathname: string, href: string): boolean {
   return href === "/" ? pathname === "/" : pathname.startsWith(href);
@@ -30,11 +26,11 @@ export function NavLinks({ isAdmin = false }: { isAdmin?: boolean }) {
   const pathname = usePathname() ?? "/";
   const links = isAdmin ? [...LINKS, ...ADMIN_LINKS] : LINKS;
   return (
-    // On a phone the links can be wider than the screen, so the bar
-    // scrolls sideways instead of widening the page.
+    // Below the xl width the links can be wider than the screen, so the
+    // bar scrolls sideways instead of widening the page.
     <nav
       aria-label="Main"
-      className="flex items-center gap-1 overflow-x-auto sm:overflow-visible"
+      className="flex items-center gap-1 overflow-x-auto xl:overflow-visible"
     >
       {links.map((link) => {
         const active = isActive(pathname, link.href);

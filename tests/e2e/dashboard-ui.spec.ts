@@ -39,6 +39,23 @@ test("pages fit a phone-width screen", async ({ page, state }) => {
   }
 });
 
+test("admin nav fits laptop widths", async ({ page, state }) => {
+  await login(page, state.users.admin);
+  for (const width of [1024, 1280, 1366, 1440]) {
+    await page.setViewportSize({ width, height: 800 });
+    await page.goto("/");
+
+    const scrollWidth = await page.evaluate(() => document.documentElement.scrollWidth);
+    expect(scrollWidth, `page width at ${width} px`).toBeLessThanOrEqual(width);
+    const signOut = await page.getByRole("button", { name: "Sign out" }).boundingBox();
+    expect(signOut, `sign-out button at ${width} px`).not.toBeNull();
+    expect(signOut!.x + signOut!.width).toBeLessThanOrEqual(width);
+    // The name is truncated, never squeezed to nothing.
+    const name = await page.getByTestId("current-user").boundingBox();
+    expect(name!.width, `user name at ${width} px`).toBeGreaterThan(40);
+  }
+});
+
 test("list refresh costs one request", async ({ page, state }) => {
   await login(page, state.users.admin);
   await page.goto("/incidents");

@@ -23,6 +23,7 @@ test.describe.configure({ mode: "serial" });
 
 test("admin sends a test notification", async ({ page, state, db }) => {
   await login(page, state.users.admin);
+  await page.getByRole("link", { name: "Settings" }).click();
   await page.getByRole("link", { name: "Notifications" }).click();
   await expect(page.getByRole("heading", { name: "Notifications", level: 1 })).toBeVisible();
 
@@ -100,7 +101,7 @@ test("incident timeline shows the notification", async ({ page, state, db }) => 
 
 test("viewer sees no notification settings", async ({ page, state }) => {
   await login(page, state.users.viewer);
-  await expect(page.getByRole("link", { name: "Notifications" })).toHaveCount(0);
+  await expect(page.getByRole("link", { name: "Settings" })).toHaveCount(0);
   await page.goto("/settings/notifications");
   // Next.js adds its own empty role="alert" route announcer, so the check
   // looks for the page's message by text.

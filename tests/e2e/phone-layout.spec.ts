@@ -43,13 +43,17 @@ const STATIC_PAGES = [
   "/runbooks/new",
   "/oncall",
   "/reports",
+  "/settings",
   "/settings/notifications",
   "/settings/runbook-allowlist",
   "/settings/teams",
 ];
 
-/** Pages without an empty state: a form, and a list whose form sits above it. */
-const WITHOUT_EMPTY_STATE = ["/runbooks/new", "/settings/teams"];
+/**
+ * Pages without an empty state: a form, a list whose form sits above it, and
+ * the settings index, which lists pages rather than data.
+ */
+const WITHOUT_EMPTY_STATE = ["/runbooks/new", "/settings", "/settings/teams"];
 
 /**
  * Loads `url`, saves a full-page screenshot in the test's output folder and

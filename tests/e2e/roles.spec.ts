@@ -57,11 +57,13 @@ test("settings pages reject viewers", async ({ page, state }) => {
   await expect(page.getByText("Only admins can configure notifications; your role is viewer.")).toBeVisible();
   await page.goto("/settings/runbook-allowlist");
   await expect(page.getByText("Only admins can change the runbook allowlist; your role is viewer.")).toBeVisible();
+  await page.goto("/settings");
+  await expect(page.getByText("Only admins can change settings; your role is viewer.")).toBeVisible();
 });
 
 test("settings pages open for admins", async ({ page, state }) => {
   await login(page, state.users.admin);
-  for (const url of ["/settings/notifications", "/settings/runbook-allowlist"]) {
+  for (const url of ["/settings", "/settings/notifications", "/settings/runbook-allowlist"]) {
     await page.goto(url);
     await expect(page.getByRole("heading", { level: 1 })).toBeVisible();
     await expect(page.getByText(/^Only admins can/)).toHaveCount(0);

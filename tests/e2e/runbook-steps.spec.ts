@@ -27,7 +27,8 @@ test.afterAll(async () => {
 
 test("admin allows the receiver's host", async ({ page, state }) => {
   await login(page, state.users.admin);
-  await page.getByRole("link", { name: "Allowlist" }).click();
+  await page.getByRole("link", { name: "Settings" }).click();
+  await page.getByRole("link", { name: "Runbook allowlist" }).click();
   await expect(page.getByRole("heading", { name: "Runbook allowlist", level: 1 })).toBeVisible();
 
   const form = page.getByRole("form", { name: "Add allowed host" });
@@ -131,7 +132,7 @@ test("viewer sees runs but no Run button", async ({ page, state }) => {
   await expect(page.getByRole("heading", { name: "Runbook steps" })).toBeVisible();
   await expect(page.getByTestId("runbook-step-run").first()).toBeVisible();
   await expect(page.getByRole("button", { name: /^Run step/ })).toHaveCount(0);
-  await expect(page.getByRole("link", { name: "Allowlist" })).toHaveCount(0);
+  await expect(page.getByRole("link", { name: "Settings" })).toHaveCount(0);
   await page.goto("/settings/runbook-allowlist");
   // Next.js adds its own empty role="alert" route announcer, so the check
   // looks for the page's message by text.
