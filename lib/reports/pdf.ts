@@ -127,6 +127,10 @@ function drawTrendChart(
     high += high === 0 ? 1 : Math.abs(high) * 0.05;
     low = bar ? 0 : low - (high - low);
   }
+  // Every report KPI is at least 0, and a ratio is at most 1, so the padding
+  // of a flat line must not label the axis -100 % or 105 %.
+  low = Math.max(0, low);
+  if (weeks[0]!.kpis[name].unit === "ratio") high = Math.min(1, high);
   const yOf = (value: number) =>
     plot.y + plot.height - ((value - low) / (high - low)) * plot.height;
   const step = plot.width / weeks.length;

@@ -102,7 +102,8 @@ function selectionText(report: ReliabilityReport): string {
 
 function kpiLines(report: ReliabilityReport): string[] {
   return REPORT_KPI_ORDER.map((name: KpiName) => {
-    const title = `${REPORT_KPI_COLUMNS[name].title}:`.padEnd(22);
+    // The longest title is 22 characters with its colon, so 23 keeps a space.
+    const title = `${REPORT_KPI_COLUMNS[name].title}:`.padEnd(23);
     return `  ${title}${formatReportKpi(name, report.overall.period[name])}`;
   });
 }

@@ -298,6 +298,9 @@ describe("scheduled report runs", () => {
     const mail = await parseMail(0);
     expect(mail.subject).toBe('Vigil reliability report "Weekly reliability", 2026-11-15 to 2026-11-22');
     expect(mail.text).toContain("2026-11-15 23:00 UTC to 2026-11-22 23:00 UTC");
+    // Each KPI line has a space between the title and the value.
+    expect(mail.text).toMatch(/^ {2}Lead time for changes: \S/m);
+    expect(mail.text).toMatch(/^ {2}Uptime: +\S/m);
 
     const csv = attachment(mail, "vigil-reliability-", "csv");
     const rows = parse(csv.content.toString("utf8"), { columns: true }) as Record<string, string>[];

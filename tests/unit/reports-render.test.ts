@@ -175,10 +175,43 @@ describe("report CSV", () => {
   });
 });
 
+/** Extracts the text of every page of a PDF, joined by spaces. */
+async function pdfText(bytes: Uint8Array | Buffer): Promise<string> {
+  const document = await getDocument({
+    data: new Uint8Array(bytes),
+    standardFontDataUrl: `${path.resolve("node_modules/pdfjs-dist/standard_fonts")}/`,
+  }).promise;
+  const texts: string[] = [];
+  for (let number = 1; number <= document.numPages; number += 1) {
+    const content = await (await document.getPage(number)).getTextContent();
+    texts.push(content.items.map((item) => ("str" in item ? item.str : "")).join(" "));
+  }
+  await document.destroy();
+  return texts.join(" ");
+}
+
 describe("report PDF", () => {
   it("replaces characters outside WinAnsi", () => {
     expect(toPdfText("Zahlung – “fehlgeschlagen” €5")).toBe("Zahlung – “fehlgeschlagen” €5");
     expect(toPdfText("支付 😀")).toBe("?? ?");
+  });
+
+  it("keeps flat ratio axes within 0 to 100 %", async () => {
+    const flat = report([]);
+    const weeks = flat.overall.weeks.map((week) => ({
+      ...week,
+      kpis: {
+        ...week.kpis,
+        uptime: { value: 1, unit: "ratio", sampleSize: 1 },
+        changeFailureRate: { value: 0, unit: "ratio", sampleSize: 4 },
+      } as KpiSet,
+    }));
+    const text = await pdfText(
+      await renderReliabilityPdf({ ...flat, overall: { ...flat.overall, weeks } }),
+    );
+    expect(text).not.toContain("-100 %");
+    expect(text).not.toContain("105 %");
+    expect(text).toContain("Change failure rate by week");
   });
 
   it("prints non-Latin titles as question marks", async () => {
