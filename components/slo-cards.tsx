@@ -173,7 +173,7 @@ export function SloCard({
 
       {burns.length > 0 && (
         <div className="mt-3 text-sm" data-testid="slo-burns">
-          <p className="text-xs text-slate-500">Incidents opened by fast burns</p>
+          <p className="text-xs text-slate-500">Incidents of fast burns</p>
           <ul className="mt-1 flex flex-wrap gap-x-3 gap-y-1">
             {burns.map((burn) =>
               burn.incidentId === null ? (
