@@ -147,3 +147,28 @@ test("custom period sets from and to", async ({ page, state }) => {
   const response = await page.request.get(`/api/v1/reports/reliability.csv?from=${from}&to=${to}`);
   expect(response.status()).toBe(200);
 });
+
+test("bad selection shows the error", async ({ page, state }) => {
+  await login(page, state.users.responder);
+  const cases: [string, RegExp][] = [
+    ["/reports?services=%00", /services names "\\u0000", which is not a service slug/],
+    ["/reports?teams=%00", /teams names "\\u0000", which is not a team slug/],
+    ["/reports?from=0000-01-01&to=0000-02-01", /from must be in the years 1970 to 9999/],
+  ];
+  for (const [url, message] of cases) {
+    const response = await page.goto(url);
+    expect(response?.status(), url).toBe(200);
+    await expect(page.getByText(message)).toBeVisible();
+  }
+});
+
+test("24h preset covers one day", async ({ page, state }) => {
+  await login(page, state.users.responder);
+  await page.goto("/reports?range=24h");
+  await expect(page.getByRole("button", { name: /Last 24 hours/ })).toBeVisible();
+  const response = await page.request.get("/api/v1/reports/reliability.csv?range=24h");
+  expect(response.status()).toBe(200);
+  const rows = parse(await response.text(), { columns: true }) as CsvRow[];
+  const period = rows.find((row) => row.scope === "selection" && row.week === PERIOD_ROW_WEEK)!;
+  expect(Date.parse(period.end!) - Date.parse(period.start!)).toBe(86_400_000);
+});
