@@ -48,6 +48,9 @@ export function canonicalTimeZone(zone: string): string {
   const listed = zonesByLowerCase.get(zone.toLowerCase());
   if (listed !== undefined) return listed;
   const resolved = new Intl.DateTimeFormat("en-US", { timeZone: zone }).resolvedOptions().timeZone;
+  // NOTE: an alias outside Intl's list typed in another case, such as
+  // us/eastern, is kept as typed. It still works, because Intl and Luxon
+  // accept zone names in any case.
   return resolved.toLowerCase() === zone.toLowerCase() ? resolved : zone;
 }
 
