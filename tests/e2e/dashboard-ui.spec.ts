@@ -56,6 +56,20 @@ test("admin nav fits laptop widths", async ({ page, state }) => {
   }
 });
 
+test("incident list filters resolved in a preset", async ({ page, state, db }) => {
+  await login(page, state.users.viewer);
+  await page.goto("/incidents?range=24h&by=resolved");
+
+  const { rows } = await db.query<{ count: number }>(
+    "SELECT count(*)::int AS count FROM incident WHERE resolved_at >= now() - interval '24 hours'",
+  );
+  const count = rows[0]!.count;
+  const noun = count === 1 ? "incident" : "incidents";
+  await expect(
+    page.getByText(`${count} ${noun} resolved in the last 24 hours`),
+  ).toBeVisible();
+});
+
 test("list refresh costs one request", async ({ page, state }) => {
   await login(page, state.users.admin);
   await page.goto("/incidents");

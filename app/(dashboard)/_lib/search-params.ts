@@ -140,7 +140,8 @@ function presetSelection(key: RangeKey, now: Date): RangeSelection {
 /** Formats a range bound for the page: a date when it is a UTC midnight. */
 export function formatRangeBound(date: Date): string {
   const iso = date.toISOString();
-  return iso.endsWith("T00:00:00.000Z") ? iso.slice(0, 10) : iso;
+  if (iso.endsWith("T00:00:00.000Z")) return iso.slice(0, 10);
+  return `${iso.slice(0, 10)} ${iso.slice(11, 16)} UTC`;
 }
 
 /**

@@ -131,19 +131,26 @@ export default async function IncidentsPage({
   );
 
   const now = new Date();
+  // A preset filters by opening time too, unless ?by=resolved asks for the
+  // incidents resolved in it, as the MTTR card does.
+  const byResolved = firstParam(params.by) === "resolved";
+  const presetWindow = rangeKey ? rangeBounds(rangeKey, now) : null;
   const incidents = await listIncidents({
     status: status === "all" ? undefined : status,
     serviceIds,
-    openedFrom: rangeKey
-      ? rangeBounds(rangeKey, now).from
-      : window?.by === "opened"
-        ? window.from
-        : undefined,
+    openedFrom:
+      presetWindow && !byResolved
+        ? presetWindow.from
+        : window?.by === "opened"
+          ? window.from
+          : undefined,
     openedBefore: window?.by === "opened" ? window.to : undefined,
     resolvedWithin:
       window?.by === "resolved"
         ? { from: window.from, before: window.to }
-        : undefined,
+        : presetWindow && byResolved
+          ? { from: presetWindow.from, before: presetWindow.to }
+          : undefined,
     assigneeId:
       assignee === "me" ? user.id : assignee === "none" ? null : undefined,
   });
@@ -153,6 +160,7 @@ export default async function IncidentsPage({
     service: service?.slug,
     team: team?.slug,
     range: rangeKey,
+    by: rangeKey && byResolved ? "resolved" : undefined,
     ...window?.query,
     assignee: assignee === "anyone" ? undefined : assignee,
   };
@@ -175,7 +183,7 @@ export default async function IncidentsPage({
               ? `The newest ${INCIDENT_LIST_LIMIT} incidents`
               : formatCount(incidents.length, ["incident", "incidents"])}
             {rangeKey
-              ? ` opened in the ${RANGE_PRESETS[rangeKey].description}`
+              ? ` ${byResolved ? "resolved" : "opened"} in the ${RANGE_PRESETS[rangeKey].description}`
               : ""}
             {window
               ? ` ${window.by} from ${formatRangeBound(window.from)} to ${formatRangeBound(window.to)}`
