@@ -113,9 +113,12 @@ export async function sendDeployments(
     .map((deployment) => {
       const stamp = stamps?.get(deployment.time);
       if (stamp === undefined) return deployment.payload;
+      // The commit moves with the deployment, so its lead time stays.
+      const moved = stamp - deployment.time;
       return {
         ...deployment.payload,
         deployedAt: new Date(stamp).toISOString(),
+        commitAt: new Date(Date.parse(deployment.payload.commitAt) + moved).toISOString(),
       };
     });
   if (due.length === 0) return 0;

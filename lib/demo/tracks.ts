@@ -93,9 +93,12 @@ export type DeploymentPayload = {
   environment: string;
   status: string;
   deployedAt: string;
+  commitAt: string;
   commitSha: string;
   description: string;
 };
+
+const HOUR_MS = 60 * 60 * 1000;
 
 /**
  * Returns the demo deployments moved by the shift of each service's
@@ -120,6 +123,8 @@ export function buildDeployments(
     const commitSha = createHash("sha1")
       .update(`${deployment.service}@${deployment.version}`)
       .digest("hex");
+    // A lead time of 1 to 48 hours, the same for a deployment on every run.
+    const leadHours = 1 + (Number.parseInt(commitSha.slice(0, 4), 16) % 48);
     return {
       time,
       payload: {
@@ -129,6 +134,7 @@ export function buildDeployments(
         environment: "production",
         status: "success",
         deployedAt: new Date(time).toISOString(),
+        commitAt: new Date(time - leadHours * HOUR_MS).toISOString(),
         commitSha,
         description: deployment.description,
       },

@@ -108,6 +108,9 @@ describe("demo catalog", () => {
     );
     expect(first.payload.deployedAt).toBe(new Date(first.time).toISOString());
     expect(first.payload.commitSha).toMatch(/^[0-9a-f]{40}$/);
+    const leadMs = first.time - Date.parse(first.payload.commitAt);
+    expect(leadMs).toBeGreaterThanOrEqual(3_600_000);
+    expect(leadMs).toBeLessThanOrEqual(48 * 3_600_000);
     expect(anchor).toBeGreaterThan(first.time);
   });
 });
