@@ -44,7 +44,9 @@ export default async function LoginPage({
           />
         </div>
         <p className="mt-6 text-center text-xs text-slate-500">
-          No account yet? Accounts are created by a Vigil admin.
+          {oidc?.createUsers
+            ? `No account yet? Sign in with ${providerName} to create one, or ask a Vigil admin.`
+            : "No account yet? Accounts are created by a Vigil admin."}
         </p>
       </div>
     </main>

@@ -64,6 +64,12 @@ export async function ensureFirstAdmin(config: Config): Promise<AdminLogin> {
     return { email, passwordSource: "the VIGIL_ADMIN_PASSWORD variable" };
   }
 
+  if (config.VIGIL_ADMIN_PASSWORD && !config.VIGIL_ADMIN_EMAIL) {
+    logger.warn(
+      "VIGIL_ADMIN_PASSWORD is ignored because VIGIL_ADMIN_EMAIL is not set; set both to choose the admin account",
+    );
+  }
+
   const userCount = await prisma.user.count();
   if (userCount === 0) {
     const email = (

@@ -250,6 +250,7 @@ test.describe.serial("single sign-on", () => {
     await page.setViewportSize({ width: 375, height: 740 });
     await page.goto(`${vigil!.baseUrl}/login`);
     await expect(page.getByRole("button", { name: `Sign in with ${PROVIDER_NAME}` })).toBeVisible();
+    await expect(page.getByText(`Sign in with ${PROVIDER_NAME} to create one`)).toBeVisible();
     const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
     expect(overflow).toBeLessThanOrEqual(0);
   });
