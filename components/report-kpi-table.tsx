@@ -23,7 +23,10 @@ export function ReportKpiTable({ report }: { report: ReliabilityReport }) {
         <TableRow>
           <TableHeaderCell>Service</TableHeaderCell>
           {REPORT_KPI_ORDER.map((name) => (
-            <TableHeaderCell key={name}>{REPORT_KPI_COLUMNS[name].title}</TableHeaderCell>
+            // Long titles wrap, so the ten columns fit a laptop screen.
+            <TableHeaderCell key={name} className="whitespace-normal">
+              {REPORT_KPI_COLUMNS[name].title}
+            </TableHeaderCell>
           ))}
         </TableRow>
       </TableHead>

@@ -60,6 +60,12 @@ test("admin creates an SLO and sees attainment", async ({ page, state }) => {
 
   await page.goto("/services/checkout");
   await expect(page.getByTestId("service-slos").getByText("checkout requests succeed")).toBeVisible();
+
+  // The reports page lists the SLO's attainment over the report period.
+  await page.goto("/reports?range=7d&services=checkout");
+  const row = page.getByTestId("report-slo-table").getByRole("row", { name: /checkout requests succeed/ });
+  await expect(row).toBeVisible();
+  await expect(row).toContainText("99 %");
 });
 
 test("fast burn shows its incident", async ({ page, state, db }) => {

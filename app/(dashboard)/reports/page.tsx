@@ -1,5 +1,6 @@
 import { Callout, Card } from "@tremor/react";
 import type { Metadata } from "next";
+import Link from "next/link";
 
 import {
   firstParam,
@@ -9,6 +10,7 @@ import { EmptyState } from "@/components/empty-state";
 import { PageHeader } from "@/components/page-header";
 import { ReportDownloads, ReportForm } from "@/components/report-form";
 import { ReportKpiTable } from "@/components/report-kpi-table";
+import { ReportSloTable } from "@/components/report-slo-table";
 import { ReportSchedules } from "@/components/report-schedules";
 import { ApiError } from "@/lib/api/errors";
 import { canExportReports } from "@/lib/auth/roles";
@@ -125,10 +127,9 @@ export default async function ReportsPage({
             <p className="mt-1 text-xs text-slate-500" data-testid="report-period">
               {formatReportTime(report.from)} to {formatReportTime(report.to)},{" "}
               {report.incidents.length} incidents opened,{" "}
-              {report.incidents.filter((incident) => incident.major !== null).length} major.
+              {report.incidents.filter((incident) => incident.major !== null).length} major.{" "}
               {report.teams && report.teams.length > 0 && (
                 <span data-testid="report-teams">
-                  {" "}
                   Teams: {report.teams.map((team) => team.name).join(", ")} (
                   {report.services.length === 0
                     ? "no services"
@@ -136,12 +137,34 @@ export default async function ReportsPage({
                   ).
                 </span>
               )}
-              SLO attainment is not included because no SLOs are defined yet.
             </p>
           </div>
           <div className="px-2">
             <ReportKpiTable report={report} />
           </div>
+        </Card>
+      )}
+      {report && allServices.length > 0 && (
+        <Card className="mt-6 min-w-0 p-0">
+          <div className="border-b border-slate-200 px-4 py-3">
+            <h2 className="text-sm font-medium text-slate-900">SLO attainment</h2>
+            <p className="mt-1 text-xs text-slate-500">
+              Over the report&apos;s period, which can differ from each SLO&apos;s own window.
+            </p>
+          </div>
+          {report.slos && report.slos.length > 0 ? (
+            <div className="px-2">
+              <ReportSloTable slos={report.slos} />
+            </div>
+          ) : (
+            <p className="px-4 py-3 text-sm text-slate-500" data-testid="report-no-slos">
+              No SLOs are defined for the selected services. Admins define them on the{" "}
+              <Link href="/slos" prefetch={false} className="text-blue-600 hover:underline">
+                SLOs
+              </Link>{" "}
+              page.
+            </p>
+          )}
         </Card>
       )}
       <ReportSchedules role={user.role} />
