@@ -7,7 +7,7 @@ import { listSlos } from "@/lib/slo/store";
 // SLO attainment over a report's period rather than each SLO's own rolling
 // window, so that a report of last month shows last month. The figures
 // use the same measures as the SLO page (lib/slo/measure.ts).
-// NOTE: only the PDF prints these rows; the CSV exports do not include them yet.
+// NOTE: the PDF and the reports page show these rows; the CSV exports do not include them yet.
 
 type Queryable = Pick<pg.ClientBase, "query">;
 
