@@ -10,11 +10,8 @@ import type {
 
 type Queryable = Pick<pg.ClientBase, "query">;
 
-export type SloRecord = {
-  id: number;
-  serviceId: number;
-  serviceSlug: string;
-  serviceName: string;
+/** The fields of an SLO that an admin sets, besides its service. */
+export type SloSettings = {
   name: string;
   kind: SloKind;
   availabilitySource: SloAvailabilitySource | null;
@@ -28,6 +25,13 @@ export type SloRecord = {
   slowBurnRate: number;
   slowLongMinutes: number;
   slowShortMinutes: number;
+};
+
+export type SloRecord = SloSettings & {
+  id: number;
+  serviceId: number;
+  serviceSlug: string;
+  serviceName: string;
   burningSince: Date | null;
   burnCount: number;
   lastEvaluatedAt: Date | null;
@@ -36,22 +40,7 @@ export type SloRecord = {
 };
 
 /** The fields an admin sets; service is a slug. */
-export type SloInput = {
-  service: string;
-  name: string;
-  kind: SloKind;
-  availabilitySource: SloAvailabilitySource | null;
-  latencyMetric: string | null;
-  latencyThreshold: number | null;
-  target: number;
-  windowDays: number;
-  fastBurnRate: number;
-  fastLongMinutes: number;
-  fastShortMinutes: number;
-  slowBurnRate: number;
-  slowLongMinutes: number;
-  slowShortMinutes: number;
-};
+export type SloInput = SloSettings & { service: string };
 
 /** An SLO name that its service has already. */
 export class SloNameTakenError extends Error {
@@ -205,8 +194,12 @@ export async function deleteSlo(db: Queryable, id: number): Promise<boolean> {
 
 /** Turns a stored SLO back into input, for a PATCH that sets some fields. */
 export function sloToInput(slo: SloRecord): SloInput {
+  return { service: slo.serviceSlug, ...sloSettings(slo) };
+}
+
+/** Copies the settings of an SLO, leaving out its ids and state. */
+export function sloSettings(slo: SloSettings): SloSettings {
   return {
-    service: slo.serviceSlug,
     name: slo.name,
     kind: slo.kind,
     availabilitySource: slo.availabilitySource,
