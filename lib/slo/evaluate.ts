@@ -21,9 +21,9 @@ import { findSlo } from "@/lib/slo/store";
 // responder resolved the previous one while the burn went on.
 //
 // Each evaluation locks the SLO's row for its transaction, so evaluators
-// take turns, and the next one sees burning_since. The incident's dedup_key
-// "slo:<id>:burn:<seq>" and the unique (slo_id, seq) of slo_burn back that
-// up. SLO incidents are not service-impacting, so they do not count as
+// take turns and each reads the burning_since the one before it wrote.
+// The incident's dedup_key "slo:<id>:burn:<seq>" and the unique
+// (slo_id, seq) of slo_burn back that up. SLO incidents are not service-impacting, so they do not count as
 // downtime in the uptime KPI or in an availability SLO from incidents.
 // Maintenance windows and silences suppress their notifications and
 // escalation as for every incident (lib/notifications/enqueue.ts).

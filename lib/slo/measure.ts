@@ -5,7 +5,7 @@ import type { SloMeasure } from "@/lib/slo/definitions";
 import type { SloRecord } from "@/lib/slo/store";
 
 // Counts the good and bad units of an SLO over several ranges at once
-// (lib/slo/definitions.ts says what each kind counts). Series-based SLOs
+// (lib/slo/definitions.ts defines what each kind counts). Series-based SLOs
 // read like the error-rate KPI (lib/kpi/queries.ts): whole UTC days from
 // series_rollup_day, whole hours from series_rollup_hour, and the partial
 // hours at the edges and every hour listed in series_rollup_pending from
@@ -319,8 +319,8 @@ export async function measureSlo(
 }
 
 /**
- * The same measures as measureSlo, counted from every data point. Tests
- * use it as the reference that measureSlo must equal.
+ * Counts the same measures as measureSlo from every data point. Tests use
+ * it as the reference that measureSlo must equal.
  */
 export async function measureSloFromPoints(
   db: Queryable,

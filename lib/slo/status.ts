@@ -18,7 +18,7 @@ export type SloState = "fast_burn" | "fast_burn_no_data" | "slow_burn" | "breach
 
 export type BurnWindow = {
   minutes: number;
-  /** null when the window holds no data. */
+  /** Burn rate over the window, or null when the window has no data. */
   burnRate: number | null;
 };
 

@@ -220,7 +220,7 @@ test.describe("series chart overlays", () => {
       card.getByRole("link", { name: "7 d" }),
     ).toHaveAttribute("href", `/models/${seeded.seriesId}?range=7d`);
 
-    // An invalid custom range falls back to the default 7 days and says so.
+    // An invalid custom range falls back to the default 7 days and shows a message.
     await page.goto(`/models/${seeded.seriesId}?from=soon&to=2026-01-01`);
     await expect(card.getByTestId("range-error")).toContainText('"soon"');
     await expect(card.getByTestId("deployment-marker")).toHaveCount(5);

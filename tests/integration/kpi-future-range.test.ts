@@ -6,7 +6,7 @@ import { getKpis, getKpiTrend, KPI_NULL_REASONS } from "@/lib/kpi";
 import { truncateAll } from "@/tests/support/database";
 
 // A range that ends after now, such as "today", is measured only up to now.
-// The clock stands at 2026-11-02T12:00Z, in the middle of a two-day range
+// The clock is set to 2026-11-02T12:00Z, in the middle of a two-day range
 // [2026-11-01T00:00Z, 2026-11-03T00:00Z).
 
 const FROM = new Date("2026-11-01T00:00:00Z");

@@ -131,8 +131,8 @@ export default async function IncidentsPage({
   );
 
   const now = new Date();
-  // A preset filters by opening time too, unless ?by=resolved asks for the
-  // incidents resolved in it, as the MTTR card does.
+  // A preset filters by opening time too. With ?by=resolved it lists the
+  // incidents resolved in it instead, which the MTTR card links to.
   const byResolved = firstParam(params.by) === "resolved";
   const presetWindow = rangeKey ? rangeBounds(rangeKey, now) : null;
   const incidents = await listIncidents({
